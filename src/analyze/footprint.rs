@@ -1,0 +1,188 @@
+//! Footprint: what a set of images costs together and each on its own —
+//! per-image totals split into shared and unique, set sum vs dedup totals.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::sizes::{Measure, Percents, Sizes};
+use crate::layer::LayerSummary;
+use crate::source::Image;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Footprint {
+    /// The measure the table's shared/unique/saved columns show (JSON has all three).
+    pub measure: Measure,
+    pub images: Vec<ImageFootprint>,
+    pub set: SetFootprint,
+    pub same_content: Vec<SameContent>,
+    pub layers: Vec<LayerUse>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageFootprint {
+    pub name: String,
+    pub platform: String,
+    pub manifest_digest: Option<String>,
+    pub config_digest: String,
+    /// Layers as the manifest lists them (repeats included).
+    pub layers: usize,
+    /// Distinct layer digests in this image; totals count each once.
+    pub distinct_layers: usize,
+    pub total: Sizes,
+    /// Layers (by digest) that another image of the set also uses.
+    pub shared: Sizes,
+    /// Layers no other image of the set uses. shared + unique = total.
+    pub unique: Sizes,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SetFootprint {
+    pub images: usize,
+    pub distinct_layers: usize,
+    /// Sum of per-image totals (what adding up `image list` gives).
+    pub sum_total: Sizes,
+    /// Each distinct layer once (what a registry or a node really holds).
+    pub dedup_total: Sizes,
+    /// sum_total - dedup_total.
+    pub saved: Sizes,
+    /// saved / sum_total, in percent.
+    pub saved_percent: Percents,
+}
+
+/// Distinct digests with one diff_id: the same tar stored more than once.
+#[derive(Debug, Clone, Serialize)]
+pub struct SameContent {
+    pub diff_id: String,
+    pub digests: Vec<String>,
+    pub uncompressed: u64,
+    /// Compressed bytes of all copies but the smallest: what storing it once would save.
+    pub extra_compressed: u64,
+}
+
+/// One distinct layer of the set and how many images use it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerUse {
+    pub digest: String,
+    pub diff_id: String,
+    pub compressed: u64,
+    pub uncompressed: u64,
+    pub files: u64,
+    pub entries: u64,
+    pub used_by: usize,
+}
+
+/// An image's layer digests, each once, in manifest order.
+fn distinct_of(image: &Image) -> Vec<&str> {
+    let mut seen = HashSet::new();
+    image
+        .layers
+        .iter()
+        .map(|l| l.digest.as_str())
+        .filter(|d| seen.insert(*d))
+        .collect()
+}
+
+/// `layers` must hold a summary for every layer digest of `images`.
+pub fn footprint(
+    images: &[Image],
+    layers: &HashMap<String, LayerSummary>,
+    measure: Measure,
+) -> Footprint {
+    // How many images use each digest, in first-seen order.
+    let mut order: Vec<&str> = Vec::new();
+    let mut used_by: HashMap<&str, usize> = HashMap::new();
+    for image in images {
+        for d in distinct_of(image) {
+            let n = used_by.entry(d).or_insert(0);
+            if *n == 0 {
+                order.push(d);
+            }
+            *n += 1;
+        }
+    }
+    let sizes = |d: &str| Sizes::of(&layers[d]);
+
+    let rows: Vec<ImageFootprint> = images
+        .iter()
+        .map(|image| {
+            let digests = distinct_of(image);
+            let (mut shared, mut unique) = (Sizes::default(), Sizes::default());
+            for d in &digests {
+                if used_by[d] > 1 {
+                    shared += sizes(d);
+                } else {
+                    unique += sizes(d);
+                }
+            }
+            ImageFootprint {
+                name: image.name.clone(),
+                platform: image.platform.clone(),
+                manifest_digest: image.manifest_digest.clone(),
+                config_digest: image.config_digest.clone(),
+                layers: image.layers.len(),
+                distinct_layers: digests.len(),
+                total: shared + unique,
+                shared,
+                unique,
+            }
+        })
+        .collect();
+
+    let sum_total: Sizes = rows.iter().map(|r| r.total).sum();
+    let dedup_total: Sizes = order.iter().map(|d| sizes(d)).sum();
+    let saved = sum_total - dedup_total;
+
+    let mut by_diff_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for d in &order {
+        by_diff_id
+            .entry(layers[*d].diff_id.as_str())
+            .or_default()
+            .push(d);
+    }
+    let same_content = by_diff_id
+        .into_iter()
+        .filter(|(_, ds)| ds.len() > 1)
+        .map(|(diff_id, ds)| {
+            let compressed: Vec<u64> = ds.iter().map(|d| layers[*d].compressed).collect();
+            SameContent {
+                diff_id: diff_id.to_owned(),
+                digests: ds.iter().map(|d| (*d).to_owned()).collect(),
+                uncompressed: layers[ds[0]].uncompressed,
+                extra_compressed: compressed.iter().sum::<u64>()
+                    - compressed.iter().min().copied().unwrap_or(0),
+            }
+        })
+        .collect();
+
+    let layer_uses = order
+        .iter()
+        .map(|d| {
+            let s = &layers[*d];
+            LayerUse {
+                digest: s.digest.clone(),
+                diff_id: s.diff_id.clone(),
+                compressed: s.compressed,
+                uncompressed: s.uncompressed,
+                files: s.files,
+                entries: s.entries,
+                used_by: used_by[d],
+            }
+        })
+        .collect();
+
+    Footprint {
+        measure,
+        set: SetFootprint {
+            images: rows.len(),
+            distinct_layers: order.len(),
+            sum_total,
+            dedup_total,
+            saved,
+            saved_percent: sum_total.percent(saved),
+        },
+        images: rows,
+        same_content,
+        layers: layer_uses,
+    }
+}

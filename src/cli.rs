@@ -1,0 +1,101 @@
+//! The command line (clap derive only; no I/O, no validation beyond syntax).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "strata",
+    version,
+    about = "What container images really cost: verified layer scans, digest dedup, footprints of image sets",
+    after_help = "References: docker://HOST/REPO:TAG, docker://HOST/REPO@sha256:…, HOST/REPO:TAG,\n            oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF]"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Per-image and set footprint: totals, shared vs unique, sum vs dedup total.
+    Footprint(FootprintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FootprintArgs {
+    /// Image references (see below); an OCI layout without :REF means all of its images.
+    #[arg(required = true, value_name = "REF")]
+    pub refs: Vec<String>,
+    /// Which size the SHARED and UNIQUE columns show (JSON always has all three).
+    #[arg(long, value_enum, default_value_t = MeasureArg::Compressed)]
+    pub measure: MeasureArg,
+    /// Registry images only: figures from manifests alone (compressed sizes), no blob download.
+    #[arg(long)]
+    pub shallow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+    /// Print raw byte counts instead of SI units.
+    #[arg(long, global = true)]
+    pub bytes: bool,
+    /// Pick this platform from multi-platform images [default: the host's].
+    #[arg(
+        long,
+        global = true,
+        value_name = "OS/ARCH[/VARIANT]",
+        conflicts_with = "all_platforms"
+    )]
+    pub platform: Option<String>,
+    /// Analyse every platform of multi-platform images.
+    #[arg(long, global = true)]
+    pub all_platforms: bool,
+    /// Layer index cache [default: $XDG_CACHE_HOME/strata].
+    #[arg(long, global = true, value_name = "DIR", env = "STRATA_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Neither read nor write the layer index cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+    /// No progress bar.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Registry credentials.
+    #[arg(
+        long,
+        global = true,
+        value_name = "USER:PASS",
+        env = "STRATA_CREDS",
+        hide_env_values = true
+    )]
+    pub creds: Option<String>,
+    /// Read USER:PASS registry credentials from this file.
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "creds")]
+    pub creds_file: Option<PathBuf>,
+    /// Talk plain HTTP to this registry (loopback registries always use HTTP).
+    #[arg(long, global = true, value_name = "HOST[:PORT]")]
+    pub insecure_registry: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MeasureArg {
+    Compressed,
+    Uncompressed,
+    Files,
+}
+
+pub fn parse() -> Cli {
+    Cli::parse()
+}

@@ -1,0 +1,95 @@
+//! Turns the raw command line into a validated Config before any work starts.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::analyze::sizes::Measure;
+use crate::cli::{Cli, Command as CliCommand, FormatArg, MeasureArg};
+use crate::reference::Reference;
+use crate::report::{Format, Style};
+use crate::source::registry::{Credentials, RegistryOptions};
+use crate::source::{Platform, PlatformChoice, SourceOptions};
+
+#[derive(Debug)]
+pub struct Config {
+    pub command: Command,
+    pub source: SourceOptions,
+    /// None: --no-cache.
+    pub cache_dir: Option<PathBuf>,
+    pub quiet: bool,
+    pub format: Format,
+    pub style: Style,
+}
+
+#[derive(Debug)]
+pub enum Command {
+    Footprint {
+        refs: Vec<Reference>,
+        measure: Measure,
+        shallow: bool,
+    },
+}
+
+impl Config {
+    pub fn from_cli(cli: Cli) -> anyhow::Result<Config> {
+        let g = cli.global;
+        let platform = if g.all_platforms {
+            PlatformChoice::All
+        } else {
+            match &g.platform {
+                Some(p) => PlatformChoice::One(Platform::parse(p)?),
+                None => PlatformChoice::One(Platform::host()),
+            }
+        };
+        let credentials = match (&g.creds, &g.creds_file) {
+            (Some(c), _) => Some(Credentials::parse(c)?),
+            (None, Some(file)) => {
+                let text = std::fs::read_to_string(file)
+                    .with_context(|| format!("reading --creds-file {}", file.display()))?;
+                Some(Credentials::parse(text.trim_end_matches(['\n', '\r']))?)
+            }
+            (None, None) => None,
+        };
+        let cache_dir = if g.no_cache {
+            None
+        } else {
+            g.cache_dir
+                .clone()
+                .or_else(|| dirs::cache_dir().map(|d| d.join("strata")))
+        };
+        let command = match cli.command {
+            CliCommand::Footprint(args) => Command::Footprint {
+                refs: args
+                    .refs
+                    .iter()
+                    .map(|r| Reference::parse(r))
+                    .collect::<Result<_, _>>()?,
+                measure: match args.measure {
+                    MeasureArg::Compressed => Measure::Compressed,
+                    MeasureArg::Uncompressed => Measure::Uncompressed,
+                    MeasureArg::Files => Measure::Files,
+                },
+                shallow: args.shallow,
+            },
+        };
+        Ok(Config {
+            command,
+            source: SourceOptions {
+                platform,
+                registry: RegistryOptions {
+                    credentials,
+                    insecure: g.insecure_registry.clone(),
+                },
+            },
+            cache_dir,
+            quiet: g.quiet,
+            format: match g.format {
+                FormatArg::Table => Format::Table,
+                FormatArg::Json => Format::Json,
+                FormatArg::Markdown => Format::Markdown,
+            },
+            style: Style { raw_bytes: g.bytes },
+        })
+    }
+}

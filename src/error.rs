@@ -1,0 +1,132 @@
+//! The error enum callers match on; `main` renders any of them as one line.
+
+use std::path::PathBuf;
+
+/// Everything strata can refuse. Variants carry structured data so callers
+/// (and tests) can match on what went wrong, not on message text.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("unknown transport {transport:?} in {reference:?} (expected docker://, oci:, oci-archive: or docker-archive:)")]
+    UnknownTransport {
+        reference: String,
+        transport: String,
+    },
+
+    #[error("invalid image reference {reference:?}: {reason}")]
+    BadReference { reference: String, reason: String },
+
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{what}: malformed JSON: {source}")]
+    MalformedJson {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    #[error("{what}: {reason}")]
+    Malformed { what: String, reason: String },
+
+    #[error("{source_name}: no image named {wanted:?} (available: {available})")]
+    RefNotFound {
+        source_name: String,
+        wanted: String,
+        available: String,
+    },
+
+    #[error("{source_name} holds {count} images; name one with {source_name}:REF (available: {available})")]
+    AmbiguousRef {
+        source_name: String,
+        count: usize,
+        available: String,
+    },
+
+    #[error("{image}: no manifest for platform {wanted} (available: {available})")]
+    PlatformNotFound {
+        image: String,
+        wanted: String,
+        available: String,
+    },
+
+    #[error("blob {what} is missing from {source_name}")]
+    BlobMissing { source_name: String, what: String },
+
+    #[error("blob digest mismatch: expected {expected}, found {found}")]
+    DigestMismatch { expected: String, found: String },
+
+    #[error("blob {digest}: size mismatch: descriptor says {expected} bytes, read {found}")]
+    SizeMismatch {
+        digest: String,
+        expected: u64,
+        found: u64,
+    },
+
+    #[error(
+        "layer {digest}: diff_id mismatch: config says {expected}, tar stream hashes to {found}"
+    )]
+    DiffIdMismatch {
+        digest: String,
+        expected: String,
+        found: String,
+    },
+
+    #[error("layer {digest}: unsupported layer media type {media_type:?}")]
+    UnsupportedMediaType { digest: String, media_type: String },
+
+    #[error("layer {digest}: media type says {declared} but the blob starts like {found}")]
+    CompressionMismatch {
+        digest: String,
+        declared: &'static str,
+        found: &'static str,
+    },
+
+    #[error("layer {digest}: corrupt {stage} stream: {reason}")]
+    CorruptLayer {
+        digest: String,
+        stage: &'static str,
+        reason: String,
+    },
+
+    #[error("layer {digest}: hostile tar entry path {path:?} ({reason}); not followed")]
+    HostilePath {
+        digest: String,
+        path: String,
+        reason: &'static str,
+    },
+
+    #[error("unsupported manifest: {0}")]
+    Unsupported(String),
+
+    #[error("registry {registry}: {reason}")]
+    Registry { registry: String, reason: String },
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn json(what: impl Into<String>, source: serde_json::Error) -> Self {
+        Error::MalformedJson {
+            what: what.into(),
+            source,
+        }
+    }
+
+    pub fn malformed(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Malformed {
+            what: what.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

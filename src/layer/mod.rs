@@ -1,0 +1,108 @@
+//! The verified layer scan: blob stream -> decompress -> digest & diff_id -> tar walk -> LayerIndex.
+
+pub mod decode;
+pub mod digest;
+pub mod index;
+mod pipe;
+pub mod walk;
+
+use std::io::{BufRead, BufReader, Read};
+
+use crate::error::Error;
+use crate::source::LayerDesc;
+use decode::{decoder, Compression, Declared, StageReader};
+use digest::HashingReader;
+pub use index::{Entry, EntryKind, LayerIndex, LayerSummary, PackageDb, INDEX_VERSION};
+
+const INPUT_BUFFER: usize = 256 * 1024;
+
+#[derive(Clone, Copy, Default)]
+pub struct ScanOptions<'a> {
+    /// Decompress on a second thread while this one hashes and walks the tar.
+    /// Worth it when there are fewer layers to scan than cores.
+    pub pipelined: bool,
+    /// Called with the number of compressed bytes read, as they are read.
+    pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+}
+
+/// Scans one layer blob. Nothing is buffered whole and nothing touches the
+/// disk; digest, size and diff_id are verified at EOF, and any mismatch is
+/// an error, never a figure.
+pub fn scan<R: Read + Send>(
+    blob: R,
+    layer: &LayerDesc,
+    opts: ScanOptions<'_>,
+) -> Result<LayerIndex, Error> {
+    let digest = layer.digest.as_str();
+    let compressed =
+        HashingReader::new(StageReader::new(blob, "blob read")).with_progress(opts.progress);
+    let mut input = BufReader::with_capacity(INPUT_BUFFER, compressed);
+    let head = input.fill_buf().map_err(|e| walk_corrupt(digest, e))?;
+    let found = Compression::sniff(head);
+    let compression = match layer.declared {
+        Declared::Sniff => found,
+        Declared::MediaType(declared) if declared == found => declared,
+        Declared::MediaType(declared) => {
+            return Err(Error::CompressionMismatch {
+                digest: digest.to_owned(),
+                declared: declared.name(),
+                found: if head.is_empty() {
+                    "an empty blob"
+                } else {
+                    found.name()
+                },
+            })
+        }
+    };
+
+    let (walked, blob_digest, blob_size) = if opts.pipelined {
+        pipe::decode_and_walk(compression, input, digest)?
+    } else {
+        let dec = decoder(compression, &mut input).map_err(|e| walk_corrupt(digest, e))?;
+        let walked = walk::walk(dec, digest)?;
+        let (d, n) = input
+            .into_inner()
+            .finish()
+            .map_err(|e| walk_corrupt(digest, e))?;
+        (walked, d, n)
+    };
+
+    if blob_size != layer.size {
+        return Err(Error::SizeMismatch {
+            digest: digest.to_owned(),
+            expected: layer.size,
+            found: blob_size,
+        });
+    }
+    if blob_digest != layer.digest {
+        return Err(Error::DigestMismatch {
+            expected: layer.digest.clone(),
+            found: blob_digest,
+        });
+    }
+    if walked.diff_id != layer.diff_id {
+        return Err(Error::DiffIdMismatch {
+            digest: digest.to_owned(),
+            expected: layer.diff_id.clone(),
+            found: walked.diff_id,
+        });
+    }
+    Ok(LayerIndex {
+        version: INDEX_VERSION,
+        summary: LayerSummary {
+            digest: layer.digest.clone(),
+            diff_id: walked.diff_id,
+            compression,
+            compressed: blob_size,
+            uncompressed: walked.uncompressed,
+            files: walked.files,
+            entries: walked.entries.len() as u64,
+        },
+        entries: walked.entries,
+        package_dbs: walked.package_dbs,
+    })
+}
+
+fn walk_corrupt(digest: &str, e: std::io::Error) -> Error {
+    walk::corrupt(digest, e)
+}

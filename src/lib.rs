@@ -1,0 +1,15 @@
+//! strata: what container images really cost — verified layer scans, digest dedup, footprints.
+
+pub mod analyze;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod layer;
+pub mod reference;
+pub mod report;
+pub mod source;
+pub mod store;
+pub mod units;
+
+pub use error::Error;

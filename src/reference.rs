@@ -1,0 +1,201 @@
+//! Image references in skopeo's transport syntax: docker://, oci:, oci-archive:, docker-archive:.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+
+/// A registry reference as the user wrote it (without `docker://`); a `*`
+/// in the repository path makes it a family glob, expanded by the registry source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryRef {
+    pub text: String,
+}
+
+impl RegistryRef {
+    pub fn is_glob(&self) -> bool {
+        self.text.contains('*')
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    Registry(RegistryRef),
+    OciDir { path: PathBuf, name: Option<String> },
+    OciArchive { path: PathBuf, name: Option<String> },
+    DockerArchive { path: PathBuf, name: Option<String> },
+}
+
+const HINT: &str = "use docker://HOST/REPO:TAG, oci:DIR[:REF], oci-archive:FILE[:REF] or docker-archive:FILE[:REF]";
+
+impl Reference {
+    pub fn parse(text: &str) -> Result<Reference> {
+        if let Some(rest) = text.strip_prefix("docker://") {
+            return registry(rest, text);
+        }
+        if let Some((scheme, _)) = text.split_once("://") {
+            return Err(Error::UnknownTransport {
+                reference: text.to_owned(),
+                transport: scheme.to_owned(),
+            });
+        }
+        match text.split_once(':') {
+            Some(("oci", rest)) => local(rest, text, |path, name| Reference::OciDir { path, name }),
+            Some(("oci-archive", rest)) => local(rest, text, |path, name| Reference::OciArchive {
+                path,
+                name,
+            }),
+            Some(("docker-archive", rest)) => local(rest, text, |path, name| {
+                Reference::DockerArchive { path, name }
+            }),
+            _ if starts_with_host(text) => registry(text, text),
+            Some((transport, _)) => Err(Error::UnknownTransport {
+                reference: text.to_owned(),
+                transport: transport.to_owned(),
+            }),
+            None => Err(Error::BadReference {
+                reference: text.to_owned(),
+                reason: format!("no transport; {HINT}"),
+            }),
+        }
+    }
+}
+
+/// `HOST/…` where HOST is `localhost`, has a dot, or has a numeric port
+/// (docker's rule for telling a registry host from a repository name).
+fn starts_with_host(text: &str) -> bool {
+    let Some((first, _)) = text.split_once('/') else {
+        return false;
+    };
+    let (host, port) = match first.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (first, None),
+    };
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    !host.is_empty() && port_ok && (host == "localhost" || host.contains('.') || port.is_some())
+}
+
+fn registry(rest: &str, text: &str) -> Result<Reference> {
+    if rest.is_empty() || rest.contains(char::is_whitespace) {
+        return Err(Error::BadReference {
+            reference: text.to_owned(),
+            reason: "expected docker://HOST/REPO:TAG or docker://HOST/REPO@sha256:…".into(),
+        });
+    }
+    Ok(Reference::Registry(RegistryRef {
+        text: rest.to_owned(),
+    }))
+}
+
+fn local(
+    rest: &str,
+    text: &str,
+    make: fn(PathBuf, Option<String>) -> Reference,
+) -> Result<Reference> {
+    let (path, name) = match rest.split_once(':') {
+        Some((p, n)) if !n.is_empty() => (p, Some(n.to_owned())),
+        Some((p, _)) => (p, None),
+        None => (rest, None),
+    };
+    if path.is_empty() {
+        return Err(Error::BadReference {
+            reference: text.to_owned(),
+            reason: "missing path".into(),
+        });
+    }
+    Ok(make(PathBuf::from(path), name))
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (transport, path, name) = match self {
+            Reference::Registry(r) => return write!(f, "docker://{}", r.text),
+            Reference::OciDir { path, name } => ("oci", path, name),
+            Reference::OciArchive { path, name } => ("oci-archive", path, name),
+            Reference::DockerArchive { path, name } => ("docker-archive", path, name),
+        };
+        write!(f, "{transport}:{}", path.display())?;
+        if let Some(n) = name {
+            write!(f, ":{n}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<Reference> {
+        Reference::parse(s)
+    }
+
+    #[test]
+    fn local_transports_split_path_and_ref() {
+        assert_eq!(
+            p("oci:dir:app").unwrap(),
+            Reference::OciDir {
+                path: "dir".into(),
+                name: Some("app".into())
+            }
+        );
+        assert_eq!(
+            p("oci-archive:a.tar").unwrap(),
+            Reference::OciArchive {
+                path: "a.tar".into(),
+                name: None
+            }
+        );
+        assert_eq!(
+            p("docker-archive:a.tar:img:1.0").unwrap(),
+            Reference::DockerArchive {
+                path: "a.tar".into(),
+                name: Some("img:1.0".into())
+            }
+        );
+        assert!(matches!(p("oci:"), Err(Error::BadReference { .. })));
+    }
+
+    #[test]
+    fn registry_references_with_and_without_transport() {
+        for s in [
+            "docker://localhost:5000/app:1",
+            "localhost:5000/app:1",
+            "reg.example/a/b:2",
+            "docker://reg.example/a@sha256:00",
+        ] {
+            assert!(matches!(p(s).unwrap(), Reference::Registry(_)), "{s}");
+        }
+        assert!(p("docker://reg.example/fam/*:1")
+            .map(|r| matches!(r, Reference::Registry(ref g) if g.is_glob()))
+            .unwrap());
+    }
+
+    #[test]
+    fn unknown_transports_are_named() {
+        for (s, t) in [
+            ("dir:/tmp/x", "dir"),
+            ("ftp://x/y", "ftp"),
+            ("containers-storage:a/b", "containers-storage"),
+            ("nginx:latest", "nginx"),
+        ] {
+            match p(s) {
+                Err(Error::UnknownTransport { transport, .. }) => assert_eq!(transport, t),
+                other => panic!("{s}: {other:?}"),
+            }
+        }
+        assert!(matches!(p("justaname"), Err(Error::BadReference { .. })));
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for s in [
+            "oci:d:x",
+            "oci-archive:f.tar",
+            "docker-archive:f.tar:a:b",
+            "docker://h.io/r:t",
+        ] {
+            assert_eq!(p(s).unwrap().to_string(), s);
+        }
+    }
+}

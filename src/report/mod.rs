@@ -1,0 +1,122 @@
+//! Reports: one renderer per output format; renderers format, they compute nothing.
+
+pub mod json;
+pub mod markdown;
+pub mod progress;
+pub mod table;
+
+use std::io::{self, Write};
+
+use crate::analyze::footprint::Footprint;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    /// Raw byte counts instead of SI units (table and markdown; JSON is always raw).
+    pub raw_bytes: bool,
+}
+
+pub fn footprint(
+    out: &mut dyn Write,
+    format: Format,
+    style: Style,
+    fp: &Footprint,
+) -> io::Result<()> {
+    match format {
+        Format::Table => table::footprint(out, style, fp),
+        Format::Json => json::footprint(out, fp),
+        Format::Markdown => markdown::footprint(out, style, fp),
+    }
+}
+
+/// The cells both human formats show, in one place so table and markdown agree.
+pub(crate) mod cells {
+    use super::Style;
+    use crate::analyze::footprint::{Footprint, SameContent};
+    use crate::units;
+
+    pub const IMAGE_HEADER: [&str; 8] = [
+        "IMAGE",
+        "PLATFORM",
+        "LAYERS",
+        "COMPRESSED",
+        "UNCOMPRESSED",
+        "FILES",
+        "SHARED",
+        "UNIQUE",
+    ];
+    pub const SET_HEADER: [&str; 4] = ["SET", "COMPRESSED", "UNCOMPRESSED", "FILES"];
+
+    pub fn image_rows(fp: &Footprint, style: Style) -> Vec<Vec<String>> {
+        let b = |n| units::bytes(n, style.raw_bytes);
+        fp.images
+            .iter()
+            .map(|i| {
+                vec![
+                    i.name.clone(),
+                    i.platform.clone(),
+                    i.layers.to_string(),
+                    b(i.total.compressed),
+                    b(i.total.uncompressed),
+                    b(i.total.files),
+                    b(i.shared.get(fp.measure)),
+                    b(i.unique.get(fp.measure)),
+                ]
+            })
+            .collect()
+    }
+
+    pub fn set_rows(fp: &Footprint, style: Style) -> Vec<Vec<String>> {
+        let b = |n| units::bytes(n, style.raw_bytes);
+        let s = &fp.set;
+        let saved = |n: u64, p: f64| format!("{} ({})", b(n), units::percent(p));
+        vec![
+            vec![
+                "sum total".into(),
+                b(s.sum_total.compressed),
+                b(s.sum_total.uncompressed),
+                b(s.sum_total.files),
+            ],
+            vec![
+                "dedup total".into(),
+                b(s.dedup_total.compressed),
+                b(s.dedup_total.uncompressed),
+                b(s.dedup_total.files),
+            ],
+            vec![
+                "saved by sharing".into(),
+                saved(s.saved.compressed, s.saved_percent.compressed),
+                saved(s.saved.uncompressed, s.saved_percent.uncompressed),
+                saved(s.saved.files, s.saved_percent.files),
+            ],
+        ]
+    }
+
+    pub fn summary_line(fp: &Footprint) -> String {
+        format!(
+            "{} images, {} distinct layers; SHARED/UNIQUE in {} bytes",
+            fp.set.images,
+            fp.set.distinct_layers,
+            fp.measure.name()
+        )
+    }
+
+    pub fn same_content_line(sc: &SameContent, style: Style) -> String {
+        format!(
+            "same content: {} layers ({}) share diff_id {}: {} uncompressed stored {} times, {} compressed extra",
+            sc.digests.len(),
+            sc.digests.join(", "),
+            sc.diff_id,
+            units::bytes(sc.uncompressed, style.raw_bytes),
+            sc.digests.len(),
+            units::bytes(sc.extra_compressed, style.raw_bytes),
+        )
+    }
+}

@@ -1,0 +1,142 @@
+//! OCI image layouts, as a directory (`oci:DIR[:REF]`) or inside a tar
+//! (`oci-archive:FILE[:REF]`): index.json -> (index ->) manifest -> config.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use oci_client::manifest::IMAGE_MANIFEST_LIST_MEDIA_TYPE;
+use oci_spec::image::{Descriptor, ImageIndex, MediaType};
+
+use super::fs::{read_small, DirFs, Fs, TarFs};
+use super::platform::select;
+use super::{check_digest, config_platform, layers_of, parse_config, parse_manifest};
+use super::{BlobSource, Image, LayerDesc, SourceOptions};
+use crate::error::{Error, Result};
+
+const REF_NAME: &str = "org.opencontainers.image.ref.name";
+
+pub fn load_dir(path: &Path, wanted: Option<&str>, opts: &SourceOptions) -> Result<Vec<Image>> {
+    let label = format!("oci:{}", path.display());
+    let fs = DirFs::new(path, label.clone())?;
+    load(Arc::new(fs), &label, wanted, opts)
+}
+
+pub fn load_archive(path: &Path, wanted: Option<&str>, opts: &SourceOptions) -> Result<Vec<Image>> {
+    let label = format!("oci-archive:{}", path.display());
+    let fs = TarFs::new(path, label.clone())?;
+    load(Arc::new(fs), &label, wanted, opts)
+}
+
+fn load(
+    fs: Arc<dyn Fs>,
+    label: &str,
+    wanted: Option<&str>,
+    opts: &SourceOptions,
+) -> Result<Vec<Image>> {
+    if fs.open("oci-layout")?.is_none() {
+        return Err(Error::malformed(
+            label,
+            "not an OCI image layout (no oci-layout file)",
+        ));
+    }
+    let bytes = read_small(&*fs, "index.json", None, None)?;
+    let what = format!("{label}: index.json");
+    let index: ImageIndex = serde_json::from_slice(&bytes).map_err(|e| Error::json(&what, e))?;
+    if index.manifests().is_empty() {
+        return Err(Error::malformed(what, "lists no images"));
+    }
+    let named =
+        |d: &Descriptor| -> Option<String> { d.annotations().as_ref()?.get(REF_NAME).cloned() };
+    let chosen: Vec<&Descriptor> = match wanted {
+        None => index.manifests().iter().collect(),
+        Some(w) => index
+            .manifests()
+            .iter()
+            .filter(|d| named(d).as_deref() == Some(w))
+            .collect(),
+    };
+    if chosen.is_empty() {
+        let mut available: Vec<String> = index.manifests().iter().filter_map(named).collect();
+        available.dedup();
+        return Err(Error::RefNotFound {
+            source_name: label.to_owned(),
+            wanted: wanted.unwrap_or_default().to_owned(),
+            available: if available.is_empty() {
+                "no named images".to_owned()
+            } else {
+                available.join(", ")
+            },
+        });
+    }
+    let blobs: Arc<dyn BlobSource> = Arc::new(LayoutBlobs { fs: fs.clone() });
+    let mut images = Vec::new();
+    for desc in chosen {
+        let name = match named(desc) {
+            Some(n) => format!("{label}:{n}"),
+            None => format!("{label}@{}", desc.digest()),
+        };
+        if is_index(desc.media_type()) {
+            let what = format!("{name}: index {}", desc.digest());
+            let bytes = read_blob(&*fs, desc, &what)?;
+            let nested: ImageIndex =
+                serde_json::from_slice(&bytes).map_err(|e| Error::json(&what, e))?;
+            for (d, _) in select(&nested, &opts.platform, &name)? {
+                images.push(image(&*fs, d, &name, &blobs)?);
+            }
+        } else {
+            images.push(image(&*fs, desc, &name, &blobs)?);
+        }
+    }
+    Ok(images)
+}
+
+pub fn is_index(media_type: &MediaType) -> bool {
+    match media_type {
+        MediaType::ImageIndex => true,
+        MediaType::Other(t) => t == IMAGE_MANIFEST_LIST_MEDIA_TYPE,
+        _ => false,
+    }
+}
+
+fn image(fs: &dyn Fs, desc: &Descriptor, name: &str, blobs: &Arc<dyn BlobSource>) -> Result<Image> {
+    let what = format!("{name}: manifest {}", desc.digest());
+    let manifest = parse_manifest(&read_blob(fs, desc, &what)?, &what)?;
+    let config_desc = manifest.config();
+    let config_what = format!("{name}: config {}", config_desc.digest());
+    let config = parse_config(&read_blob(fs, config_desc, &config_what)?, &config_what)?;
+    Ok(Image {
+        name: name.to_owned(),
+        platform: config_platform(&config),
+        manifest_digest: Some(desc.digest().to_string()),
+        config_digest: config_desc.digest().to_string(),
+        layers: layers_of(&manifest, &config, &what)?,
+        blobs: blobs.clone(),
+    })
+}
+
+fn blob_path(digest: &str) -> String {
+    format!("blobs/{}", digest.replacen(':', "/", 1))
+}
+
+/// Reads a small blob named by a descriptor, verifying size and digest.
+fn read_blob(fs: &dyn Fs, desc: &Descriptor, what: &str) -> Result<Vec<u8>> {
+    let digest = desc.digest().to_string();
+    check_digest(&digest, what)?;
+    read_small(fs, &blob_path(&digest), Some(&digest), Some(desc.size()))
+}
+
+struct LayoutBlobs {
+    fs: Arc<dyn Fs>,
+}
+
+impl BlobSource for LayoutBlobs {
+    fn open_blob(&self, layer: &LayerDesc) -> Result<Box<dyn std::io::Read + Send>> {
+        match self.fs.open(&blob_path(&layer.digest))? {
+            Some((r, _)) => Ok(r),
+            None => Err(Error::BlobMissing {
+                source_name: self.fs.name().to_owned(),
+                what: layer.digest.clone(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Sources: an image reference becomes images — manifest, config and verified
+//! layer descriptors — plus a way to stream each layer's blob.
+
+pub mod archive;
+pub mod fs;
+pub mod layout;
+pub mod platform;
+pub mod registry;
+
+use std::io::Read;
+use std::sync::Arc;
+
+use oci_spec::image::{Descriptor, ImageConfiguration, ImageManifest};
+
+use crate::error::{Error, Result};
+use crate::layer::decode::{Compression, Declared};
+use crate::reference::Reference;
+pub use platform::{Platform, PlatformChoice};
+
+/// One layer as an image declares it: what to fetch and what it must hash to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerDesc {
+    /// `sha256:<hex>` of the blob.
+    pub digest: String,
+    /// Blob bytes as declared (descriptor size, or archive entry size).
+    pub size: u64,
+    /// `sha256:<hex>` of the tar stream, from the image config.
+    pub diff_id: String,
+    pub declared: Declared,
+}
+
+/// Streams layer blobs from wherever the image lives.
+pub trait BlobSource: Send + Sync {
+    fn open_blob(&self, layer: &LayerDesc) -> Result<Box<dyn Read + Send>>;
+}
+
+/// A resolved image: everything but the layer contents.
+#[derive(Clone)]
+pub struct Image {
+    /// How reports name it: the reference it was read from.
+    pub name: String,
+    /// os/arch[/variant] from the image config.
+    pub platform: String,
+    pub manifest_digest: Option<String>,
+    pub config_digest: String,
+    pub layers: Vec<LayerDesc>,
+    pub blobs: Arc<dyn BlobSource>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceOptions {
+    pub platform: PlatformChoice,
+    pub registry: registry::RegistryOptions,
+}
+
+/// Resolves one reference into the images it names (an OCI layout without a
+/// ref names all of its images; an index names one per selected platform).
+pub fn load(reference: &Reference, opts: &SourceOptions) -> Result<Vec<Image>> {
+    match reference {
+        Reference::OciDir { path, name } => layout::load_dir(path, name.as_deref(), opts),
+        Reference::OciArchive { path, name } => layout::load_archive(path, name.as_deref(), opts),
+        Reference::DockerArchive { path, name } => archive::load(path, name.as_deref()),
+        Reference::Registry(r) => registry::load(r, opts),
+    }
+}
+
+/// Refuses digests strata cannot verify.
+pub fn check_digest(digest: &str, what: &str) -> Result<()> {
+    match digest.split_once(':') {
+        Some(("sha256", hex))
+            if hex.len() == 64
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+        {
+            Ok(())
+        }
+        Some((alg, _)) if alg != "sha256" => Err(Error::Unsupported(format!(
+            "{what}: digest algorithm {alg:?} (strata verifies sha256)"
+        ))),
+        _ => Err(Error::malformed(what, format!("invalid digest {digest:?}"))),
+    }
+}
+
+/// Parses an image manifest, refusing Docker schema 1 and indexes in its place.
+pub fn parse_manifest(bytes: &[u8], what: &str) -> Result<ImageManifest> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| Error::json(what, e))?;
+    if value.get("schemaVersion").and_then(|v| v.as_u64()) == Some(1) {
+        return Err(Error::Unsupported(format!(
+            "{what}: Docker schema 1 manifest (deprecated; re-push the image with a current client)"
+        )));
+    }
+    if value.get("manifests").is_some() {
+        return Err(Error::malformed(
+            what,
+            "an image index where a manifest was expected",
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| Error::json(what, e))
+}
+
+pub fn parse_config(bytes: &[u8], what: &str) -> Result<ImageConfiguration> {
+    serde_json::from_slice(bytes).map_err(|e| Error::json(what, e))
+}
+
+/// os/arch[/variant] of a config.
+pub fn config_platform(config: &ImageConfiguration) -> String {
+    let mut p = format!("{}/{}", config.os(), config.architecture());
+    if let Some(v) = config.variant() {
+        p.push('/');
+        p.push_str(v);
+    }
+    p
+}
+
+/// Pairs a manifest's layer descriptors with the config's diff_ids.
+pub fn layers_of(
+    manifest: &ImageManifest,
+    config: &ImageConfiguration,
+    what: &str,
+) -> Result<Vec<LayerDesc>> {
+    let diff_ids = config.rootfs().diff_ids();
+    if diff_ids.len() != manifest.layers().len() {
+        return Err(Error::malformed(
+            what,
+            format!(
+                "manifest lists {} layers but the config has {} diff_ids",
+                manifest.layers().len(),
+                diff_ids.len()
+            ),
+        ));
+    }
+    manifest
+        .layers()
+        .iter()
+        .zip(diff_ids)
+        .map(|(desc, diff_id)| layer_desc(desc, diff_id, what))
+        .collect()
+}
+
+fn layer_desc(desc: &Descriptor, diff_id: &str, what: &str) -> Result<LayerDesc> {
+    let digest = desc.digest().to_string();
+    check_digest(&digest, what)?;
+    check_digest(diff_id, what)?;
+    let compression = Compression::from_media_type(desc.media_type()).ok_or_else(|| {
+        Error::UnsupportedMediaType {
+            digest: digest.clone(),
+            media_type: desc.media_type().to_string(),
+        }
+    })?;
+    Ok(LayerDesc {
+        digest,
+        size: desc.size(),
+        diff_id: diff_id.to_owned(),
+        declared: Declared::MediaType(compression),
+    })
+}

@@ -1,0 +1,60 @@
+//! Byte formatting for humans: SI units with three significant digits, like the docker CLI.
+
+const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+
+/// `1220598` -> `1.22MB`; `66237` -> `66.2kB`; `999` -> `999B`.
+pub fn human(bytes: u64) -> String {
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let decimals = if unit == 0 || value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let mut text = format!("{value:.decimals$}");
+    // 999.6kB rounds to "1000": carry into the next unit.
+    if text.starts_with("1000") && unit < UNITS.len() - 1 {
+        unit += 1;
+        text = "1.00".to_owned();
+    }
+    if text.contains('.') {
+        text = text.trim_end_matches('0').trim_end_matches('.').to_owned();
+    }
+    format!("{text}{}", UNITS[unit])
+}
+
+/// Bytes as the report shows them: human, or raw with `--bytes`.
+pub fn bytes(n: u64, raw: bool) -> String {
+    if raw {
+        n.to_string()
+    } else {
+        human(n)
+    }
+}
+
+pub fn percent(p: f64) -> String {
+    format!("{p:.1}%")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_like_the_docker_cli() {
+        assert_eq!(human(0), "0B");
+        assert_eq!(human(999), "999B");
+        assert_eq!(human(1000), "1kB");
+        assert_eq!(human(66237), "66.2kB");
+        assert_eq!(human(1220598), "1.22MB");
+        assert_eq!(human(999_600), "1MB");
+        assert_eq!(human(20_000_000_000), "20GB");
+        assert_eq!(human(u64::MAX), "18.4EB");
+    }
+}
