@@ -88,7 +88,7 @@ impl Store {
             scanned: to_scan.len(),
         };
         // Largest first: the longest scans start early and the tail stays short.
-        to_scan.sort_by(|a, b| b.0.size.cmp(&a.0.size));
+        to_scan.sort_by_key(|(layer, _)| std::cmp::Reverse(layer.size));
         for summary in self.scan_all(&to_scan, progress)? {
             found.insert(summary.digest.clone(), summary);
         }

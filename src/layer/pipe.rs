@@ -16,14 +16,11 @@ type Chunk = io::Result<(Vec<u8>, usize)>;
 
 /// Decompresses `input` on a scoped thread and walks the tar on this one.
 /// Returns the walk and the compressed stream's digest and size.
-pub fn decode_and_walk<R: BufRead + Send>(
+pub fn decode_and_walk<R: BufRead + Send + IntoHashing>(
     compression: Compression,
     mut input: R,
     digest: &str,
-) -> Result<(Walked, String, u64), Error>
-where
-    R: IntoHashing,
-{
+) -> Result<(Walked, String, u64), Error> {
     let (tx, rx) = sync_channel::<Chunk>(IN_FLIGHT);
     let (free_tx, free_rx) = channel::<Vec<u8>>();
     std::thread::scope(|s| {

@@ -108,12 +108,17 @@ pub(crate) mod cells {
         )
     }
 
+    /// `sha256:` and the first 12 hex digits, as docker shows image IDs.
+    fn short(digest: &str) -> &str {
+        &digest[..digest.len().min(19)]
+    }
+
     pub fn same_content_line(sc: &SameContent, style: Style) -> String {
         format!(
             "same content: {} layers ({}) share diff_id {}: {} uncompressed stored {} times, {} compressed extra",
             sc.digests.len(),
-            sc.digests.join(", "),
-            sc.diff_id,
+            sc.digests.iter().map(|d| short(d)).collect::<Vec<_>>().join(", "),
+            short(&sc.diff_id),
             units::bytes(sc.uncompressed, style.raw_bytes),
             sc.digests.len(),
             units::bytes(sc.extra_compressed, style.raw_bytes),

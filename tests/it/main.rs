@@ -1,0 +1,101 @@
+//! strata's integration tests: one binary, each test a short sentence
+//! through `Run` (the built binary, a temp cache, no network but loopback).
+
+mod bad_input;
+mod builder;
+mod footprint;
+mod local_sources;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+pub const DIVE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/peers/dive");
+
+pub fn dive(file: &str) -> String {
+    format!("{DIVE}/{file}")
+}
+
+/// A temp dir for the test's files and a fresh cache dir.
+pub struct Run {
+    pub tmp: tempfile::TempDir,
+}
+
+impl Default for Run {
+    fn default() -> Run {
+        Run::new()
+    }
+}
+
+impl Run {
+    pub fn new() -> Run {
+        Run {
+            tmp: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    pub fn cache(&self) -> PathBuf {
+        self.path("cache")
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("strata").unwrap();
+        c.env("STRATA_CACHE_DIR", self.cache())
+            .env("NO_COLOR", "1")
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("STRATA_CREDS");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    /// Runs, expects exit 0, parses stdout as JSON.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let out = self.cmd().args(args).arg("--format=json").output().unwrap();
+        assert!(
+            out.status.success(),
+            "strata {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// Runs, expects exit 2 with one line on stderr, nothing on stdout; returns the line.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "strata {args:?}: {stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "stdout not empty: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
+        assert!(stderr.starts_with("strata: "), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        stderr
+    }
+}
+
+pub fn oci(path: &Path) -> String {
+    format!("oci:{}", path.display())
+}
+
+/// The figures of a footprint JSON, without names (which differ per transport).
+pub fn figures(v: &Value) -> Value {
+    let mut v = v.clone();
+    for image in v["images"].as_array_mut().unwrap() {
+        let obj = image.as_object_mut().unwrap();
+        obj.remove("name");
+        obj.remove("manifest_digest");
+    }
+    v
+}
