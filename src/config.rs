@@ -27,7 +27,6 @@ pub enum Command {
     Footprint {
         refs: Vec<Reference>,
         measure: Measure,
-        shallow: bool,
     },
 }
 
@@ -58,20 +57,26 @@ impl Config {
                 .clone()
                 .or_else(|| dirs::cache_dir().map(|d| d.join("strata")))
         };
-        let command = match cli.command {
-            CliCommand::Footprint(args) => Command::Footprint {
-                refs: args
-                    .refs
-                    .iter()
-                    .map(|r| Reference::parse(r))
-                    .collect::<Result<_, _>>()?,
-                measure: match args.measure {
+        let (command, shallow) = match cli.command {
+            CliCommand::Footprint(args) => {
+                let measure = match args.measure {
                     MeasureArg::Compressed => Measure::Compressed,
                     MeasureArg::Uncompressed => Measure::Uncompressed,
                     MeasureArg::Files => Measure::Files,
-                },
-                shallow: args.shallow,
-            },
+                };
+                if args.shallow && measure != Measure::Compressed {
+                    anyhow::bail!(
+                        "--shallow knows compressed sizes only: drop --measure {}",
+                        measure.name()
+                    );
+                }
+                let refs = args
+                    .refs
+                    .iter()
+                    .map(|r| Reference::parse(r))
+                    .collect::<Result<_, _>>()?;
+                (Command::Footprint { refs, measure }, args.shallow)
+            }
         };
         Ok(Config {
             command,
@@ -81,6 +86,7 @@ impl Config {
                     credentials,
                     insecure: g.insecure_registry.clone(),
                 },
+                shallow,
             },
             cache_dir,
             quiet: g.quiet,

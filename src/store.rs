@@ -96,10 +96,10 @@ impl Store {
         for image in images {
             for layer in &image.layers {
                 let s = &found[&layer.digest];
-                if s.diff_id != layer.diff_id {
+                if layer.diff_id.as_deref() != Some(s.diff_id.as_str()) {
                     return Err(Error::DiffIdMismatch {
                         digest: layer.digest.clone(),
-                        expected: layer.diff_id.clone(),
+                        expected: layer.diff_id.clone().unwrap_or_default(),
                         found: s.diff_id.clone(),
                     });
                 }

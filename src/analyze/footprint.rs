@@ -7,10 +7,12 @@ use serde::Serialize;
 
 use super::sizes::{Measure, Percents, Sizes};
 use crate::layer::LayerSummary;
-use crate::source::Image;
+use crate::source::{Image, LayerDesc};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Footprint {
+    /// Figures from manifests alone: uncompressed and files are unknown (null).
+    pub shallow: bool,
     /// The measure the table's shared/unique/saved columns show (JSON has all three).
     pub measure: Measure,
     pub images: Vec<ImageFootprint>,
@@ -22,7 +24,7 @@ pub struct Footprint {
 #[derive(Debug, Clone, Serialize)]
 pub struct ImageFootprint {
     pub name: String,
-    pub platform: String,
+    pub platform: Option<String>,
     pub manifest_digest: Option<String>,
     pub config_digest: String,
     /// Layers as the manifest lists them (repeats included).
@@ -55,7 +57,7 @@ pub struct SetFootprint {
 pub struct SameContent {
     pub diff_id: String,
     pub digests: Vec<String>,
-    pub uncompressed: u64,
+    pub uncompressed: Option<u64>,
     /// Compressed bytes of all copies but the smallest: what storing it once would save.
     pub extra_compressed: u64,
 }
@@ -64,12 +66,39 @@ pub struct SameContent {
 #[derive(Debug, Clone, Serialize)]
 pub struct LayerUse {
     pub digest: String,
-    pub diff_id: String,
+    pub diff_id: Option<String>,
     pub compressed: u64,
-    pub uncompressed: u64,
-    pub files: u64,
-    pub entries: u64,
+    pub uncompressed: Option<u64>,
+    pub files: Option<u64>,
+    pub entries: Option<u64>,
     pub used_by: usize,
+}
+
+/// What is known of one distinct layer: everything once scanned, the blob
+/// size alone from a manifest.
+#[derive(Debug, Clone)]
+pub struct LayerFigures {
+    pub diff_id: Option<String>,
+    pub sizes: Sizes,
+    pub entries: Option<u64>,
+}
+
+impl LayerFigures {
+    pub fn scanned(s: &LayerSummary) -> LayerFigures {
+        LayerFigures {
+            diff_id: Some(s.diff_id.clone()),
+            sizes: Sizes::of(s),
+            entries: Some(s.entries),
+        }
+    }
+
+    pub fn declared(l: &LayerDesc) -> LayerFigures {
+        LayerFigures {
+            diff_id: l.diff_id.clone(),
+            sizes: Sizes::compressed_only(l.size),
+            entries: None,
+        }
+    }
 }
 
 /// An image's layer digests, each once, in manifest order.
@@ -83,11 +112,12 @@ fn distinct_of(image: &Image) -> Vec<&str> {
         .collect()
 }
 
-/// `layers` must hold a summary for every layer digest of `images`.
+/// `layers` must hold figures for every layer digest of `images`.
 pub fn footprint(
     images: &[Image],
-    layers: &HashMap<String, LayerSummary>,
+    layers: &HashMap<String, LayerFigures>,
     measure: Measure,
+    shallow: bool,
 ) -> Footprint {
     // How many images use each digest, in first-seen order.
     let mut order: Vec<&str> = Vec::new();
@@ -101,7 +131,7 @@ pub fn footprint(
             *n += 1;
         }
     }
-    let sizes = |d: &str| Sizes::of(&layers[d]);
+    let sizes = |d: &str| layers[d].sizes;
 
     let rows: Vec<ImageFootprint> = images
         .iter()
@@ -135,20 +165,19 @@ pub fn footprint(
 
     let mut by_diff_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for d in &order {
-        by_diff_id
-            .entry(layers[*d].diff_id.as_str())
-            .or_default()
-            .push(d);
+        if let Some(diff_id) = layers[*d].diff_id.as_deref() {
+            by_diff_id.entry(diff_id).or_default().push(d);
+        }
     }
     let same_content = by_diff_id
         .into_iter()
         .filter(|(_, ds)| ds.len() > 1)
         .map(|(diff_id, ds)| {
-            let compressed: Vec<u64> = ds.iter().map(|d| layers[*d].compressed).collect();
+            let compressed: Vec<u64> = ds.iter().map(|d| layers[*d].sizes.compressed).collect();
             SameContent {
                 diff_id: diff_id.to_owned(),
                 digests: ds.iter().map(|d| (*d).to_owned()).collect(),
-                uncompressed: layers[ds[0]].uncompressed,
+                uncompressed: layers[ds[0]].sizes.uncompressed,
                 extra_compressed: compressed.iter().sum::<u64>()
                     - compressed.iter().min().copied().unwrap_or(0),
             }
@@ -158,20 +187,21 @@ pub fn footprint(
     let layer_uses = order
         .iter()
         .map(|d| {
-            let s = &layers[*d];
+            let f = &layers[*d];
             LayerUse {
-                digest: s.digest.clone(),
-                diff_id: s.diff_id.clone(),
-                compressed: s.compressed,
-                uncompressed: s.uncompressed,
-                files: s.files,
-                entries: s.entries,
+                digest: (*d).to_owned(),
+                diff_id: f.diff_id.clone(),
+                compressed: f.sizes.compressed,
+                uncompressed: f.sizes.uncompressed,
+                files: f.sizes.files,
+                entries: f.entries,
                 used_by: used_by[d],
             }
         })
         .collect();
 
     Footprint {
+        shallow,
         measure,
         set: SetFootprint {
             images: rows.len(),

@@ -6,26 +6,51 @@ use serde::Serialize;
 
 use crate::layer::LayerSummary;
 
-/// Compressed, uncompressed and files bytes of some set of layers.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Compressed, uncompressed and files bytes of some set of layers. The last
+/// two are None when unknown (a shallow listing reads manifests only); a sum
+/// with an unknown part is unknown, never a guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Sizes {
     pub compressed: u64,
-    pub uncompressed: u64,
-    pub files: u64,
+    pub uncompressed: Option<u64>,
+    pub files: Option<u64>,
+}
+
+impl Default for Sizes {
+    fn default() -> Sizes {
+        Sizes {
+            compressed: 0,
+            uncompressed: Some(0),
+            files: Some(0),
+        }
+    }
+}
+
+fn both(a: Option<u64>, b: Option<u64>, f: fn(u64, u64) -> u64) -> Option<u64> {
+    Some(f(a?, b?))
 }
 
 impl Sizes {
     pub fn of(layer: &LayerSummary) -> Sizes {
         Sizes {
             compressed: layer.compressed,
-            uncompressed: layer.uncompressed,
-            files: layer.files,
+            uncompressed: Some(layer.uncompressed),
+            files: Some(layer.files),
         }
     }
 
-    pub fn get(&self, measure: Measure) -> u64 {
+    /// What a manifest alone tells: the blob size.
+    pub fn compressed_only(compressed: u64) -> Sizes {
+        Sizes {
+            compressed,
+            uncompressed: None,
+            files: None,
+        }
+    }
+
+    pub fn get(&self, measure: Measure) -> Option<u64> {
         match measure {
-            Measure::Compressed => self.compressed,
+            Measure::Compressed => Some(self.compressed),
             Measure::Uncompressed => self.uncompressed,
             Measure::Files => self.files,
         }
@@ -40,10 +65,11 @@ impl Sizes {
                 p as f64 * 100.0 / w as f64
             }
         };
+        let opt = |p: Option<u64>, w: Option<u64>| Some(pct(p?, w?));
         Percents {
             compressed: pct(part.compressed, self.compressed),
-            uncompressed: pct(part.uncompressed, self.uncompressed),
-            files: pct(part.files, self.files),
+            uncompressed: opt(part.uncompressed, self.uncompressed),
+            files: opt(part.files, self.files),
         }
     }
 }
@@ -53,8 +79,8 @@ impl Add for Sizes {
     fn add(self, o: Sizes) -> Sizes {
         Sizes {
             compressed: self.compressed + o.compressed,
-            uncompressed: self.uncompressed + o.uncompressed,
-            files: self.files + o.files,
+            uncompressed: both(self.uncompressed, o.uncompressed, |a, b| a + b),
+            files: both(self.files, o.files, |a, b| a + b),
         }
     }
 }
@@ -70,8 +96,8 @@ impl Sub for Sizes {
     fn sub(self, o: Sizes) -> Sizes {
         Sizes {
             compressed: self.compressed.saturating_sub(o.compressed),
-            uncompressed: self.uncompressed.saturating_sub(o.uncompressed),
-            files: self.files.saturating_sub(o.files),
+            uncompressed: both(self.uncompressed, o.uncompressed, u64::saturating_sub),
+            files: both(self.files, o.files, u64::saturating_sub),
         }
     }
 }
@@ -85,18 +111,8 @@ impl std::iter::Sum for Sizes {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Serialize)]
 pub struct Percents {
     pub compressed: f64,
-    pub uncompressed: f64,
-    pub files: f64,
-}
-
-impl Percents {
-    pub fn get(&self, measure: Measure) -> f64 {
-        match measure {
-            Measure::Compressed => self.compressed,
-            Measure::Uncompressed => self.uncompressed,
-            Measure::Files => self.files,
-        }
-    }
+    pub uncompressed: Option<f64>,
+    pub files: Option<f64>,
 }
 
 /// Which measure the table's shared/unique/saved columns use.
@@ -116,5 +132,25 @@ impl Measure {
             Measure::Uncompressed => "uncompressed",
             Measure::Files => "files",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_parts_make_unknown_sums() {
+        let known = Sizes {
+            compressed: 10,
+            uncompressed: Some(30),
+            files: Some(20),
+        };
+        let shallow = Sizes::compressed_only(5);
+        let sum = known + shallow;
+        assert_eq!(sum.compressed, 15);
+        assert_eq!(sum.uncompressed, None);
+        assert_eq!([known, known].into_iter().sum::<Sizes>().files, Some(40));
+        assert_eq!(known.percent(shallow).uncompressed, None);
     }
 }

@@ -34,6 +34,12 @@ pub fn scan<R: Read + Send>(
     opts: ScanOptions<'_>,
 ) -> Result<LayerIndex, Error> {
     let digest = layer.digest.as_str();
+    let Some(expected_diff_id) = layer.diff_id.as_deref() else {
+        return Err(Error::malformed(
+            format!("layer {digest}"),
+            "no diff_id to verify against (the image config was not read)",
+        ));
+    };
     let compressed =
         HashingReader::new(StageReader::new(blob, "blob read")).with_progress(opts.progress);
     let mut input = BufReader::with_capacity(INPUT_BUFFER, compressed);
@@ -80,10 +86,10 @@ pub fn scan<R: Read + Send>(
             found: blob_digest,
         });
     }
-    if walked.diff_id != layer.diff_id {
+    if walked.diff_id != expected_diff_id {
         return Err(Error::DiffIdMismatch {
             digest: digest.to_owned(),
-            expected: layer.diff_id.clone(),
+            expected: expected_diff_id.to_owned(),
             found: walked.diff_id,
         });
     }

@@ -29,7 +29,9 @@ pub fn footprint(out: &mut dyn Write, style: Style, fp: &Footprint) -> io::Resul
     writeln!(out)?;
     table(out, &cells::SET_HEADER, cells::set_rows(fp, style))?;
     writeln!(out)?;
-    writeln!(out, "{}", cells::summary_line(fp))?;
+    for line in cells::summary_lines(fp) {
+        writeln!(out, "{line}")?;
+    }
     for sc in &fp.same_content {
         writeln!(out, "\n> {}", cells::same_content_line(sc, style))?;
     }

@@ -40,6 +40,7 @@ pub fn footprint(
 pub(crate) mod cells {
     use super::Style;
     use crate::analyze::footprint::{Footprint, SameContent};
+    use crate::analyze::sizes::Sizes;
     use crate::units;
 
     pub const IMAGE_HEADER: [&str; 8] = [
@@ -54,16 +55,21 @@ pub(crate) mod cells {
     ];
     pub const SET_HEADER: [&str; 4] = ["SET", "COMPRESSED", "UNCOMPRESSED", "FILES"];
 
+    /// Bytes, or `-` where a shallow listing does not know them.
+    fn bytes(n: Option<u64>, style: Style) -> String {
+        n.map_or_else(|| "-".to_owned(), |n| units::bytes(n, style.raw_bytes))
+    }
+
     pub fn image_rows(fp: &Footprint, style: Style) -> Vec<Vec<String>> {
-        let b = |n| units::bytes(n, style.raw_bytes);
+        let b = |n| bytes(n, style);
         fp.images
             .iter()
             .map(|i| {
                 vec![
                     i.name.clone(),
-                    i.platform.clone(),
+                    i.platform.clone().unwrap_or_else(|| "-".to_owned()),
                     i.layers.to_string(),
-                    b(i.total.compressed),
+                    b(Some(i.total.compressed)),
                     b(i.total.uncompressed),
                     b(i.total.files),
                     b(i.shared.get(fp.measure)),
@@ -74,38 +80,46 @@ pub(crate) mod cells {
     }
 
     pub fn set_rows(fp: &Footprint, style: Style) -> Vec<Vec<String>> {
-        let b = |n| units::bytes(n, style.raw_bytes);
+        let b = |n| bytes(n, style);
         let s = &fp.set;
-        let saved = |n: u64, p: f64| format!("{} ({})", b(n), units::percent(p));
+        let row = |label: &str, v: &Sizes| {
+            vec![
+                label.to_owned(),
+                b(Some(v.compressed)),
+                b(v.uncompressed),
+                b(v.files),
+            ]
+        };
+        let saved = |n: Option<u64>, p: Option<f64>| match (n, p) {
+            (Some(n), Some(p)) => format!("{} ({})", b(Some(n)), units::percent(p)),
+            _ => "-".to_owned(),
+        };
         vec![
-            vec![
-                "sum total".into(),
-                b(s.sum_total.compressed),
-                b(s.sum_total.uncompressed),
-                b(s.sum_total.files),
-            ],
-            vec![
-                "dedup total".into(),
-                b(s.dedup_total.compressed),
-                b(s.dedup_total.uncompressed),
-                b(s.dedup_total.files),
-            ],
+            row("sum total", &s.sum_total),
+            row("dedup total", &s.dedup_total),
             vec![
                 "saved by sharing".into(),
-                saved(s.saved.compressed, s.saved_percent.compressed),
+                saved(Some(s.saved.compressed), Some(s.saved_percent.compressed)),
                 saved(s.saved.uncompressed, s.saved_percent.uncompressed),
                 saved(s.saved.files, s.saved_percent.files),
             ],
         ]
     }
 
-    pub fn summary_line(fp: &Footprint) -> String {
-        format!(
+    pub fn summary_lines(fp: &Footprint) -> Vec<String> {
+        let mut lines = vec![format!(
             "{} images, {} distinct layers; SHARED/UNIQUE in {} bytes",
             fp.set.images,
             fp.set.distinct_layers,
             fp.measure.name()
-        )
+        )];
+        if fp.shallow {
+            lines.push(
+                "shallow: figures from manifests alone; `-` marks what only a layer scan can tell"
+                    .to_owned(),
+            );
+        }
+        lines
     }
 
     /// `sha256:` and the first 12 hex digits, as docker shows image IDs.
@@ -119,7 +133,7 @@ pub(crate) mod cells {
             sc.digests.len(),
             sc.digests.iter().map(|d| short(d)).collect::<Vec<_>>().join(", "),
             short(&sc.diff_id),
-            units::bytes(sc.uncompressed, style.raw_bytes),
+            bytes(sc.uncompressed, style),
             sc.digests.len(),
             units::bytes(sc.extra_compressed, style.raw_bytes),
         )

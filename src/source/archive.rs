@@ -104,7 +104,7 @@ pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
             layers.push(LayerDesc {
                 digest,
                 size,
-                diff_id: diff_id.clone(),
+                diff_id: Some(diff_id.clone()),
                 declared: Declared::Sniff,
             });
         }
@@ -120,7 +120,7 @@ pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
         .into_iter()
         .map(|(name, platform, config_digest, layers)| Image {
             name,
-            platform,
+            platform: Some(platform),
             manifest_digest: None,
             config_digest,
             layers,

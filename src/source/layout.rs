@@ -106,7 +106,7 @@ fn image(fs: &dyn Fs, desc: &Descriptor, name: &str, blobs: &Arc<dyn BlobSource>
     let config = parse_config(&read_blob(fs, config_desc, &config_what)?, &config_what)?;
     Ok(Image {
         name: name.to_owned(),
-        platform: config_platform(&config),
+        platform: Some(config_platform(&config)),
         manifest_digest: Some(desc.digest().to_string()),
         config_digest: config_desc.digest().to_string(),
         layers: layers_of(&manifest, &config, &what)?,

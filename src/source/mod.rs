@@ -24,8 +24,9 @@ pub struct LayerDesc {
     pub digest: String,
     /// Blob bytes as declared (descriptor size, or archive entry size).
     pub size: u64,
-    /// `sha256:<hex>` of the tar stream, from the image config.
-    pub diff_id: String,
+    /// `sha256:<hex>` of the tar stream, from the image config (None when
+    /// the config was not read: a shallow registry listing).
+    pub diff_id: Option<String>,
     pub declared: Declared,
 }
 
@@ -39,8 +40,8 @@ pub trait BlobSource: Send + Sync {
 pub struct Image {
     /// How reports name it: the reference it was read from.
     pub name: String,
-    /// os/arch[/variant] from the image config.
-    pub platform: String,
+    /// os/arch[/variant] from the image config (or the index, when shallow).
+    pub platform: Option<String>,
     pub manifest_digest: Option<String>,
     pub config_digest: String,
     pub layers: Vec<LayerDesc>,
@@ -51,17 +52,41 @@ pub struct Image {
 pub struct SourceOptions {
     pub platform: PlatformChoice,
     pub registry: registry::RegistryOptions,
+    /// Manifests only: registry configs are not fetched (no blob requests).
+    pub shallow: bool,
 }
 
-/// Resolves one reference into the images it names (an OCI layout without a
-/// ref names all of its images; an index names one per selected platform).
-pub fn load(reference: &Reference, opts: &SourceOptions) -> Result<Vec<Image>> {
-    match reference {
-        Reference::OciDir { path, name } => layout::load_dir(path, name.as_deref(), opts),
-        Reference::OciArchive { path, name } => layout::load_archive(path, name.as_deref(), opts),
-        Reference::DockerArchive { path, name } => archive::load(path, name.as_deref()),
-        Reference::Registry(r) => registry::load(r, opts),
+/// Resolves references into the images they name, in order (an OCI layout
+/// without a ref names all of its images; an index one per selected platform).
+/// Registry references are resolved together, concurrently.
+pub fn load_all(refs: &[Reference], opts: &SourceOptions) -> anyhow::Result<Vec<Image>> {
+    use anyhow::Context;
+    let remote: Vec<&crate::reference::RegistryRef> = refs
+        .iter()
+        .filter_map(|r| match r {
+            Reference::Registry(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    let mut remote_images = if remote.is_empty() {
+        Vec::new()
+    } else {
+        registry::load_all(&remote, opts)?
     }
+    .into_iter();
+    let mut images = Vec::new();
+    for r in refs {
+        let loaded = match r {
+            Reference::OciDir { path, name } => layout::load_dir(path, name.as_deref(), opts),
+            Reference::OciArchive { path, name } => {
+                layout::load_archive(path, name.as_deref(), opts)
+            }
+            Reference::DockerArchive { path, name } => archive::load(path, name.as_deref()),
+            Reference::Registry(_) => Ok(remote_images.next().unwrap_or_default()),
+        };
+        images.extend(loaded.with_context(|| format!("loading {r}"))?);
+    }
+    Ok(images)
 }
 
 /// Refuses digests strata cannot verify.
@@ -135,14 +160,25 @@ pub fn layers_of(
         .layers()
         .iter()
         .zip(diff_ids)
-        .map(|(desc, diff_id)| layer_desc(desc, diff_id, what))
+        .map(|(desc, diff_id)| layer_desc(desc, Some(diff_id), what))
         .collect()
 }
 
-fn layer_desc(desc: &Descriptor, diff_id: &str, what: &str) -> Result<LayerDesc> {
+/// A manifest's layers without their diff_ids (for shallow listings).
+pub fn shallow_layers(manifest: &ImageManifest, what: &str) -> Result<Vec<LayerDesc>> {
+    manifest
+        .layers()
+        .iter()
+        .map(|desc| layer_desc(desc, None, what))
+        .collect()
+}
+
+fn layer_desc(desc: &Descriptor, diff_id: Option<&str>, what: &str) -> Result<LayerDesc> {
     let digest = desc.digest().to_string();
     check_digest(&digest, what)?;
-    check_digest(diff_id, what)?;
+    if let Some(diff_id) = diff_id {
+        check_digest(diff_id, what)?;
+    }
     let compression = Compression::from_media_type(desc.media_type()).ok_or_else(|| {
         Error::UnsupportedMediaType {
             digest: digest.clone(),
@@ -152,7 +188,7 @@ fn layer_desc(desc: &Descriptor, diff_id: &str, what: &str) -> Result<LayerDesc>
     Ok(LayerDesc {
         digest,
         size: desc.size(),
-        diff_id: diff_id.to_owned(),
+        diff_id: diff_id.map(str::to_owned),
         declared: Declared::MediaType(compression),
     })
 }

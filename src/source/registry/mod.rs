@@ -1,0 +1,280 @@
+//! Registry images (docker://…) through oci-client: manifests and indexes,
+//! configs, and layer blobs streamed into the same verified scan as local sources.
+
+mod auth;
+mod blobs;
+mod catalog;
+mod errors;
+mod retry;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::try_join_all;
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::manifest::{
+    OciDescriptor, IMAGE_MANIFEST_LIST_MEDIA_TYPE, IMAGE_MANIFEST_MEDIA_TYPE,
+    OCI_IMAGE_INDEX_MEDIA_TYPE, OCI_IMAGE_MEDIA_TYPE,
+};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference as OciRef};
+use oci_spec::image::ImageIndex;
+
+pub use auth::Credentials;
+use blobs::RegistryBlobs;
+use errors::registry_error;
+use retry::retry;
+
+use super::platform::{select, Platform};
+use super::{config_platform, layers_of, parse_config, parse_manifest, shallow_layers};
+use super::{Image, SourceOptions};
+use crate::error::{Error, Result};
+use crate::layer::digest::sha256_digest;
+use crate::reference::RegistryRef;
+
+const ACCEPT: &[&str] = &[
+    OCI_IMAGE_MEDIA_TYPE,
+    OCI_IMAGE_INDEX_MEDIA_TYPE,
+    IMAGE_MANIFEST_MEDIA_TYPE,
+    IMAGE_MANIFEST_LIST_MEDIA_TYPE,
+];
+/// Configs are read whole; anything larger is refused rather than buffered.
+const CONFIG_LIMIT: u64 = 32 << 20;
+
+#[derive(Debug, Clone, Default)]
+pub struct RegistryOptions {
+    pub credentials: Option<Credentials>,
+    /// HOST[:PORT]s spoken to over plain HTTP (loopback ones always are).
+    pub insecure: Vec<String>,
+}
+
+/// One run's connection to its registries.
+struct Session {
+    client: Arc<Client>,
+    runtime: Arc<tokio::runtime::Runtime>,
+    opts: SourceOptions,
+}
+
+/// Resolves every registry reference, concurrently; one Vec of images per reference.
+pub fn load_all(refs: &[&RegistryRef], opts: &SourceOptions) -> Result<Vec<Vec<Image>>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("tokio runtime", e))?;
+    let mut plain_http = BTreeSet::new();
+    for r in refs {
+        let host = host_of(&r.text);
+        if is_loopback(host) || opts.registry.insecure.iter().any(|h| h == host) {
+            plain_http.insert(host.to_owned());
+        }
+    }
+    let client = Client::new(ClientConfig {
+        protocol: ClientProtocol::HttpsExcept(plain_http.into_iter().collect()),
+        platform_resolver: None,
+        connect_timeout: Some(Duration::from_secs(10)),
+        read_timeout: Some(Duration::from_secs(120)),
+        ..ClientConfig::default()
+    });
+    let session = Session {
+        client: Arc::new(client),
+        runtime: Arc::new(runtime),
+        opts: opts.clone(),
+    };
+    let runtime = session.runtime.clone();
+    runtime.block_on(try_join_all(refs.iter().map(|r| session.resolve(r))))
+}
+
+/// HOST[:PORT] of `HOST[:PORT]/REPO…`.
+fn host_of(text: &str) -> &str {
+    text.split('/').next().unwrap_or(text)
+}
+
+/// 127.0.0.0/8, localhost and ::1 (with or without a port) speak plain HTTP, as with docker.
+pub fn is_loopback(host: &str) -> bool {
+    let bare = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, p)| {
+            if p.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') {
+                h
+            } else {
+                host
+            }
+        })
+    };
+    bare == "localhost"
+        || bare == "::1"
+        || bare
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+impl Session {
+    fn auth(&self, host: &str) -> RegistryAuth {
+        auth::for_host(host, self.opts.registry.credentials.as_ref())
+    }
+
+    async fn resolve(&self, r: &RegistryRef) -> Result<Vec<Image>> {
+        let targets = if r.is_glob() {
+            let host = host_of(&r.text);
+            catalog::expand(
+                &self.client,
+                &r.text,
+                &self.auth(host),
+                self.is_plain_http(host),
+            )
+            .await?
+        } else {
+            vec![parse_ref(&r.text)?]
+        };
+        let per_target = try_join_all(targets.iter().map(|t| self.resolve_one(t))).await?;
+        Ok(per_target.into_iter().flatten().collect())
+    }
+
+    fn is_plain_http(&self, host: &str) -> bool {
+        is_loopback(host) || self.opts.registry.insecure.iter().any(|h| h == host)
+    }
+
+    async fn resolve_one(&self, reference: &OciRef) -> Result<Vec<Image>> {
+        let name = format!("docker://{}", reference.whole());
+        let (bytes, digest) = self.manifest(reference, &name).await?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::json(format!("{name}: manifest"), e))?;
+        if value.get("manifests").is_none() {
+            return Ok(vec![
+                self.image(reference, &name, &bytes, digest, None).await?,
+            ]);
+        }
+        let what = format!("{name}: index {digest}");
+        let index: ImageIndex = serde_json::from_value(value).map_err(|e| Error::json(&what, e))?;
+        let chosen = select(&index, &self.opts.platform, &name)?;
+        let name = &name;
+        let images = chosen.into_iter().map(|(desc, platform)| async move {
+            let child = reference.clone_with_digest(desc.digest().to_string());
+            let (bytes, digest) = self.manifest(&child, name).await?;
+            self.image(&child, name, &bytes, digest, platform).await
+        });
+        try_join_all(images).await
+    }
+
+    /// Fetches a manifest and checks it against the digest it was asked by.
+    async fn manifest(&self, reference: &OciRef, name: &str) -> Result<(Vec<u8>, String)> {
+        let host = reference.resolve_registry();
+        let auth = self.auth(host);
+        let (bytes, _) = retry(|| self.client.pull_manifest_raw(reference, &auth, ACCEPT))
+            .await
+            .map_err(|e| registry_error(host, name, e))?;
+        let digest = sha256_digest(&bytes);
+        if let Some(expected) = reference.digest() {
+            if expected != digest {
+                return Err(Error::DigestMismatch {
+                    expected: expected.to_owned(),
+                    found: digest,
+                });
+            }
+        }
+        Ok((bytes, digest))
+    }
+
+    async fn image(
+        &self,
+        reference: &OciRef,
+        name: &str,
+        bytes: &[u8],
+        digest: String,
+        platform: Option<Platform>,
+    ) -> Result<Image> {
+        let what = format!("{name}: manifest {digest}");
+        let manifest = parse_manifest(bytes, &what)?;
+        let config_desc = manifest.config();
+        let blobs = Arc::new(RegistryBlobs::new(
+            self.client.clone(),
+            self.runtime.clone(),
+            reference.clone(),
+        ));
+        if self.opts.shallow {
+            return Ok(Image {
+                name: name.to_owned(),
+                platform: platform.map(|p| p.to_string()),
+                manifest_digest: Some(digest),
+                config_digest: config_desc.digest().to_string(),
+                layers: shallow_layers(&manifest, &what)?,
+                blobs,
+            });
+        }
+        let config_what = format!("{name}: config {}", config_desc.digest());
+        if config_desc.size() > CONFIG_LIMIT {
+            return Err(Error::malformed(config_what, "config blob too large"));
+        }
+        let host = reference.resolve_registry();
+        let desc = OciDescriptor {
+            media_type: config_desc.media_type().to_string(),
+            digest: config_desc.digest().to_string(),
+            size: config_desc.size() as i64,
+            ..OciDescriptor::default()
+        };
+        self.client
+            .store_auth_if_needed(host, &self.auth(host))
+            .await;
+        let config_bytes = retry(|| async {
+            let mut buf = Vec::new();
+            self.client.pull_blob(reference, &desc, &mut buf).await?;
+            Ok(buf)
+        })
+        .await
+        .map_err(|e| registry_error(host, &config_what, e))?;
+        if config_bytes.len() as u64 != config_desc.size()
+            || sha256_digest(&config_bytes) != desc.digest
+        {
+            return Err(Error::DigestMismatch {
+                expected: desc.digest.clone(),
+                found: sha256_digest(&config_bytes),
+            });
+        }
+        let config = parse_config(&config_bytes, &config_what)?;
+        Ok(Image {
+            name: name.to_owned(),
+            platform: Some(config_platform(&config)),
+            manifest_digest: Some(digest),
+            config_digest: desc.digest.clone(),
+            layers: layers_of(&manifest, &config, &what)?,
+            blobs,
+        })
+    }
+}
+
+fn parse_ref(text: &str) -> Result<OciRef> {
+    text.parse::<OciRef>().map_err(|e| Error::BadReference {
+        reference: format!("docker://{text}"),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts_speak_plain_http() {
+        for h in [
+            "127.0.0.1:5000",
+            "127.1.2.3",
+            "localhost",
+            "localhost:80",
+            "[::1]:5000",
+            "::1",
+        ] {
+            assert!(is_loopback(h), "{h}");
+        }
+        for h in [
+            "10.0.0.1:5000",
+            "registry.example",
+            "localhost.example:5000",
+            "[::2]:1",
+        ] {
+            assert!(!is_loopback(h), "{h}");
+        }
+    }
+}
