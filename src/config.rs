@@ -87,6 +87,7 @@ impl Config {
                     insecure: g.insecure_registry.clone(),
                 },
                 shallow,
+                cache_dir: cache_dir.clone(),
             },
             cache_dir,
             quiet: g.quiet,

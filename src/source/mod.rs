@@ -54,6 +54,8 @@ pub struct SourceOptions {
     pub registry: registry::RegistryOptions,
     /// Manifests only: registry configs are not fetched (no blob requests).
     pub shallow: bool,
+    /// Where registry configs are cached (None: --no-cache).
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 /// Resolves references into the images they name, in order (an OCI layout

@@ -5,6 +5,8 @@ mod bad_input;
 mod builder;
 mod footprint;
 mod local_sources;
+mod registry;
+mod registry_server;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -4,6 +4,7 @@
 mod auth;
 mod blobs;
 mod catalog;
+mod config_cache;
 mod errors;
 mod retry;
 
@@ -215,16 +216,26 @@ impl Session {
             size: config_desc.size() as i64,
             ..OciDescriptor::default()
         };
-        self.client
-            .store_auth_if_needed(host, &self.auth(host))
-            .await;
-        let config_bytes = retry(|| async {
-            let mut buf = Vec::new();
-            self.client.pull_blob(reference, &desc, &mut buf).await?;
-            Ok(buf)
-        })
-        .await
-        .map_err(|e| registry_error(host, &config_what, e))?;
+        let cache = self.opts.cache_dir.as_deref();
+        let config_bytes = match config_cache::get(cache, &desc.digest) {
+            Some(bytes) => bytes,
+            None => {
+                self.client
+                    .store_auth_if_needed(host, &self.auth(host))
+                    .await;
+                let bytes = retry(|| async {
+                    let mut buf = Vec::new();
+                    self.client.pull_blob(reference, &desc, &mut buf).await?;
+                    Ok(buf)
+                })
+                .await
+                .map_err(|e| registry_error(host, &config_what, e))?;
+                if sha256_digest(&bytes) == desc.digest {
+                    config_cache::put(cache, &desc.digest, &bytes);
+                }
+                bytes
+            }
+        };
         if config_bytes.len() as u64 != config_desc.size()
             || sha256_digest(&config_bytes) != desc.digest
         {

@@ -1,0 +1,30 @@
+//! Image configs cached by digest next to the layer indexes, so a warm run
+//! costs manifest requests only. Entries are re-verified when read.
+
+use std::path::{Path, PathBuf};
+
+use crate::layer::digest::sha256_digest;
+
+fn path(root: &Path, digest: &str) -> PathBuf {
+    let (alg, hex) = digest.split_once(':').unwrap_or(("sha256", digest));
+    root.join("configs").join(alg).join(hex)
+}
+
+/// The cached config, if present and still hashing to its digest.
+pub fn get(root: Option<&Path>, digest: &str) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(path(root?, digest)).ok()?;
+    (sha256_digest(&bytes) == digest).then_some(bytes)
+}
+
+/// Best effort: a cache that cannot be written changes no figure.
+pub fn put(root: Option<&Path>, digest: &str, bytes: &[u8]) {
+    let Some(root) = root else { return };
+    let dest = path(root, digest);
+    let Some(dir) = dest.parent() else { return };
+    let _ = std::fs::create_dir_all(dir)
+        .and_then(|_| tempfile::NamedTempFile::new_in(dir))
+        .and_then(|mut tmp| {
+            std::io::Write::write_all(&mut tmp, bytes)?;
+            tmp.persist(&dest).map(|_| ()).map_err(|e| e.error)
+        });
+}

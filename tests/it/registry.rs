@@ -1,0 +1,272 @@
+//! The registry source against a real registry (CNCF distribution on 127.0.0.1).
+
+use std::fs;
+
+use base64::Engine as _;
+
+use super::builder::{self, Compress};
+use super::registry_server::{corrupting_proxy, free_port, Registry, PASSWORD, USER};
+use super::*;
+
+fn pushed_family(reg: &Registry, r: &Run, creds: bool) -> builder::Family {
+    let fam = builder::family(&r.path("layout"), Compress::Gzip(6));
+    for name in ["app", "app-dev", "worker", "rebuilt"] {
+        reg.push(&fam.layout, name, &format!("fam/{name}:1"), creds);
+    }
+    fam
+}
+
+fn family_refs(reg: &Registry) -> Vec<String> {
+    ["app", "app-dev", "worker", "rebuilt"]
+        .iter()
+        .map(|n| format!("docker://{}/fam/{n}:1", reg.host))
+        .collect()
+}
+
+#[test]
+fn registry_copies_match_the_oci_layout_field_for_field() {
+    let reg = Registry::start(false);
+    let r = Run::new();
+    let fam = pushed_family(&reg, &r, false);
+    let local: Vec<String> = ["app", "app-dev", "worker", "rebuilt"]
+        .iter()
+        .map(|n| format!("{}:{n}", oci(&fam.layout)))
+        .collect();
+    let mut args = vec!["footprint", "--no-cache"];
+    args.extend(local.iter().map(String::as_str));
+    let from_layout = r.json(&args);
+    let remote = family_refs(&reg);
+    let mut args = vec!["footprint", "--no-cache"];
+    args.extend(remote.iter().map(String::as_str));
+    let from_registry = r.json(&args);
+    assert_eq!(figures(&from_layout), figures(&from_registry));
+    assert_eq!(
+        from_registry["images"][0]["name"],
+        format!("docker://{}/fam/app:1", reg.host)
+    );
+    // A bare HOST/REPO:TAG is a registry reference too.
+    let bare = r.json(&["footprint", &format!("{}/fam/app:1", reg.host)]);
+    assert_eq!(
+        bare["images"][0]["total"],
+        from_registry["images"][0]["total"]
+    );
+}
+
+#[test]
+fn a_warm_rerun_downloads_no_blob() {
+    let reg = Registry::start(false);
+    let r = Run::new();
+    pushed_family(&reg, &r, false);
+    let refs = family_refs(&reg);
+    let mut args = vec!["footprint"];
+    args.extend(refs.iter().map(String::as_str));
+    let cold = r.json(&args);
+    let before = reg.blob_gets();
+    assert!(before > 0);
+    let warm = r.json(&args);
+    assert_eq!(cold, warm);
+    assert_eq!(reg.blob_gets(), before, "a warm run fetched a blob");
+    // Without the cache, every layer and config is fetched again.
+    r.json(&[&["footprint", "--no-cache"][..], &args[1..]].concat());
+    assert!(reg.blob_gets() >= before + 6 + 3);
+}
+
+#[test]
+fn digest_references_resolve_and_are_checked() {
+    let reg = Registry::start(false);
+    let r = Run::new();
+    pushed_family(&reg, &r, false);
+    let v = r.json(&["footprint", &format!("docker://{}/fam/app:1", reg.host)]);
+    let digest = v["images"][0]["manifest_digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let by_digest = r.json(&[
+        "footprint",
+        &format!("docker://{}/fam/app@{digest}", reg.host),
+    ]);
+    assert_eq!(by_digest["images"][0]["total"], v["images"][0]["total"]);
+}
+
+#[test]
+fn basic_auth_with_creds_and_with_a_docker_config() {
+    let reg = Registry::start(true);
+    let r = Run::new();
+    pushed_family(&reg, &r, true);
+    let reference = format!("docker://{}/fam/app:1", reg.host);
+    let creds = format!("{USER}:{PASSWORD}");
+    let with_creds = r.json(&["footprint", "--creds", &creds, &reference]);
+    assert_eq!(with_creds["images"].as_array().unwrap().len(), 1);
+
+    let docker_config = r.path("docker");
+    fs::create_dir_all(&docker_config).unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(&creds);
+    fs::write(
+        docker_config.join("config.json"),
+        serde_json::to_vec(&serde_json::json!({"auths": {reg.host.clone(): {"auth": auth}}}))
+            .unwrap(),
+    )
+    .unwrap();
+    let out = r
+        .cmd()
+        .env("DOCKER_CONFIG", &docker_config)
+        .args(["footprint", "--format=json", &reference])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["images"][0]["total"], with_creds["images"][0]["total"]);
+
+    let line = r.fails(&["footprint", &reference]);
+    assert!(line.contains("unauthorized"), "anonymous: {line}");
+    let wrong = format!("{USER}:not-the-{PASSWORD}");
+    let out = r.run(&["footprint", "--creds", &wrong, &reference]);
+    assert_eq!(out.status.code(), Some(2));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(all.lines().count(), 1, "{all}");
+    assert!(all.contains("unauthorized"), "{all}");
+    assert!(!all.contains(PASSWORD), "the password leaked: {all}");
+}
+
+#[test]
+fn multi_arch_index_platform_selection() {
+    let reg = Registry::start(false);
+    let r = Run::new();
+    let mut lay = builder::OciLayout::new(&r.path("multi"));
+    let amd = lay.layer(Compress::Gzip(6), |w| {
+        w.file("amd", &builder::noise(1000, 1));
+    });
+    let arm = lay.layer(Compress::Gzip(6), |w| {
+        w.file("arm", &builder::noise(2000, 2));
+    });
+    lay.multi_platform(
+        "multi",
+        &[("linux/amd64", vec![&amd]), ("linux/arm64", vec![&arm])],
+    );
+    let dir = lay.finish();
+    reg.push(&dir, "multi", "multi:1", false);
+    let reference = format!("docker://{}/multi:1", reg.host);
+    let v = r.json(&["footprint", "--platform", "linux/arm64", &reference]);
+    assert_eq!(v["images"][0]["platform"], "linux/arm64");
+    assert_eq!(v["images"][0]["total"]["files"], 2000);
+    let v = r.json(&["footprint", "--all-platforms", &reference]);
+    let platforms: Vec<&str> = v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["platform"].as_str().unwrap())
+        .collect();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
+    let line = r.fails(&["footprint", "--platform", "linux/riscv64", &reference]);
+    assert!(
+        line.contains(
+            "no manifest for platform linux/riscv64 (available: linux/amd64, linux/arm64)"
+        ),
+        "{line}"
+    );
+}
+
+#[test]
+fn missing_repo_missing_tag_and_registry_down() {
+    let reg = Registry::start(false);
+    let r = Run::new();
+    pushed_family(&reg, &r, false);
+    let line = r.fails(&[
+        "footprint",
+        &format!("docker://{}/nope/nothing:1", reg.host),
+    ]);
+    assert!(
+        line.contains("unknown") || line.contains("not found"),
+        "{line}"
+    );
+    let line = r.fails(&["footprint", &format!("docker://{}/fam/app:404", reg.host)]);
+    assert!(line.contains("manifest unknown"), "{line}");
+    let line = r.fails(&[
+        "footprint",
+        &format!("docker://127.0.0.1:{}/fam/app:1", free_port()),
+    ]);
+    assert!(line.contains("cannot connect"), "{line}");
+}
+
+#[test]
+fn a_proxy_that_corrupts_blob_bytes_is_an_error_not_a_figure() {
+    let reg = Registry::start(false);
+    let r = Run::new();
+    let mut lay = builder::OciLayout::new(&r.path("one"));
+    let layer = lay.layer(Compress::None, |w| {
+        w.file("data", &builder::noise(20_000, 5));
+    });
+    lay.image("one", &[&layer], "linux/amd64");
+    let dir = lay.finish();
+    reg.push(&dir, "one", "one:1", false);
+    let proxy = corrupting_proxy(reg.host.clone(), 64);
+    let line = r.fails(&[
+        "footprint",
+        "--no-cache",
+        &format!("docker://{proxy}/one:1"),
+    ]);
+    assert!(line.to_lowercase().contains("digest"), "{line}");
+}
+
+#[test]
+fn shallow_over_a_ten_image_glob_requests_no_blob() {
+    let reg = Registry::start(false);
+    let r = Run::new();
+    let mut lay = builder::OciLayout::new(&r.path("ten"));
+    let base = lay.layer(Compress::Gzip(6), |w| {
+        w.file("base", &builder::noise(5000, 9));
+    });
+    for i in 0..10u64 {
+        let own = lay.layer(Compress::Gzip(6), |w| {
+            w.file("own", &builder::noise(1000 + i as usize, i + 100));
+        });
+        lay.image(&format!("img{i}"), &[&base, &own], "linux/amd64");
+    }
+    let dir = lay.finish();
+    for i in 0..10 {
+        reg.push(&dir, &format!("img{i}"), &format!("ten/img{i}:1"), false);
+    }
+    assert_eq!(reg.manifest_puts(), 10, "the access log is read");
+    let before = reg.blob_gets();
+    let v = r.json(&[
+        "footprint",
+        "--shallow",
+        &format!("docker://{}/ten/*:1", reg.host),
+    ]);
+    assert_eq!(reg.blob_gets(), before, "--shallow fetched a blob");
+    assert_eq!(v["shallow"], true);
+    let images = v["images"].as_array().unwrap();
+    assert_eq!(images.len(), 10);
+    assert_eq!(v["set"]["distinct_layers"], 11);
+    assert!(images
+        .iter()
+        .all(|i| i["total"]["files"].is_null() && i["shared"]["compressed"].as_u64() > Some(0)));
+    let table = String::from_utf8(
+        r.run(&[
+            "footprint",
+            "--shallow",
+            &format!("docker://{}/ten/*:1", reg.host),
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert!(
+        table.contains("shallow: figures from manifests alone"),
+        "{table}"
+    );
+    // The deep figures agree on what shallow knows.
+    let deep = r.json(&["footprint", &format!("docker://{}/ten/*:1", reg.host)]);
+    assert_eq!(
+        deep["set"]["dedup_total"]["compressed"],
+        v["set"]["dedup_total"]["compressed"]
+    );
+    assert!(reg.blob_gets() >= before + 11, "the deep run is counted");
+}
