@@ -1,11 +1,12 @@
-//! The two-thread scan: one thread reads and decompresses, the other hashes
-//! the tar stream and walks it; fixed-size chunks are recycled between them.
+//! The pipelined scan: three stages on scoped threads joined by bounded
+//! channels of recycled fixed-size chunks — read + hash the blob, decompress,
+//! then hash the tar stream and walk it on the calling thread. Memory in
+//! flight stays at a few chunks whatever the layer size.
 
 use std::io::{self, BufRead, Read};
-use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 
 use super::decode::{decoder, stage_of, tag, Compression, StageError};
-use super::digest::HashingReader;
 use super::walk::{self, Walked};
 use crate::error::Error;
 
@@ -14,47 +15,51 @@ const IN_FLIGHT: usize = 4;
 
 type Chunk = io::Result<(Vec<u8>, usize)>;
 
-/// Decompresses `input` on a scoped thread and walks the tar on this one.
-/// Returns the walk and the compressed stream's digest and size.
+/// The buffered, hashing blob reader, which hands back its digest at EOF.
+pub trait IntoHashing {
+    fn finish_hashing(self) -> io::Result<(String, u64)>;
+}
+
+impl<R: Read> IntoHashing for io::BufReader<super::digest::HashingReader<'_, R>> {
+    fn finish_hashing(self) -> io::Result<(String, u64)> {
+        self.into_inner().finish()
+    }
+}
+
+/// Returns the walk and the blob's digest and size.
 pub fn decode_and_walk<R: BufRead + Send + IntoHashing>(
     compression: Compression,
     mut input: R,
     digest: &str,
 ) -> Result<(Walked, String, u64), Error> {
-    let (tx, rx) = sync_channel::<Chunk>(IN_FLIGHT);
-    let (free_tx, free_rx) = channel::<Vec<u8>>();
+    let (raw_tx, raw_rx) = sync_channel::<Chunk>(IN_FLIGHT);
+    let (raw_free_tx, raw_free_rx) = channel::<Vec<u8>>();
+    let (tar_tx, tar_rx) = sync_channel::<Chunk>(IN_FLIGHT);
+    let (tar_free_tx, tar_free_rx) = channel::<Vec<u8>>();
     std::thread::scope(|s| {
-        let producer = s.spawn(move || -> io::Result<Option<(String, u64)>> {
-            match pump(compression, &mut input, &tx, &free_rx) {
-                Err(e) => {
-                    // The walk reports the failure with its stage; send it a copy.
-                    let _ = tx.send(Err(copy_error(&e)));
-                    Err(e)
-                }
-                // The walk stopped early: its error is the one reported.
-                Ok(false) => Ok(None),
-                Ok(true) => {
-                    drop(tx);
+        // Stage 1: read the blob (hashing it as it passes).
+        let reader = s.spawn(move || -> io::Result<Option<(String, u64)>> {
+            match pump(&mut input, &raw_tx, &raw_free_rx)? {
+                true => {
+                    drop(raw_tx);
                     input.finish_hashing().map(Some)
                 }
+                false => Ok(None),
             }
         });
-        let reader = ChannelReader {
-            rx,
-            free: free_tx,
-            current: Vec::new(),
-            len: 0,
-            pos: 0,
-        };
-        let walked = walk::walk(reader, digest);
-        let produced = producer.join().unwrap_or_else(|_| {
-            Err(io::Error::other(StageError {
-                stage: "decompression",
-                message: "decoder thread panicked".into(),
-            }))
+        // Stage 2: decompress.
+        let inflater = s.spawn(move || -> io::Result<()> {
+            let compressed = ChannelReader::new(raw_rx, raw_free_tx);
+            let mut dec = decoder(compression, compressed)?;
+            pump(&mut dec, &tar_tx, &tar_free_rx).map(|_| ())
         });
+        // Stage 3: hash the tar stream and walk it.
+        let walked = walk::walk(ChannelReader::new(tar_rx, tar_free_tx), digest);
+        let inflated = inflater.join().unwrap_or_else(|_| Err(panicked("decompression")));
+        let read = reader.join().unwrap_or_else(|_| Err(panicked("blob read")));
         let walked = walked?;
-        match produced.map_err(|e| walk::corrupt(digest, e))? {
+        inflated.map_err(|e| walk::corrupt(digest, e))?;
+        match read.map_err(|e| walk::corrupt(digest, e))? {
             Some((d, n)) => Ok((walked, d, n)),
             None => Err(walk::corrupt(
                 digest,
@@ -64,27 +69,30 @@ pub fn decode_and_walk<R: BufRead + Send + IntoHashing>(
     })
 }
 
-/// The buffered compressed stream, which hands back its hashing reader at EOF.
-pub trait IntoHashing {
-    fn finish_hashing(self) -> io::Result<(String, u64)>;
+fn panicked(stage: &'static str) -> io::Error {
+    io::Error::other(StageError {
+        stage,
+        message: "worker thread panicked".into(),
+    })
 }
 
-impl<R: Read> IntoHashing for io::BufReader<HashingReader<'_, R>> {
-    fn finish_hashing(self) -> io::Result<(String, u64)> {
-        self.into_inner().finish()
-    }
-}
-
-fn pump<R: BufRead + Send>(
-    compression: Compression,
-    input: &mut R,
-    tx: &std::sync::mpsc::SyncSender<Chunk>,
+/// Moves `r` into chunks on `tx` until EOF (true) or until the receiver
+/// hangs up (false: a later stage failed, and reports why). A read error is
+/// also sent on, so the last stage reports it with its stage name.
+fn pump<R: Read + ?Sized>(
+    r: &mut R,
+    tx: &SyncSender<Chunk>,
     free: &Receiver<Vec<u8>>,
 ) -> io::Result<bool> {
-    let mut dec = decoder(compression, input)?;
     loop {
         let mut chunk = free.try_recv().unwrap_or_else(|_| vec![0u8; CHUNK]);
-        let n = fill(&mut dec, &mut chunk)?;
+        let n = match fill(r, &mut chunk) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tx.send(Err(copy_error(&e)));
+                return Err(e);
+            }
+        };
         if n == 0 {
             return Ok(true);
         }
@@ -94,7 +102,7 @@ fn pump<R: BufRead + Send>(
     }
 }
 
-fn fill(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+fn fill<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match r.read(&mut buf[filled..]) {
@@ -112,12 +120,10 @@ fn copy_error(e: &io::Error) -> io::Error {
         Some(s) => (s.stage, s.message.clone()),
         None => ("decompression", e.to_string()),
     };
-    tag(
-        io::Error::new(e.kind(), StageError { stage, message }),
-        stage,
-    )
+    tag(io::Error::new(e.kind(), StageError { stage, message }), stage)
 }
 
+/// The receiving end of a stage, as a buffered reader over its chunks.
 struct ChannelReader {
     rx: Receiver<Chunk>,
     free: Sender<Vec<u8>>,
@@ -126,8 +132,20 @@ struct ChannelReader {
     pos: usize,
 }
 
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl ChannelReader {
+    fn new(rx: Receiver<Chunk>, free: Sender<Vec<u8>>) -> Self {
+        ChannelReader {
+            rx,
+            free,
+            current: Vec::new(),
+            len: 0,
+            pos: 0,
+        }
+    }
+}
+
+impl BufRead for ChannelReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
         while self.pos == self.len {
             match self.rx.recv() {
                 Ok(Ok((chunk, n))) => {
@@ -139,12 +157,23 @@ impl Read for ChannelReader {
                     self.pos = 0;
                 }
                 Ok(Err(e)) => return Err(e),
-                Err(_) => return Ok(0),
+                Err(_) => return Ok(&[]),
             }
         }
-        let n = buf.len().min(self.len - self.pos);
-        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
-        self.pos += n;
+        Ok(&self.current[self.pos..self.len])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.pos = (self.pos + amount).min(self.len);
+    }
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = buf.len().min(available.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
         Ok(n)
     }
 }

@@ -1,0 +1,101 @@
+//! Bench inputs, generated once into target/bench-data by the fixture builder:
+//! gzip layers with a realistic mix of many small files and a few large ones.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use crate::builder::{self, Compress, Layer, LayerWriter};
+
+pub fn dir() -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Pseudo-text over a 4,096-word vocabulary, one run in sixteen binary-like
+/// (noise between zero runs): about 2:1 under gzip, between text-heavy and
+/// binary-heavy real layers.
+fn text(len: usize, seed: u64) -> Vec<u8> {
+    let vocab: Vec<Vec<u8>> = (0..4096u64)
+        .map(|i| {
+            let mut x = (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            (0..3 + i % 7)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    b'a' + (x % 26) as u8
+                })
+                .collect()
+        })
+        .collect();
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 64);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if x % 16 == 0 {
+            out.extend_from_slice(&builder::noise(24, x));
+            out.extend_from_slice(&[0u8; 12]);
+        } else {
+            out.extend_from_slice(&vocab[(x >> 8) as usize % vocab.len()]);
+            out.push(if x & 0xf00 == 0 { b'\n' } else { b' ' });
+        }
+    }
+    out.truncate(len);
+    out
+}
+
+/// Fills a layer: `small` files of 0.5-12 KiB of text, plus `large` files of
+/// 8 MiB, half text and half incompressible (binaries).
+pub fn fill(w: &mut LayerWriter, small: usize, large: usize, seed: u64) {
+    let corpus = text(4 << 20, seed);
+    let mut x = seed.wrapping_mul(31) | 1;
+    for i in 0..small {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let len = 512 + (x % (12 * 1024 - 512)) as usize;
+        let start = (x >> 20) as usize % (corpus.len() - len);
+        if i % 200 == 0 {
+            w.dir(&format!("usr/share/pkg{}", i / 200));
+        }
+        w.file(&format!("usr/share/pkg{}/file{i}.txt", i / 200), &corpus[start..start + len]);
+    }
+    for i in 0..large {
+        let content = if i % 2 == 0 {
+            text(8 << 20, seed + i as u64)
+        } else {
+            builder::noise(8 << 20, seed + i as u64)
+        };
+        w.file(&format!("opt/big/blob{i}.bin"), &content);
+    }
+}
+
+/// A gzip layer of about 230 MB uncompressed (24,000 small files, 8 large), cached on disk.
+pub fn layer(name: &str, seed: u64) -> Layer {
+    layer_with(name, seed, 24_000, 8)
+}
+
+pub fn layer_with(name: &str, seed: u64, small: usize, large: usize) -> Layer {
+    let path = dir().join(format!("{name}.tar.gz"));
+    let meta = dir().join(format!("{name}.json"));
+    if let (Ok(_), Ok(m)) = (std::fs::metadata(&path), std::fs::read(&meta)) {
+        let v: serde_json::Value = serde_json::from_slice(&m).unwrap();
+        return Layer {
+            path,
+            digest: v["digest"].as_str().unwrap().into(),
+            size: v["size"].as_u64().unwrap(),
+            diff_id: v["diff_id"].as_str().unwrap().into(),
+            media_type: builder::GZIP.into(),
+            files: v["files"].as_u64().unwrap(),
+        };
+    }
+    let mut w = LayerWriter::new(&path, Compress::Gzip(6));
+    fill(&mut w, small, large, seed);
+    let layer = w.finish();
+    let v = serde_json::json!({"digest": layer.digest, "size": layer.size, "diff_id": layer.diff_id, "files": layer.files});
+    std::fs::write(meta, serde_json::to_vec(&v).unwrap()).unwrap();
+    layer
+}
