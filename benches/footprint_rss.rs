@@ -22,13 +22,17 @@ fn main() {
     let mut oci = builder::OciLayout::new(&layout);
     for l in &layers {
         let dest = oci.blob_path(&l.digest);
-        std::fs::hard_link(&l.path, &dest).or_else(|_| std::fs::copy(&l.path, &dest).map(|_| ())).unwrap();
+        std::fs::hard_link(&l.path, &dest)
+            .or_else(|_| std::fs::copy(&l.path, &dest).map(|_| ()))
+            .unwrap();
     }
     oci.image("big", &layers.iter().collect::<Vec<_>>(), "linux/amd64");
     oci.finish();
 
     let exe = env!("CARGO_BIN_EXE_strata");
     let start = std::time::Instant::now();
+    // Reaped below by wait4(2), which also reports the peak RSS.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(exe)
         .args(["footprint", "--no-cache", "--bytes", "-q"])
         .arg(format!("oci:{}", layout.display()))
@@ -41,7 +45,11 @@ fn main() {
     assert_eq!(r, pid);
     let secs = start.elapsed().as_secs_f64();
     let peak_kib = usage.ru_maxrss;
-    println!("strata footprint over {} layers: {secs:.2}s, peak RSS {:.1} MiB (target <= 64 MiB)", layers.len(), peak_kib as f64 / 1024.0);
+    println!(
+        "strata footprint over {} layers: {secs:.2}s, peak RSS {:.1} MiB (target <= 64 MiB)",
+        layers.len(),
+        peak_kib as f64 / 1024.0
+    );
     if status != 0 || peak_kib > TARGET_KIB {
         eprintln!("target missed (exit status {status})");
         std::process::exit(1);

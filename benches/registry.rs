@@ -4,6 +4,7 @@
 //!   (target: warm <= 5 % of cold);
 //! - `--shallow` over a 10-image glob vs 10 sequential `skopeo inspect`
 //!   calls against the same registry (target: < 0.3x).
+//!
 //! Exits 1 when a target is missed.
 
 #[path = "../tests/it/builder.rs"]
@@ -21,7 +22,12 @@ use builder::Compress;
 fn time(mut cmd: Command) -> Duration {
     let start = Instant::now();
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{:?}: {}", cmd, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        cmd,
+        String::from_utf8_lossy(&out.stderr)
+    );
     start.elapsed()
 }
 
@@ -52,14 +58,23 @@ fn main() {
         reg.push(&layout, &format!("svc{i}"), &format!("fam/svc{i}:1"), false);
     }
     for i in 0..10 {
-        reg.push(&layout, &format!("tiny{i}"), &format!("ten/tiny{i}:1"), false);
+        reg.push(
+            &layout,
+            &format!("tiny{i}"),
+            &format!("ten/tiny{i}:1"),
+            false,
+        );
     }
 
     let exe = env!("CARGO_BIN_EXE_strata");
-    let family: Vec<String> = (0..5).map(|i| format!("docker://{}/fam/svc{i}:1", reg.host)).collect();
+    let family: Vec<String> = (0..5)
+        .map(|i| format!("docker://{}/fam/svc{i}:1", reg.host))
+        .collect();
     let strata = |cache: &std::path::Path, args: &[String]| {
         let mut c = Command::new(exe);
-        c.args(["footprint", "-q"]).args(args).env("STRATA_CACHE_DIR", cache);
+        c.args(["footprint", "-q"])
+            .args(args)
+            .env("STRATA_CACHE_DIR", cache);
         c
     };
     let mut cold = Vec::new();
@@ -73,15 +88,23 @@ fn main() {
     let warm_ratio = warm.as_secs_f64() / cold.as_secs_f64();
     println!("deep footprint, 5 images: cold {cold:.2?}, warm {warm:.2?} = {:.1} % of cold (target <= 5 %)", warm_ratio * 100.0);
 
-    let glob = vec!["--shallow".to_owned(), format!("docker://{}/ten/*:1", reg.host)];
-    let shallow = median((0..5).map(|_| time(strata(&work.path().join("unused"), &glob))).collect());
+    let glob = vec![
+        "--shallow".to_owned(),
+        format!("docker://{}/ten/*:1", reg.host),
+    ];
+    let shallow = median(
+        (0..5)
+            .map(|_| time(strata(&work.path().join("unused"), &glob)))
+            .collect(),
+    );
     let skopeo = median(
         (0..3)
             .map(|_| {
                 let start = Instant::now();
                 for i in 0..10 {
                     let mut c = Command::new("skopeo");
-                    c.args(["inspect", "--tls-verify=false"]).arg(format!("docker://{}/ten/tiny{i}:1", reg.host));
+                    c.args(["inspect", "--tls-verify=false"])
+                        .arg(format!("docker://{}/ten/tiny{i}:1", reg.host));
                     time(c);
                 }
                 start.elapsed()

@@ -18,5 +18,5 @@ fi
 
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
-cargo test --all-targets
+cargo test --lib --bins --tests
 cargo bench --no-run

@@ -61,7 +61,10 @@ pub fn fill(w: &mut LayerWriter, small: usize, large: usize, seed: u64) {
         if i % 200 == 0 {
             w.dir(&format!("usr/share/pkg{}", i / 200));
         }
-        w.file(&format!("usr/share/pkg{}/file{i}.txt", i / 200), &corpus[start..start + len]);
+        w.file(
+            &format!("usr/share/pkg{}/file{i}.txt", i / 200),
+            &corpus[start..start + len],
+        );
     }
     for i in 0..large {
         let content = if i % 2 == 0 {

@@ -112,3 +112,74 @@ pub fn scan<R: Read + Send>(
 fn walk_corrupt(digest: &str, e: std::io::Error) -> Error {
     walk::corrupt(digest, e)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip_layer() -> (Vec<u8>, LayerDesc) {
+        let mut tar = tar::Builder::new(Vec::new());
+        for i in 0..300u32 {
+            let content: Vec<u8> = (0..(i * 37 % 5000)).map(|b| (b * i) as u8).collect();
+            let mut h = tar::Header::new_gnu();
+            h.set_size(content.len() as u64);
+            h.set_mode(0o644);
+            tar.append_data(&mut h, format!("d/f{i}"), &content[..])
+                .unwrap();
+        }
+        let tar = tar.into_inner().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&tar).unwrap();
+        let blob = gz.finish().unwrap();
+        let desc = LayerDesc {
+            digest: digest::sha256_digest(&blob),
+            size: blob.len() as u64,
+            diff_id: Some(digest::sha256_digest(&tar)),
+            declared: Declared::MediaType(Compression::Gzip),
+        };
+        (blob, desc)
+    }
+
+    #[test]
+    fn pipelined_and_one_thread_scans_agree() {
+        let (blob, desc) = gzip_layer();
+        let one = scan(&blob[..], &desc, ScanOptions::default()).unwrap();
+        let piped = scan(
+            &blob[..],
+            &desc,
+            ScanOptions {
+                pipelined: true,
+                progress: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(one, piped);
+        assert_eq!(one.summary.entries, 300);
+    }
+
+    #[test]
+    fn both_modes_refuse_a_corrupt_blob() {
+        let (mut blob, desc) = gzip_layer();
+        let mid = blob.len() / 2;
+        blob[mid] ^= 0xff;
+        for pipelined in [false, true] {
+            let err = scan(
+                &blob[..],
+                &desc,
+                ScanOptions {
+                    pipelined,
+                    progress: None,
+                },
+            )
+            .unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::CorruptLayer { .. } | Error::DigestMismatch { .. }
+                ),
+                "{err}"
+            );
+        }
+    }
+}

@@ -55,7 +55,9 @@ pub fn decode_and_walk<R: BufRead + Send + IntoHashing>(
         });
         // Stage 3: hash the tar stream and walk it.
         let walked = walk::walk(ChannelReader::new(tar_rx, tar_free_tx), digest);
-        let inflated = inflater.join().unwrap_or_else(|_| Err(panicked("decompression")));
+        let inflated = inflater
+            .join()
+            .unwrap_or_else(|_| Err(panicked("decompression")));
         let read = reader.join().unwrap_or_else(|_| Err(panicked("blob read")));
         let walked = walked?;
         inflated.map_err(|e| walk::corrupt(digest, e))?;
@@ -120,7 +122,10 @@ fn copy_error(e: &io::Error) -> io::Error {
         Some(s) => (s.stage, s.message.clone()),
         None => ("decompression", e.to_string()),
     };
-    tag(io::Error::new(e.kind(), StageError { stage, message }), stage)
+    tag(
+        io::Error::new(e.kind(), StageError { stage, message }),
+        stage,
+    )
 }
 
 /// The receiving end of a stage, as a buffered reader over its chunks.

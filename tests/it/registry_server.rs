@@ -1,6 +1,7 @@
 //! A real registry for tests: Debian's docker-registry (CNCF distribution)
 //! on 127.0.0.1, a free port, temp storage; stopped when dropped. Also a tiny
 //! proxy that corrupts blob bytes.
+#![allow(dead_code)]
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};

@@ -34,8 +34,8 @@ pub async fn expand(
         .into_iter()
         .filter(|r| glob_match(pattern, r))
         .collect();
-    let mut refs = Vec::new();
-    for repo in repos {
+    // Tag lists of all matching repositories, fetched concurrently.
+    let listed = futures_util::future::try_join_all(repos.iter().map(|repo| async move {
         let probe: OciRef = format!("{host}/{repo}")
             .parse()
             .map_err(|e: oci_client::ParseError| bad(text, &e.to_string()))?;
@@ -43,6 +43,11 @@ pub async fn expand(
             .await
             .map_err(|e| registry_error(host, &format!("tags of {repo}"), e))?
             .tags;
+        Ok::<_, Error>((repo, tags))
+    }))
+    .await?;
+    let mut refs = Vec::new();
+    for (repo, tags) in listed {
         for t in tags
             .iter()
             .filter(|t| tag.is_none_or(|want| want == t.as_str()))
