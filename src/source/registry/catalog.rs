@@ -36,9 +36,7 @@ pub async fn expand(
         .collect();
     // Tag lists of all matching repositories, fetched concurrently.
     let listed = futures_util::future::try_join_all(repos.iter().map(|repo| async move {
-        let probe: OciRef = format!("{host}/{repo}")
-            .parse()
-            .map_err(|e: oci_client::ParseError| bad(text, &e.to_string()))?;
+        let probe = OciRef::with_tag(host.to_owned(), repo.clone(), "latest".to_owned());
         let tags = retry(|| client.list_tags(&probe, auth, None, None))
             .await
             .map_err(|e| registry_error(host, &format!("tags of {repo}"), e))?

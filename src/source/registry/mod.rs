@@ -66,9 +66,9 @@ pub fn load_all(refs: &[&RegistryRef], opts: &SourceOptions) -> Result<Vec<Vec<I
         .map_err(|e| Error::io("tokio runtime", e))?;
     let mut plain_http = BTreeSet::new();
     for r in refs {
-        let host = host_of(&r.text);
-        if is_loopback(host) || opts.registry.insecure.iter().any(|h| h == host) {
-            plain_http.insert(host.to_owned());
+        let host = r.parts()?.registry;
+        if is_loopback(&host) || opts.registry.insecure.contains(&host) {
+            plain_http.insert(host);
         }
     }
     let client = Client::new(ClientConfig {
@@ -85,11 +85,6 @@ pub fn load_all(refs: &[&RegistryRef], opts: &SourceOptions) -> Result<Vec<Vec<I
     };
     let runtime = session.runtime.clone();
     runtime.block_on(try_join_all(refs.iter().map(|r| session.resolve(r))))
-}
-
-/// HOST[:PORT] of `HOST[:PORT]/REPO…`.
-fn host_of(text: &str) -> &str {
-    text.split('/').next().unwrap_or(text)
 }
 
 /// 127.0.0.0/8, localhost and ::1 (with or without a port) speak plain HTTP, as with docker.
@@ -119,16 +114,16 @@ impl Session {
 
     async fn resolve(&self, r: &RegistryRef) -> Result<Vec<Image>> {
         let targets = if r.is_glob() {
-            let host = host_of(&r.text);
+            let host = r.parts()?.registry;
             catalog::expand(
                 &self.client,
                 &r.text,
-                &self.auth(host),
-                self.is_plain_http(host),
+                &self.auth(&host),
+                self.is_plain_http(&host),
             )
             .await?
         } else {
-            vec![parse_ref(&r.text)?]
+            vec![to_oci(r)?]
         };
         let per_target = try_join_all(targets.iter().map(|t| self.resolve_one(t))).await?;
         Ok(per_target.into_iter().flatten().collect())
@@ -256,10 +251,16 @@ impl Session {
     }
 }
 
-fn parse_ref(text: &str) -> Result<OciRef> {
-    text.parse::<OciRef>().map_err(|e| Error::BadReference {
-        reference: format!("docker://{text}"),
-        reason: e.to_string(),
+fn to_oci(r: &RegistryRef) -> Result<OciRef> {
+    let p = r.parts()?;
+    Ok(match (p.tag, p.digest) {
+        (Some(t), Some(d)) => OciRef::with_tag_and_digest(p.registry, p.repository, t, d),
+        (None, Some(d)) => OciRef::with_digest(p.registry, p.repository, d),
+        (t, None) => OciRef::with_tag(
+            p.registry,
+            p.repository,
+            t.unwrap_or_else(|| "latest".into()),
+        ),
     })
 }
 
