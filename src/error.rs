@@ -15,6 +15,9 @@ pub enum Error {
     #[error("invalid image reference {reference:?}: {reason}")]
     BadReference { reference: String, reason: String },
 
+    #[error("{flag}: {reason}")]
+    BadArgument { flag: &'static str, reason: String },
+
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -36,13 +39,6 @@ pub enum Error {
     RefNotFound {
         source_name: String,
         wanted: String,
-        available: String,
-    },
-
-    #[error("{source_name} holds {count} images; name one with {source_name}:REF (available: {available})")]
-    AmbiguousRef {
-        source_name: String,
-        count: usize,
         available: String,
     },
 

@@ -17,9 +17,9 @@ pub struct Platform {
 impl Platform {
     pub fn parse(text: &str) -> Result<Platform> {
         let parts: Vec<&str> = text.split('/').collect();
-        let bad = || Error::BadReference {
-            reference: text.to_owned(),
-            reason: "a platform is os/arch[/variant], e.g. linux/arm64".into(),
+        let bad = || Error::BadArgument {
+            flag: "--platform",
+            reason: format!("{text:?}: expected OS/ARCH[/VARIANT], e.g. linux/arm64"),
         };
         if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty()) {
             return Err(bad());

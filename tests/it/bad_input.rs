@@ -239,3 +239,34 @@ fn not_an_archive_at_all() {
     ]);
     assert!(line.contains("not an OCI image layout"), "{line}");
 }
+
+#[test]
+fn malformed_flags() {
+    let r = Run::new();
+    let layout = dive("test-oci-gzip-image.tar");
+    let line = r.fails(&[
+        "footprint",
+        "--creds",
+        "no-colon",
+        &format!("oci-archive:{layout}"),
+    ]);
+    assert!(line.contains("--creds: expected USER:PASS"), "{line}");
+    let line = r.fails(&[
+        "footprint",
+        "--platform",
+        "linux",
+        &format!("oci-archive:{layout}"),
+    ]);
+    assert!(line.contains("--platform"), "{line}");
+    let line = r.fails(&[
+        "footprint",
+        "--shallow",
+        "--measure",
+        "files",
+        &format!("oci-archive:{layout}"),
+    ]);
+    assert!(
+        line.contains("--shallow knows compressed sizes only"),
+        "{line}"
+    );
+}

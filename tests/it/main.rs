@@ -59,12 +59,18 @@ impl Run {
         self.cmd().args(args).output().unwrap()
     }
 
-    /// Runs, expects exit 0, parses stdout as JSON.
+    /// Runs, expects exit 0 and a silent stderr (no progress bar off a
+    /// terminal), parses stdout as JSON.
     pub fn json(&self, args: &[&str]) -> Value {
         let out = self.cmd().args(args).arg("--format=json").output().unwrap();
         assert!(
             out.status.success(),
             "strata {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "stderr: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).unwrap()

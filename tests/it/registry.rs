@@ -123,6 +123,11 @@ fn basic_auth_with_creds_and_with_a_docker_config() {
 
     let line = r.fails(&["footprint", &reference]);
     assert!(line.contains("unauthorized"), "anonymous: {line}");
+    let line = r.fails(&["footprint", &format!("docker://{}/fam/*:1", reg.host)]);
+    assert!(
+        line.contains("does not allow listing repositories"),
+        "{line}"
+    );
     let wrong = format!("{USER}:not-the-{PASSWORD}");
     let out = r.run(&["footprint", "--creds", &wrong, &reference]);
     assert_eq!(out.status.code(), Some(2));
@@ -269,4 +274,43 @@ fn shallow_over_a_ten_image_glob_requests_no_blob() {
         v["set"]["dedup_total"]["compressed"]
     );
     assert!(reg.blob_gets() >= before + 11, "the deep run is counted");
+}
+
+/// A server that answers every request with 503 and counts manifest requests.
+fn always_503() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(32) {
+            let Ok(mut conn) = conn else { break };
+            let mut first = String::new();
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let _ = reader.read_line(&mut first);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            if first.contains("/manifests/") {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
+            let _ = conn.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy");
+        }
+    });
+    (addr, count)
+}
+
+#[test]
+fn server_errors_are_retried_with_backoff_then_reported() {
+    let (addr, count) = always_503();
+    let r = Run::new();
+    let line = r.fails(&["footprint", &format!("docker://{addr}/fam/app:1")]);
+    assert!(
+        line.contains("HTTP 503") && line.contains("after 4 tries"),
+        "{line}"
+    );
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 4);
 }

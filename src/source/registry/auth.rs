@@ -29,8 +29,8 @@ impl Credentials {
                 user: user.to_owned(),
                 password: password.to_owned(),
             }),
-            _ => Err(Error::BadReference {
-                reference: "--creds".into(),
+            _ => Err(Error::BadArgument {
+                flag: "--creds",
                 reason: "expected USER:PASS".into(),
             }),
         }
