@@ -159,3 +159,20 @@ fn a_second_run_reads_no_blob() {
     let line = r.fails(&["footprint", "--no-cache", &reference]);
     assert!(line.contains("layer sha256:"), "{line}");
 }
+
+#[test]
+fn docker_archive_refs_by_tag_and_by_index() {
+    let r = Run::new();
+    let archive = dive("test-docker-image.tar");
+    let by_tag = r.json(&[
+        "footprint",
+        &format!("docker-archive:{archive}:dive-test:latest"),
+    ]);
+    let by_index = r.json(&["footprint", &format!("docker-archive:{archive}:@0")]);
+    assert_eq!(by_tag["images"][0]["total"], by_index["images"][0]["total"]);
+    let line = r.fails(&["footprint", &format!("docker-archive:{archive}:nope:1")]);
+    assert!(
+        line.contains("no image named \"nope:1\" (available: dive-test:latest)"),
+        "{line}"
+    );
+}

@@ -51,6 +51,9 @@ impl Run {
         c.env("STRATA_CACHE_DIR", self.cache())
             .env("NO_COLOR", "1")
             .env_remove("DOCKER_CONFIG")
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("XDG_RUNTIME_DIR")
+            .env("HOME", self.path("home"))
             .env_remove("STRATA_CREDS");
         c
     }
