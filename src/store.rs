@@ -227,3 +227,45 @@ fn write_atomic<T: serde::Serialize>(dir: &Path, path: &Path, value: &T) -> std:
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::decode::Compression;
+    use crate::layer::{Entry, EntryKind};
+
+    #[test]
+    fn a_written_index_reads_back_whole_and_by_summary() {
+        let dir = tempfile::tempdir().unwrap();
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let index = LayerIndex {
+            version: INDEX_VERSION,
+            summary: LayerSummary {
+                digest: digest.clone(),
+                diff_id: format!("sha256:{}", "cd".repeat(32)),
+                compression: Compression::Gzip,
+                compressed: 10,
+                uncompressed: 20,
+                files: 5,
+                entries: 1,
+            },
+            entries: vec![Entry {
+                path: "etc/x".into(),
+                kind: EntryKind::File,
+                size: 5,
+                mode: 0o644,
+                uid: 0,
+                gid: 0,
+                mtime: 0,
+                link: None,
+                hash: Some("0".repeat(32)),
+            }],
+            package_dbs: Vec::new(),
+        };
+        write_index(dir.path(), &index).unwrap();
+        let store = Store::new(Some(dir.path().to_owned()));
+        assert_eq!(store.cached_summary(&digest), Some(index.summary.clone()));
+        assert_eq!(store.cached_index(&digest), Some(index));
+        assert_eq!(Store::new(None).cached_index(&digest), None);
+    }
+}

@@ -43,7 +43,7 @@ pub fn scan<R: Read + Send>(
     let compressed =
         HashingReader::new(StageReader::new(blob, "blob read")).with_progress(opts.progress);
     let mut input = BufReader::with_capacity(INPUT_BUFFER, compressed);
-    let head = input.fill_buf().map_err(|e| walk_corrupt(digest, e))?;
+    let head = input.fill_buf().map_err(|e| walk::corrupt(digest, e))?;
     let found = Compression::sniff(head);
     let compression = match layer.declared {
         Declared::Sniff => found,
@@ -64,12 +64,12 @@ pub fn scan<R: Read + Send>(
     let (walked, blob_digest, blob_size) = if opts.pipelined {
         pipe::decode_and_walk(compression, input, digest)?
     } else {
-        let dec = decoder(compression, &mut input).map_err(|e| walk_corrupt(digest, e))?;
+        let dec = decoder(compression, &mut input).map_err(|e| walk::corrupt(digest, e))?;
         let walked = walk::walk(dec, digest)?;
         let (d, n) = input
             .into_inner()
             .finish()
-            .map_err(|e| walk_corrupt(digest, e))?;
+            .map_err(|e| walk::corrupt(digest, e))?;
         (walked, d, n)
     };
 
@@ -107,10 +107,6 @@ pub fn scan<R: Read + Send>(
         entries: walked.entries,
         package_dbs: walked.package_dbs,
     })
-}
-
-fn walk_corrupt(digest: &str, e: std::io::Error) -> Error {
-    walk::corrupt(digest, e)
 }
 
 #[cfg(test)]

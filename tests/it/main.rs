@@ -65,7 +65,18 @@ impl Run {
     /// Runs, expects exit 0 and a silent stderr (no progress bar off a
     /// terminal), parses stdout as JSON.
     pub fn json(&self, args: &[&str]) -> Value {
-        let out = self.cmd().args(args).arg("--format=json").output().unwrap();
+        self.json_with(self.cmd(), args)
+    }
+
+    /// `json` with one more environment variable set.
+    pub fn json_env(&self, key: &str, value: &Path, args: &[&str]) -> Value {
+        let mut cmd = self.cmd();
+        cmd.env(key, value);
+        self.json_with(cmd, args)
+    }
+
+    fn json_with(&self, mut cmd: Command, args: &[&str]) -> Value {
+        let out = cmd.args(args).arg("--format=json").output().unwrap();
         assert!(
             out.status.success(),
             "strata {args:?} failed: {}",

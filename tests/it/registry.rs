@@ -107,34 +107,14 @@ fn basic_auth_with_creds_and_with_a_docker_config() {
             .unwrap(),
     )
     .unwrap();
-    let out = r
-        .cmd()
-        .env("DOCKER_CONFIG", &docker_config)
-        .args(["footprint", "--format=json", &reference])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = r.json_env("DOCKER_CONFIG", &docker_config, &["footprint", &reference]);
     assert_eq!(v["images"][0]["total"], with_creds["images"][0]["total"]);
 
     // podman's auth file, the same format.
     let podman = r.path("auth.json");
     fs::copy(docker_config.join("config.json"), &podman).unwrap();
-    let out = r
-        .cmd()
-        .env("REGISTRY_AUTH_FILE", &podman)
-        .args(["footprint", "--format=json", &reference])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let v = r.json_env("REGISTRY_AUTH_FILE", &podman, &["footprint", &reference]);
+    assert_eq!(v["images"][0]["total"], with_creds["images"][0]["total"]);
 
     let line = r.fails(&["footprint", &reference]);
     assert!(line.contains("unauthorized"), "anonymous: {line}");

@@ -10,7 +10,8 @@ fn path(root: &Path, digest: &str) -> PathBuf {
     root.join("configs").join(alg).join(hex)
 }
 
-/// The cached config, if present and still hashing to its digest.
+/// The cached config, if present and still hashing to its digest (so a
+/// hit is as verified as a fetch).
 pub fn get(root: Option<&Path>, digest: &str) -> Option<Vec<u8>> {
     let bytes = std::fs::read(path(root?, digest)).ok()?;
     (sha256_digest(&bytes) == digest).then_some(bytes)

@@ -67,7 +67,7 @@ pub fn load_all(refs: &[&RegistryRef], opts: &SourceOptions) -> Result<Vec<Vec<I
     let mut plain_http = BTreeSet::new();
     for r in refs {
         let host = r.parts()?.registry;
-        if is_loopback(&host) || opts.registry.insecure.contains(&host) {
+        if speaks_plain_http(&host, &opts.registry) {
             plain_http.insert(host);
         }
     }
@@ -85,6 +85,11 @@ pub fn load_all(refs: &[&RegistryRef], opts: &SourceOptions) -> Result<Vec<Vec<I
     };
     let runtime = session.runtime.clone();
     runtime.block_on(try_join_all(refs.iter().map(|r| session.resolve(r))))
+}
+
+/// Loopback registries, and those named by --insecure-registry.
+fn speaks_plain_http(host: &str, opts: &RegistryOptions) -> bool {
+    is_loopback(host) || opts.insecure.iter().any(|h| h == host)
 }
 
 /// 127.0.0.0/8, localhost and ::1 (with or without a port) speak plain HTTP, as with docker.
@@ -119,7 +124,7 @@ impl Session {
                 &self.client,
                 &r.text,
                 &self.auth(&host),
-                self.is_plain_http(&host),
+                speaks_plain_http(&host, &self.opts.registry),
             )
             .await?
         } else {
@@ -127,10 +132,6 @@ impl Session {
         };
         let per_target = try_join_all(targets.iter().map(|t| self.resolve_one(t))).await?;
         Ok(per_target.into_iter().flatten().collect())
-    }
-
-    fn is_plain_http(&self, host: &str) -> bool {
-        is_loopback(host) || self.opts.registry.insecure.iter().any(|h| h == host)
     }
 
     async fn resolve_one(&self, reference: &OciRef) -> Result<Vec<Image>> {
@@ -225,20 +226,17 @@ impl Session {
                 })
                 .await
                 .map_err(|e| registry_error(host, &config_what, e))?;
-                if sha256_digest(&bytes) == desc.digest {
-                    config_cache::put(cache, &desc.digest, &bytes);
+                let found = sha256_digest(&bytes);
+                if bytes.len() as u64 != config_desc.size() || found != desc.digest {
+                    return Err(Error::DigestMismatch {
+                        expected: desc.digest.clone(),
+                        found,
+                    });
                 }
+                config_cache::put(cache, &desc.digest, &bytes);
                 bytes
             }
         };
-        if config_bytes.len() as u64 != config_desc.size()
-            || sha256_digest(&config_bytes) != desc.digest
-        {
-            return Err(Error::DigestMismatch {
-                expected: desc.digest.clone(),
-                found: sha256_digest(&config_bytes),
-            });
-        }
         let config = parse_config(&config_bytes, &config_what)?;
         Ok(Image {
             name: name.to_owned(),
