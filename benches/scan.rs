@@ -15,16 +15,16 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use strata::layer::decode::{Compression, Declared};
+use strata::image::{Compression, Declared, Digest, LayerDesc};
 use strata::layer::{scan, ScanOptions};
-use strata::source::LayerDesc;
 
 fn desc(l: &builder::Layer) -> LayerDesc {
     LayerDesc {
-        digest: l.digest.clone(),
+        digest: Digest::parse(&l.digest, "bench").unwrap(),
         size: l.size,
-        diff_id: Some(l.diff_id.clone()),
+        diff_id: Some(Digest::parse(&l.diff_id, "bench").unwrap()),
         declared: Declared::MediaType(Compression::Gzip),
+        history: None,
     }
 }
 

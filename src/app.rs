@@ -5,8 +5,9 @@ use std::io::Write;
 
 use crate::analyze::footprint::{footprint, LayerFigures};
 use crate::config::{Command, Config};
+use crate::image::{Digest, Image};
 use crate::report::{self, progress::Bar};
-use crate::source::{self, Image};
+use crate::source;
 use crate::store::Store;
 
 /// How a successful run ended (errors are returned instead).
@@ -38,7 +39,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
 fn scanned_figures(
     config: &Config,
     images: &[Image],
-) -> anyhow::Result<HashMap<String, LayerFigures>> {
+) -> anyhow::Result<HashMap<Digest, LayerFigures>> {
     let store = Store::new(config.cache_dir.clone());
     let bar = Bar::new(config.quiet);
     let (summaries, _) = store.summaries(images, &bar)?;
@@ -54,7 +55,7 @@ fn scanned_figures(
 }
 
 /// What the manifests say; nothing is read from any layer blob.
-fn declared_figures(images: &[Image]) -> HashMap<String, LayerFigures> {
+fn declared_figures(images: &[Image]) -> HashMap<Digest, LayerFigures> {
     images
         .iter()
         .flat_map(|i| &i.layers)

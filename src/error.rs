@@ -126,3 +126,13 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Input-derived text fit for one error line: at most 64 characters, control
+/// characters escaped.
+pub fn clip(text: &str) -> String {
+    let mut out: String = text.chars().take(64).flat_map(char::escape_debug).collect();
+    if text.chars().count() > 64 {
+        out.push('…');
+    }
+    out
+}

@@ -5,6 +5,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod image;
 pub mod layer;
 pub mod reference;
 pub mod report;

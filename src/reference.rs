@@ -31,7 +31,7 @@ impl RegistryRef {
         };
         let (name, digest) = match self.text.split_once('@') {
             Some((n, d)) => {
-                crate::source::check_digest(d, &self.text).map_err(|_| bad("invalid digest"))?;
+                crate::image::Digest::parse(d, &self.text).map_err(|_| bad("invalid digest"))?;
                 (n, Some(d.to_owned()))
             }
             None => (self.text.as_str(), None),

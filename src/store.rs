@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
+use crate::image::{BlobSource, Digest, Image, LayerDesc};
 use crate::layer::{self, LayerIndex, LayerSummary, ScanOptions, INDEX_VERSION};
-use crate::source::{BlobSource, Image, LayerDesc};
 
 /// Where scan progress goes (a progress bar, or nowhere).
 pub trait Progress: Sync {
@@ -62,12 +62,12 @@ impl Store {
         &self,
         images: &[Image],
         progress: &dyn Progress,
-    ) -> Result<(HashMap<String, LayerSummary>, StoreStats)> {
+    ) -> Result<(HashMap<Digest, LayerSummary>, StoreStats)> {
         let mut distinct: Vec<(&LayerDesc, &Arc<dyn BlobSource>)> = Vec::new();
         let mut seen = HashMap::new();
         for image in images {
             for layer in &image.layers {
-                seen.entry(layer.digest.as_str()).or_insert_with(|| {
+                seen.entry(&layer.digest).or_insert_with(|| {
                     distinct.push((layer, &image.blobs));
                 });
             }
@@ -96,11 +96,14 @@ impl Store {
         for image in images {
             for layer in &image.layers {
                 let s = &found[&layer.digest];
-                if layer.diff_id.as_deref() != Some(s.diff_id.as_str()) {
+                if layer.diff_id.as_ref() != Some(&s.diff_id) {
                     return Err(Error::DiffIdMismatch {
-                        digest: layer.digest.clone(),
-                        expected: layer.diff_id.clone().unwrap_or_default(),
-                        found: s.diff_id.clone(),
+                        digest: layer.digest.to_string(),
+                        expected: layer
+                            .diff_id
+                            .as_ref()
+                            .map_or_else(String::new, Digest::to_string),
+                        found: s.diff_id.to_string(),
                     });
                 }
             }
@@ -168,20 +171,20 @@ impl Store {
         Ok(index.summary)
     }
 
-    fn cached_summary(&self, digest: &str) -> Option<LayerSummary> {
+    fn cached_summary(&self, digest: &Digest) -> Option<LayerSummary> {
         let (_, summary_path) = paths(self.cache.as_ref()?, digest);
         let file = std::fs::File::open(summary_path).ok()?;
         let cached: CachedSummary = serde_json::from_reader(BufReader::new(file)).ok()?;
-        (cached.version == INDEX_VERSION && cached.summary.digest == digest)
+        (cached.version == INDEX_VERSION && cached.summary.digest == *digest)
             .then_some(cached.summary)
     }
 
     /// The full index of one layer from the cache (for views that need entries).
-    pub fn cached_index(&self, digest: &str) -> Option<LayerIndex> {
+    pub fn cached_index(&self, digest: &Digest) -> Option<LayerIndex> {
         let (index_path, _) = paths(self.cache.as_ref()?, digest);
         let file = std::fs::File::open(index_path).ok()?;
         let index: LayerIndex = serde_json::from_reader(BufReader::new(file)).ok()?;
-        (index.version == INDEX_VERSION && index.summary.digest == digest).then_some(index)
+        (index.version == INDEX_VERSION && index.summary.digest == *digest).then_some(index)
     }
 }
 
@@ -192,8 +195,8 @@ struct CachedSummary {
 }
 
 /// `<cache>/layers/v<N>/sha256/<hex>.{index,summary}.json`
-fn paths(root: &Path, digest: &str) -> (PathBuf, PathBuf) {
-    let (alg, hex) = digest.split_once(':').unwrap_or(("sha256", digest));
+fn paths(root: &Path, digest: &Digest) -> (PathBuf, PathBuf) {
+    let (alg, hex) = (digest.algorithm().name(), digest.hex());
     let dir = root
         .join("layers")
         .join(format!("v{INDEX_VERSION}"))
@@ -237,12 +240,12 @@ mod tests {
     #[test]
     fn a_written_index_reads_back_whole_and_by_summary() {
         let dir = tempfile::tempdir().unwrap();
-        let digest = format!("sha256:{}", "ab".repeat(32));
+        let digest = Digest::parse(&format!("sha256:{}", "ab".repeat(32)), "t").unwrap();
         let index = LayerIndex {
             version: INDEX_VERSION,
             summary: LayerSummary {
                 digest: digest.clone(),
-                diff_id: format!("sha256:{}", "cd".repeat(32)),
+                diff_id: Digest::parse(&format!("sha256:{}", "cd".repeat(32)), "t").unwrap(),
                 compression: Compression::Gzip,
                 compressed: 10,
                 uncompressed: 20,

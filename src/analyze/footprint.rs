@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use super::sizes::{Measure, Percents, Sizes};
+use crate::image::{Digest, Image, LayerDesc};
 use crate::layer::LayerSummary;
-use crate::source::{Image, LayerDesc};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Footprint {
@@ -25,8 +25,8 @@ pub struct Footprint {
 pub struct ImageFootprint {
     pub name: String,
     pub platform: Option<String>,
-    pub manifest_digest: Option<String>,
-    pub config_digest: String,
+    pub manifest_digest: Option<Digest>,
+    pub config_digest: Digest,
     /// Layers as the manifest lists them (repeats included).
     pub layers: usize,
     /// Distinct layer digests in this image; totals count each once.
@@ -55,8 +55,8 @@ pub struct SetFootprint {
 /// Distinct digests with one diff_id: the same tar stored more than once.
 #[derive(Debug, Clone, Serialize)]
 pub struct SameContent {
-    pub diff_id: String,
-    pub digests: Vec<String>,
+    pub diff_id: Digest,
+    pub digests: Vec<Digest>,
     pub uncompressed: Option<u64>,
     /// Compressed bytes of all copies but the smallest: what storing it once would save.
     pub extra_compressed: u64,
@@ -65,8 +65,8 @@ pub struct SameContent {
 /// One distinct layer of the set and how many images use it.
 #[derive(Debug, Clone, Serialize)]
 pub struct LayerUse {
-    pub digest: String,
-    pub diff_id: Option<String>,
+    pub digest: Digest,
+    pub diff_id: Option<Digest>,
     pub compressed: u64,
     pub uncompressed: Option<u64>,
     pub files: Option<u64>,
@@ -78,7 +78,7 @@ pub struct LayerUse {
 /// size alone from a manifest.
 #[derive(Debug, Clone)]
 pub struct LayerFigures {
-    pub diff_id: Option<String>,
+    pub diff_id: Option<Digest>,
     pub sizes: Sizes,
     pub entries: Option<u64>,
 }
@@ -102,12 +102,12 @@ impl LayerFigures {
 }
 
 /// An image's layer digests, each once, in manifest order.
-fn distinct_of(image: &Image) -> Vec<&str> {
+fn distinct_of(image: &Image) -> Vec<&Digest> {
     let mut seen = HashSet::new();
     image
         .layers
         .iter()
-        .map(|l| l.digest.as_str())
+        .map(|l| &l.digest)
         .filter(|d| seen.insert(*d))
         .collect()
 }
@@ -115,13 +115,13 @@ fn distinct_of(image: &Image) -> Vec<&str> {
 /// `layers` must hold figures for every layer digest of `images`.
 pub fn footprint(
     images: &[Image],
-    layers: &HashMap<String, LayerFigures>,
+    layers: &HashMap<Digest, LayerFigures>,
     measure: Measure,
     shallow: bool,
 ) -> Footprint {
     // How many images use each digest, in first-seen order.
-    let mut order: Vec<&str> = Vec::new();
-    let mut used_by: HashMap<&str, usize> = HashMap::new();
+    let mut order: Vec<&Digest> = Vec::new();
+    let mut used_by: HashMap<&Digest, usize> = HashMap::new();
     for image in images {
         for d in distinct_of(image) {
             let n = used_by.entry(d).or_insert(0);
@@ -131,7 +131,7 @@ pub fn footprint(
             *n += 1;
         }
     }
-    let sizes = |d: &str| layers[d].sizes;
+    let sizes = |d: &Digest| layers[d].sizes;
 
     let rows: Vec<ImageFootprint> = images
         .iter()
@@ -146,7 +146,7 @@ pub fn footprint(
                 }
             }
             ImageFootprint {
-                name: image.name.clone(),
+                name: image.name.to_string(),
                 platform: image.platform.clone(),
                 manifest_digest: image.manifest_digest.clone(),
                 config_digest: image.config_digest.clone(),
@@ -163,9 +163,9 @@ pub fn footprint(
     let dedup_total: Sizes = order.iter().map(|d| sizes(d)).sum();
     let saved = sum_total - dedup_total;
 
-    let mut by_diff_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut by_diff_id: BTreeMap<&Digest, Vec<&Digest>> = BTreeMap::new();
     for d in &order {
-        if let Some(diff_id) = layers[*d].diff_id.as_deref() {
+        if let Some(diff_id) = layers[*d].diff_id.as_ref() {
             by_diff_id.entry(diff_id).or_default().push(d);
         }
     }
@@ -175,8 +175,8 @@ pub fn footprint(
         .map(|(diff_id, ds)| {
             let compressed: Vec<u64> = ds.iter().map(|d| layers[*d].sizes.compressed).collect();
             SameContent {
-                diff_id: diff_id.to_owned(),
-                digests: ds.iter().map(|d| (*d).to_owned()).collect(),
+                diff_id: diff_id.clone(),
+                digests: ds.iter().map(|d| (*d).clone()).collect(),
                 uncompressed: layers[ds[0]].sizes.uncompressed,
                 extra_compressed: compressed.iter().sum::<u64>()
                     - compressed.iter().min().copied().unwrap_or(0),
@@ -189,7 +189,7 @@ pub fn footprint(
         .map(|d| {
             let f = &layers[*d];
             LayerUse {
-                digest: (*d).to_owned(),
+                digest: (*d).clone(),
                 diff_id: f.diff_id.clone(),
                 compressed: f.sizes.compressed,
                 uncompressed: f.sizes.uncompressed,

@@ -1,75 +1,19 @@
-//! Layer compression: what the media type declares, what the magic bytes say,
-//! and the streaming decoder for it.
+//! Layer compression as the bytes show it: magic-byte sniffing and the
+//! streaming decoder for each compression.
 
 use std::fmt;
 use std::io::{self, BufRead, Read};
 
-use oci_client::manifest::{IMAGE_DOCKER_LAYER_GZIP_MEDIA_TYPE, IMAGE_DOCKER_LAYER_TAR_MEDIA_TYPE};
-use oci_spec::image::MediaType;
-use serde::{Deserialize, Serialize};
+pub use crate::image::{Compression, Declared};
 
-/// Docker's "foreign" (non-distributable) gzip layer; oci-client names no constant for it.
-const DOCKER_FOREIGN_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Compression {
-    None,
-    Gzip,
-    Zstd,
-}
-
-impl Compression {
-    pub fn name(self) -> &'static str {
-        match self {
-            Compression::None => "uncompressed tar",
-            Compression::Gzip => "gzip",
-            Compression::Zstd => "zstd",
-        }
+/// What the first bytes of a blob say. Anything that is neither gzip nor
+/// zstd is taken as a plain tar stream (the tar walk then validates it).
+pub fn sniff(head: &[u8]) -> Compression {
+    match head {
+        [0x1f, 0x8b, ..] => Compression::Gzip,
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Compression::Zstd,
+        _ => Compression::None,
     }
-
-    /// What a layer media type declares; `None` for a type strata cannot decode.
-    pub fn from_media_type(media_type: &MediaType) -> Option<Compression> {
-        Some(match media_type {
-            MediaType::ImageLayer | MediaType::ImageLayerNonDistributable => Compression::None,
-            MediaType::ImageLayerGzip | MediaType::ImageLayerNonDistributableGzip => {
-                Compression::Gzip
-            }
-            MediaType::ImageLayerZstd | MediaType::ImageLayerNonDistributableZstd => {
-                Compression::Zstd
-            }
-            MediaType::Other(other) => match other.as_str() {
-                IMAGE_DOCKER_LAYER_TAR_MEDIA_TYPE => Compression::None,
-                IMAGE_DOCKER_LAYER_GZIP_MEDIA_TYPE | DOCKER_FOREIGN_LAYER_GZIP => Compression::Gzip,
-                _ => return None,
-            },
-            _ => return None,
-        })
-    }
-
-    /// What the first bytes of a blob say. Anything that is neither gzip nor
-    /// zstd is taken as a plain tar stream (the tar walk then validates it).
-    pub fn sniff(head: &[u8]) -> Compression {
-        match head {
-            [0x1f, 0x8b, ..] => Compression::Gzip,
-            [0x28, 0xb5, 0x2f, 0xfd, ..] => Compression::Zstd,
-            _ => Compression::None,
-        }
-    }
-}
-
-impl fmt::Display for Compression {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// How a layer says it is compressed: by media type, or (docker-archive,
-/// which has none) left to the magic bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Declared {
-    MediaType(Compression),
-    Sniff,
 }
 
 /// Marks an io::Error with the pipeline stage it came from, so the scan can
@@ -143,6 +87,8 @@ pub fn decoder<'a, R: BufRead + Send + 'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oci_client::manifest::IMAGE_DOCKER_LAYER_GZIP_MEDIA_TYPE;
+    use oci_spec::image::MediaType;
 
     #[test]
     fn media_types_map_to_compression() {
@@ -161,12 +107,9 @@ mod tests {
 
     #[test]
     fn magic_bytes_are_sniffed() {
-        assert_eq!(Compression::sniff(&[0x1f, 0x8b, 8]), Compression::Gzip);
-        assert_eq!(
-            Compression::sniff(&[0x28, 0xb5, 0x2f, 0xfd]),
-            Compression::Zstd
-        );
-        assert_eq!(Compression::sniff(b"etc/"), Compression::None);
-        assert_eq!(Compression::sniff(&[]), Compression::None);
+        assert_eq!(sniff(&[0x1f, 0x8b, 8]), Compression::Gzip);
+        assert_eq!(sniff(&[0x28, 0xb5, 0x2f, 0xfd]), Compression::Zstd);
+        assert_eq!(sniff(b"etc/"), Compression::None);
+        assert_eq!(sniff(&[]), Compression::None);
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::decode::Compression;
+use crate::image::{Compression, Digest};
 
 /// Bump when the shape of a cached index changes; old cache entries are ignored.
 pub const INDEX_VERSION: u32 = 1;
@@ -57,8 +57,8 @@ pub struct PackageDb {
 /// The verified figures of one layer (see DESIGN.md's size vocabulary).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LayerSummary {
-    pub digest: String,
-    pub diff_id: String,
+    pub digest: Digest,
+    pub diff_id: Digest,
     pub compression: Compression,
     /// Blob bytes (digest-verified).
     pub compressed: u64,

@@ -9,8 +9,8 @@ pub mod walk;
 use std::io::{BufRead, BufReader, Read};
 
 use crate::error::Error;
-use crate::source::LayerDesc;
-use decode::{decoder, Compression, Declared, StageReader};
+use crate::image::{Declared, LayerDesc};
+use decode::{decoder, sniff, StageReader};
 use digest::HashingReader;
 pub use index::{Entry, EntryKind, LayerIndex, LayerSummary, PackageDb, INDEX_VERSION};
 
@@ -34,17 +34,20 @@ pub fn scan<R: Read + Send>(
     opts: ScanOptions<'_>,
 ) -> Result<LayerIndex, Error> {
     let digest = layer.digest.as_str();
-    let Some(expected_diff_id) = layer.diff_id.as_deref() else {
+    let Some(expected_diff_id) = layer.diff_id.as_ref() else {
         return Err(Error::malformed(
             format!("layer {digest}"),
             "no diff_id to verify against (the image config was not read)",
         ));
     };
-    let compressed =
-        HashingReader::new(StageReader::new(blob, "blob read")).with_progress(opts.progress);
+    let compressed = HashingReader::new(
+        StageReader::new(blob, "blob read"),
+        layer.digest.algorithm(),
+    )
+    .with_progress(opts.progress);
     let mut input = BufReader::with_capacity(INPUT_BUFFER, compressed);
     let head = input.fill_buf().map_err(|e| walk::corrupt(digest, e))?;
-    let found = Compression::sniff(head);
+    let found = sniff(head);
     let compression = match layer.declared {
         Declared::Sniff => found,
         Declared::MediaType(declared) if declared == found => declared,
@@ -62,10 +65,10 @@ pub fn scan<R: Read + Send>(
     };
 
     let (walked, blob_digest, blob_size) = if opts.pipelined {
-        pipe::decode_and_walk(compression, input, digest)?
+        pipe::decode_and_walk(compression, input, digest, expected_diff_id.algorithm())?
     } else {
         let dec = decoder(compression, &mut input).map_err(|e| walk::corrupt(digest, e))?;
-        let walked = walk::walk(dec, digest)?;
+        let walked = walk::walk(dec, digest, expected_diff_id.algorithm())?;
         let (d, n) = input
             .into_inner()
             .finish()
@@ -82,22 +85,23 @@ pub fn scan<R: Read + Send>(
     }
     if blob_digest != layer.digest {
         return Err(Error::DigestMismatch {
-            expected: layer.digest.clone(),
-            found: blob_digest,
+            expected: layer.digest.to_string(),
+            found: blob_digest.to_string(),
         });
     }
-    if walked.diff_id != expected_diff_id {
+    let diff_id = walked.diff_id.unwrap_or_else(|| blob_digest.clone());
+    if diff_id != *expected_diff_id {
         return Err(Error::DiffIdMismatch {
             digest: digest.to_owned(),
-            expected: expected_diff_id.to_owned(),
-            found: walked.diff_id,
+            expected: expected_diff_id.to_string(),
+            found: diff_id.to_string(),
         });
     }
     Ok(LayerIndex {
         version: INDEX_VERSION,
         summary: LayerSummary {
             digest: layer.digest.clone(),
-            diff_id: walked.diff_id,
+            diff_id,
             compression,
             compressed: blob_size,
             uncompressed: walked.uncompressed,
@@ -112,6 +116,7 @@ pub fn scan<R: Read + Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::image::Compression;
     use std::io::Write;
 
     fn gzip_layer() -> (Vec<u8>, LayerDesc) {
@@ -129,10 +134,11 @@ mod tests {
         gz.write_all(&tar).unwrap();
         let blob = gz.finish().unwrap();
         let desc = LayerDesc {
-            digest: digest::sha256_digest(&blob),
+            digest: crate::image::Digest::sha256_of(&blob),
             size: blob.len() as u64,
-            diff_id: Some(digest::sha256_digest(&tar)),
+            diff_id: Some(crate::image::Digest::sha256_of(&tar)),
             declared: Declared::MediaType(Compression::Gzip),
+            history: None,
         };
         (blob, desc)
     }

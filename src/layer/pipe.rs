@@ -9,6 +9,7 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use super::decode::{decoder, stage_of, tag, Compression, StageError};
 use super::walk::{self, Walked};
 use crate::error::Error;
+use crate::image::{Algorithm, Digest};
 
 const CHUNK: usize = 256 * 1024;
 const IN_FLIGHT: usize = 4;
@@ -17,11 +18,11 @@ type Chunk = io::Result<(Vec<u8>, usize)>;
 
 /// The buffered, hashing blob reader, which hands back its digest at EOF.
 pub trait IntoHashing {
-    fn finish_hashing(self) -> io::Result<(String, u64)>;
+    fn finish_hashing(self) -> io::Result<(Digest, u64)>;
 }
 
 impl<R: Read> IntoHashing for io::BufReader<super::digest::HashingReader<'_, R>> {
-    fn finish_hashing(self) -> io::Result<(String, u64)> {
+    fn finish_hashing(self) -> io::Result<(Digest, u64)> {
         self.into_inner().finish()
     }
 }
@@ -31,14 +32,15 @@ pub fn decode_and_walk<R: BufRead + Send + IntoHashing>(
     compression: Compression,
     mut input: R,
     digest: &str,
-) -> Result<(Walked, String, u64), Error> {
+    alg: Algorithm,
+) -> Result<(Walked, Digest, u64), Error> {
     let (raw_tx, raw_rx) = sync_channel::<Chunk>(IN_FLIGHT);
     let (raw_free_tx, raw_free_rx) = channel::<Vec<u8>>();
     let (tar_tx, tar_rx) = sync_channel::<Chunk>(IN_FLIGHT);
     let (tar_free_tx, tar_free_rx) = channel::<Vec<u8>>();
     std::thread::scope(|s| {
         // Stage 1: read the blob (hashing it as it passes).
-        let reader = s.spawn(move || -> io::Result<Option<(String, u64)>> {
+        let reader = s.spawn(move || -> io::Result<Option<(Digest, u64)>> {
             match pump(&mut input, &raw_tx, &raw_free_rx)? {
                 true => {
                     drop(raw_tx);
@@ -54,7 +56,7 @@ pub fn decode_and_walk<R: BufRead + Send + IntoHashing>(
             pump(&mut dec, &tar_tx, &tar_free_rx).map(|_| ())
         });
         // Stage 3: hash the tar stream and walk it.
-        let walked = walk::walk(ChannelReader::new(tar_rx, tar_free_tx), digest);
+        let walked = walk::walk(ChannelReader::new(tar_rx, tar_free_tx), digest, alg);
         let inflated = inflater
             .join()
             .unwrap_or_else(|_| Err(panicked("decompression")));

@@ -11,6 +11,7 @@ use super::decode::stage_of;
 use super::digest::HashingReader;
 use super::index::{is_package_db, Entry, EntryKind, PackageDb, PACKAGE_DB_LIMIT};
 use crate::error::Error;
+use crate::image::{Algorithm, Digest};
 
 /// What the walk of one tar stream found.
 #[derive(Debug, Default)]
@@ -19,7 +20,7 @@ pub struct Walked {
     pub package_dbs: Vec<PackageDb>,
     pub files: u64,
     /// `sha256:<hex>` of the whole tar stream, padding included.
-    pub diff_id: String,
+    pub diff_id: Option<Digest>,
     pub uncompressed: u64,
 }
 
@@ -27,8 +28,8 @@ const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
 
 /// Walks a tar stream to its end. `digest` names the layer in errors.
-pub fn walk<R: Read>(stream: R, digest: &str) -> Result<Walked, Error> {
-    let mut archive = tar::Archive::new(HashingReader::new(stream));
+pub fn walk<R: Read>(stream: R, digest: &str, alg: Algorithm) -> Result<Walked, Error> {
+    let mut archive = tar::Archive::new(HashingReader::new(stream, alg));
     let mut out = Walked::default();
     // Regular-file sizes by path, so hard links can carry their target's size.
     let mut file_sizes: HashMap<String, u64> = HashMap::new();
@@ -109,7 +110,7 @@ pub fn walk<R: Read>(stream: R, digest: &str) -> Result<Walked, Error> {
         out.entries.push(record);
     }
     let (diff_id, uncompressed) = archive.into_inner().finish().map_err(tar_err)?;
-    out.diff_id = diff_id;
+    out.diff_id = Some(diff_id);
     out.uncompressed = uncompressed;
     Ok(out)
 }

@@ -122,17 +122,12 @@ pub(crate) mod cells {
         lines
     }
 
-    /// `sha256:` and the first 12 hex digits, as docker shows image IDs.
-    fn short(digest: &str) -> &str {
-        &digest[..digest.len().min(19)]
-    }
-
     pub fn same_content_line(sc: &SameContent, style: Style) -> String {
         format!(
             "same content: {} layers ({}) share diff_id {}: {} uncompressed stored {} times, {} compressed extra",
             sc.digests.len(),
-            sc.digests.iter().map(|d| short(d)).collect::<Vec<_>>().join(", "),
-            short(&sc.diff_id),
+            sc.digests.iter().map(|d| d.short()).collect::<Vec<_>>().join(", "),
+            sc.diff_id.short(),
             bytes(sc.uncompressed, style),
             sc.digests.len(),
             units::bytes(sc.extra_compressed, style.raw_bytes),

@@ -8,10 +8,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::fs::{read_small, Fs, TarFs};
-use super::{check_digest, config_platform, parse_config, BlobSource, Image, LayerDesc};
+use super::{config_platform, history_of, parse_config, BlobSource, Image, LayerDesc};
 use crate::error::{Error, Result};
-use crate::layer::decode::Declared;
-use crate::layer::digest::sha256_digest;
+use crate::image::{align_history, Declared, Digest, ImageName, Transport};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -72,18 +71,25 @@ pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
     let mut paths = HashMap::new();
     let mut images = Vec::new();
     for (i, item) in chosen {
+        let source = ImageName::new(Transport::DockerArchive, path.display().to_string());
         let name = match tags(item).first() {
-            Some(tag) => format!("{label}:{tag}"),
-            None => format!("{label}@{i}"),
+            Some(tag) => match tag.rsplit_once(':') {
+                Some((repo, t)) if !t.contains('/') => source.with_repository(repo).with_tag(t),
+                _ => source.with_tag(tag.clone()),
+            },
+            None => ImageName {
+                position: Some(i),
+                ..source
+            },
         };
         let config_what = format!("{name}: config {}", item.config);
         let named_digest = digest_from_name(&item.config);
-        let bytes = read_small(&*fs, &item.config, named_digest.as_deref(), None)?;
+        let bytes = read_small(&*fs, &item.config, named_digest.as_ref(), None)?;
         let config = parse_config(&bytes, &config_what)?;
         let diff_ids = config.rootfs().diff_ids();
         if diff_ids.len() != item.layers.len() {
             return Err(Error::malformed(
-                &name,
+                name.to_string(),
                 format!(
                     "manifest.json lists {} layers but the config has {} diff_ids",
                     item.layers.len(),
@@ -91,9 +97,12 @@ pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
                 ),
             ));
         }
+        let history = history_of(&config);
+        let aligned = align_history(&history, diff_ids.len());
         let mut layers = Vec::new();
-        for (layer_path, diff_id) in item.layers.iter().zip(diff_ids) {
-            check_digest(diff_id, &config_what)?;
+        for ((layer_path, diff_id), layer_history) in item.layers.iter().zip(diff_ids).zip(aligned)
+        {
+            let diff_id = Digest::parse(diff_id, &config_what)?;
             // Legacy `<id>/layer.tar` is the uncompressed tar: its digest is its diff_id.
             let digest = digest_from_name(layer_path).unwrap_or_else(|| diff_id.clone());
             let (_, size) = fs.open(layer_path)?.ok_or_else(|| Error::BlobMissing {
@@ -104,26 +113,29 @@ pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
             layers.push(LayerDesc {
                 digest,
                 size,
-                diff_id: Some(diff_id.clone()),
+                diff_id: Some(diff_id),
                 declared: Declared::Sniff,
+                history: layer_history,
             });
         }
         images.push((
             name,
             config_platform(&config),
-            named_digest.unwrap_or_else(|| sha256_digest(&bytes)),
+            named_digest.unwrap_or_else(|| Digest::sha256_of(&bytes)),
             layers,
+            history,
         ));
     }
     let blobs: Arc<dyn BlobSource> = Arc::new(ArchiveBlobs { fs, paths });
     Ok(images
         .into_iter()
-        .map(|(name, platform, config_digest, layers)| Image {
+        .map(|(name, platform, config_digest, layers, history)| Image {
             name,
             platform: Some(platform),
             manifest_digest: None,
             config_digest,
             layers,
+            history,
             blobs: blobs.clone(),
         })
         .collect())
@@ -131,7 +143,7 @@ pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
 
 /// The digest a file name carries: `blobs/sha256/<hex>`, `sha256:<hex>`,
 /// `<hex>.json`, `<hex>.tar`, `<hex>.tar.gz`. None for `<id>/layer.tar`.
-fn digest_from_name(path: &str) -> Option<String> {
+fn digest_from_name(path: &str) -> Option<Digest> {
     let hex = if let Some(rest) = path.strip_prefix("blobs/sha256/") {
         rest
     } else if let Some(rest) = path.strip_prefix("sha256:") {
@@ -142,20 +154,19 @@ fn digest_from_name(path: &str) -> Option<String> {
             .iter()
             .find_map(|ext| base.strip_suffix(ext))?
     };
-    let digest = format!("sha256:{hex}");
-    check_digest(&digest, path).ok().map(|_| digest)
+    Digest::parse(&format!("sha256:{hex}"), path).ok()
 }
 
 struct ArchiveBlobs {
     fs: Arc<TarFs>,
-    paths: HashMap<String, String>,
+    paths: HashMap<Digest, String>,
 }
 
 impl BlobSource for ArchiveBlobs {
     fn open_blob(&self, layer: &LayerDesc) -> Result<Box<dyn std::io::Read + Send>> {
         let missing = || Error::BlobMissing {
             source_name: self.fs.name().to_owned(),
-            what: layer.digest.clone(),
+            what: layer.digest.to_string(),
         };
         let path = self.paths.get(&layer.digest).ok_or_else(missing)?;
         Ok(self.fs.open(path)?.ok_or_else(missing)?.0)
@@ -169,7 +180,7 @@ mod tests {
     #[test]
     fn digests_come_from_file_names_where_they_are() {
         let hex = "a".repeat(64);
-        let d = Some(format!("sha256:{hex}"));
+        let d = Some(Digest::parse(&format!("sha256:{hex}"), "t").unwrap());
         assert_eq!(digest_from_name(&format!("blobs/sha256/{hex}")), d);
         assert_eq!(digest_from_name(&format!("{hex}.tar.gz")), d);
         assert_eq!(digest_from_name(&format!("{hex}.json")), d);

@@ -7,7 +7,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::layer::digest::sha256_digest;
+use crate::image::Digest;
 
 /// Small JSON documents (manifests, configs, indexes) are read whole up to this size.
 const SMALL_LIMIT: u64 = 32 << 20;
@@ -23,7 +23,7 @@ pub trait Fs: Send + Sync {
 pub fn read_small(
     fs: &dyn Fs,
     path: &str,
-    digest: Option<&str>,
+    digest: Option<&Digest>,
     size: Option<u64>,
 ) -> Result<Vec<u8>> {
     let (mut r, len) = fs.open(path)?.ok_or_else(|| Error::BlobMissing {
@@ -42,18 +42,18 @@ pub fn read_small(
     if let Some(size) = size {
         if bytes.len() as u64 != size {
             return Err(Error::SizeMismatch {
-                digest: digest.unwrap_or(path).to_owned(),
+                digest: digest.map_or_else(|| path.to_owned(), Digest::to_string),
                 expected: size,
                 found: bytes.len() as u64,
             });
         }
     }
     if let Some(expected) = digest {
-        let found = sha256_digest(&bytes);
-        if found != expected {
+        let found = Digest::compute(expected.algorithm(), &bytes);
+        if found != *expected {
             return Err(Error::DigestMismatch {
-                expected: expected.to_owned(),
-                found,
+                expected: expected.to_string(),
+                found: found.to_string(),
             });
         }
     }

@@ -9,27 +9,31 @@ use oci_spec::image::{Descriptor, ImageIndex, MediaType};
 
 use super::fs::{read_small, DirFs, Fs, TarFs};
 use super::platform::select;
-use super::{check_digest, config_platform, layers_of, parse_config, parse_manifest};
+use super::{config_platform, history_of, layers_of, parse_config, parse_manifest};
 use super::{BlobSource, Image, LayerDesc, SourceOptions};
 use crate::error::{Error, Result};
+use crate::image::{Digest, ImageName, Transport};
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
 pub fn load_dir(path: &Path, wanted: Option<&str>, opts: &SourceOptions) -> Result<Vec<Image>> {
     let label = format!("oci:{}", path.display());
     let fs = DirFs::new(path, label.clone())?;
-    load(Arc::new(fs), &label, wanted, opts)
+    let name = ImageName::new(Transport::Oci, path.display().to_string());
+    load(Arc::new(fs), &label, name, wanted, opts)
 }
 
 pub fn load_archive(path: &Path, wanted: Option<&str>, opts: &SourceOptions) -> Result<Vec<Image>> {
     let label = format!("oci-archive:{}", path.display());
     let fs = TarFs::new(path, label.clone())?;
-    load(Arc::new(fs), &label, wanted, opts)
+    let name = ImageName::new(Transport::OciArchive, path.display().to_string());
+    load(Arc::new(fs), &label, name, wanted, opts)
 }
 
 fn load(
     fs: Arc<dyn Fs>,
     label: &str,
+    source: ImageName,
     wanted: Option<&str>,
     opts: &SourceOptions,
 ) -> Result<Vec<Image>> {
@@ -72,15 +76,17 @@ fn load(
     let mut images = Vec::new();
     for desc in chosen {
         let name = match named(desc) {
-            Some(n) => format!("{label}:{n}"),
-            None => format!("{label}@{}", desc.digest()),
+            Some(n) => source.clone().with_tag(n),
+            None => source
+                .clone()
+                .with_digest(Digest::parse(desc.digest().as_ref(), label)?),
         };
         if is_index(desc.media_type()) {
             let what = format!("{name}: index {}", desc.digest());
             let bytes = read_blob(&*fs, desc, &what)?;
             let nested: ImageIndex =
                 serde_json::from_slice(&bytes).map_err(|e| Error::json(&what, e))?;
-            for (d, _) in select(&nested, &opts.platform, &name)? {
+            for (d, _) in select(&nested, &opts.platform, &name.to_string())? {
                 images.push(image(&*fs, d, &name, &blobs)?);
             }
         } else {
@@ -98,30 +104,35 @@ pub fn is_index(media_type: &MediaType) -> bool {
     }
 }
 
-fn image(fs: &dyn Fs, desc: &Descriptor, name: &str, blobs: &Arc<dyn BlobSource>) -> Result<Image> {
+fn image(
+    fs: &dyn Fs,
+    desc: &Descriptor,
+    name: &ImageName,
+    blobs: &Arc<dyn BlobSource>,
+) -> Result<Image> {
     let what = format!("{name}: manifest {}", desc.digest());
     let manifest = parse_manifest(&read_blob(fs, desc, &what)?, &what)?;
     let config_desc = manifest.config();
     let config_what = format!("{name}: config {}", config_desc.digest());
     let config = parse_config(&read_blob(fs, config_desc, &config_what)?, &config_what)?;
     Ok(Image {
-        name: name.to_owned(),
+        name: name.clone(),
         platform: Some(config_platform(&config)),
-        manifest_digest: Some(desc.digest().to_string()),
-        config_digest: config_desc.digest().to_string(),
+        manifest_digest: Some(Digest::parse(desc.digest().as_ref(), &what)?),
+        config_digest: Digest::parse(config_desc.digest().as_ref(), &config_what)?,
         layers: layers_of(&manifest, &config, &what)?,
+        history: history_of(&config),
         blobs: blobs.clone(),
     })
 }
 
-fn blob_path(digest: &str) -> String {
-    format!("blobs/{}", digest.replacen(':', "/", 1))
+fn blob_path(digest: &Digest) -> String {
+    format!("blobs/{}/{}", digest.algorithm().name(), digest.hex())
 }
 
 /// Reads a small blob named by a descriptor, verifying size and digest.
 fn read_blob(fs: &dyn Fs, desc: &Descriptor, what: &str) -> Result<Vec<u8>> {
-    let digest = desc.digest().to_string();
-    check_digest(&digest, what)?;
+    let digest = Digest::parse(desc.digest().as_ref(), what)?;
     read_small(fs, &blob_path(&digest), Some(&digest), Some(desc.size()))
 }
 
@@ -135,7 +146,7 @@ impl BlobSource for LayoutBlobs {
             Some((r, _)) => Ok(r),
             None => Err(Error::BlobMissing {
                 source_name: self.fs.name().to_owned(),
-                what: layer.digest.clone(),
+                what: layer.digest.to_string(),
             }),
         }
     }

@@ -7,46 +7,13 @@ pub mod layout;
 pub mod platform;
 pub mod registry;
 
-use std::io::Read;
-use std::sync::Arc;
-
 use oci_spec::image::{Descriptor, ImageConfiguration, ImageManifest};
 
 use crate::error::{Error, Result};
-use crate::layer::decode::{Compression, Declared};
+use crate::image::{align_history, Compression, Declared, Digest, History};
+pub use crate::image::{BlobSource, Image, LayerDesc};
 use crate::reference::Reference;
 pub use platform::{Platform, PlatformChoice};
-
-/// One layer as an image declares it: what to fetch and what it must hash to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LayerDesc {
-    /// `sha256:<hex>` of the blob.
-    pub digest: String,
-    /// Blob bytes as declared (descriptor size, or archive entry size).
-    pub size: u64,
-    /// `sha256:<hex>` of the tar stream, from the image config (None when
-    /// the config was not read: a shallow registry listing).
-    pub diff_id: Option<String>,
-    pub declared: Declared,
-}
-
-/// Streams layer blobs from wherever the image lives.
-pub trait BlobSource: Send + Sync {
-    fn open_blob(&self, layer: &LayerDesc) -> Result<Box<dyn Read + Send>>;
-}
-
-/// A resolved image: everything but the layer contents.
-#[derive(Clone)]
-pub struct Image {
-    /// How reports name it: the reference it was read from.
-    pub name: String,
-    /// os/arch[/variant] from the image config (or the index, when shallow).
-    pub platform: Option<String>,
-    pub manifest_digest: Option<String>,
-    pub config_digest: String,
-    pub layers: Vec<LayerDesc>,
-    pub blobs: Arc<dyn BlobSource>,
-}
 
 #[derive(Debug, Clone)]
 pub struct SourceOptions {
@@ -91,24 +58,6 @@ pub fn load_all(refs: &[Reference], opts: &SourceOptions) -> anyhow::Result<Vec<
     Ok(images)
 }
 
-/// Refuses digests strata cannot verify.
-pub fn check_digest(digest: &str, what: &str) -> Result<()> {
-    match digest.split_once(':') {
-        Some(("sha256", hex))
-            if hex.len() == 64
-                && hex
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
-        {
-            Ok(())
-        }
-        Some((alg, _)) if alg != "sha256" => Err(Error::Unsupported(format!(
-            "{what}: digest algorithm {alg:?} (strata verifies sha256)"
-        ))),
-        _ => Err(Error::malformed(what, format!("invalid digest {digest:?}"))),
-    }
-}
-
 /// Parses an image manifest, refusing Docker schema 1 and indexes in its place.
 pub fn parse_manifest(bytes: &[u8], what: &str) -> Result<ImageManifest> {
     let value: serde_json::Value =
@@ -141,7 +90,22 @@ pub fn config_platform(config: &ImageConfiguration) -> String {
     p
 }
 
-/// Pairs a manifest's layer descriptors with the config's diff_ids.
+/// The config's history entries, in order.
+pub fn history_of(config: &ImageConfiguration) -> Vec<History> {
+    config
+        .history()
+        .iter()
+        .flatten()
+        .map(|h| History {
+            created_by: h.created_by().clone(),
+            created: h.created().clone(),
+            comment: h.comment().clone(),
+            empty_layer: h.empty_layer().unwrap_or(false),
+        })
+        .collect()
+}
+
+/// Pairs a manifest's layer descriptors with the config's diff_ids and history.
 pub fn layers_of(
     manifest: &ImageManifest,
     config: &ImageConfiguration,
@@ -158,11 +122,17 @@ pub fn layers_of(
             ),
         ));
     }
+    let history = align_history(&history_of(config), diff_ids.len());
     manifest
         .layers()
         .iter()
         .zip(diff_ids)
-        .map(|(desc, diff_id)| layer_desc(desc, Some(diff_id), what))
+        .zip(history)
+        .map(|((desc, diff_id), history)| {
+            let mut layer = layer_desc(desc, Some(diff_id), what)?;
+            layer.history = history;
+            Ok(layer)
+        })
         .collect()
 }
 
@@ -176,21 +146,19 @@ pub fn shallow_layers(manifest: &ImageManifest, what: &str) -> Result<Vec<LayerD
 }
 
 fn layer_desc(desc: &Descriptor, diff_id: Option<&str>, what: &str) -> Result<LayerDesc> {
-    let digest = desc.digest().to_string();
-    check_digest(&digest, what)?;
-    if let Some(diff_id) = diff_id {
-        check_digest(diff_id, what)?;
-    }
+    let digest = Digest::parse(desc.digest().as_ref(), what)?;
+    let diff_id = diff_id.map(|d| Digest::parse(d, what)).transpose()?;
     let compression = Compression::from_media_type(desc.media_type()).ok_or_else(|| {
         Error::UnsupportedMediaType {
-            digest: digest.clone(),
-            media_type: desc.media_type().to_string(),
+            digest: digest.to_string(),
+            media_type: crate::error::clip(desc.media_type().as_ref()),
         }
     })?;
     Ok(LayerDesc {
         digest,
         size: desc.size(),
-        diff_id: diff_id.map(str::to_owned),
+        diff_id,
         declared: Declared::MediaType(compression),
+        history: None,
     })
 }

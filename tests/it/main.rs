@@ -14,7 +14,7 @@ use std::process::Output;
 use assert_cmd::Command;
 use serde_json::Value;
 
-pub const DIVE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/peers/dive");
+pub const DIVE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/dive");
 
 pub fn dive(file: &str) -> String {
     format!("{DIVE}/{file}")

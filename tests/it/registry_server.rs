@@ -85,6 +85,7 @@ impl Registry {
             "copy",
             "-q",
             "--all",
+            "--preserve-digests",
             "--dest-tls-verify=false",
         ]);
         if creds {

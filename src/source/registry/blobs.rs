@@ -35,7 +35,7 @@ impl RegistryBlobs {
 impl BlobSource for RegistryBlobs {
     fn open_blob(&self, layer: &LayerDesc) -> Result<Box<dyn Read + Send>> {
         let desc = OciDescriptor {
-            digest: layer.digest.clone(),
+            digest: layer.digest.to_string(),
             size: layer.size as i64,
             ..OciDescriptor::default()
         };

@@ -3,22 +3,23 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::layer::digest::sha256_digest;
+use crate::image::Digest;
 
-fn path(root: &Path, digest: &str) -> PathBuf {
-    let (alg, hex) = digest.split_once(':').unwrap_or(("sha256", digest));
-    root.join("configs").join(alg).join(hex)
+fn path(root: &Path, digest: &Digest) -> PathBuf {
+    root.join("configs")
+        .join(digest.algorithm().name())
+        .join(digest.hex())
 }
 
 /// The cached config, if present and still hashing to its digest (so a
 /// hit is as verified as a fetch).
-pub fn get(root: Option<&Path>, digest: &str) -> Option<Vec<u8>> {
+pub fn get(root: Option<&Path>, digest: &Digest) -> Option<Vec<u8>> {
     let bytes = std::fs::read(path(root?, digest)).ok()?;
-    (sha256_digest(&bytes) == digest).then_some(bytes)
+    (Digest::compute(digest.algorithm(), &bytes) == *digest).then_some(bytes)
 }
 
 /// Best effort: a cache that cannot be written changes no figure.
-pub fn put(root: Option<&Path>, digest: &str, bytes: &[u8]) {
+pub fn put(root: Option<&Path>, digest: &Digest, bytes: &[u8]) {
     let Some(root) = root else { return };
     let dest = path(root, digest);
     let Some(dir) = dest.parent() else { return };

@@ -28,10 +28,10 @@ use errors::registry_error;
 use retry::retry;
 
 use super::platform::{select, Platform};
-use super::{config_platform, layers_of, parse_config, parse_manifest, shallow_layers};
+use super::{config_platform, history_of, layers_of, parse_config, parse_manifest, shallow_layers};
 use super::{Image, SourceOptions};
 use crate::error::{Error, Result};
-use crate::layer::digest::sha256_digest;
+use crate::image::{Digest, ImageName, Transport};
 use crate::reference::RegistryRef;
 
 const ACCEPT: &[&str] = &[
@@ -135,8 +135,13 @@ impl Session {
     }
 
     async fn resolve_one(&self, reference: &OciRef) -> Result<Vec<Image>> {
-        let name = format!("docker://{}", reference.whole());
-        let (bytes, digest) = self.manifest(reference, &name).await?;
+        let mut name = ImageName::new(Transport::Docker, reference.registry())
+            .with_repository(reference.repository());
+        name.tag = reference.tag().map(str::to_owned);
+        if let Some(d) = reference.digest() {
+            name.digest = Some(Digest::parse(d, "reference")?);
+        }
+        let (bytes, digest) = self.manifest(reference, &name.to_string()).await?;
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| Error::json(format!("{name}: manifest"), e))?;
         if value.get("manifests").is_none() {
@@ -146,41 +151,46 @@ impl Session {
         }
         let what = format!("{name}: index {digest}");
         let index: ImageIndex = serde_json::from_value(value).map_err(|e| Error::json(&what, e))?;
-        let chosen = select(&index, &self.opts.platform, &name)?;
+        let chosen = select(&index, &self.opts.platform, &name.to_string())?;
         let name = &name;
         let images = chosen.into_iter().map(|(desc, platform)| async move {
             let child = reference.clone_with_digest(desc.digest().to_string());
-            let (bytes, digest) = self.manifest(&child, name).await?;
+            let (bytes, digest) = self.manifest(&child, &name.to_string()).await?;
             self.image(&child, name, &bytes, digest, platform).await
         });
         try_join_all(images).await
     }
 
     /// Fetches a manifest and checks it against the digest it was asked by.
-    async fn manifest(&self, reference: &OciRef, name: &str) -> Result<(Vec<u8>, String)> {
+    async fn manifest(&self, reference: &OciRef, name: &str) -> Result<(Vec<u8>, Digest)> {
         let host = reference.resolve_registry();
         let auth = self.auth(host);
         let (bytes, _) = retry(|| self.client.pull_manifest_raw(reference, &auth, ACCEPT))
             .await
             .map_err(|e| registry_error(host, name, e))?;
-        let digest = sha256_digest(&bytes);
-        if let Some(expected) = reference.digest() {
-            if expected != digest {
-                return Err(Error::DigestMismatch {
-                    expected: expected.to_owned(),
-                    found: digest,
-                });
+        let digest = match reference.digest() {
+            Some(expected) => {
+                let expected = Digest::parse(expected, name)?;
+                let found = Digest::compute(expected.algorithm(), &bytes);
+                if expected != found {
+                    return Err(Error::DigestMismatch {
+                        expected: expected.to_string(),
+                        found: found.to_string(),
+                    });
+                }
+                found
             }
-        }
+            None => Digest::sha256_of(&bytes),
+        };
         Ok((bytes, digest))
     }
 
     async fn image(
         &self,
         reference: &OciRef,
-        name: &str,
+        name: &ImageName,
         bytes: &[u8],
-        digest: String,
+        digest: Digest,
         platform: Option<Platform>,
     ) -> Result<Image> {
         let what = format!("{name}: manifest {digest}");
@@ -193,15 +203,17 @@ impl Session {
         ));
         if self.opts.shallow {
             return Ok(Image {
-                name: name.to_owned(),
+                name: name.clone(),
                 platform: platform.map(|p| p.to_string()),
                 manifest_digest: Some(digest),
-                config_digest: config_desc.digest().to_string(),
+                config_digest: Digest::parse(config_desc.digest().as_ref(), &what)?,
                 layers: shallow_layers(&manifest, &what)?,
+                history: Vec::new(),
                 blobs,
             });
         }
         let config_what = format!("{name}: config {}", config_desc.digest());
+        let config_digest = Digest::parse(config_desc.digest().as_ref(), &config_what)?;
         if config_desc.size() > CONFIG_LIMIT {
             return Err(Error::malformed(config_what, "config blob too large"));
         }
@@ -213,7 +225,7 @@ impl Session {
             ..OciDescriptor::default()
         };
         let cache = self.opts.cache_dir.as_deref();
-        let config_bytes = match config_cache::get(cache, &desc.digest) {
+        let config_bytes = match config_cache::get(cache, &config_digest) {
             Some(bytes) => bytes,
             None => {
                 self.client
@@ -226,24 +238,25 @@ impl Session {
                 })
                 .await
                 .map_err(|e| registry_error(host, &config_what, e))?;
-                let found = sha256_digest(&bytes);
-                if bytes.len() as u64 != config_desc.size() || found != desc.digest {
+                let found = Digest::compute(config_digest.algorithm(), &bytes);
+                if bytes.len() as u64 != config_desc.size() || found != config_digest {
                     return Err(Error::DigestMismatch {
-                        expected: desc.digest.clone(),
-                        found,
+                        expected: config_digest.to_string(),
+                        found: found.to_string(),
                     });
                 }
-                config_cache::put(cache, &desc.digest, &bytes);
+                config_cache::put(cache, &config_digest, &bytes);
                 bytes
             }
         };
         let config = parse_config(&config_bytes, &config_what)?;
         Ok(Image {
-            name: name.to_owned(),
+            name: name.clone(),
             platform: Some(config_platform(&config)),
             manifest_digest: Some(digest),
-            config_digest: desc.digest.clone(),
+            config_digest,
             layers: layers_of(&manifest, &config, &what)?,
+            history: history_of(&config),
             blobs,
         })
     }
