@@ -1,64 +1,103 @@
-//! One run, end to end: references -> sources -> store -> analysis -> report.
+//! One run: dispatch to the command's room, and the session every room
+//! shares (sources, the layer store, progress, warnings, output).
 
-use std::collections::HashMap;
+use std::cell::OnceCell;
 use std::io::Write;
+use std::sync::Mutex;
 
-use crate::analyze::footprint::{footprint, LayerFigures};
+use crate::commands;
 use crate::config::{Command, Config};
-use crate::image::{Digest, Image};
-use crate::report::{self, progress::Bar};
+use crate::image::Image;
+use crate::reference::Reference;
+use crate::report::{self, progress::Bar, View};
 use crate::source;
-use crate::store::Store;
+use crate::store::{Progress, Store};
 
 /// How a successful run ended (errors are returned instead).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Ok,
-    /// A gate or policy failed: exit 1.
-    GateFailed,
+    /// A gate or policy failed, or `--exit-code` found a difference: exit 1.
+    Failed,
 }
 
 pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    match &config.command {
-        Command::Footprint { refs, measure } => {
-            let images = source::load_all(refs, &config.source)?;
-            let figures = if config.source.shallow {
-                declared_figures(&images)
-            } else {
-                scanned_figures(config, &images)?
-            };
-            let fp = footprint(&images, &figures, *measure, config.source.shallow);
-            report::footprint(out, config.format, config.style, &fp)?;
-            out.flush()?;
-            Ok(Outcome::Ok)
-        }
-    }
+    let session = Session::new(config);
+    let outcome = match &config.command {
+        Command::Footprint(args) => commands::footprint::run(&session, args, out),
+    };
+    session.flush_warnings();
+    let outcome = outcome?;
+    out.flush()?;
+    Ok(outcome)
 }
 
-/// Every distinct layer scanned (or read from the cache) and verified.
-fn scanned_figures(
-    config: &Config,
-    images: &[Image],
-) -> anyhow::Result<HashMap<Digest, LayerFigures>> {
-    let store = Store::new(config.cache_dir.clone());
-    let bar = Bar::new(config.quiet);
-    let (summaries, _) = store.summaries(images, &bar)?;
-    if !config.quiet {
-        for w in store.warnings() {
+/// What every command of one run shares.
+pub struct Session<'c> {
+    config: &'c Config,
+    store: OnceCell<Store>,
+    bar: Bar,
+    warnings: Mutex<Vec<String>>,
+}
+
+impl<'c> Session<'c> {
+    pub fn new(config: &'c Config) -> Session<'c> {
+        Session {
+            config,
+            store: OnceCell::new(),
+            bar: Bar::new(config.quiet),
+            warnings: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        self.config
+    }
+
+    /// Figures from manifests alone (`--shallow`).
+    pub fn shallow(&self) -> bool {
+        self.config.source.shallow
+    }
+
+    /// The images `refs` name, in order.
+    pub fn load(&self, refs: &[Reference]) -> anyhow::Result<Vec<Image>> {
+        source::load_all(refs, &self.config.source)
+    }
+
+    /// The layer store, opened on first use.
+    pub fn store(&self) -> anyhow::Result<&Store> {
+        if let Some(store) = self.store.get() {
+            return Ok(store);
+        }
+        let store = Store::open(self.config.cache_dir.clone())?;
+        Ok(self.store.get_or_init(|| store))
+    }
+
+    pub fn progress(&self) -> &dyn Progress {
+        &self.bar
+    }
+
+    /// A problem that changed no figure, said once on stderr at the end.
+    pub fn warn(&self, message: impl Into<String>) {
+        if let Ok(mut w) = self.warnings.lock() {
+            w.push(message.into());
+        }
+    }
+
+    pub fn render<V: View>(&self, out: &mut dyn Write, view: &V) -> std::io::Result<()> {
+        report::render(out, self.config.format, self.config.style, view)
+    }
+
+    fn flush_warnings(&self) {
+        let mut all = self.warnings.lock().map(|w| w.clone()).unwrap_or_default();
+        if let Some(store) = self.store.get() {
+            all.extend(store.warnings());
+        }
+        if self.config.quiet {
+            return;
+        }
+        for w in all {
             eprintln!("strata: warning: {w}");
         }
     }
-    Ok(summaries
-        .iter()
-        .map(|(d, s)| (d.clone(), LayerFigures::scanned(s)))
-        .collect())
-}
-
-/// What the manifests say; nothing is read from any layer blob.
-fn declared_figures(images: &[Image]) -> HashMap<Digest, LayerFigures> {
-    images
-        .iter()
-        .flat_map(|i| &i.layers)
-        .map(|l| (l.digest.clone(), LayerFigures::declared(l)))
-        .collect()
 }

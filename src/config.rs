@@ -6,6 +6,7 @@ use anyhow::Context;
 
 use crate::analyze::sizes::Measure;
 use crate::cli::{Cli, Command as CliCommand, FormatArg, MeasureArg};
+use crate::commands;
 use crate::reference::Reference;
 use crate::report::{Format, Style};
 use crate::source::registry::{Credentials, RegistryOptions};
@@ -22,12 +23,10 @@ pub struct Config {
     pub style: Style,
 }
 
+/// The command to run, with its arguments validated.
 #[derive(Debug)]
 pub enum Command {
-    Footprint {
-        refs: Vec<Reference>,
-        measure: Measure,
-    },
+    Footprint(commands::footprint::Args),
 }
 
 impl Config {
@@ -70,12 +69,11 @@ impl Config {
                         measure.name()
                     );
                 }
-                let refs = args
-                    .refs
-                    .iter()
-                    .map(|r| Reference::parse(r))
-                    .collect::<Result<_, _>>()?;
-                (Command::Footprint { refs, measure }, args.shallow)
+                let refs = parse_refs(&args.refs)?;
+                (
+                    Command::Footprint(commands::footprint::Args { refs, measure }),
+                    args.shallow,
+                )
             }
         };
         Ok(Config {
@@ -99,4 +97,11 @@ impl Config {
             style: Style { raw_bytes: g.bytes },
         })
     }
+}
+
+fn parse_refs(refs: &[String]) -> anyhow::Result<Vec<Reference>> {
+    Ok(refs
+        .iter()
+        .map(|r| Reference::parse(r))
+        .collect::<Result<_, _>>()?)
 }

@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod image;

@@ -42,6 +42,10 @@ pub struct StoreStats {
 }
 
 impl Store {
+    pub fn open(cache: Option<PathBuf>) -> Result<Store> {
+        Ok(Store::new(cache))
+    }
+
     /// `cache`: the cache root (`$XDG_CACHE_HOME/strata`), or None for `--no-cache`.
     pub fn new(cache: Option<PathBuf>) -> Store {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -1,10 +1,9 @@
-//! JSON output: a stable, versioned schema with raw bytes (see README "JSON schema").
+//! JSON output: a stable, versioned schema with raw bytes (see README "JSON
+//! schema"), serialized straight from a view's data.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
-
-use crate::analyze::footprint::Footprint;
 
 /// Bump on any incompatible change to the JSON documents.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -17,7 +16,11 @@ struct Document<'a, T: Serialize> {
     body: &'a T,
 }
 
-fn write<T: Serialize>(out: &mut dyn Write, command: &'static str, body: &T) -> io::Result<()> {
+pub fn render<T: Serialize>(
+    out: &mut dyn Write,
+    command: &'static str,
+    body: &T,
+) -> io::Result<()> {
     let doc = Document {
         schema_version: SCHEMA_VERSION,
         command,
@@ -25,8 +28,4 @@ fn write<T: Serialize>(out: &mut dyn Write, command: &'static str, body: &T) -> 
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
-}
-
-pub fn footprint(out: &mut dyn Write, fp: &Footprint) -> io::Result<()> {
-    write(out, "footprint", fp)
 }

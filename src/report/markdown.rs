@@ -1,39 +1,42 @@
-//! GitHub-flavoured Markdown tables, for PR comments and CI summaries.
+//! The GitHub-flavoured Markdown renderer, for merge requests and CI
+//! summaries. Draws any Doc.
 
 use std::io::{self, Write};
 
-use super::{cells, Style};
-use crate::analyze::footprint::Footprint;
+use super::doc::{Align, Block, Doc, Table};
 
-fn table(out: &mut dyn Write, header: &[&str], rows: Vec<Vec<String>>) -> io::Result<()> {
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+fn draw(out: &mut dyn Write, t: &Table) -> io::Result<()> {
+    let header: Vec<String> = t.columns.iter().map(|c| cell(&c.header)).collect();
     writeln!(out, "| {} |", header.join(" | "))?;
-    let align: Vec<&str> = (0..header.len())
-        .map(|i| {
-            if i == 0 || header[i] == "PLATFORM" {
-                "---"
-            } else {
-                "---:"
-            }
+    let align: Vec<&str> = t
+        .columns
+        .iter()
+        .map(|c| match c.align {
+            Align::Left => "---",
+            Align::Right => "---:",
         })
         .collect();
     writeln!(out, "| {} |", align.join(" | "))?;
-    for row in rows {
-        let row: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+    for row in &t.rows {
+        let row: Vec<String> = row.iter().map(|c| cell(c)).collect();
         writeln!(out, "| {} |", row.join(" | "))?;
     }
     Ok(())
 }
 
-pub fn footprint(out: &mut dyn Write, style: Style, fp: &Footprint) -> io::Result<()> {
-    table(out, &cells::IMAGE_HEADER, cells::image_rows(fp, style))?;
-    writeln!(out)?;
-    table(out, &cells::SET_HEADER, cells::set_rows(fp, style))?;
-    writeln!(out)?;
-    for line in cells::summary_lines(fp) {
-        writeln!(out, "{line}")?;
-    }
-    for sc in &fp.same_content {
-        writeln!(out, "\n> {}", cells::same_content_line(sc, style))?;
+pub fn render(out: &mut dyn Write, doc: &Doc) -> io::Result<()> {
+    for block in &doc.blocks {
+        match block {
+            Block::Heading(text) => writeln!(out, "### {text}\n")?,
+            Block::Table(t) => draw(out, t)?,
+            Block::Line(text) => writeln!(out, "{text}")?,
+            Block::Note(text) => writeln!(out, "\n> {text}")?,
+            Block::Blank => writeln!(out)?,
+        }
     }
     Ok(())
 }

@@ -1,51 +1,43 @@
-//! The terminal table (comfy-table), docker-CLI style: no borders, SI units.
+//! The terminal renderer (comfy-table), docker-CLI style: no borders, text
+//! columns left, figures right. Draws any Doc.
 
 use std::io::{self, Write};
 
-use comfy_table::{presets::NOTHING, CellAlignment, Table};
+use comfy_table::{presets::NOTHING, CellAlignment};
 
-use super::{cells, Style};
-use crate::analyze::footprint::Footprint;
+use super::doc::{Align, Block, Doc, Table};
 
-fn table(header: &[&str], rows: Vec<Vec<String>>) -> Table {
-    let mut t = Table::new();
-    t.load_preset(NOTHING).set_header(header.to_vec());
-    for row in rows {
-        t.add_row(row);
+fn draw(t: &Table) -> String {
+    let mut table = comfy_table::Table::new();
+    table
+        .load_preset(NOTHING)
+        .set_header(t.columns.iter().map(|c| c.header.as_str()));
+    for row in &t.rows {
+        table.add_row(row);
     }
-    for i in 1..header.len() {
-        if let Some(col) = t.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
+    for (i, c) in t.columns.iter().enumerate() {
+        if let Some(col) = table.column_mut(i) {
+            col.set_cell_alignment(match c.align {
+                Align::Left => CellAlignment::Left,
+                Align::Right => CellAlignment::Right,
+            });
         }
     }
-    t
-}
-
-fn trimmed(t: &Table) -> String {
-    t.lines()
+    table
+        .lines()
         .map(|l| l.trim_end().to_owned())
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-pub fn footprint(out: &mut dyn Write, style: Style, fp: &Footprint) -> io::Result<()> {
-    let mut images = table(&cells::IMAGE_HEADER, cells::image_rows(fp, style));
-    if let Some(col) = images.column_mut(1) {
-        col.set_cell_alignment(CellAlignment::Left);
-    }
-    writeln!(out, "{}", trimmed(&images))?;
-    writeln!(out)?;
-    writeln!(
-        out,
-        "{}",
-        trimmed(&table(&cells::SET_HEADER, cells::set_rows(fp, style)))
-    )?;
-    writeln!(out)?;
-    for line in cells::summary_lines(fp) {
-        writeln!(out, "{line}")?;
-    }
-    for sc in &fp.same_content {
-        writeln!(out, "{}", cells::same_content_line(sc, style))?;
+pub fn render(out: &mut dyn Write, doc: &Doc) -> io::Result<()> {
+    for block in &doc.blocks {
+        match block {
+            Block::Heading(text) => writeln!(out, "{text}")?,
+            Block::Table(t) => writeln!(out, "{}", draw(t))?,
+            Block::Line(text) | Block::Note(text) => writeln!(out, "{text}")?,
+            Block::Blank => writeln!(out)?,
+        }
     }
     Ok(())
 }

@@ -1,0 +1,130 @@
+//! `strata footprint`: what a set of images costs together and each alone.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use crate::analyze::footprint::{footprint, Footprint, LayerFigures};
+use crate::analyze::sizes::{Measure, Sizes};
+use crate::app::{Outcome, Session};
+use crate::image::{Digest, Image};
+use crate::reference::Reference;
+use crate::report::{Column, Doc, Style, Table, View};
+use crate::units;
+
+#[derive(Debug)]
+pub struct Args {
+    pub refs: Vec<Reference>,
+    pub measure: Measure,
+}
+
+pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let images = session.load(&args.refs)?;
+    let shallow = session.shallow();
+    let figures = if shallow {
+        declared_figures(&images)
+    } else {
+        session
+            .store()?
+            .summaries(&images, session.progress())?
+            .0
+            .iter()
+            .map(|(d, s)| (d.clone(), LayerFigures::scanned(s)))
+            .collect()
+    };
+    let fp = footprint(&images, &figures, args.measure, shallow);
+    session.render(out, &fp)?;
+    Ok(Outcome::Ok)
+}
+
+/// What the manifests say; nothing is read from any layer blob.
+fn declared_figures(images: &[Image]) -> HashMap<Digest, LayerFigures> {
+    images
+        .iter()
+        .flat_map(|i| &i.layers)
+        .map(|l| (l.digest.clone(), LayerFigures::declared(l)))
+        .collect()
+}
+
+impl View for Footprint {
+    const COMMAND: &'static str = "footprint";
+
+    fn doc(&self, style: Style) -> Doc {
+        let b = |n| style.bytes(n);
+        let mut images = Table::new(vec![
+            Column::text("IMAGE"),
+            Column::text("PLATFORM"),
+            Column::figure("LAYERS"),
+            Column::figure("COMPRESSED"),
+            Column::figure("UNCOMPRESSED"),
+            Column::figure("FILES"),
+            Column::figure("SHARED"),
+            Column::figure("UNIQUE"),
+        ]);
+        for i in &self.images {
+            images.row(vec![
+                i.name.clone(),
+                i.platform.clone().unwrap_or_else(|| "-".to_owned()),
+                i.layers.to_string(),
+                b(Some(i.total.compressed)),
+                b(i.total.uncompressed),
+                b(i.total.files),
+                b(i.shared.get(self.measure)),
+                b(i.unique.get(self.measure)),
+            ]);
+        }
+
+        let mut set = Table::new(vec![
+            Column::text("SET"),
+            Column::figure("COMPRESSED"),
+            Column::figure("UNCOMPRESSED"),
+            Column::figure("FILES"),
+        ]);
+        let row = |label: &str, v: &Sizes| {
+            vec![
+                label.to_owned(),
+                b(Some(v.compressed)),
+                b(v.uncompressed),
+                b(v.files),
+            ]
+        };
+        let saved = |n: Option<u64>, p: Option<f64>| match (n, p) {
+            (Some(n), Some(p)) => format!("{} ({})", b(Some(n)), units::percent(p)),
+            _ => "-".to_owned(),
+        };
+        let s = &self.set;
+        set.row(row("sum total", &s.sum_total));
+        set.row(row("dedup total", &s.dedup_total));
+        set.row(vec![
+            "saved by sharing".into(),
+            saved(Some(s.saved.compressed), Some(s.saved_percent.compressed)),
+            saved(s.saved.uncompressed, s.saved_percent.uncompressed),
+            saved(s.saved.files, s.saved_percent.files),
+        ]);
+
+        let mut doc = Doc::new();
+        doc.table(images).blank().table(set).blank();
+        doc.line(format!(
+            "{} images, {} distinct layers; SHARED/UNIQUE in {} bytes",
+            s.images,
+            s.distinct_layers,
+            self.measure.name()
+        ));
+        if self.shallow {
+            doc.line(
+                "shallow: figures from manifests alone; `-` marks what only a layer scan can tell",
+            );
+        }
+        for sc in &self.same_content {
+            doc.note(format!(
+                "same content: {} layers ({}) share diff_id {}: {} uncompressed stored {} times, {} compressed extra",
+                sc.digests.len(),
+                sc.digests.iter().map(Digest::short).collect::<Vec<_>>().join(", "),
+                sc.diff_id.short(),
+                b(sc.uncompressed),
+                sc.digests.len(),
+                style.size(sc.extra_compressed),
+            ));
+        }
+        doc
+    }
+}

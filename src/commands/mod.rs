@@ -1,0 +1,4 @@
+//! One room per command: each owns its validated arguments, its `run`, and
+//! how its figures read as a report.
+
+pub mod footprint;
