@@ -29,6 +29,7 @@ fn desc(l: &builder::Layer) -> LayerDesc {
 }
 
 fn scan_file(l: &builder::Layer, pipelined: bool) -> u64 {
+    let dir = tempfile::tempdir().unwrap();
     let idx = scan(
         File::open(&l.path).unwrap(),
         &desc(l),
@@ -36,6 +37,7 @@ fn scan_file(l: &builder::Layer, pipelined: bool) -> u64 {
             pipelined,
             progress: None,
         },
+        dir.path(),
     )
     .unwrap();
     idx.summary.uncompressed

@@ -62,6 +62,9 @@ pub enum Error {
         found: u64,
     },
 
+    #[error("blob {digest}: longer than the {expected} bytes its descriptor says")]
+    BlobTooLong { digest: String, expected: u64 },
+
     #[error(
         "layer {digest}: diff_id mismatch: config says {expected}, tar stream hashes to {found}"
     )]

@@ -1,15 +1,17 @@
-//! The digest store: one LayerIndex per distinct layer digest, scanned once per
-//! run (in parallel, bounded by the cores) and cached on disk by digest.
+//! The digest store: one layer index per distinct layer digest, scanned once
+//! per run (in parallel, bounded by the cores) and kept on disk by digest —
+//! in the cache, or with `--no-cache` in a private directory for the run.
+//! Summaries are the fast path (a few bytes per layer); views stream indexes.
 
-use std::collections::HashMap;
-use std::io::{BufReader, BufWriter, Write};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, Result};
 use crate::image::{BlobSource, Digest, Image, LayerDesc};
-use crate::layer::{self, LayerIndex, LayerSummary, ScanOptions, INDEX_VERSION};
+use crate::layer::{self, Footer, IndexReader, LayerSummary, ScanOptions, FORMAT_VERSION};
 
 /// Where scan progress goes (a progress bar, or nowhere).
 pub trait Progress: Sync {
@@ -27,8 +29,17 @@ impl Progress for NoProgress {
     fn finish(&self) {}
 }
 
+/// Temporaries older than this are left over from a killed run.
+const STALE: Duration = Duration::from_secs(3600);
+
+enum Root {
+    Cache(PathBuf),
+    /// `--no-cache`, or a cache that cannot be written: gone at the end of the run.
+    Private(tempfile::TempDir),
+}
+
 pub struct Store {
-    cache: Option<PathBuf>,
+    root: Root,
     threads: usize,
     warnings: Mutex<Vec<String>>,
 }
@@ -42,18 +53,27 @@ pub struct StoreStats {
 }
 
 impl Store {
-    pub fn open(cache: Option<PathBuf>) -> Result<Store> {
-        Ok(Store::new(cache))
-    }
-
     /// `cache`: the cache root (`$XDG_CACHE_HOME/strata`), or None for `--no-cache`.
-    pub fn new(cache: Option<PathBuf>) -> Store {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Store {
-            cache,
-            threads,
-            warnings: Mutex::new(Vec::new()),
-        }
+    pub fn open(cache: Option<PathBuf>) -> Result<Store> {
+        let mut warnings = Vec::new();
+        let root = match cache {
+            Some(dir) => match prepare(&dir) {
+                Ok(()) => Root::Cache(dir),
+                Err(e) => {
+                    warnings.push(format!(
+                        "cache {}: {e}; using a private directory for this run",
+                        dir.display()
+                    ));
+                    Root::Private(private()?)
+                }
+            },
+            None => Root::Private(private()?),
+        };
+        Ok(Store {
+            root,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            warnings: Mutex::new(warnings),
+        })
     }
 
     /// Problems that did not change any figure (a cache entry that could not be written).
@@ -61,25 +81,82 @@ impl Store {
         self.warnings.lock().map(|w| w.clone()).unwrap_or_default()
     }
 
+    fn warn(&self, message: String) {
+        if let Ok(mut w) = self.warnings.lock() {
+            w.push(message);
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        match &self.root {
+            Root::Cache(p) => p,
+            Root::Private(t) => t.path(),
+        }
+    }
+
+    fn layer_dir(&self, digest: &Digest) -> PathBuf {
+        layers_root(self.dir()).join(digest.algorithm().name())
+    }
+
+    fn index_path(&self, digest: &Digest) -> PathBuf {
+        self.layer_dir(digest).join(format!("{}.idx", digest.hex()))
+    }
+
+    fn summary_path(&self, digest: &Digest) -> PathBuf {
+        self.layer_dir(digest).join(format!("{}.sum", digest.hex()))
+    }
+
     /// The verified summary of every distinct layer of `images`, by digest.
+    /// Cached summaries are used without opening any index or blob.
     pub fn summaries(
         &self,
         images: &[Image],
         progress: &dyn Progress,
     ) -> Result<(HashMap<Digest, LayerSummary>, StoreStats)> {
+        self.collect(images, progress, false)
+    }
+
+    /// Makes sure every distinct layer of `images` has an index on disk
+    /// (scanning what is missing) and returns their summaries.
+    pub fn indexes(
+        &self,
+        images: &[Image],
+        progress: &dyn Progress,
+    ) -> Result<HashMap<Digest, LayerSummary>> {
+        Ok(self.collect(images, progress, true)?.0)
+    }
+
+    /// Streams the entries of a layer's index (`indexes` made sure it exists).
+    pub fn open_index(&self, digest: &Digest) -> Result<IndexReader> {
+        let path = self.index_path(digest);
+        IndexReader::open(&path).map_err(|e| Error::io(path, e))
+    }
+
+    /// A layer index's footer: its summary and package databases.
+    pub fn footer(&self, digest: &Digest) -> Result<Footer> {
+        let path = self.index_path(digest);
+        IndexReader::footer(&path).map_err(|e| Error::io(path, e))
+    }
+
+    fn collect(
+        &self,
+        images: &[Image],
+        progress: &dyn Progress,
+        need_index: bool,
+    ) -> Result<(HashMap<Digest, LayerSummary>, StoreStats)> {
         let mut distinct: Vec<(&LayerDesc, &Arc<dyn BlobSource>)> = Vec::new();
-        let mut seen = HashMap::new();
+        let mut seen = HashSet::new();
         for image in images {
             for layer in &image.layers {
-                seen.entry(&layer.digest).or_insert_with(|| {
+                if seen.insert(&layer.digest) {
                     distinct.push((layer, &image.blobs));
-                });
+                }
             }
         }
         let mut found = HashMap::new();
         let mut to_scan = Vec::new();
         for (layer, blobs) in distinct.iter().copied() {
-            match self.cached_summary(&layer.digest) {
+            match self.cached(layer, need_index) {
                 Some(s) => {
                     found.insert(layer.digest.clone(), s);
                 }
@@ -110,9 +187,26 @@ impl Store {
                         found: s.diff_id.to_string(),
                     });
                 }
+                if layer.size != s.compressed {
+                    return Err(Error::SizeMismatch {
+                        digest: layer.digest.to_string(),
+                        expected: layer.size,
+                        found: s.compressed,
+                    });
+                }
             }
         }
         Ok((found, stats))
+    }
+
+    /// A cached summary, trusted only when it is intact and serves this
+    /// descriptor (same digest and size); anything else is a miss: rescan.
+    fn cached(&self, layer: &LayerDesc, need_index: bool) -> Option<LayerSummary> {
+        let bytes = std::fs::read(self.summary_path(&layer.digest)).ok()?;
+        let summary = decode_summary(&bytes)?;
+        let serves = summary.digest == layer.digest && summary.compressed == layer.size;
+        let indexed = !need_index || self.index_path(&layer.digest).is_file();
+        (serves && indexed).then_some(summary)
     }
 
     fn scan_all(
@@ -157,80 +251,91 @@ impl Store {
         results.into_iter().flatten().collect()
     }
 
+    /// Scans one layer and keeps its index: the index file first, then the
+    /// summary, each renamed into place, so a summary never lacks its index.
     fn scan_one(
         &self,
         layer: &LayerDesc,
         blobs: &dyn BlobSource,
         opts: ScanOptions<'_>,
     ) -> Result<LayerSummary> {
+        let dir = self.layer_dir(&layer.digest);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let blob = blobs.open_blob(layer)?;
-        let index = layer::scan(blob, layer, opts)?;
-        if let Some(dir) = &self.cache {
-            if let Err(e) = write_index(dir, &index) {
-                if let Ok(mut w) = self.warnings.lock() {
-                    w.push(format!("cache {}: {e}", dir.display()));
-                }
+        let scanned = layer::scan(blob, layer, opts, &dir)?;
+        let index_path = self.index_path(&layer.digest);
+        scanned
+            .index
+            .persist(&index_path)
+            .map_err(|e| Error::io(&index_path, e.error))?;
+        if let Err(e) = write_summary(&dir, &self.summary_path(&layer.digest), &scanned.summary) {
+            self.warn(format!("cache {}: {e}", dir.display()));
+        }
+        Ok(scanned.summary)
+    }
+}
+
+fn private() -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix("strata-")
+        .tempdir()
+        .map_err(|e| Error::io(std::env::temp_dir(), e))
+}
+
+/// `<cache>/layers/v<FORMAT_VERSION>`
+fn layers_root(root: &Path) -> PathBuf {
+    root.join("layers").join(format!("v{FORMAT_VERSION}"))
+}
+
+/// Creates the cache's layer directories and clears what killed runs and
+/// older versions left behind.
+fn prepare(root: &Path) -> std::io::Result<()> {
+    let layers = layers_root(root);
+    for alg in ["sha256", "sha512"] {
+        std::fs::create_dir_all(layers.join(alg))?;
+    }
+    // Indexes of older formats are never read again.
+    if let Ok(dirs) = std::fs::read_dir(root.join("layers")) {
+        for d in dirs.flatten() {
+            if d.path() != layers && d.file_name().to_string_lossy().starts_with('v') {
+                let _ = std::fs::remove_dir_all(d.path());
             }
         }
-        Ok(index.summary)
     }
-
-    fn cached_summary(&self, digest: &Digest) -> Option<LayerSummary> {
-        let (_, summary_path) = paths(self.cache.as_ref()?, digest);
-        let file = std::fs::File::open(summary_path).ok()?;
-        let cached: CachedSummary = serde_json::from_reader(BufReader::new(file)).ok()?;
-        (cached.version == INDEX_VERSION && cached.summary.digest == *digest)
-            .then_some(cached.summary)
+    let now = SystemTime::now();
+    for alg in ["sha256", "sha512"] {
+        for e in std::fs::read_dir(layers.join(alg))?.flatten() {
+            let stale = e.file_name().to_string_lossy().starts_with('.')
+                && e.metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| now.duration_since(t).unwrap_or_default() > STALE);
+            if stale {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
+    Ok(())
+}
 
-    /// The full index of one layer from the cache (for views that need entries).
-    pub fn cached_index(&self, digest: &Digest) -> Option<LayerIndex> {
-        let (index_path, _) = paths(self.cache.as_ref()?, digest);
-        let file = std::fs::File::open(index_path).ok()?;
-        let index: LayerIndex = serde_json::from_reader(BufReader::new(file)).ok()?;
-        (index.version == INDEX_VERSION && index.summary.digest == *digest).then_some(index)
+/// A summary on disk: postcard, then an xxh3-64 of those bytes.
+fn encode_summary(s: &LayerSummary) -> Vec<u8> {
+    let mut bytes = postcard::to_stdvec(s).unwrap_or_default();
+    let sum = xxhash_rust::xxh3::xxh3_64(&bytes);
+    bytes.extend_from_slice(&sum.to_le_bytes());
+    bytes
+}
+
+fn decode_summary(bytes: &[u8]) -> Option<LayerSummary> {
+    let (body, sum) = bytes.split_at(bytes.len().checked_sub(8)?);
+    if xxhash_rust::xxh3::xxh3_64(body).to_le_bytes() != sum {
+        return None;
     }
+    postcard::from_bytes(body).ok()
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct CachedSummary {
-    version: u32,
-    summary: LayerSummary,
-}
-
-/// `<cache>/layers/v<N>/sha256/<hex>.{index,summary}.json`
-fn paths(root: &Path, digest: &Digest) -> (PathBuf, PathBuf) {
-    let (alg, hex) = (digest.algorithm().name(), digest.hex());
-    let dir = root
-        .join("layers")
-        .join(format!("v{INDEX_VERSION}"))
-        .join(alg);
-    (
-        dir.join(format!("{hex}.index.json")),
-        dir.join(format!("{hex}.summary.json")),
-    )
-}
-
-/// Writes the index, then the summary, each atomically (temp file + rename):
-/// a summary on disk always has its full index beside it.
-fn write_index(root: &Path, index: &LayerIndex) -> std::io::Result<()> {
-    let (index_path, summary_path) = paths(root, &index.summary.digest);
-    let dir = index_path.parent().unwrap_or(root);
-    std::fs::create_dir_all(dir)?;
-    write_atomic(dir, &index_path, index)?;
-    let summary = CachedSummary {
-        version: INDEX_VERSION,
-        summary: index.summary.clone(),
-    };
-    write_atomic(dir, &summary_path, &summary)
-}
-
-fn write_atomic<T: serde::Serialize>(dir: &Path, path: &Path, value: &T) -> std::io::Result<()> {
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    let mut w = BufWriter::new(tmp);
-    serde_json::to_writer(&mut w, value)?;
-    w.flush()?;
-    let tmp = w.into_inner().map_err(|e| e.into_error())?;
+fn write_summary(dir: &Path, path: &Path, summary: &LayerSummary) -> std::io::Result<()> {
+    let mut tmp = tempfile::NamedTempFile::with_prefix_in(".sum-", dir)?;
+    std::io::Write::write_all(&mut tmp, &encode_summary(summary))?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -238,41 +343,45 @@ fn write_atomic<T: serde::Serialize>(dir: &Path, path: &Path, value: &T) -> std:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layer::decode::Compression;
-    use crate::layer::{Entry, EntryKind};
+    use crate::image::Compression;
+
+    fn summary() -> LayerSummary {
+        LayerSummary {
+            digest: Digest::parse(&format!("sha256:{}", "ab".repeat(32)), "t").unwrap(),
+            diff_id: Digest::parse(&format!("sha256:{}", "cd".repeat(32)), "t").unwrap(),
+            compression: Compression::Gzip,
+            compressed: 10,
+            uncompressed: 20,
+            files: 5,
+            entries: 1,
+        }
+    }
 
     #[test]
-    fn a_written_index_reads_back_whole_and_by_summary() {
-        let dir = tempfile::tempdir().unwrap();
-        let digest = Digest::parse(&format!("sha256:{}", "ab".repeat(32)), "t").unwrap();
-        let index = LayerIndex {
-            version: INDEX_VERSION,
-            summary: LayerSummary {
-                digest: digest.clone(),
-                diff_id: Digest::parse(&format!("sha256:{}", "cd".repeat(32)), "t").unwrap(),
-                compression: Compression::Gzip,
-                compressed: 10,
-                uncompressed: 20,
-                files: 5,
-                entries: 1,
-            },
-            entries: vec![Entry {
-                path: "etc/x".into(),
-                kind: EntryKind::File,
-                size: 5,
-                mode: 0o644,
-                uid: 0,
-                gid: 0,
-                mtime: 0,
-                link: None,
-                hash: Some("0".repeat(32)),
-            }],
-            package_dbs: Vec::new(),
-        };
-        write_index(dir.path(), &index).unwrap();
-        let store = Store::new(Some(dir.path().to_owned()));
-        assert_eq!(store.cached_summary(&digest), Some(index.summary.clone()));
-        assert_eq!(store.cached_index(&digest), Some(index));
-        assert_eq!(Store::new(None).cached_index(&digest), None);
+    fn a_summary_reads_back_and_an_edited_one_does_not() {
+        let s = summary();
+        let mut bytes = encode_summary(&s);
+        assert_eq!(decode_summary(&bytes), Some(s));
+        bytes[3] ^= 1;
+        assert_eq!(decode_summary(&bytes), None);
+        assert_eq!(decode_summary(&[]), None);
+    }
+
+    #[test]
+    fn stale_temporaries_and_old_versions_are_cleared() {
+        let root = tempfile::tempdir().unwrap();
+        let old = root.path().join("layers/v1/sha256");
+        std::fs::create_dir_all(&old).unwrap();
+        prepare(root.path()).unwrap();
+        assert!(!old.exists());
+        let dir = layers_root(root.path()).join("sha256");
+        let stale = dir.join(".idx-killed");
+        let fresh = dir.join(".idx-running");
+        std::fs::write(&stale, b"x").unwrap();
+        std::fs::write(&fresh, b"x").unwrap();
+        let f = std::fs::File::options().write(true).open(&stale).unwrap();
+        f.set_modified(SystemTime::now() - 2 * STALE).unwrap();
+        prepare(root.path()).unwrap();
+        assert!(!stale.exists() && fresh.exists());
     }
 }

@@ -8,16 +8,21 @@ use crate::image::{Algorithm, Digest, Hasher};
 /// reports progress (bytes read) to an optional sink.
 pub struct HashingReader<'p, R> {
     inner: R,
-    hasher: Hasher,
+    hasher: Option<Hasher>,
     count: u64,
     progress: Option<&'p (dyn Fn(u64) + Sync)>,
 }
 
 impl<'p, R: Read> HashingReader<'p, R> {
     pub fn new(inner: R, alg: Algorithm) -> Self {
+        Self::maybe(inner, Some(alg))
+    }
+
+    /// Hashes with `alg`, or only counts when there is none.
+    pub fn maybe(inner: R, alg: Option<Algorithm>) -> Self {
         HashingReader {
             inner,
-            hasher: Hasher::new(alg),
+            hasher: alg.map(Hasher::new),
             count: 0,
             progress: None,
         }
@@ -29,17 +34,19 @@ impl<'p, R: Read> HashingReader<'p, R> {
     }
 
     /// Reads the rest of the stream (so the digest covers every byte) and
-    /// returns the digest and the byte count.
-    pub fn finish(mut self) -> io::Result<(Digest, u64)> {
+    /// returns the digest (None when only counting) and the byte count.
+    pub fn finish(mut self) -> io::Result<(Option<Digest>, u64)> {
         io::copy(&mut self, &mut io::sink())?;
-        Ok((self.hasher.finish(), self.count))
+        Ok((self.hasher.map(Hasher::finish), self.count))
     }
 }
 
 impl<R: Read> Read for HashingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
         self.count += n as u64;
         if let Some(progress) = self.progress {
             progress(n as u64);
@@ -60,6 +67,6 @@ mod tests {
         r.read_exact(&mut head).unwrap();
         let (digest, count) = r.finish().unwrap();
         assert_eq!(count, data.len() as u64);
-        assert_eq!(digest, Digest::sha256_of(&data));
+        assert_eq!(digest, Some(Digest::sha256_of(&data)));
     }
 }

@@ -1,20 +1,30 @@
-//! The verified layer scan: blob stream -> decompress -> digest & diff_id -> tar walk -> LayerIndex.
+//! The verified layer scan: blob stream -> decompress -> digest & diff_id ->
+//! tar walk -> a layer index file (v2), written as the walk goes.
 
 pub mod decode;
 pub mod digest;
 pub mod index;
 mod pipe;
+pub mod tar_reader;
 pub mod walk;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{self, BufReader, BufWriter, Read};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use tempfile::NamedTempFile;
 
 use crate::error::Error;
-use crate::image::{Declared, LayerDesc};
+use crate::image::{Compression, Declared, LayerDesc};
 use decode::{decoder, sniff, StageReader};
 use digest::HashingReader;
-pub use index::{Entry, EntryKind, LayerIndex, LayerSummary, PackageDb, INDEX_VERSION};
+pub use index::{Entry, EntryKind, Footer, IndexBuilder, IndexReader, IndexWriter, LayerSummary};
+pub use index::{PackageDb, FORMAT_VERSION};
 
 const INPUT_BUFFER: usize = 256 * 1024;
+/// Bytes the compression sniff needs (zstd's magic is four).
+const MAGIC_LEN: usize = 4;
 
 #[derive(Clone, Copy, Default)]
 pub struct ScanOptions<'a> {
@@ -25,14 +35,23 @@ pub struct ScanOptions<'a> {
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
 
-/// Scans one layer blob. Nothing is buffered whole and nothing touches the
-/// disk; digest, size and diff_id are verified at EOF, and any mismatch is
-/// an error, never a figure.
+/// A verified layer: its figures, and its complete index in a temporary file
+/// (in the directory the scan was given) for the caller to keep or drop.
+#[derive(Debug)]
+pub struct Scanned {
+    pub summary: LayerSummary,
+    pub index: NamedTempFile,
+}
+
+/// Scans one layer blob into an index file in `dir`. Nothing is buffered
+/// whole; at most one byte past the declared size is read; digest, size and
+/// diff_id are verified at EOF, and any mismatch is an error, never a figure.
 pub fn scan<R: Read + Send>(
     blob: R,
     layer: &LayerDesc,
     opts: ScanOptions<'_>,
-) -> Result<LayerIndex, Error> {
+    dir: &Path,
+) -> Result<Scanned, Error> {
     let digest = layer.digest.as_str();
     let Some(expected_diff_id) = layer.diff_id.as_ref() else {
         return Err(Error::malformed(
@@ -40,14 +59,19 @@ pub fn scan<R: Read + Send>(
             "no diff_id to verify against (the image config was not read)",
         ));
     };
-    let compressed = HashingReader::new(
-        StageReader::new(blob, "blob read"),
+    let overflow = Arc::new(AtomicBool::new(false));
+    let bounded = Bounded {
+        inner: blob,
+        left: layer.size,
+        overflow: overflow.clone(),
+    };
+    let mut hashing = HashingReader::new(
+        StageReader::new(bounded, "blob read"),
         layer.digest.algorithm(),
     )
     .with_progress(opts.progress);
-    let mut input = BufReader::with_capacity(INPUT_BUFFER, compressed);
-    let head = input.fill_buf().map_err(|e| walk::corrupt(digest, e))?;
-    let found = sniff(head);
+    let head = read_head(&mut hashing).map_err(|e| walk::corrupt(digest, e))?;
+    let found = sniff(&head);
     let compression = match layer.declared {
         Declared::Sniff => found,
         Declared::MediaType(declared) if declared == found => declared,
@@ -63,19 +87,37 @@ pub fn scan<R: Read + Send>(
             })
         }
     };
-
+    let mut input = BufReader::with_capacity(
+        INPUT_BUFFER,
+        Prefixed {
+            head,
+            pos: 0,
+            inner: hashing,
+        },
+    );
+    // An uncompressed blob is its tar stream: its digest is its diff_id.
+    let diff_alg = (compression != Compression::None
+        || expected_diff_id.algorithm() != layer.digest.algorithm())
+    .then(|| expected_diff_id.algorithm());
+    let mut builder = IndexBuilder::new(dir);
     let (walked, blob_digest, blob_size) = if opts.pipelined {
-        pipe::decode_and_walk(compression, input, digest, expected_diff_id.algorithm())?
+        pipe::decode_and_walk(compression, input, digest, diff_alg, &mut builder)?
     } else {
         let dec = decoder(compression, &mut input).map_err(|e| walk::corrupt(digest, e))?;
-        let walked = walk::walk(dec, digest, expected_diff_id.algorithm())?;
+        let walked = walk::walk(dec, digest, diff_alg, &mut builder)?;
         let (d, n) = input
             .into_inner()
+            .inner
             .finish()
             .map_err(|e| walk::corrupt(digest, e))?;
         (walked, d, n)
     };
-
+    if overflow.load(Ordering::Relaxed) {
+        return Err(Error::BlobTooLong {
+            digest: digest.to_owned(),
+            expected: layer.size,
+        });
+    }
     if blob_size != layer.size {
         return Err(Error::SizeMismatch {
             digest: digest.to_owned(),
@@ -83,6 +125,7 @@ pub fn scan<R: Read + Send>(
             found: blob_size,
         });
     }
+    let blob_digest = blob_digest.ok_or_else(|| Error::malformed(digest, "blob not hashed"))?;
     if blob_digest != layer.digest {
         return Err(Error::DigestMismatch {
             expected: layer.digest.to_string(),
@@ -97,20 +140,83 @@ pub fn scan<R: Read + Send>(
             found: diff_id.to_string(),
         });
     }
-    Ok(LayerIndex {
-        version: INDEX_VERSION,
-        summary: LayerSummary {
-            digest: layer.digest.clone(),
-            diff_id,
-            compression,
-            compressed: blob_size,
-            uncompressed: walked.uncompressed,
-            files: walked.files,
-            entries: walked.entries.len() as u64,
-        },
-        entries: walked.entries,
+    let io_err = |e| Error::io(dir, e);
+    let tmp = NamedTempFile::with_prefix_in(".idx-", dir).map_err(io_err)?;
+    let file = BufWriter::with_capacity(64 * 1024, tmp.reopen().map_err(io_err)?);
+    let mut w = IndexWriter::new(file, 3).map_err(io_err)?;
+    let sorted = builder.finish(&mut w).map_err(io_err)?;
+    let summary = LayerSummary {
+        digest: layer.digest.clone(),
+        diff_id,
+        compression,
+        compressed: blob_size,
+        uncompressed: walked.uncompressed,
+        files: sorted.files,
+        entries: sorted.entries,
+    };
+    let footer = Footer {
+        summary: Some(summary.clone()),
         package_dbs: walked.package_dbs,
+        entries: sorted.entries,
+    };
+    w.finish(&footer).map_err(io_err)?;
+    Ok(Scanned {
+        summary,
+        index: tmp,
     })
+}
+
+/// Reads the first bytes of a blob, as many as the sniff needs or up to its
+/// end, however the source splits its reads.
+fn read_head<R: Read>(r: &mut R) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(MAGIC_LEN);
+    r.take(MAGIC_LEN as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// Hands out at most `left` bytes, then probes one byte further: a blob longer
+/// than its descriptor is never read to its end (it may have none).
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+    overflow: Arc<AtomicBool>,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            if !self.overflow.load(Ordering::Relaxed) {
+                let mut probe = [0u8; 1];
+                if self.inner.read(&mut probe)? > 0 {
+                    self.overflow.store(true, Ordering::Relaxed);
+                }
+            }
+            return Ok(0);
+        }
+        let want = buf.len().min(self.left.min(usize::MAX as u64) as usize);
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// The sniffed head, then the rest of the hashing reader.
+pub struct Prefixed<R> {
+    head: Vec<u8>,
+    pos: usize,
+    pub inner: R,
+}
+
+impl<R: Read> Read for Prefixed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos < self.head.len() {
+            let n = buf.len().min(self.head.len() - self.pos);
+            buf[..n].copy_from_slice(&self.head[self.pos..self.pos + n]);
+            self.pos += n;
+            return Ok(n);
+        }
+        self.inner.read(buf)
+    }
 }
 
 #[cfg(test)]
@@ -143,38 +249,96 @@ mod tests {
         (blob, desc)
     }
 
+    fn entries(scanned: &Scanned) -> Vec<Entry> {
+        IndexReader::open(scanned.index.path())
+            .unwrap()
+            .collect::<io::Result<_>>()
+            .unwrap()
+    }
+
+    fn opts(pipelined: bool) -> ScanOptions<'static> {
+        ScanOptions {
+            pipelined,
+            progress: None,
+        }
+    }
+
     #[test]
     fn pipelined_and_one_thread_scans_agree() {
+        let dir = tempfile::tempdir().unwrap();
         let (blob, desc) = gzip_layer();
-        let one = scan(&blob[..], &desc, ScanOptions::default()).unwrap();
-        let piped = scan(
-            &blob[..],
-            &desc,
-            ScanOptions {
-                pipelined: true,
-                progress: None,
-            },
-        )
-        .unwrap();
-        assert_eq!(one, piped);
+        let one = scan(&blob[..], &desc, opts(false), dir.path()).unwrap();
+        let piped = scan(&blob[..], &desc, opts(true), dir.path()).unwrap();
+        assert_eq!(one.summary, piped.summary);
+        assert_eq!(entries(&one), entries(&piped));
         assert_eq!(one.summary.entries, 300);
+        let footer = IndexReader::footer(one.index.path()).unwrap();
+        assert_eq!(footer.summary, Some(one.summary.clone()));
+    }
+
+    #[test]
+    fn an_uncompressed_layer_is_hashed_once_and_verified() {
+        let dir = tempfile::tempdir().unwrap();
+        let (blob, mut desc) = gzip_layer();
+        let mut tar = Vec::new();
+        flate2::read::GzDecoder::new(&blob[..])
+            .read_to_end(&mut tar)
+            .unwrap();
+        desc.digest = crate::image::Digest::sha256_of(&tar);
+        desc.size = tar.len() as u64;
+        desc.declared = Declared::MediaType(Compression::None);
+        for pipelined in [false, true] {
+            let s = scan(&tar[..], &desc, opts(pipelined), dir.path()).unwrap();
+            assert_eq!(s.summary.diff_id, desc.digest);
+            assert_eq!(s.summary.uncompressed, tar.len() as u64);
+        }
+        let mut wrong = desc.clone();
+        wrong.diff_id = Some(crate::image::Digest::sha256_of(b"other"));
+        let err = scan(&tar[..], &wrong, opts(true), dir.path()).unwrap_err();
+        assert!(matches!(err, Error::DiffIdMismatch { .. }), "{err}");
+    }
+
+    /// A reader that hands out one byte per read call.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(1);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn the_compression_sniff_does_not_depend_on_read_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (blob, desc) = gzip_layer();
+        let s = scan(Trickle(&blob), &desc, opts(false), dir.path()).unwrap();
+        assert_eq!(s.summary.entries, 300);
+    }
+
+    #[test]
+    fn a_blob_longer_than_declared_stops_one_byte_past_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (blob, desc) = gzip_layer();
+        let endless = (&blob[..]).chain(io::repeat(0));
+        let err = scan(endless, &desc, opts(true), dir.path()).unwrap_err();
+        assert!(
+            matches!(err, Error::BlobTooLong { expected, .. } if expected == desc.size),
+            "{err}"
+        );
     }
 
     #[test]
     fn both_modes_refuse_a_corrupt_blob() {
+        let dir = tempfile::tempdir().unwrap();
         let (mut blob, desc) = gzip_layer();
         let mid = blob.len() / 2;
         blob[mid] ^= 0xff;
         for pipelined in [false, true] {
-            let err = scan(
-                &blob[..],
-                &desc,
-                ScanOptions {
-                    pipelined,
-                    progress: None,
-                },
-            )
-            .unwrap_err();
+            let err = scan(&blob[..], &desc, opts(pipelined), dir.path())
+                .err()
+                .unwrap();
             assert!(
                 matches!(
                     err,

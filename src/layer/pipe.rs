@@ -7,6 +7,7 @@ use std::io::{self, BufRead, Read};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 
 use super::decode::{decoder, stage_of, tag, Compression, StageError};
+use super::index::IndexBuilder;
 use super::walk::{self, Walked};
 use crate::error::Error;
 use crate::image::{Algorithm, Digest};
@@ -18,29 +19,29 @@ type Chunk = io::Result<(Vec<u8>, usize)>;
 
 /// The buffered, hashing blob reader, which hands back its digest at EOF.
 pub trait IntoHashing {
-    fn finish_hashing(self) -> io::Result<(Digest, u64)>;
+    fn finish_hashing(self) -> io::Result<(Option<Digest>, u64)>;
 }
 
-impl<R: Read> IntoHashing for io::BufReader<super::digest::HashingReader<'_, R>> {
-    fn finish_hashing(self) -> io::Result<(Digest, u64)> {
-        self.into_inner().finish()
+impl<R: Read> IntoHashing for io::BufReader<super::Prefixed<super::digest::HashingReader<'_, R>>> {
+    fn finish_hashing(self) -> io::Result<(Option<Digest>, u64)> {
+        self.into_inner().inner.finish()
     }
 }
 
-/// Returns the walk and the blob's digest and size.
+/// Returns the walk and the blob's digest and size. An uncompressed blob
+/// skips the decompression stage: its bytes are the tar stream.
 pub fn decode_and_walk<R: BufRead + Send + IntoHashing>(
     compression: Compression,
     mut input: R,
     digest: &str,
-    alg: Algorithm,
-) -> Result<(Walked, Digest, u64), Error> {
+    diff_alg: Option<Algorithm>,
+    index: &mut IndexBuilder,
+) -> Result<(Walked, Option<Digest>, u64), Error> {
     let (raw_tx, raw_rx) = sync_channel::<Chunk>(IN_FLIGHT);
     let (raw_free_tx, raw_free_rx) = channel::<Vec<u8>>();
-    let (tar_tx, tar_rx) = sync_channel::<Chunk>(IN_FLIGHT);
-    let (tar_free_tx, tar_free_rx) = channel::<Vec<u8>>();
     std::thread::scope(|s| {
         // Stage 1: read the blob (hashing it as it passes).
-        let reader = s.spawn(move || -> io::Result<Option<(Digest, u64)>> {
+        let reader = s.spawn(move || -> io::Result<Option<(Option<Digest>, u64)>> {
             match pump(&mut input, &raw_tx, &raw_free_rx)? {
                 true => {
                     drop(raw_tx);
@@ -49,17 +50,28 @@ pub fn decode_and_walk<R: BufRead + Send + IntoHashing>(
                 false => Ok(None),
             }
         });
-        // Stage 2: decompress.
-        let inflater = s.spawn(move || -> io::Result<()> {
-            let compressed = ChannelReader::new(raw_rx, raw_free_tx);
-            let mut dec = decoder(compression, compressed)?;
-            pump(&mut dec, &tar_tx, &tar_free_rx).map(|_| ())
-        });
-        // Stage 3: hash the tar stream and walk it.
-        let walked = walk::walk(ChannelReader::new(tar_rx, tar_free_tx), digest, alg);
-        let inflated = inflater
-            .join()
-            .unwrap_or_else(|_| Err(panicked("decompression")));
+        let compressed = ChannelReader::new(raw_rx, raw_free_tx);
+        let (walked, inflated) = if compression == Compression::None {
+            (walk::walk(compressed, digest, diff_alg, index), Ok(()))
+        } else {
+            // Stage 2: decompress; stage 3 (here): hash the tar stream and walk it.
+            let (tar_tx, tar_rx) = sync_channel::<Chunk>(IN_FLIGHT);
+            let (tar_free_tx, tar_free_rx) = channel::<Vec<u8>>();
+            let inflater = s.spawn(move || -> io::Result<()> {
+                let mut dec = decoder(compression, compressed)?;
+                pump(&mut dec, &tar_tx, &tar_free_rx).map(|_| ())
+            });
+            let walked = walk::walk(
+                ChannelReader::new(tar_rx, tar_free_tx),
+                digest,
+                diff_alg,
+                index,
+            );
+            let inflated = inflater
+                .join()
+                .unwrap_or_else(|_| Err(panicked("decompression")));
+            (walked, inflated)
+        };
         let read = reader.join().unwrap_or_else(|_| Err(panicked("blob read")));
         let walked = walked?;
         inflated.map_err(|e| walk::corrupt(digest, e))?;

@@ -1,129 +1,147 @@
-//! The tar walk: one pass over a layer's tar stream into entries and totals,
-//! hashing the stream (diff_id) and every regular file's content (xxh3-128).
+//! The tar walk: one pass over a layer's tar stream into index entries,
+//! hashing the stream (diff_id, unless the blob digest already is it) and
+//! every regular file's content (xxh3-128). Nothing per entry stays in
+//! memory here: entries go straight to the index builder.
 
-use std::collections::HashMap;
 use std::io::{self, Read};
 
-use tar::EntryType;
 use xxhash_rust::xxh3::Xxh3;
 
 use super::decode::stage_of;
 use super::digest::HashingReader;
-use super::index::{is_package_db, Entry, EntryKind, PackageDb, PACKAGE_DB_LIMIT};
-use crate::error::Error;
+use super::index::{is_package_db, Entry, EntryKind, IndexBuilder, PackageDb};
+use super::index::{PACKAGE_DBS_LIMIT, PACKAGE_DB_LIMIT};
+use super::tar_reader::{TarEntry, TarReader};
+use crate::error::{clip, Error};
 use crate::image::{Algorithm, Digest};
+use tar::EntryType;
 
-/// What the walk of one tar stream found.
+/// What the walk of one tar stream found besides its entries.
 #[derive(Debug, Default)]
 pub struct Walked {
-    pub entries: Vec<Entry>,
     pub package_dbs: Vec<PackageDb>,
-    pub files: u64,
-    /// `sha256:<hex>` of the whole tar stream, padding included.
+    /// Digest of the whole tar stream, padding included (None when not hashed).
     pub diff_id: Option<Digest>,
     pub uncompressed: u64,
 }
 
-const WHITEOUT_PREFIX: &str = ".wh.";
-const OPAQUE_MARKER: &str = ".wh..wh..opq";
+const WHITEOUT_PREFIX: &[u8] = b".wh.";
+const OPAQUE_MARKER: &[u8] = b".wh..wh..opq";
 
-/// Walks a tar stream to its end. `digest` names the layer in errors.
-pub fn walk<R: Read>(stream: R, digest: &str, alg: Algorithm) -> Result<Walked, Error> {
-    let mut archive = tar::Archive::new(HashingReader::new(stream, alg));
+/// Walks a tar stream to its end, pushing every entry into `index`.
+/// `digest` names the layer in errors; `diff_alg` hashes the stream (None:
+/// the caller already has its digest).
+pub fn walk<R: Read>(
+    stream: R,
+    digest: &str,
+    diff_alg: Option<Algorithm>,
+    index: &mut IndexBuilder,
+) -> Result<Walked, Error> {
+    let mut tar = TarReader::new(HashingReader::maybe(stream, diff_alg));
     let mut out = Walked::default();
-    // Regular-file sizes by path, so hard links can carry their target's size.
-    let mut file_sizes: HashMap<String, u64> = HashMap::new();
+    let mut captured = 0u64;
     let mut buf = vec![0u8; 64 * 1024];
-
     let tar_err = |e: io::Error| corrupt(digest, e);
-    for entry in archive.entries().map_err(tar_err)? {
-        let mut entry = entry.map_err(tar_err)?;
-        let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let path = clean_path(&raw_path, digest)?;
-        let header = entry.header();
-        let mode = header.mode().unwrap_or(0);
-        let uid = header.uid().unwrap_or(0);
-        let gid = header.gid().unwrap_or(0);
-        let mtime = header.mtime().unwrap_or(0);
-        let entry_type = header.entry_type();
-        let link = entry
-            .link_name_bytes()
-            .map(|l| String::from_utf8_lossy(&l).into_owned());
-
-        let (name_dir, base) = match path.rsplit_once('/') {
-            Some((dir, base)) => (dir, base),
-            None => ("", path.as_str()),
-        };
-        let mut record = Entry {
-            path: path.clone(),
+    while let Some(member) = tar.next_entry().map_err(tar_err)? {
+        let path = clean_path(&member.path, digest)?;
+        let mut entry = Entry {
+            path,
             kind: EntryKind::Other,
             size: 0,
-            mode,
-            uid,
-            gid,
-            mtime,
+            mode: member.mode,
+            uid: member.uid,
+            gid: member.gid,
+            mtime: member.mtime,
             link: None,
             hash: None,
         };
-        if base == OPAQUE_MARKER {
-            record.kind = EntryKind::OpaqueDir;
-            record.path = name_dir.to_owned();
-        } else if let Some(hidden) = base.strip_prefix(WHITEOUT_PREFIX) {
-            record.kind = EntryKind::Whiteout;
-            record.path = join(name_dir, hidden);
+        let (dir, base) = split(&entry.path);
+        let dir_len = dir.len();
+        let opaque = base == OPAQUE_MARKER;
+        let hidden = (base.len() > WHITEOUT_PREFIX.len() && base.starts_with(WHITEOUT_PREFIX))
+            .then(|| base[WHITEOUT_PREFIX.len()..].to_vec());
+        if opaque {
+            entry.kind = EntryKind::OpaqueDir;
+            entry.path.truncate(dir_len);
+        } else if let Some(hidden) = hidden {
+            entry.kind = EntryKind::Whiteout;
+            entry.path.truncate(dir_len);
+            if dir_len > 0 {
+                entry.path.push(b'/');
+            }
+            entry.path.extend_from_slice(&hidden);
         } else {
-            match entry_type {
+            match member.kind {
                 EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                    let size = entry.size();
-                    let capture = is_package_db(&path) && size <= PACKAGE_DB_LIMIT;
+                    let capture = is_package_db(&entry.path)
+                        && member.sparse.is_none()
+                        && member.size <= PACKAGE_DB_LIMIT
+                        && captured + member.size <= PACKAGE_DBS_LIMIT;
                     let (hash, content) =
-                        hash_content(&mut entry, &mut buf, capture).map_err(tar_err)?;
-                    record.kind = EntryKind::File;
-                    record.size = size;
-                    record.hash = Some(hash);
-                    out.files += size;
+                        hash_content(&member, &mut tar, &mut buf, capture).map_err(tar_err)?;
+                    entry.kind = EntryKind::File;
+                    entry.size = member.size;
+                    entry.hash = Some(hash);
                     if let Some(content) = content {
+                        captured += content.len() as u64;
                         out.package_dbs.push(PackageDb {
-                            path: path.clone(),
-                            content: String::from_utf8_lossy(&content).into_owned(),
+                            path: String::from_utf8_lossy(&entry.path).into_owned(),
+                            content,
                         });
                     }
-                    file_sizes.insert(path.clone(), size);
                 }
                 EntryType::Link => {
-                    let target = clean_path(link.as_deref().unwrap_or(""), digest)?;
-                    record.kind = EntryKind::HardLink;
-                    record.size = file_sizes.get(&target).copied().unwrap_or(0);
-                    record.link = Some(target);
+                    let target = member.link.as_deref().unwrap_or_default();
+                    entry.kind = EntryKind::HardLink;
+                    entry.link = Some(clean_path(target, digest)?);
                 }
                 EntryType::Symlink => {
-                    record.kind = EntryKind::Symlink;
-                    record.link = link;
+                    entry.kind = EntryKind::Symlink;
+                    entry.link = member.link;
                 }
-                EntryType::Directory => record.kind = EntryKind::Dir,
-                EntryType::Char => record.kind = EntryKind::CharDevice,
-                EntryType::Block => record.kind = EntryKind::BlockDevice,
-                EntryType::Fifo => record.kind = EntryKind::Fifo,
-                _ => record.kind = EntryKind::Other,
+                EntryType::Directory => entry.kind = EntryKind::Dir,
+                EntryType::Char => entry.kind = EntryKind::CharDevice,
+                EntryType::Block => entry.kind = EntryKind::BlockDevice,
+                EntryType::Fifo => entry.kind = EntryKind::Fifo,
+                _ => entry.kind = EntryKind::Other,
             }
         }
-        out.entries.push(record);
+        index.push(entry).map_err(|e| Error::io("layer index", e))?;
     }
-    let (diff_id, uncompressed) = archive.into_inner().finish().map_err(tar_err)?;
-    out.diff_id = Some(diff_id);
+    let (diff_id, uncompressed) = tar.into_inner().finish().map_err(tar_err)?;
+    out.diff_id = diff_id;
     out.uncompressed = uncompressed;
     Ok(out)
 }
 
+/// `(dir, base)` of a path; dir is empty at the root.
+fn split(path: &[u8]) -> (&[u8], &[u8]) {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (&[], path),
+    }
+}
+
+/// Hashes a member's stored data (a sparse file: its map, then its chunks;
+/// holes are never expanded), keeping it when it is a package database.
 fn hash_content<R: Read>(
-    r: &mut R,
+    member: &TarEntry,
+    tar: &mut TarReader<R>,
     buf: &mut [u8],
     capture: bool,
-) -> io::Result<(String, Option<Vec<u8>>)> {
+) -> io::Result<([u8; 16], Option<Vec<u8>>)> {
     let mut hasher = Xxh3::new();
+    if let Some(map) = &member.sparse {
+        hasher.update(&member.size.to_le_bytes());
+        for (offset, len) in map {
+            hasher.update(&offset.to_le_bytes());
+            hasher.update(&len.to_le_bytes());
+        }
+    }
     let mut kept = capture.then(Vec::new);
+    let mut data = tar.data();
     loop {
-        let n = r.read(buf)?;
+        let n = data.read(buf)?;
         if n == 0 {
             break;
         }
@@ -132,39 +150,36 @@ fn hash_content<R: Read>(
             kept.extend_from_slice(&buf[..n]);
         }
     }
-    Ok((format!("{:032x}", hasher.digest128()), kept))
-}
-
-fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{dir}/{name}")
-    }
+    Ok((hasher.digest128().to_be_bytes(), kept))
 }
 
 /// Normalises a tar path (drops `./` and trailing `/`), refusing absolute
 /// paths and `..` components: such a layer is hostile and is never followed.
-pub fn clean_path(raw: &str, digest: &str) -> Result<String, Error> {
+pub fn clean_path(raw: &[u8], digest: &str) -> Result<Vec<u8>, Error> {
     let hostile = |reason| Error::HostilePath {
         digest: digest.to_owned(),
-        path: raw.to_owned(),
+        path: clip(&String::from_utf8_lossy(raw)),
         reason,
     };
     // A bare `/` is the layer root itself (kaniko writes one); any other
     // absolute path is hostile.
-    if raw.starts_with('/') && !raw.bytes().all(|b| b == b'/') {
+    if raw.first() == Some(&b'/') && !raw.iter().all(|&b| b == b'/') {
         return Err(hostile("absolute path"));
     }
-    let mut parts = Vec::new();
-    for part in raw.split('/') {
+    let mut out = Vec::with_capacity(raw.len());
+    for part in raw.split(|&b| b == b'/') {
         match part {
-            "" | "." => {}
-            ".." => return Err(hostile("parent-directory component")),
-            p => parts.push(p),
+            b"" | b"." => {}
+            b".." => return Err(hostile("parent-directory component")),
+            p => {
+                if !out.is_empty() {
+                    out.push(b'/');
+                }
+                out.extend_from_slice(p);
+            }
         }
     }
-    Ok(parts.join("/"))
+    Ok(out)
 }
 
 /// Maps an io::Error met while walking to the stage that caused it.
@@ -186,21 +201,16 @@ mod tests {
 
     #[test]
     fn clean_path_normalises_and_refuses_escapes() {
-        assert_eq!(clean_path("./etc/passwd", "d").unwrap(), "etc/passwd");
-        assert_eq!(clean_path("usr/bin/", "d").unwrap(), "usr/bin");
-        assert_eq!(clean_path("./", "d").unwrap(), "");
-        assert_eq!(clean_path("/", "d").unwrap(), "");
-        assert!(matches!(
-            clean_path("../etc/passwd", "d"),
-            Err(Error::HostilePath { .. })
-        ));
-        assert!(matches!(
-            clean_path("a/../../b", "d"),
-            Err(Error::HostilePath { .. })
-        ));
-        assert!(matches!(
-            clean_path("/etc/shadow", "d"),
-            Err(Error::HostilePath { .. })
-        ));
+        assert_eq!(clean_path(b"./etc/passwd", "d").unwrap(), b"etc/passwd");
+        assert_eq!(clean_path(b"usr/bin/", "d").unwrap(), b"usr/bin");
+        assert_eq!(clean_path(b"./", "d").unwrap(), b"");
+        assert_eq!(clean_path(b"/", "d").unwrap(), b"");
+        assert_eq!(clean_path(b"caf\xe9", "d").unwrap(), b"caf\xe9");
+        for bad in [&b"../etc/passwd"[..], b"a/../../b", b"/etc/shadow"] {
+            assert!(matches!(
+                clean_path(bad, "d"),
+                Err(Error::HostilePath { .. })
+            ));
+        }
     }
 }

@@ -1,0 +1,201 @@
+//! The layer index: what one layer holds — its entries sorted by path, its
+//! verified figures and its package databases — and the order of paths that
+//! every reader of indexes (the overlay, du, diff) relies on.
+
+mod format;
+mod sort;
+
+use std::cmp::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use crate::image::{Compression, Digest};
+pub use format::{Footer, IndexReader, IndexWriter, FORMAT_VERSION};
+pub use sort::IndexBuilder;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    File,
+    Dir,
+    Symlink,
+    HardLink,
+    CharDevice,
+    BlockDevice,
+    Fifo,
+    /// `.wh.NAME`: deletes NAME (and what is below it) from the layers below; `path` is NAME.
+    Whiteout,
+    /// `.wh..wh..opq`: hides what lower layers hold below the directory; `path` is the directory.
+    OpaqueDir,
+    Other,
+}
+
+impl EntryKind {
+    pub(crate) fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub(crate) fn from_code(code: u8) -> Option<EntryKind> {
+        use EntryKind::*;
+        [
+            File,
+            Dir,
+            Symlink,
+            HardLink,
+            CharDevice,
+            BlockDevice,
+            Fifo,
+            Whiteout,
+            OpaqueDir,
+            Other,
+        ]
+        .get(code as usize)
+        .copied()
+    }
+
+    /// Whiteout and opaque markers sort before a real entry of the same path.
+    pub fn rank(self) -> u8 {
+        match self {
+            EntryKind::Whiteout => 0,
+            EntryKind::OpaqueDir => 1,
+            _ => 2,
+        }
+    }
+
+    /// A marker that changes lower layers rather than adding a file.
+    pub fn is_marker(self) -> bool {
+        self.rank() < 2
+    }
+}
+
+/// One index entry. Paths are bytes as the tar holds them, relative to the
+/// image root (no leading `./` or `/`, never `..`); the root itself is "".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub path: Vec<u8>,
+    pub kind: EntryKind,
+    /// Regular files: content bytes (a sparse file's logical size). Others,
+    /// hard links included (their target counts): 0.
+    pub size: u64,
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    pub mtime: u64,
+    /// Symlink or hard-link target.
+    pub link: Option<Vec<u8>>,
+    /// xxh3-128 of a regular file's content.
+    pub hash: Option<[u8; 16]>,
+}
+
+impl Entry {
+    /// The path for people: lossy UTF-8.
+    pub fn path_lossy(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.path)
+    }
+
+    /// Bytes this entry adds to a "files" sum.
+    pub fn file_bytes(&self) -> u64 {
+        if self.kind == EntryKind::File {
+            self.size
+        } else {
+            0
+        }
+    }
+}
+
+/// The order of an index: by path component (`a/b` right after `a`, before
+/// `a.b`), then markers before the real entry of the same path. A
+/// directory's whole subtree is contiguous and follows it.
+pub fn entry_order(a: &Entry, b: &Entry) -> Ordering {
+    path_order(&a.path, &b.path).then(a.kind.rank().cmp(&b.kind.rank()))
+}
+
+/// Byte order with `/` below every other byte.
+pub fn path_order(a: &[u8], b: &[u8]) -> Ordering {
+    let key = |c: u8| if c == b'/' { 0 } else { u16::from(c) + 1 };
+    match a.iter().zip(b).position(|(x, y)| x != y) {
+        Some(i) => key(a[i]).cmp(&key(b[i])),
+        None => a.len().cmp(&b.len()),
+    }
+}
+
+/// Is `path` strictly inside directory `dir` ("" is the root)?
+pub fn is_below(path: &[u8], dir: &[u8]) -> bool {
+    if dir.is_empty() {
+        return !path.is_empty();
+    }
+    path.len() > dir.len() && path.starts_with(dir) && path[dir.len()] == b'/'
+}
+
+/// A package database file captured whole during the scan, so package views
+/// never need the blob again (dpkg `status`, `status.d/*`, apk `installed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageDb {
+    pub path: String,
+    pub content: Vec<u8>,
+}
+
+/// The verified figures of one layer (see DESIGN.md's size vocabulary).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerSummary {
+    pub digest: Digest,
+    pub diff_id: Digest,
+    pub compression: Compression,
+    /// Blob bytes (digest-verified).
+    pub compressed: u64,
+    /// Tar stream bytes (diff_id-verified).
+    pub uncompressed: u64,
+    /// Sum of regular-file sizes, hard links counted once; a path written
+    /// twice in one layer counts once (what extraction leaves).
+    pub files: u64,
+    /// Index entries: each path once, whiteouts and directories included.
+    pub entries: u64,
+}
+
+/// Paths whose content is kept in the index as a package database.
+pub fn is_package_db(path: &[u8]) -> bool {
+    path == b"var/lib/dpkg/status"
+        || path == b"lib/apk/db/installed"
+        || path
+            .strip_prefix(b"var/lib/dpkg/status.d/")
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains(&b'/'))
+}
+
+/// Package databases larger than this are not captured (their entry still is).
+pub const PACKAGE_DB_LIMIT: u64 = 16 << 20;
+/// All package databases of one layer together.
+pub const PACKAGE_DBS_LIMIT: u64 = 32 << 20;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_db_paths() {
+        assert!(is_package_db(b"var/lib/dpkg/status"));
+        assert!(is_package_db(b"lib/apk/db/installed"));
+        assert!(is_package_db(b"var/lib/dpkg/status.d/base"));
+        assert!(!is_package_db(b"var/lib/dpkg/status.d/"));
+        assert!(!is_package_db(b"var/lib/dpkg/status-old"));
+    }
+
+    #[test]
+    fn a_subtree_follows_its_directory() {
+        let mut paths: Vec<&[u8]> = vec![b"a.b", b"a/z", b"a", b"a-b", b"a/b/c", b"", b"b"];
+        paths.sort_by(|x, y| path_order(x, y));
+        assert_eq!(
+            paths,
+            vec![&b""[..], b"a", b"a/b/c", b"a/z", b"a-b", b"a.b", b"b"]
+        );
+        assert!(is_below(b"a/b", b"a") && !is_below(b"ab", b"a") && !is_below(b"a", b"a"));
+        assert!(is_below(b"a", b""));
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_codes() {
+        for code in 0..10u8 {
+            assert_eq!(EntryKind::from_code(code).unwrap().code(), code);
+        }
+        assert_eq!(EntryKind::from_code(10), None);
+    }
+}
