@@ -25,6 +25,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let session = Session::new(config);
     let outcome = match &config.command {
         Command::Footprint(args) => commands::footprint::run(&session, args, out),
+        Command::Du(args) => commands::du::run(&session, args, out),
     };
     session.flush_warnings();
     let outcome = outcome?;

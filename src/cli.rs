@@ -22,6 +22,28 @@ pub struct Cli {
 pub enum Command {
     /// Per-image and set footprint: totals, shared vs unique, sum vs dedup total.
     Footprint(FootprintArgs),
+    /// Disk usage of an image's merged filesystem (or one layer), by directory.
+    Du(DuArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DuArgs {
+    /// The image (one) to measure.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Measure only this subtree, e.g. /usr/lib.
+    #[arg(value_name = "PATH", default_value = "/")]
+    pub path: String,
+    /// Levels of directories to list below PATH.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub depth: usize,
+    /// Children listed per directory, biggest first (the rest are summed up).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub top: usize,
+    /// One layer's own content instead of the merged image: its position
+    /// from 1 (the base) or its digest (a unique prefix is enough).
+    #[arg(long, value_name = "N|sha256:…")]
+    pub layer: Option<String>,
 }
 
 #[derive(Debug, Args)]

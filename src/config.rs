@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::analyze::sizes::Measure;
-use crate::cli::{Cli, Command as CliCommand, FormatArg, MeasureArg};
+use crate::cli::{Cli, Command as CliCommand, DuArgs, FormatArg, MeasureArg};
 use crate::commands;
+use crate::error::Error;
 use crate::reference::Reference;
 use crate::report::{Format, Style};
 use crate::source::registry::{Credentials, RegistryOptions};
@@ -27,6 +28,7 @@ pub struct Config {
 #[derive(Debug)]
 pub enum Command {
     Footprint(commands::footprint::Args),
+    Du(commands::du::Args),
 }
 
 impl Config {
@@ -75,6 +77,7 @@ impl Config {
                     args.shallow,
                 )
             }
+            CliCommand::Du(args) => (Command::Du(du_args(args)?), false),
         };
         Ok(Config {
             command,
@@ -104,4 +107,44 @@ fn parse_refs(refs: &[String]) -> anyhow::Result<Vec<Reference>> {
         .iter()
         .map(|r| Reference::parse(r))
         .collect::<Result<_, _>>()?)
+}
+
+fn du_args(args: DuArgs) -> anyhow::Result<commands::du::Args> {
+    use commands::du::LayerChoice;
+    let layer = match args.layer.as_deref() {
+        None => None,
+        Some(text) => Some(match text.parse::<usize>() {
+            Ok(n) => LayerChoice::Position(n),
+            Err(_) if text.starts_with("sha256:") || text.starts_with("sha512:") => {
+                LayerChoice::Digest(text.to_owned())
+            }
+            Err(_) => {
+                return Err(Error::BadArgument {
+                    flag: "--layer",
+                    reason: format!(
+                        "{}: expected a position from 1 or a digest (sha256:…)",
+                        crate::error::clip(text)
+                    ),
+                }
+                .into())
+            }
+        }),
+    };
+    let relative = args.path.trim_start_matches('/');
+    let path = crate::layer::walk::clean_path(relative.as_bytes(), "PATH").map_err(|_| {
+        Error::BadArgument {
+            flag: "PATH",
+            reason: format!(
+                "{}: expected a path such as /usr/lib",
+                crate::error::clip(&args.path)
+            ),
+        }
+    })?;
+    Ok(commands::du::Args {
+        reference: Reference::parse(&args.reference)?,
+        path,
+        depth: args.depth,
+        top: args.top.max(1),
+        layer,
+    })
 }

@@ -42,6 +42,43 @@ pub fn percent(p: f64) -> String {
     format!("{p:.1}%")
 }
 
+/// `part` as a percentage of `whole`; `-` for an empty whole.
+pub fn share(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".to_owned()
+    } else {
+        percent(part as f64 * 100.0 / whole as f64)
+    }
+}
+
+/// Text for one table cell: whitespace runs become one space, control
+/// characters are escaped, and past `max` characters it ends in `…`.
+pub fn cut(text: &str, max: usize) -> String {
+    let mut flat = String::with_capacity(text.len().min(max * 4));
+    let mut space = false;
+    for c in text.trim().chars() {
+        if c.is_whitespace() {
+            if !space {
+                flat.push(' ');
+            }
+            space = true;
+            continue;
+        }
+        space = false;
+        if c.is_control() {
+            flat.extend(c.escape_default());
+        } else {
+            flat.push(c);
+        }
+    }
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let mut out: String = flat.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +93,14 @@ mod tests {
         assert_eq!(human(999_600), "1MB");
         assert_eq!(human(20_000_000_000), "20GB");
         assert_eq!(human(u64::MAX), "18.4EB");
+    }
+
+    #[test]
+    fn cells_are_one_short_line() {
+        assert_eq!(cut("RUN a &&\n\t b", 80), "RUN a && b");
+        assert_eq!(cut("abcdef", 4), "abc…");
+        assert_eq!(cut("\u{1b}[31m", 20), "\\u{1b}[31m");
+        assert_eq!(share(1, 4), "25.0%");
+        assert_eq!(share(1, 0), "-");
     }
 }

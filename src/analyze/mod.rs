@@ -1,4 +1,6 @@
-//! Analyses over verified layer summaries; they compute every figure a report shows.
+//! Analyses over verified layer summaries and indexes; they compute every figure a report shows.
 
+pub mod du;
 pub mod footprint;
+pub mod overlay;
 pub mod sizes;

@@ -1,4 +1,5 @@
 //! One room per command: each owns its validated arguments, its `run`, and
 //! how its figures read as a report.
 
+pub mod du;
 pub mod footprint;

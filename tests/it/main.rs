@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod builder;
+mod du;
 mod footprint;
 mod local_sources;
 mod registry;

@@ -1,0 +1,376 @@
+//! The merged filesystem: a k-way merge of an image's path-sorted layer
+//! indexes, in layer order, honouring whiteouts, opaque directories, a
+//! directory replaced by a file (and back) — what a container of the image
+//! sees. For each path it yields the surviving version with the layer that
+//! wrote it, and every lower version the image no longer shows, with the
+//! layer that hid it: the raw material of du, diff, waste and audit.
+//! Memory is bounded by the tree depth and the layer count, never by the
+//! number of entries.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::io;
+
+use crate::layer::index::{is_below, path_order};
+use crate::layer::{Entry, EntryKind};
+
+/// An entry and the layer (0-based, manifest order) it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub layer: usize,
+    pub entry: Entry,
+}
+
+/// Why a lower version is not in the merged filesystem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HiddenBy {
+    /// A higher layer wrote the same path again.
+    Overwritten,
+    /// A higher layer's whiteout deleted the path.
+    Deleted,
+    /// A higher layer deleted, replaced or made opaque a directory above it.
+    Ancestor,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hidden {
+    pub version: Version,
+    /// The layer that hid it.
+    pub by: usize,
+    pub how: HiddenBy,
+}
+
+/// One path of the merged filesystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub path: Vec<u8>,
+    /// What a container sees here; None when the path is deleted or hidden.
+    pub visible: Option<Version>,
+    /// Lower versions the image no longer shows, bottom layer first.
+    pub hidden: Vec<Hidden>,
+    /// Layers whose whiteout names this path.
+    pub whiteouts: Vec<usize>,
+    /// Layers that made this directory opaque.
+    pub opaque: Vec<usize>,
+}
+
+/// A layer's next entry, ordered for the merge: smallest path, then lowest layer.
+struct Head {
+    entry: Entry,
+    layer: usize,
+}
+
+impl Ord for Head {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Reversed: BinaryHeap pops the greatest.
+        path_order(&other.entry.path, &self.entry.path)
+            .then(other.layer.cmp(&self.layer))
+            .then(other.entry.kind.rank().cmp(&self.entry.kind.rank()))
+    }
+}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Head {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Head {}
+
+/// A directory on the way down, with the layers whose events there hide
+/// lower layers' content below it.
+struct Frame {
+    path: Vec<u8>,
+    events: Vec<usize>,
+}
+
+pub struct Overlay<I> {
+    layers: Vec<I>,
+    heads: BinaryHeap<Head>,
+    stack: Vec<Frame>,
+    failed: bool,
+}
+
+impl<I: Iterator<Item = io::Result<Entry>>> Overlay<I> {
+    /// `layers`: each layer's index entries in index order, bottom layer first.
+    pub fn new(layers: Vec<I>) -> io::Result<Overlay<I>> {
+        let mut o = Overlay {
+            layers,
+            heads: BinaryHeap::new(),
+            stack: Vec::new(),
+            failed: false,
+        };
+        for layer in 0..o.layers.len() {
+            o.refill(layer)?;
+        }
+        Ok(o)
+    }
+
+    fn refill(&mut self, layer: usize) -> io::Result<()> {
+        if let Some(entry) = self.layers[layer].next().transpose()? {
+            self.heads.push(Head { entry, layer });
+        }
+        Ok(())
+    }
+
+    fn next_node(&mut self) -> io::Result<Option<Node>> {
+        let Some(first) = self.heads.pop() else {
+            return Ok(None);
+        };
+        self.refill(first.layer)?;
+        let mut group = vec![first];
+        while self
+            .heads
+            .peek()
+            .is_some_and(|h| h.entry.path == group[0].entry.path)
+        {
+            if let Some(h) = self.heads.pop() {
+                self.refill(h.layer)?;
+                group.push(h);
+            }
+        }
+        let path = group[0].entry.path.clone();
+        while self.stack.last().is_some_and(|f| !is_below(&path, &f.path)) {
+            self.stack.pop();
+        }
+        // The lowest ancestor event above a layer hides that layer's version.
+        let ancestor = |layer: usize| -> Option<usize> {
+            self.stack
+                .iter()
+                .flat_map(|f| &f.events)
+                .copied()
+                .filter(|&m| m > layer)
+                .min()
+        };
+        let mut node = Node {
+            path,
+            visible: None,
+            hidden: Vec::new(),
+            whiteouts: Vec::new(),
+            opaque: Vec::new(),
+        };
+        let mut real: Vec<Version> = Vec::new();
+        let mut events = Vec::new();
+        for h in group {
+            match h.entry.kind {
+                EntryKind::Whiteout => {
+                    node.whiteouts.push(h.layer);
+                    events.push(h.layer);
+                }
+                EntryKind::OpaqueDir => {
+                    node.opaque.push(h.layer);
+                    events.push(h.layer);
+                }
+                kind => {
+                    if kind != EntryKind::Dir {
+                        events.push(h.layer);
+                    }
+                    real.push(Version {
+                        layer: h.layer,
+                        entry: h.entry,
+                    });
+                }
+            }
+        }
+        real.sort_by_key(|v| v.layer);
+        let written: Vec<usize> = real.iter().map(|v| v.layer).collect();
+        for v in real {
+            let above = |m: &usize| *m > v.layer;
+            // The first thing above this version that hides it, if any.
+            let hider = [
+                (ancestor(v.layer), HiddenBy::Ancestor),
+                (
+                    node.whiteouts.iter().copied().filter(above).min(),
+                    HiddenBy::Deleted,
+                ),
+                (
+                    written.iter().copied().filter(above).min(),
+                    HiddenBy::Overwritten,
+                ),
+            ]
+            .into_iter()
+            .filter_map(|(m, how)| m.map(|m| (m, how)))
+            .min_by_key(|(m, _)| *m);
+            match hider {
+                Some((by, how)) => node.hidden.push(Hidden {
+                    version: v,
+                    by,
+                    how,
+                }),
+                None => node.visible = Some(v),
+            }
+        }
+        self.stack.push(Frame {
+            path: node.path.clone(),
+            events,
+        });
+        Ok(Some(node))
+    }
+}
+
+impl<I: Iterator<Item = io::Result<Entry>>> Iterator for Overlay<I> {
+    type Item = io::Result<Node>;
+
+    fn next(&mut self) -> Option<io::Result<Node>> {
+        if self.failed {
+            return None;
+        }
+        match self.next_node() {
+            Ok(n) => n.map(Ok),
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::index::entry_order;
+
+    fn e(path: &str, kind: EntryKind, size: u64) -> Entry {
+        Entry {
+            path: path.as_bytes().to_vec(),
+            kind,
+            size,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            link: None,
+            hash: None,
+        }
+    }
+
+    fn merged(layers: Vec<Vec<Entry>>) -> Vec<Node> {
+        let iters = layers
+            .into_iter()
+            .map(|mut l| {
+                l.sort_by(entry_order);
+                l.into_iter().map(Ok)
+            })
+            .collect();
+        Overlay::new(iters)
+            .unwrap()
+            .collect::<io::Result<Vec<_>>>()
+            .unwrap()
+    }
+
+    /// path -> (visible layer, size) for what survives.
+    fn survivors(nodes: &[Node]) -> Vec<(String, usize, u64)> {
+        nodes
+            .iter()
+            .filter_map(|n| {
+                let v = n.visible.as_ref()?;
+                Some((
+                    String::from_utf8_lossy(&n.path).into_owned(),
+                    v.layer,
+                    v.entry.size,
+                ))
+            })
+            .collect()
+    }
+
+    use EntryKind::{Dir, File, OpaqueDir, Symlink, Whiteout};
+
+    #[test]
+    fn later_layers_overwrite_and_whiteouts_delete_subtrees() {
+        let nodes = merged(vec![
+            vec![
+                e("a", Dir, 0),
+                e("a/x", File, 10),
+                e("a/y", File, 20),
+                e("b", Dir, 0),
+                e("b/z", File, 30),
+            ],
+            vec![e("a/x", File, 11), e("b", Whiteout, 0)],
+        ]);
+        assert_eq!(
+            survivors(&nodes),
+            [
+                ("a".into(), 0, 0),
+                ("a/x".into(), 1, 11),
+                ("a/y".into(), 0, 20)
+            ]
+        );
+        let ax = nodes.iter().find(|n| n.path == b"a/x").unwrap();
+        assert_eq!(ax.hidden[0].how, HiddenBy::Overwritten);
+        assert_eq!((ax.hidden[0].version.layer, ax.hidden[0].by), (0, 1));
+        let bz = nodes.iter().find(|n| n.path == b"b/z").unwrap();
+        assert_eq!(bz.hidden[0].how, HiddenBy::Ancestor);
+        assert_eq!(bz.hidden[0].by, 1);
+        let b = nodes.iter().find(|n| n.path == b"b").unwrap();
+        assert_eq!(
+            (b.whiteouts.clone(), b.hidden[0].how),
+            (vec![1], HiddenBy::Deleted)
+        );
+    }
+
+    #[test]
+    fn an_opaque_directory_hides_lower_content_but_keeps_its_own() {
+        let nodes = merged(vec![
+            vec![e("d", Dir, 0), e("d/old", File, 5)],
+            vec![e("d", Dir, 0), e("d", OpaqueDir, 0), e("d/new", File, 7)],
+            vec![e("d/top", File, 9)],
+        ]);
+        assert_eq!(
+            survivors(&nodes),
+            [
+                ("d".into(), 1, 0),
+                ("d/new".into(), 1, 7),
+                ("d/top".into(), 2, 9)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_directory_replaced_by_a_file_and_back() {
+        let nodes = merged(vec![
+            vec![e("p", Dir, 0), e("p/one", File, 1)],
+            vec![e("p", File, 100)],
+            vec![e("p", Dir, 0), e("p/two", File, 2)],
+        ]);
+        assert_eq!(
+            survivors(&nodes),
+            [("p".into(), 2, 0), ("p/two".into(), 2, 2)]
+        );
+        let one = nodes.iter().find(|n| n.path == b"p/one").unwrap();
+        assert_eq!(
+            (one.hidden[0].by, one.hidden[0].how),
+            (1, HiddenBy::Ancestor)
+        );
+        let p = nodes.iter().find(|n| n.path == b"p").unwrap();
+        let hidden: Vec<(usize, usize)> =
+            p.hidden.iter().map(|h| (h.version.layer, h.by)).collect();
+        assert_eq!(hidden, [(0, 1), (1, 2)]);
+    }
+
+    #[test]
+    fn a_whiteout_then_a_new_file_in_a_higher_layer() {
+        let nodes = merged(vec![
+            vec![e("f", File, 1)],
+            vec![e("f", Whiteout, 0)],
+            vec![e("f", Symlink, 0)],
+        ]);
+        assert_eq!(survivors(&nodes), [("f".into(), 2, 0)]);
+        let f = &nodes[0];
+        assert_eq!((f.hidden[0].by, f.hidden[0].how), (1, HiddenBy::Deleted));
+    }
+
+    #[test]
+    fn a_whiteout_in_the_same_layer_as_the_file_does_not_delete_it() {
+        let nodes = merged(vec![
+            vec![e("f", File, 1)],
+            vec![e("f", Whiteout, 0), e("f", File, 2)],
+        ]);
+        assert_eq!(survivors(&nodes), [("f".into(), 1, 2)]);
+    }
+}
