@@ -102,3 +102,58 @@ pub fn layer_with(name: &str, seed: u64, small: usize, large: usize) -> Layer {
     std::fs::write(meta, serde_json::to_vec(&v).unwrap()).unwrap();
     layer
 }
+
+/// A gzip layer of `count` small text files (100-500 bytes, 1,000 to a
+/// directory): the shape of node_modules or a Python venv. About 1 KiB of tar
+/// per file (header + one data block). Cached on disk.
+pub fn many_files(name: &str, count: usize) -> Layer {
+    let path = dir().join(format!("{name}.tar.gz"));
+    let meta = dir().join(format!("{name}.json"));
+    if let (Ok(_), Ok(m)) = (std::fs::metadata(&path), std::fs::read(&meta)) {
+        let v: serde_json::Value = serde_json::from_slice(&m).unwrap();
+        return Layer {
+            path,
+            digest: v["digest"].as_str().unwrap().into(),
+            size: v["size"].as_u64().unwrap(),
+            diff_id: v["diff_id"].as_str().unwrap().into(),
+            media_type: builder::GZIP.into(),
+            files: v["files"].as_u64().unwrap(),
+        };
+    }
+    let corpus = text(1 << 20, 77);
+    let mut w = LayerWriter::new(&path, Compress::Gzip(6));
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    for i in 0..count {
+        if i % 1000 == 0 {
+            w.dir(&format!("app/node_modules/pkg{:04}", i / 1000));
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let len = 100 + (x % 400) as usize;
+        let start = (x >> 20) as usize % (corpus.len() - len);
+        w.file(
+            &format!("app/node_modules/pkg{:04}/lib/file{i}.js", i / 1000),
+            &corpus[start..start + len],
+        );
+    }
+    let layer = w.finish();
+    let v = serde_json::json!({"digest": layer.digest, "size": layer.size, "diff_id": layer.diff_id, "files": layer.files});
+    std::fs::write(meta, serde_json::to_vec(&v).unwrap()).unwrap();
+    layer
+}
+
+/// An OCI layout in target/bench-data holding one image of `layers` (blobs hard-linked).
+pub fn layout(name: &str, layers: &[&Layer]) -> PathBuf {
+    let layout = dir().join(name);
+    let _ = std::fs::remove_dir_all(&layout);
+    let mut oci = builder::OciLayout::new(&layout);
+    for l in layers {
+        let dest = oci.blob_path(&l.digest);
+        std::fs::hard_link(&l.path, &dest)
+            .or_else(|_| std::fs::copy(&l.path, &dest).map(|_| ()))
+            .unwrap();
+    }
+    oci.image(name, layers, "linux/amd64");
+    oci.finish()
+}
