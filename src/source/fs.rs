@@ -179,46 +179,53 @@ pub struct TarFs {
 impl TarFs {
     /// Indexes the archive's headers (seeking over contents).
     pub fn new(file: &Path, name: String) -> Result<Self> {
-        let f = File::open(file).map_err(|e| Error::io(file, e))?;
-        // The tar crate's messages can quote header bytes: say what kind of
-        // failure it was, never what the input holds.
-        let bad = |e: std::io::Error| {
-            Error::malformed(
-                name.clone(),
-                format!("not a tar archive, or a corrupt one ({})", e.kind()),
-            )
-        };
-        let mut archive = tar::Archive::new(f);
+        let meta = std::fs::metadata(file).map_err(|e| Error::io(file, e))?;
+        if !meta.is_file() {
+            return Err(Error::malformed(
+                name,
+                format!(
+                    "not a regular file ({}); refused",
+                    kind_of(meta.file_type())
+                ),
+            ));
+        }
+        let mut f = File::open(file).map_err(|e| Error::io(file, e))?;
         let mut items = HashMap::new();
-        for entry in archive.entries_with_seek().map_err(bad)? {
-            let entry = entry.map_err(bad)?;
-            let path = normalise(&String::from_utf8_lossy(&entry.path_bytes()));
-            let kind = entry.header().entry_type();
-            let item = if kind.is_file() {
-                TarItem::File {
-                    offset: entry.raw_file_position(),
-                    size: entry.size(),
+        let indexed = walk_headers(&mut f, meta.len(), |h| {
+            if items.len() >= MAX_ENTRIES {
+                return Err(format!("more than {MAX_ENTRIES} entries; refused"));
+            }
+            if h.path.len() > MAX_NAME {
+                return Ok(()); // no file strata reads has such a name
+            }
+            let path = normalise(&String::from_utf8_lossy(&h.path));
+            let item = match h.kind {
+                b'0' | b'\0' | b'7' => TarItem::File {
+                    offset: h.data,
+                    size: h.size,
+                },
+                b'1' | b'2' => {
+                    let target = String::from_utf8_lossy(&h.link);
+                    // A symlink is relative to its directory, a hard link to the root.
+                    let resolved = if h.kind == b'2' {
+                        resolve_inside(&path, &target)
+                    } else {
+                        resolve_inside("", target.trim_start_matches('/'))
+                    };
+                    resolved.map_or(TarItem::Escape, TarItem::Link)
                 }
-            } else if kind.is_symlink() || kind.is_hard_link() {
-                let target = entry
-                    .link_name_bytes()
-                    .map(|l| String::from_utf8_lossy(&l).into_owned())
-                    .unwrap_or_default();
-                // A symlink is relative to its directory, a hard link to the root.
-                let (base, target) = if kind.is_symlink() {
-                    (path.as_str(), target.as_str())
-                } else {
-                    ("", target.trim_start_matches('/'))
-                };
-                match resolve_inside(base, target) {
-                    Some(target) => TarItem::Link(target),
-                    None => TarItem::Escape,
-                }
-            } else {
-                continue;
+                _ => return Ok(()),
             };
             items.insert(path, item);
-        }
+            Ok(())
+        });
+        // Reasons name the kind of damage, never the bytes of the input.
+        indexed.map_err(|reason| {
+            Error::malformed(
+                name.clone(),
+                format!("not a tar archive, or a corrupt one: {reason}"),
+            )
+        })?;
         if items.is_empty() {
             return Err(Error::malformed(name, "empty or not a tar archive"));
         }
@@ -264,6 +271,164 @@ impl Fs for TarFs {
     }
 }
 
+/// Archives of images hold hundreds of entries; an index is refused past this.
+const MAX_ENTRIES: usize = 100_000;
+/// GNU long names, long link names and PAX records longer than this are refused.
+const MAX_EXTENSION: u64 = 64 << 10;
+/// Entries with longer names cannot be a file strata reads; they are skipped.
+const MAX_NAME: usize = 4096;
+
+/// One archive entry's header, extensions applied.
+struct Header {
+    path: Vec<u8>,
+    link: Vec<u8>,
+    kind: u8,
+    size: u64,
+    /// Offset of the entry's contents in the archive.
+    data: u64,
+}
+
+/// Walks a tar file's headers, seeking over contents: only GNU long names and
+/// PAX records are read, each at most MAX_EXTENSION bytes (the tar crate
+/// would buffer them whole, whatever their size).
+fn walk_headers(
+    f: &mut File,
+    len: u64,
+    mut each: impl FnMut(Header) -> Result<(), String>,
+) -> Result<(), String> {
+    let io = |e: std::io::Error| e.kind().to_string();
+    let (mut long_name, mut long_link) = (None, None);
+    let mut pax = Pax::default();
+    let mut block = [0u8; 512];
+    let mut pos = 0u64;
+    while pos < len {
+        if len - pos < 512 {
+            return Err("a truncated header".into());
+        }
+        f.seek(SeekFrom::Start(pos)).map_err(io)?;
+        f.read_exact(&mut block).map_err(io)?;
+        if block.iter().all(|&b| b == 0) {
+            return Ok(());
+        }
+        let stored = octal(&block[148..156]).ok_or("a bad header checksum")?;
+        let sum: u64 = block
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| {
+                if (148..156).contains(&i) {
+                    32
+                } else {
+                    b as u64
+                }
+            })
+            .sum();
+        if sum != stored {
+            return Err("a bad header checksum".into());
+        }
+        let kind = block[156];
+        let mut size = number(&block[124..136]).ok_or("a bad size field")?;
+        let data = pos + 512;
+        match kind {
+            b'L' | b'K' | b'x' => {
+                if size > MAX_EXTENSION {
+                    return Err(format!(
+                        "a header extension of {size} bytes (more than 64 KiB); refused"
+                    ));
+                }
+                let mut buf = vec![0u8; size as usize];
+                f.read_exact(&mut buf).map_err(io)?;
+                match kind {
+                    b'L' => long_name = Some(until_nul(&buf).to_vec()),
+                    b'K' => long_link = Some(until_nul(&buf).to_vec()),
+                    _ => pax = Pax::parse(&buf).ok_or("a malformed PAX header")?,
+                }
+            }
+            b'g' => {}
+            _ => {
+                size = pax.size.take().unwrap_or(size);
+                let mut path = until_nul(&block[..100]).to_vec();
+                let prefix = until_nul(&block[345..500]);
+                if &block[257..263] == b"ustar\0" && !prefix.is_empty() {
+                    path = [prefix, b"/", &path].concat();
+                }
+                let path = pax.path.take().or(long_name.take()).unwrap_or(path);
+                let link = pax
+                    .link
+                    .take()
+                    .or(long_link.take())
+                    .unwrap_or_else(|| until_nul(&block[157..257]).to_vec());
+                each(Header {
+                    path,
+                    link,
+                    kind,
+                    size,
+                    data,
+                })?;
+            }
+        }
+        pos = size
+            .div_ceil(512)
+            .checked_mul(512)
+            .and_then(|n| data.checked_add(n))
+            .ok_or("a bad size field")?;
+    }
+    Ok(())
+}
+
+/// The keys of a PAX extended header that matter for an index.
+#[derive(Default)]
+struct Pax {
+    path: Option<Vec<u8>>,
+    link: Option<Vec<u8>>,
+    size: Option<u64>,
+}
+
+impl Pax {
+    /// Records `LEN KEY=VALUE\n`.
+    fn parse(mut buf: &[u8]) -> Option<Pax> {
+        let mut pax = Pax::default();
+        while !buf.is_empty() {
+            let space = buf.iter().position(|&b| b == b' ')?;
+            let n: usize = std::str::from_utf8(&buf[..space]).ok()?.parse().ok()?;
+            let record = buf.get(space + 1..n)?.strip_suffix(b"\n")?;
+            let eq = record.iter().position(|&b| b == b'=')?;
+            let (key, value) = (&record[..eq], &record[eq + 1..]);
+            match key {
+                b"path" => pax.path = Some(value.to_vec()),
+                b"linkpath" => pax.link = Some(value.to_vec()),
+                b"size" => pax.size = Some(std::str::from_utf8(value).ok()?.parse().ok()?),
+                _ => {}
+            }
+            buf = &buf[n..];
+        }
+        Some(pax)
+    }
+}
+
+fn until_nul(field: &[u8]) -> &[u8] {
+    field.split(|&b| b == 0).next().unwrap_or_default()
+}
+
+/// An octal field (NUL- or space-padded).
+fn octal(field: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(until_nul(field)).ok()?.trim();
+    if text.is_empty() {
+        return Some(0);
+    }
+    u64::from_str_radix(text, 8).ok()
+}
+
+/// A numeric field: octal, or GNU base-256 (high bit set) for large sizes.
+fn number(field: &[u8]) -> Option<u64> {
+    match field[0] {
+        0x80 => field[1..]
+            .iter()
+            .try_fold(0u64, |n, &b| n.checked_mul(256).map(|n| n | b as u64)),
+        b if b & 0x80 != 0 => None,
+        _ => octal(field),
+    }
+}
+
 fn normalise(path: &str) -> String {
     path.split('/')
         .filter(|p| !p.is_empty() && *p != ".")
@@ -304,5 +469,42 @@ mod tests {
         assert_eq!(r("a/b", "../../etc/passwd"), None);
         assert_eq!(r("a/b", "/etc/passwd"), None);
         assert_eq!(normalise("./blobs//sha256/x"), "blobs/sha256/x");
+    }
+
+    fn archive(build: impl FnOnce(&mut tar::Builder<File>)) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.tar");
+        let mut b = tar::Builder::new(File::create(&path).unwrap());
+        build(&mut b);
+        b.finish().unwrap();
+        (dir, path)
+    }
+
+    fn add(b: &mut tar::Builder<File>, name: &str, data: &[u8]) {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, data).unwrap();
+    }
+
+    #[test]
+    fn long_names_index_and_oversized_extensions_are_refused() {
+        let long = format!("{}/file", "d".repeat(300));
+        let (_dir, path) = archive(|b| {
+            add(b, "short", b"abc");
+            add(b, &long, b"hello");
+        });
+        let fs = TarFs::new(&path, "t".into()).unwrap();
+        let (mut r, n) = fs.open(&long).unwrap().unwrap();
+        let mut text = String::new();
+        r.read_to_string(&mut text).unwrap();
+        assert_eq!((text.as_str(), n), ("hello", 5));
+        assert!(fs.open("short").unwrap().is_some());
+
+        let huge = "x".repeat(70 << 10);
+        let (_dir, path) = archive(|b| add(b, &huge, b"x"));
+        let e = TarFs::new(&path, "t".into()).err().unwrap().to_string();
+        assert!(e.contains("more than 64 KiB"), "{e}");
+        assert!(!e.contains("xxx"), "{e}");
     }
 }

@@ -69,17 +69,20 @@ pub fn load_all(refs: &[Reference], opts: &SourceOptions) -> anyhow::Result<Vec<
 }
 
 /// The same image named twice — the same manifest digest (or, without a
-/// manifest, the same config digest: docker's image ID) — is kept once, in
+/// manifest, the same config and layer digests) — is kept once, in
 /// first-named order; returns the warnings that say so.
 fn dedup(images: Vec<Image>) -> (Vec<Image>, Vec<String>) {
-    let mut seen: HashMap<Digest, usize> = HashMap::new();
+    let mut seen: HashMap<Vec<Digest>, usize> = HashMap::new();
     let mut kept: Vec<Image> = Vec::new();
     let mut warnings = Vec::new();
     for image in images {
-        let id = image
-            .manifest_digest
-            .clone()
-            .unwrap_or_else(|| image.config_digest.clone());
+        let id: Vec<Digest> = match &image.manifest_digest {
+            Some(d) => vec![d.clone()],
+            None => std::iter::once(&image.config_digest)
+                .chain(image.layers.iter().map(|l| &l.digest))
+                .cloned()
+                .collect(),
+        };
         match seen.get(&id) {
             Some(&i) => {
                 let first = &kept[i].name;
@@ -89,7 +92,7 @@ fn dedup(images: Vec<Image>) -> (Vec<Image>, Vec<String>) {
                     format!(
                         "{} is the same image as {first} ({}); analysed once",
                         image.name,
-                        id.short()
+                        id[0].short()
                     )
                 })
             }

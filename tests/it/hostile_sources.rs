@@ -234,6 +234,18 @@ fn the_same_image_named_twice_is_analysed_once_with_a_warning() {
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["images"].as_array().unwrap().len(), 4);
+    // Without a manifest digest (docker-archive): same config and layers.
+    builder::docker_archive(&fam.layout, &["app", "worker", "rebuilt"], &r.path("d.tar"));
+    let arch = |n: &str| format!("docker-archive:{}:{n}", r.path("d.tar").display());
+    let out = r
+        .cmd()
+        .args(["footprint", "--format=json", &arch("app"), &arch("worker")])
+        .args([&arch("rebuilt"), &arch("app")])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["images"].as_array().unwrap().len(), 3);
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
     // --quiet silences the warning, not the dedup.
     let out = r.run(&["footprint", "-q", "--format=json", &app, &app]);
     assert!(out.stderr.is_empty());
@@ -374,4 +386,24 @@ fn catalog_gets_credentials_only_when_challenged() {
     assert_eq!(v["images"].as_array().unwrap().len(), 1);
     assert!(proxy.hits.load(SeqCst) >= 4);
     assert_eq!(proxy.authorized.load(SeqCst), 0, "credentials sent unasked");
+    // A registry that challenges gets them, for the listing too.
+    let reg = Registry::start(true);
+    let r2 = Run::new();
+    let (lay, _) = one_image(&r2);
+    reg.push(&lay.dir, "img", "hostile/img:1", true);
+    let proxy = FaultProxy::start(&reg.host, "/_catalog", Fault::Pass);
+    let glob = format!("docker://{}/hostile/*:1", proxy.addr);
+    let creds = format!(
+        "{}:{}",
+        super::registry_server::USER,
+        super::registry_server::PASSWORD
+    );
+    let v = r.json(&["footprint", "--creds", &creds, &glob]);
+    assert_eq!(v["images"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        proxy.hits.load(SeqCst),
+        2,
+        "anonymous, then after the challenge"
+    );
+    assert_eq!(proxy.authorized.load(SeqCst), 1);
 }

@@ -61,15 +61,16 @@ impl std::fmt::Display for Fail {
             Fail::Connect => f.write_str("cannot connect (registry down or unreachable)"),
             Fail::Timeout(t) => write!(f, "timed out after {} (--timeout)", human(*t)),
             Fail::Broken(e) => write!(f, "connection broken: {e}"),
-            Fail::TooLarge(cap) => {
+            Fail::TooLarge(cap) if cap % (1 << 20) == 0 => {
                 write!(f, "the registry sent more than {} MiB; refused", cap >> 20)
             }
+            Fail::TooLarge(cap) => write!(f, "the registry sent more than {cap} bytes; refused"),
             Fail::Auth(e) => write!(f, "authentication failed: {e}"),
         }
     }
 }
 
-pub fn human(t: Duration) -> String {
+fn human(t: Duration) -> String {
     if t.subsec_millis() != 0 || t.as_secs() == 0 {
         format!("{} ms", t.as_millis())
     } else {
