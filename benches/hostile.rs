@@ -111,6 +111,23 @@ fn layout(dir: &Path) -> (OciLayout, Value) {
     (lay, manifest)
 }
 
+/// A tar of one header claiming 1 GiB of `kind` (contents: sparse zeros).
+fn sparse_tar(path: &Path, name: &str, kind: tar::EntryType) {
+    let mut h = tar::Header::new_gnu();
+    h.set_path(name).unwrap();
+    h.set_entry_type(kind);
+    h.set_size(1 << 30);
+    h.set_mode(0o644);
+    h.set_cksum();
+    fs::write(path, h.as_bytes()).unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(512 + (1 << 30) + 1024)
+        .unwrap();
+}
+
 fn local_cases(work: &Path) -> Vec<Case> {
     let mut cases = Vec::new();
     let (zero, _) = layout(&work.join("zero"));
@@ -146,21 +163,19 @@ fn local_cases(work: &Path) -> Vec<Case> {
     ));
 
     let archive = work.join("big-manifest.tar");
-    let mut h = tar::Header::new_gnu();
-    h.set_path("manifest.json").unwrap();
-    h.set_size(1 << 30);
-    h.set_mode(0o644);
-    h.set_cksum();
-    fs::write(&archive, h.as_bytes()).unwrap();
-    fs::OpenOptions::new()
-        .write(true)
-        .open(&archive)
-        .unwrap()
-        .set_len(512 + (1 << 30) + 1024)
-        .unwrap();
+    sparse_tar(&archive, "manifest.json", tar::EntryType::Regular);
     let reference = format!("docker-archive:{}", archive.display());
     cases.push(case(
         "manifest.json of 1 GiB",
+        &["footprint", &reference],
+        false,
+    ));
+
+    let archive = work.join("long-name.tar");
+    sparse_tar(&archive, "././@LongLink", tar::EntryType::GNULongName);
+    let reference = format!("oci-archive:{}", archive.display());
+    cases.push(case(
+        "archive long name of 1 GiB",
         &["footprint", &reference],
         false,
     ));

@@ -126,25 +126,37 @@ fn documents_are_capped_by_the_bytes_read_not_the_bytes_declared() {
     let _ = desc;
 }
 
-#[test]
-fn a_docker_archive_manifest_json_past_the_cap_is_refused() {
-    let r = Run::new();
-    let out = r.path("big.tar");
+/// A tar of one header claiming `size` bytes of `kind` (contents: sparse zeros).
+fn sparse_tar(path: &std::path::Path, name: &str, kind: tar::EntryType, size: u64) {
     let mut h = tar::Header::new_gnu();
-    h.set_path("manifest.json").unwrap();
-    h.set_size(33 << 20);
+    h.set_path(name).unwrap();
+    h.set_entry_type(kind);
+    h.set_size(size);
     h.set_mode(0o644);
     h.set_cksum();
-    fs::write(&out, h.as_bytes()).unwrap();
-    // Zero content (sparse), then the two zero blocks that end an archive.
+    fs::write(path, h.as_bytes()).unwrap();
+    // The contents, then the two zero blocks that end an archive.
     fs::OpenOptions::new()
         .write(true)
-        .open(&out)
+        .open(path)
         .unwrap()
-        .set_len(512 + (33 << 20) + 1024)
+        .set_len(512 + size.div_ceil(512) * 512 + 1024)
         .unwrap();
+}
+
+#[test]
+fn archives_past_their_caps_are_refused() {
+    let r = Run::new();
+    let out = r.path("big.tar");
+    sparse_tar(&out, "manifest.json", tar::EntryType::Regular, 33 << 20);
     let line = r.fails(&["footprint", &format!("docker-archive:{}", out.display())]);
     assert!(line.contains("more than 32 MiB"), "{line}");
+    // A GNU long name of 1 GiB is refused before it is read.
+    sparse_tar(&out, "././@LongLink", tar::EntryType::GNULongName, 1 << 30);
+    let start = Instant::now();
+    let line = r.fails(&["footprint", &format!("oci-archive:{}", out.display())]);
+    assert!(line.contains("more than 64 KiB"), "{line}");
+    assert!(start.elapsed() < Duration::from_secs(5));
 }
 
 #[test]
