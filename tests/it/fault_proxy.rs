@@ -34,6 +34,8 @@ pub struct FaultProxy {
     pub hits: Arc<AtomicUsize>,
     /// How many matching requests carried an `Authorization` header.
     pub authorized: Arc<AtomicUsize>,
+    /// How many matching requests asked for a byte range (a resumed body).
+    pub ranged: Arc<AtomicUsize>,
 }
 
 impl FaultProxy {
@@ -44,8 +46,13 @@ impl FaultProxy {
         let addr = listener.local_addr().unwrap().to_string();
         let hits = Arc::new(AtomicUsize::new(0));
         let authorized = Arc::new(AtomicUsize::new(0));
+        let ranged = Arc::new(AtomicUsize::new(0));
         let (upstream, pattern) = (upstream.to_owned(), pattern.to_owned());
-        let counters = (hits.clone(), authorized.clone());
+        let counters = Counters {
+            hits: hits.clone(),
+            authorized: authorized.clone(),
+            ranged: ranged.clone(),
+        };
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(client) = conn else { break };
@@ -60,8 +67,16 @@ impl FaultProxy {
             addr,
             hits,
             authorized,
+            ranged,
         }
     }
+}
+
+#[derive(Clone)]
+struct Counters {
+    hits: Arc<AtomicUsize>,
+    authorized: Arc<AtomicUsize>,
+    ranged: Arc<AtomicUsize>,
 }
 
 /// One request per connection: the proxy asks for and answers with `Connection: close`.
@@ -70,7 +85,7 @@ fn serve(
     upstream: &str,
     pattern: &str,
     fault: Fault,
-    (hits, authorized): &(Arc<AtomicUsize>, Arc<AtomicUsize>),
+    counters: &Counters,
 ) -> std::io::Result<()> {
     client.set_nodelay(true)?;
     client.set_read_timeout(Some(Duration::from_secs(30)))?;
@@ -83,13 +98,16 @@ fn serve(
         .to_owned();
     let hit = first.starts_with("GET ") && first.contains(pattern);
     let n = if hit {
-        hits.fetch_add(1, Ordering::SeqCst)
+        counters.hits.fetch_add(1, Ordering::SeqCst)
     } else {
         0
     };
     let lower = String::from_utf8_lossy(&head).to_ascii_lowercase();
     if hit && lower.contains("\r\nauthorization:") {
-        authorized.fetch_add(1, Ordering::SeqCst);
+        counters.authorized.fetch_add(1, Ordering::SeqCst);
+    }
+    if hit && lower.contains("\r\nrange:") {
+        counters.ranged.fetch_add(1, Ordering::SeqCst);
     }
     if hit && matches!(fault, Fault::Hang) {
         // Hold the connection open until the client gives up.

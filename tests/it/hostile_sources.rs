@@ -46,23 +46,51 @@ fn fails_within(r: &Run, limit: Duration, args: &[&str]) -> String {
     line
 }
 
+fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+}
+
 #[test]
 fn an_index_json_symlinked_to_dev_zero_or_a_fifo_is_refused_at_once() {
     let r = Run::new();
-    let (lay, _) = one_image(&r);
+    let (lay, desc) = one_image(&r);
     let index = lay.dir.join("index.json");
+    let saved = fs::read(&index).unwrap();
     fs::remove_file(&index).unwrap();
     symlink("/dev/zero", &index).unwrap();
-    let line = fails_within(&r, Duration::from_secs(10), &["footprint", &oci(&lay.dir)]);
+    let ten = Duration::from_secs(10);
+    let line = fails_within(&r, ten, &["footprint", &oci(&lay.dir)]);
     assert!(line.contains("index.json"), "{line}");
     fs::remove_file(&index).unwrap();
-    let c = std::ffi::CString::new(index.to_str().unwrap()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
-    let line = fails_within(&r, Duration::from_secs(10), &["footprint", &oci(&lay.dir)]);
+    mkfifo(&index);
+    let line = fails_within(&r, ten, &["footprint", &oci(&lay.dir)]);
     assert!(
-        line.contains("index.json") && line.contains("not a regular file"),
+        line.contains("index.json") && line.contains("not a regular file (a FIFO)"),
         "{line}"
     );
+    // A layer blob that is a FIFO, and an archive that is one.
+    fs::remove_file(&index).unwrap();
+    fs::write(&index, saved).unwrap();
+    let layer = lay.blob_path(
+        manifest_of(&lay, &desc)["layers"][0]["digest"]
+            .as_str()
+            .unwrap(),
+    );
+    fs::remove_file(&layer).unwrap();
+    mkfifo(&layer);
+    let line = fails_within(&r, ten, &["footprint", "--no-cache", &oci(&lay.dir)]);
+    assert!(line.contains("not a regular file (a FIFO)"), "{line}");
+    let archive = r.path("archive.tar");
+    mkfifo(&archive);
+    for t in ["oci-archive", "docker-archive"] {
+        let line = fails_within(
+            &r,
+            ten,
+            &["footprint", &format!("{t}:{}", archive.display())],
+        );
+        assert!(line.contains("not a regular file (a FIFO)"), "{line}");
+    }
 }
 
 #[test]
@@ -372,6 +400,9 @@ fn split_and_truncated_bodies_give_the_right_figures() {
         let v = r.json(&["footprint", "--no-cache", &via(&proxy)]);
         assert_eq!(figures(&v), figures(&direct), "{pattern}");
         assert_eq!(proxy.hits.load(SeqCst), 2, "{pattern}: one retry");
+        if pattern == p.layer {
+            assert_eq!(proxy.ranged.load(SeqCst), 1, "resumed where it broke off");
+        }
     }
     // A body that always breaks off: bounded retries, then one line.
     let proxy = FaultProxy::start(&p.reg.host, &p.layer, Fault::Truncate { times: 100 });
