@@ -25,6 +25,10 @@ pub enum Fault {
     /// The head (with its Content-Length) and half the body, then a close;
     /// for the first `times` matching requests only.
     Truncate { times: usize },
+    /// A token-protected registry: matching requests without the proxy's
+    /// bearer token get a 401 Bearer challenge whose realm (`/token` on the
+    /// proxy) hands the token out, to anyone (as Docker Hub does for pulls).
+    Bearer,
 }
 
 pub struct FaultProxy {
@@ -47,7 +51,7 @@ impl FaultProxy {
         let hits = Arc::new(AtomicUsize::new(0));
         let authorized = Arc::new(AtomicUsize::new(0));
         let ranged = Arc::new(AtomicUsize::new(0));
-        let (upstream, pattern) = (upstream.to_owned(), pattern.to_owned());
+        let (upstream, pattern, own) = (upstream.to_owned(), pattern.to_owned(), addr.clone());
         let counters = Counters {
             hits: hits.clone(),
             authorized: authorized.clone(),
@@ -56,10 +60,14 @@ impl FaultProxy {
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(client) = conn else { break };
-                let (upstream, pattern, counters) =
-                    (upstream.clone(), pattern.clone(), counters.clone());
+                let (upstream, pattern, counters, own) = (
+                    upstream.clone(),
+                    pattern.clone(),
+                    counters.clone(),
+                    own.clone(),
+                );
                 std::thread::spawn(move || {
-                    let _ = serve(client, &upstream, &pattern, fault, &counters);
+                    let _ = serve(client, &upstream, &pattern, fault, &counters, &own);
                 });
             }
         });
@@ -86,6 +94,7 @@ fn serve(
     pattern: &str,
     fault: Fault,
     counters: &Counters,
+    own: &str,
 ) -> std::io::Result<()> {
     client.set_nodelay(true)?;
     client.set_read_timeout(Some(Duration::from_secs(30)))?;
@@ -109,6 +118,19 @@ fn serve(
     if hit && lower.contains("\r\nrange:") {
         counters.ranged.fetch_add(1, Ordering::SeqCst);
     }
+    if matches!(fault, Fault::Bearer) {
+        if first.starts_with("GET /token") {
+            let body = format!(r#"{{"token":"{TOKEN}","access_token":"{TOKEN}"}}"#);
+            return respond(&mut client, "200 OK", "", &body);
+        }
+        if hit && !lower.contains(&format!("\r\nauthorization: bearer {TOKEN}")) {
+            let challenge = format!(
+                "WWW-Authenticate: Bearer realm=\"http://{own}/token\",service=\"fault-proxy\"\r\n"
+            );
+            let body = r#"{"errors":[{"code":"UNAUTHORIZED","message":"token required"}]}"#;
+            return respond(&mut client, "401 Unauthorized", &challenge, body);
+        }
+    }
     if hit && matches!(fault, Fault::Hang) {
         // Hold the connection open until the client gives up.
         let mut sink = [0u8; 1024];
@@ -131,7 +153,7 @@ fn serve(
         return client.write_all(&response);
     }
     match fault {
-        Fault::Hang | Fault::Pass => client.write_all(&response),
+        Fault::Hang | Fault::Pass | Fault::Bearer => client.write_all(&response),
         Fault::Endless => {
             let head = strip_header(resp_head, "content-length");
             client.write_all(&head)?;
@@ -170,6 +192,19 @@ fn serve(
             }
         }
     }
+}
+
+/// The bearer token the `Bearer` fault hands out and asks for.
+pub const TOKEN: &str = "fault-proxy-token";
+
+fn respond(client: &mut TcpStream, status: &str, headers: &str, body: &str) -> std::io::Result<()> {
+    client.write_all(
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )
 }
 
 /// The request head (without its blank line and any `Connection:` header) and body.

@@ -419,6 +419,27 @@ fn split_and_truncated_bodies_give_the_right_figures() {
 }
 
 #[test]
+fn a_token_registry_is_met_with_a_bearer_token() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let r = Run::new();
+    let p = pushed(&r);
+    let direct = r.json(&[
+        "footprint",
+        "--no-cache",
+        &format!("docker://{}/hostile/img:1", p.reg.host),
+    ]);
+    let proxy = FaultProxy::start(&p.reg.host, "/v2/hostile/", Fault::Bearer);
+    let v = r.json(&["footprint", "--no-cache", &via(&proxy)]);
+    assert_eq!(figures(&v), figures(&direct));
+    // Manifest, config and layer: each challenged once at most, then sent with the token.
+    assert!(
+        proxy.authorized.load(SeqCst) >= 3,
+        "{}",
+        proxy.authorized.load(SeqCst)
+    );
+}
+
+#[test]
 fn catalog_gets_credentials_only_when_challenged() {
     use std::sync::atomic::Ordering::SeqCst;
     let r = Run::new();

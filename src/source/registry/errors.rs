@@ -1,6 +1,6 @@
 //! Registry failures as one clear line (never carrying credentials).
 
-use oci_client::errors::{OciDistributionError, OciEnvelope, OciErrorCode};
+use oci_client::errors::{OciEnvelope, OciErrorCode};
 
 use super::http::Fail;
 use super::retry::{Transient, ATTEMPTS};
@@ -55,19 +55,5 @@ pub fn status_reason(code: u16, body: &[u8]) -> String {
                 .collect();
             format!("HTTP {code} {message}").trim_end().to_owned()
         }
-    }
-}
-
-/// Why a token exchange failed.
-pub fn auth_reason(e: &OciDistributionError) -> String {
-    match e {
-        OciDistributionError::AuthenticationFailure(_) => "wrong or missing credentials".to_owned(),
-        OciDistributionError::RequestError(r) if r.is_connect() => {
-            "cannot connect to the token service".to_owned()
-        }
-        OciDistributionError::RequestError(r) if r.is_timeout() => {
-            "the token service timed out".to_owned()
-        }
-        other => other.to_string().chars().take(200).collect(),
     }
 }

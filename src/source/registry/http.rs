@@ -8,13 +8,12 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use futures_util::StreamExt;
-use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::{Client, Reference as OciRef, RegistryOperation};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use reqwest::{RequestBuilder, Response, StatusCode};
 
 use super::auth::{self, Credentials};
 use super::retry::{retry, Transient};
+use super::token;
 
 /// Why one request failed; `Display` is the reason shown after what was asked.
 #[derive(Debug)]
@@ -93,8 +92,6 @@ pub fn classify(e: reqwest::Error, timeout: Duration) -> Fail {
 /// One run's HTTP client for all registries.
 pub struct Http {
     client: reqwest::Client,
-    /// oci-client, for its Bearer token exchange only.
-    oci: Client,
     timeout: Duration,
     plain_http: BTreeSet<String>,
     credentials: Option<Credentials>,
@@ -120,16 +117,8 @@ impl Http {
             .user_agent(concat!("strata/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Fail::Broken(e.to_string()))?;
-        let oci = Client::new(ClientConfig {
-            protocol: ClientProtocol::HttpsExcept(plain_http.iter().cloned().collect()),
-            platform_resolver: None,
-            connect_timeout: Some(timeout),
-            read_timeout: Some(timeout),
-            ..ClientConfig::default()
-        });
         Ok(Http {
             client,
-            oci,
             timeout,
             plain_http,
             credentials,
@@ -252,29 +241,16 @@ impl Http {
         challenge: &HeaderValue,
     ) -> Result<Option<HeaderValue>, Fail> {
         let auth = auth::for_host(to.host, self.credentials.as_ref());
-        let scheme = challenge
-            .to_str()
-            .unwrap_or_default()
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let (scheme, params) = token::parse_challenge(challenge.to_str().unwrap_or_default());
         let value = match (scheme.as_str(), auth::basic_pair(&auth)) {
             ("basic", Some((u, p))) => Some(format!(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
             )),
             ("bearer", _) => {
-                let probe = OciRef::with_tag(
-                    to.host.to_owned(),
-                    to.repository.to_owned(),
-                    "latest".to_owned(),
-                );
-                self.oci
-                    .auth(&probe, &auth, RegistryOperation::Pull)
-                    .await
-                    .map_err(|e| Fail::Auth(super::errors::auth_reason(&e)))?
-                    .map(|token| format!("Bearer {token}"))
+                let token =
+                    token::fetch(&self.client, self.timeout, &params, to.repository, &auth).await?;
+                Some(format!("Bearer {token}"))
             }
             _ => None,
         };
@@ -289,7 +265,7 @@ impl Http {
 
 /// Reads a response body whole, refusing it as soon as more than `cap`
 /// bytes have arrived; a non-success status becomes `Fail::Status`.
-async fn read_capped(res: Response, cap: u64, timeout: Duration) -> Result<Vec<u8>, Fail> {
+pub async fn read_capped(res: Response, cap: u64, timeout: Duration) -> Result<Vec<u8>, Fail> {
     let status = res.status();
     if res.content_length().is_some_and(|n| n > cap) && status.is_success() {
         return Err(Fail::TooLarge(cap));

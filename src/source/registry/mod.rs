@@ -9,6 +9,7 @@ mod config_cache;
 mod errors;
 mod http;
 mod retry;
+mod token;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
