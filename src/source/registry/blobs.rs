@@ -11,7 +11,7 @@ use tokio_util::bytes::{Buf, Bytes};
 
 use super::errors::registry_error;
 use super::http::{Fail, Http, Target};
-use super::retry::{Transient, ATTEMPTS, FIRST_DELAY};
+use super::retry::{ATTEMPTS, FIRST_DELAY};
 use crate::error::Result;
 use crate::source::{BlobSource, LayerDesc};
 
@@ -95,10 +95,7 @@ impl BlobReader {
             return Err(self.fail(why));
         }
         if self.resumes + 1 >= ATTEMPTS {
-            return Err(io::Error::other(format!(
-                "registry {}: {why} (after {ATTEMPTS} tries)",
-                self.blobs.host
-            )));
+            return Err(self.fail(Fail::Retried(Box::new(why), ATTEMPTS)));
         }
         std::thread::sleep(FIRST_DELAY * 2u32.pow(self.resumes));
         self.resumes += 1;

@@ -3,19 +3,13 @@
 use oci_client::errors::{OciEnvelope, OciErrorCode};
 
 use super::http::Fail;
-use super::retry::{Transient, ATTEMPTS};
 use crate::error::Error;
 
-/// `registry HOST: WHAT: reason`, saying how often a transient failure was tried.
+/// `registry HOST: WHAT: reason` (a reason that says how often it was tried).
 pub fn registry_error(host: &str, what: &str, fail: Fail) -> Error {
-    let reason = if fail.transient() {
-        format!("{what}: {fail} (after {ATTEMPTS} tries)")
-    } else {
-        format!("{what}: {fail}")
-    };
     Error::Registry {
         registry: host.to_owned(),
-        reason,
+        reason: format!("{what}: {fail}"),
     }
 }
 

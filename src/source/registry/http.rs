@@ -12,7 +12,7 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use reqwest::{RequestBuilder, Response, StatusCode};
 
 use super::auth::{self, Credentials};
-use super::retry::{retry, Transient};
+use super::retry::retry;
 use super::token;
 
 /// Why one request failed; `Display` is the reason shown after what was asked.
@@ -32,14 +32,17 @@ pub enum Fail {
     TooLarge(u64),
     /// A registry token exchange failed.
     Auth(String),
+    /// The last failure of several tries, and how many there were.
+    Retried(Box<Fail>, u32),
 }
 
-impl Transient for Fail {
-    fn transient(&self) -> bool {
+impl Fail {
+    /// Whether sending the request again may succeed.
+    pub fn transient(&self) -> bool {
         match self {
             Fail::Status { code, body } => *code == 429 || *code >= 500 || too_many(body),
             Fail::Connect | Fail::Broken(_) => true,
-            Fail::Timeout(_) | Fail::TooLarge(_) | Fail::Auth(_) => false,
+            Fail::Timeout(_) | Fail::TooLarge(_) | Fail::Auth(_) | Fail::Retried(..) => false,
         }
     }
 }
@@ -65,6 +68,7 @@ impl std::fmt::Display for Fail {
             }
             Fail::TooLarge(cap) => write!(f, "the registry sent more than {cap} bytes; refused"),
             Fail::Auth(e) => write!(f, "authentication failed: {e}"),
+            Fail::Retried(last, tries) => write!(f, "{last} (after {tries} tries)"),
         }
     }
 }
@@ -156,9 +160,7 @@ impl Http {
             let headers = res.headers().clone();
             Ok((headers, read_capped(res, cap, self.timeout).await?))
         };
-        tokio::time::timeout(self.timeout, retry(attempt))
-            .await
-            .map_err(|_| Fail::Timeout(self.timeout))?
+        retry(self.timeout, attempt).await
     }
 
     /// A blob's response from byte `offset` on (a Range request when > 0):
@@ -195,9 +197,7 @@ impl Http {
                 })
             }
         };
-        tokio::time::timeout(self.timeout, retry(attempt))
-            .await
-            .map_err(|_| Fail::Timeout(self.timeout))?
+        retry(self.timeout, attempt).await
     }
 
     /// Sends anonymously (or with what an earlier challenge granted); on a
