@@ -25,6 +25,9 @@ pub enum Fault {
     /// The head (with its Content-Length) and half the body, then a close;
     /// for the first `times` matching requests only.
     Truncate { times: usize },
+    /// `Truncate`, from a server that ignores Range requests (a resumed
+    /// body comes whole, with 200).
+    TruncateIgnoringRange { times: usize },
     /// A token-protected registry: matching requests without the proxy's
     /// bearer token get a 401 Bearer challenge whose realm (`/token` on the
     /// proxy) hands the token out, to anyone (as Docker Hub does for pulls).
@@ -138,6 +141,11 @@ fn serve(
         while client.read(&mut sink)? > 0 {}
         return Ok(());
     }
+    let head = if matches!(fault, Fault::TruncateIgnoringRange { .. }) {
+        strip_header(&head, "range")
+    } else {
+        head
+    };
     let mut up = TcpStream::connect(upstream)?;
     up.write_all(&head)?;
     up.write_all(b"Connection: close\r\n\r\n")?;
@@ -181,7 +189,7 @@ fn serve(
             }
             Ok(())
         }
-        Fault::Truncate { times } => {
+        Fault::Truncate { times } | Fault::TruncateIgnoringRange { times } => {
             client.write_all(resp_head)?;
             if n < times {
                 client.write_all(&resp_body[..resp_body.len() / 2])?;

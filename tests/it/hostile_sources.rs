@@ -404,6 +404,13 @@ fn split_and_truncated_bodies_give_the_right_figures() {
             assert_eq!(proxy.ranged.load(SeqCst), 1, "resumed where it broke off");
         }
     }
+    // A server without Range support sends the body whole again: the bytes
+    // already read are skipped.
+    let fault = Fault::TruncateIgnoringRange { times: 1 };
+    let proxy = FaultProxy::start(&p.reg.host, &p.layer, fault);
+    let v = r.json(&["footprint", "--no-cache", &via(&proxy)]);
+    assert_eq!(figures(&v), figures(&direct));
+    assert_eq!(proxy.hits.load(SeqCst), 2);
     // A body that always breaks off: bounded retries, then one line.
     let proxy = FaultProxy::start(&p.reg.host, &p.layer, Fault::Truncate { times: 100 });
     let line = fails_within(
