@@ -102,6 +102,10 @@ pub struct Global {
     /// Talk plain HTTP to this registry (loopback registries always use HTTP).
     #[arg(long, global = true, value_name = "HOST[:PORT]")]
     pub insecure_registry: Vec<String>,
+    /// Longest wait on a registry: to connect, for the next byte, and for a
+    /// whole manifest, config or listing with its retries (30, 30s, 2m, 500ms).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s")]
+    pub timeout: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

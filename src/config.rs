@@ -86,9 +86,11 @@ impl Config {
                 registry: RegistryOptions {
                     credentials,
                     insecure: g.insecure_registry.clone(),
+                    timeout: parse_timeout(&g.timeout)?,
                 },
                 shallow,
                 cache_dir: cache_dir.clone(),
+                quiet: g.quiet,
             },
             cache_dir,
             quiet: g.quiet,
@@ -147,4 +149,30 @@ fn du_args(args: DuArgs) -> anyhow::Result<commands::du::Args> {
         top: args.top.max(1),
         layer,
     })
+}
+
+/// `--timeout`: seconds, or a number with `ms`, `s` or `m`; more than zero,
+/// at most an hour.
+fn parse_timeout(text: &str) -> Result<std::time::Duration, crate::error::Error> {
+    let bad = |reason: &str| crate::error::Error::BadArgument {
+        flag: "--timeout",
+        reason: format!("{}: {reason}", crate::error::clip(text)),
+    };
+    let (number, unit_ms) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60_000)
+    } else {
+        (text, 1000)
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| bad("expected seconds, or a number with ms, s or m (e.g. 30s, 2m)"))?;
+    let ms = n.saturating_mul(unit_ms);
+    if ms == 0 || ms > 3_600_000 {
+        return Err(bad("must be more than 0 and at most 1 hour"));
+    }
+    Ok(std::time::Duration::from_millis(ms))
 }

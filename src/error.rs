@@ -25,11 +25,12 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("{what}: malformed JSON: {source}")]
+    /// Shows where and what kind of error, never the input's text (serde's
+    /// messages can quote it), and does not chain serde's message.
+    #[error("{what}: malformed JSON: {}", json_reason(.error))]
     MalformedJson {
         what: String,
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
 
     #[error("{what}: {reason}")]
@@ -116,7 +117,7 @@ impl Error {
     pub fn json(what: impl Into<String>, source: serde_json::Error) -> Self {
         Error::MalformedJson {
             what: what.into(),
-            source,
+            error: source,
         }
     }
 
@@ -130,6 +131,42 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A serde_json error without the input it may quote: its category and
+/// position, and for data errors only what the schema expected.
+fn json_reason(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let at = format!("at line {} column {}", e.line(), e.column());
+    match e.classify() {
+        Category::Eof => format!("the document ends early ({at})"),
+        Category::Syntax => format!("syntax error {at}"),
+        Category::Io => "read error".to_owned(),
+        Category::Data => {
+            let text = e.to_string();
+            let msg = text
+                .rsplit_once(" at line ")
+                .map_or(text.as_str(), |(m, _)| m);
+            const SERDE: [&str; 5] = [
+                "invalid type",
+                "invalid value",
+                "invalid length",
+                "unknown variant",
+                "unknown field",
+            ];
+            if let Some(field) = msg.strip_prefix("missing field ") {
+                // The field name comes from the schema, not the input.
+                format!("missing field {field} {at}")
+            } else if let Some(kind) = SERDE.iter().find(|k| msg.starts_with(*k)) {
+                match msg.split_once(", expected ") {
+                    Some((_, expected)) => format!("{kind}, expected {expected} {at}"),
+                    None => format!("{kind} {at}"),
+                }
+            } else {
+                format!("invalid data {at}")
+            }
+        }
+    }
+}
+
 /// Input-derived text fit for one error line: at most 64 characters, control
 /// characters escaped.
 pub fn clip(text: &str) -> String {
@@ -138,4 +175,44 @@ pub fn clip(text: &str) -> String {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Doc {
+        size: u64,
+        kind: Kind,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    enum Kind {
+        A,
+    }
+
+    fn reason(text: &str) -> String {
+        let e = serde_json::from_str::<Doc>(text).unwrap_err();
+        Error::json("doc", e).to_string()
+    }
+
+    #[test]
+    fn json_errors_name_the_place_never_the_input() {
+        let r = reason(r#"{"size":"SECRET-1","kind":"A"}"#);
+        assert_eq!(
+            r,
+            "doc: malformed JSON: invalid type, expected u64 at line 1 column 18"
+        );
+        let r = reason(r#"{"size":1,"kind":"SECRET-2"}"#);
+        assert!(
+            r.starts_with("doc: malformed JSON: unknown variant, expected"),
+            "{r}"
+        );
+        assert!(!r.contains("SECRET"), "{r}");
+        assert!(reason(r#"{"size":1}"#).contains("missing field `kind`"));
+        assert!(reason(r#"{"size":SECRET"#).contains("syntax error at line 1"));
+        assert!(reason(r#"{"size":1"#).contains("ends early"));
+    }
 }

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod escape;
 pub mod image;
 pub mod layer;
 pub mod reference;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use strata::app::{self, Outcome};
 use strata::config::Config;
+use strata::escape::escape;
 
 fn main() -> ExitCode {
     let cli = strata::cli::parse();
@@ -17,8 +18,9 @@ fn main() -> ExitCode {
         Ok(Outcome::Failed) => ExitCode::from(1),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
+            // One line, whatever the input put in names and messages.
             let line = format!("{e:#}").replace('\n', " ");
-            let _ = writeln!(io::stderr(), "strata: {line}");
+            let _ = writeln!(io::stderr(), "strata: {}", escape(&line));
             ExitCode::from(2)
         }
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use oci_client::manifest::IMAGE_MANIFEST_LIST_MEDIA_TYPE;
 use oci_spec::image::{Descriptor, ImageIndex, MediaType};
 
-use super::fs::{read_small, DirFs, Fs, TarFs};
+use super::fs::{read_capped, read_small, DirFs, Fs, TarFs, MANIFEST_LIMIT, SMALL_LIMIT};
 use super::platform::select;
 use super::{config_platform, history_of, layers_of, parse_config, parse_manifest};
 use super::{BlobSource, Image, LayerDesc, SourceOptions};
@@ -83,7 +83,7 @@ fn load(
         };
         if is_index(desc.media_type()) {
             let what = format!("{name}: index {}", desc.digest());
-            let bytes = read_blob(&*fs, desc, &what)?;
+            let bytes = read_blob(&*fs, desc, &what, MANIFEST_LIMIT)?;
             let nested: ImageIndex =
                 serde_json::from_slice(&bytes).map_err(|e| Error::json(&what, e))?;
             for (d, _) in select(&nested, &opts.platform, &name.to_string())? {
@@ -111,10 +111,13 @@ fn image(
     blobs: &Arc<dyn BlobSource>,
 ) -> Result<Image> {
     let what = format!("{name}: manifest {}", desc.digest());
-    let manifest = parse_manifest(&read_blob(fs, desc, &what)?, &what)?;
+    let manifest = parse_manifest(&read_blob(fs, desc, &what, MANIFEST_LIMIT)?, &what)?;
     let config_desc = manifest.config();
     let config_what = format!("{name}: config {}", config_desc.digest());
-    let config = parse_config(&read_blob(fs, config_desc, &config_what)?, &config_what)?;
+    let config = parse_config(
+        &read_blob(fs, config_desc, &config_what, SMALL_LIMIT)?,
+        &config_what,
+    )?;
     Ok(Image {
         name: name.clone(),
         platform: Some(config_platform(&config)),
@@ -130,10 +133,16 @@ fn blob_path(digest: &Digest) -> String {
     format!("blobs/{}/{}", digest.algorithm().name(), digest.hex())
 }
 
-/// Reads a small blob named by a descriptor, verifying size and digest.
-fn read_blob(fs: &dyn Fs, desc: &Descriptor, what: &str) -> Result<Vec<u8>> {
+/// Reads a small blob named by a descriptor (at most `cap` bytes), verifying size and digest.
+fn read_blob(fs: &dyn Fs, desc: &Descriptor, what: &str, cap: u64) -> Result<Vec<u8>> {
     let digest = Digest::parse(desc.digest().as_ref(), what)?;
-    read_small(fs, &blob_path(&digest), Some(&digest), Some(desc.size()))
+    read_capped(
+        fs,
+        &blob_path(&digest),
+        Some(&digest),
+        Some(desc.size()),
+        cap,
+    )
 }
 
 struct LayoutBlobs {

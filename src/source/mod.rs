@@ -7,6 +7,8 @@ pub mod layout;
 pub mod platform;
 pub mod registry;
 
+use std::collections::HashMap;
+
 use oci_spec::image::{Descriptor, ImageConfiguration, ImageManifest};
 
 use crate::error::{Error, Result};
@@ -23,6 +25,8 @@ pub struct SourceOptions {
     pub shallow: bool,
     /// Where registry configs are cached (None: --no-cache).
     pub cache_dir: Option<std::path::PathBuf>,
+    /// No warnings on stderr (--quiet).
+    pub quiet: bool,
 }
 
 /// Resolves references into the images they name, in order (an OCI layout
@@ -55,7 +59,50 @@ pub fn load_all(refs: &[Reference], opts: &SourceOptions) -> anyhow::Result<Vec<
         };
         images.extend(loaded.with_context(|| format!("loading {r}"))?);
     }
+    let (images, repeats) = dedup(images);
+    if !opts.quiet {
+        for w in repeats {
+            eprintln!("strata: warning: {}", crate::escape::escape(&w));
+        }
+    }
     Ok(images)
+}
+
+/// The same image named twice — the same manifest digest (or, without a
+/// manifest, the same config and layer digests) — is kept once, in
+/// first-named order; returns the warnings that say so.
+fn dedup(images: Vec<Image>) -> (Vec<Image>, Vec<String>) {
+    let mut seen: HashMap<Vec<Digest>, usize> = HashMap::new();
+    let mut kept: Vec<Image> = Vec::new();
+    let mut warnings = Vec::new();
+    for image in images {
+        let id: Vec<Digest> = match &image.manifest_digest {
+            Some(d) => vec![d.clone()],
+            None => std::iter::once(&image.config_digest)
+                .chain(image.layers.iter().map(|l| &l.digest))
+                .cloned()
+                .collect(),
+        };
+        match seen.get(&id) {
+            Some(&i) => {
+                let first = &kept[i].name;
+                warnings.push(if *first == image.name {
+                    format!("{first} is named twice; analysed once")
+                } else {
+                    format!(
+                        "{} is the same image as {first} ({}); analysed once",
+                        image.name,
+                        id[0].short()
+                    )
+                })
+            }
+            None => {
+                seen.insert(id, kept.len());
+                kept.push(image);
+            }
+        }
+    }
+    (kept, warnings)
 }
 
 /// Parses an image manifest, refusing Docker schema 1 and indexes in its place.

@@ -4,7 +4,9 @@
 mod bad_input;
 mod builder;
 mod du;
+mod fault_proxy;
 mod footprint;
+mod hostile_sources;
 mod local_sources;
 mod registry;
 mod registry_server;

@@ -1,24 +1,34 @@
-//! Family globs: `HOST/PREFIX/*[:TAG]` expanded through `/v2/_catalog` and tag lists.
+//! Family globs: `HOST/PREFIX/*[:TAG]` expanded through `/v2/_catalog` and
+//! tag lists (each page capped and bounded by `--timeout`; credentials only
+//! when the registry challenges).
 
-use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference as OciRef};
+use oci_client::Reference as OciRef;
+use serde::Deserialize;
 
-use super::auth::basic_pair;
 use super::errors::registry_error;
-use super::retry::retry;
+use super::http::{Fail, Http, Target};
 use crate::error::{Error, Result};
 
 const PAGE: usize = 1000;
 const MAX_PAGES: usize = 100;
+/// A listing page is a small document too.
+const LISTING_LIMIT: u64 = 4 << 20;
+
+#[derive(Deserialize)]
+struct Catalog {
+    #[serde(default)]
+    repositories: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Tags {
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+}
 
 /// The references a glob names, sorted: every repository matching the pattern
 /// that has TAG (or each of its tags when the glob names none).
-pub async fn expand(
-    client: &Client,
-    text: &str,
-    auth: &RegistryAuth,
-    plain_http: bool,
-) -> Result<Vec<OciRef>> {
+pub async fn expand(http: &Http, text: &str) -> Result<Vec<OciRef>> {
     let (host, rest) = text
         .split_once('/')
         .ok_or_else(|| bad(text, "expected HOST/PREFIX/*[:TAG]"))?;
@@ -29,19 +39,25 @@ pub async fn expand(
     if tag.is_some_and(|t| t.contains('*')) {
         return Err(bad(text, "only the repository path may hold `*`"));
     }
-    let repos: Vec<String> = catalog(host, auth, plain_http)
+    let repos: Vec<String> = catalog(http, host)
         .await?
         .into_iter()
         .filter(|r| glob_match(pattern, r))
         .collect();
     // Tag lists of all matching repositories, fetched concurrently.
     let listed = futures_util::future::try_join_all(repos.iter().map(|repo| async move {
-        let probe = OciRef::with_tag(host.to_owned(), repo.clone(), "latest".to_owned());
-        let tags = retry(|| client.list_tags(&probe, auth, None, None))
+        let what = format!("tags of {repo}");
+        let to = Target {
+            host,
+            repository: repo,
+        };
+        let url = http.url(host, &format!("/v2/{repo}/tags/list"));
+        let (_, body) = http
+            .get_small(&to, &url, "application/json", LISTING_LIMIT)
             .await
-            .map_err(|e| registry_error(host, &format!("tags of {repo}"), e))?
-            .tags;
-        Ok::<_, Error>((repo, tags))
+            .map_err(|e| registry_error(host, &what, e))?;
+        let tags: Tags = serde_json::from_slice(&body).map_err(|e| Error::json(&what, e))?;
+        Ok::<_, Error>((repo, tags.tags.unwrap_or_default()))
     }))
     .await?;
     let mut refs = Vec::new();
@@ -85,57 +101,42 @@ fn segment_match(p: &str, n: &str) -> bool {
 }
 
 /// Every repository name the registry lists (following `Link` pages).
-async fn catalog(host: &str, auth: &RegistryAuth, plain_http: bool) -> Result<Vec<String>> {
-    let scheme = if plain_http { "http" } else { "https" };
-    let http = reqwest::Client::new();
-    let mut repos = Vec::new();
-    let mut url = format!("{scheme}://{host}/v2/_catalog?n={PAGE}");
-    let fail = |reason: String| Error::Registry {
-        registry: host.to_owned(),
-        reason,
+async fn catalog(http: &Http, host: &str) -> Result<Vec<String>> {
+    let to = Target {
+        host,
+        repository: "",
     };
+    let mut repos = Vec::new();
+    let mut url = http.url(host, &format!("/v2/_catalog?n={PAGE}"));
     for _ in 0..MAX_PAGES {
-        let mut req = http.get(&url);
-        if let Some((u, p)) = basic_pair(auth) {
-            req = req.basic_auth(u, Some(p));
-        }
-        let res = req.send().await.map_err(|e| {
-            fail(format!(
-                "listing repositories: {}",
-                if e.is_connect() {
-                    "cannot connect (registry down or unreachable)".to_owned()
-                } else {
-                    e.without_url().to_string()
-                }
-            ))
-        })?;
-        let status = res.status();
-        if !status.is_success() {
-            return Err(fail(format!(
-                "the registry does not allow listing repositories (/v2/_catalog answered {status}); name the images instead"
-            )));
-        }
-        let next = res
-            .headers()
+        let (headers, body) = match http
+            .get_small(&to, &url, "application/json", LISTING_LIMIT)
+            .await
+        {
+            Ok(page) => page,
+            Err(Fail::Status { code, .. }) if code != 429 && code < 500 => {
+                return Err(Error::Registry {
+                    registry: host.to_owned(),
+                    reason: format!(
+                        "the registry does not allow listing repositories (/v2/_catalog answered {code}); name the images instead"
+                    ),
+                })
+            }
+            Err(e) => return Err(registry_error(host, "listing repositories", e)),
+        };
+        let page: Catalog = serde_json::from_slice(&body)
+            .map_err(|e| Error::json(format!("registry {host}: /v2/_catalog"), e))?;
+        repos.extend(page.repositories);
+        let next = headers
             .get(reqwest::header::LINK)
             .and_then(|l| l.to_str().ok())
             .and_then(|l| l.split_once('<'))
             .and_then(|(_, rest)| rest.split_once('>'))
-            .map(|(path, _)| format!("{scheme}://{host}{path}"));
-        let body: serde_json::Value = res
-            .json()
-            .await
-            .map_err(|e| fail(format!("listing repositories: {}", e.without_url())))?;
-        repos.extend(
-            body["repositories"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|r| r.as_str().map(str::to_owned)),
-        );
+            .map(|(path, _)| path.to_owned());
         match next {
-            Some(n) => url = n,
-            None => return Ok(repos),
+            // Only a path on the same registry is followed.
+            Some(path) if path.starts_with("/v2/_catalog") => url = http.url(host, &path),
+            _ => return Ok(repos),
         }
     }
     Ok(repos)

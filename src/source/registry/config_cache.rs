@@ -12,9 +12,20 @@ fn path(root: &Path, digest: &Digest) -> PathBuf {
 }
 
 /// The cached config, if present and still hashing to its digest (so a
-/// hit is as verified as a fetch).
+/// hit is as verified as a fetch). Only a regular file of at most
+/// CONFIG_LIMIT bytes is read: a cache entry is input like any other.
 pub fn get(root: Option<&Path>, digest: &Digest) -> Option<Vec<u8>> {
-    let bytes = std::fs::read(path(root?, digest)).ok()?;
+    let path = path(root?, digest);
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    if !meta.is_file() || meta.len() > super::CONFIG_LIMIT {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(&path).ok()?, super::CONFIG_LIMIT + 1),
+        &mut bytes,
+    )
+    .ok()?;
     (Digest::compute(digest.algorithm(), &bytes) == *digest).then_some(bytes)
 }
 

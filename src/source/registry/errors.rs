@@ -1,23 +1,27 @@
-//! oci-client errors as one clear line (never carrying credentials).
+//! Registry failures as one clear line (never carrying credentials).
 
-use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::errors::{OciEnvelope, OciErrorCode};
 
+use super::http::Fail;
 use crate::error::Error;
 
-pub fn registry_error(host: &str, what: &str, e: OciDistributionError) -> Error {
-    let reason = match &e {
-        OciDistributionError::UnauthorizedError { .. } => {
-            format!("{what}: unauthorized (401): wrong or missing credentials")
-        }
-        OciDistributionError::AuthenticationFailure(_) => {
-            format!("{what}: authentication failed: wrong or missing credentials")
-        }
-        OciDistributionError::RegistryError { envelope, .. } => {
+/// `registry HOST: WHAT: reason` (a reason that says how often it was tried).
+pub fn registry_error(host: &str, what: &str, fail: Fail) -> Error {
+    Error::Registry {
+        registry: host.to_owned(),
+        reason: format!("{what}: {fail}"),
+    }
+}
+
+/// What an error status means: the OCI error codes when the body has them.
+pub fn status_reason(code: u16, body: &[u8]) -> String {
+    if let Ok(envelope) = serde_json::from_slice::<OciEnvelope>(body) {
+        if !envelope.errors.is_empty() {
             let codes: Vec<String> = envelope
                 .errors
                 .iter()
                 .map(|err| {
-                    let meaning = match err.code {
+                    match err.code {
                         OciErrorCode::ManifestUnknown => "manifest unknown (no such tag or digest)",
                         OciErrorCode::NameUnknown => "repository unknown",
                         OciErrorCode::BlobUnknown => "blob unknown",
@@ -25,39 +29,25 @@ pub fn registry_error(host: &str, what: &str, e: OciDistributionError) -> Error 
                         OciErrorCode::Denied => "access denied",
                         OciErrorCode::Toomanyrequests => "too many requests",
                         _ => err.message.as_str(),
-                    };
-                    meaning.to_owned()
+                    }
+                    .chars()
+                    .take(200)
+                    .collect()
                 })
                 .collect();
-            format!("{what}: {}", codes.join("; "))
+            return codes.join("; ");
         }
-        OciDistributionError::ServerError { code, message, .. } => {
-            let message: String = message.trim().chars().take(200).collect();
-            match code {
-                404 => format!("{what}: not found (404)"),
-                401 => format!("{what}: unauthorized (401): wrong or missing credentials"),
-                _ => format!("{what}: HTTP {code} {message}"),
-            }
+    }
+    match code {
+        401 => "unauthorized (401): wrong or missing credentials".to_owned(),
+        404 => "not found (404)".to_owned(),
+        _ => {
+            let message: String = String::from_utf8_lossy(body)
+                .trim()
+                .chars()
+                .take(200)
+                .collect();
+            format!("HTTP {code} {message}").trim_end().to_owned()
         }
-        OciDistributionError::RequestError(r) if r.is_connect() => {
-            format!("{what}: cannot connect (registry down or unreachable)")
-        }
-        OciDistributionError::RequestError(r) if r.is_timeout() => {
-            format!("{what}: timed out")
-        }
-        OciDistributionError::RequestError(r) => match r.status() {
-            Some(s) if s.as_u16() == 404 => format!("{what}: not found (404)"),
-            Some(s) => format!("{what}: HTTP {s}"),
-            None => format!("{what}: {r}"),
-        },
-        other => format!("{what}: {other}"),
-    };
-    Error::Registry {
-        registry: host.to_owned(),
-        reason: if super::retry::retryable(&e) {
-            format!("{reason} (after {} tries)", super::retry::ATTEMPTS)
-        } else {
-            reason
-        },
     }
 }

@@ -1,31 +1,32 @@
-//! Registry images (docker://…) through oci-client: manifests and indexes,
-//! configs, and layer blobs streamed into the same verified scan as local sources.
+//! Registry images (docker://…): manifests and indexes, configs, and layer
+//! blobs streamed into the same verified scan as local sources; every
+//! document capped by the bytes received, every wait bounded by `--timeout`.
 
 mod auth;
 mod blobs;
 mod catalog;
 mod config_cache;
 mod errors;
+mod http;
 mod retry;
+mod token;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::try_join_all;
-use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::manifest::{
-    OciDescriptor, IMAGE_MANIFEST_LIST_MEDIA_TYPE, IMAGE_MANIFEST_MEDIA_TYPE,
-    OCI_IMAGE_INDEX_MEDIA_TYPE, OCI_IMAGE_MEDIA_TYPE,
+    IMAGE_MANIFEST_LIST_MEDIA_TYPE, IMAGE_MANIFEST_MEDIA_TYPE, OCI_IMAGE_INDEX_MEDIA_TYPE,
+    OCI_IMAGE_MEDIA_TYPE,
 };
-use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference as OciRef};
+use oci_client::Reference as OciRef;
 use oci_spec::image::ImageIndex;
 
 pub use auth::Credentials;
 use blobs::RegistryBlobs;
 use errors::registry_error;
-use retry::retry;
+use http::{Fail, Http, Target};
 
 use super::platform::{select, Platform};
 use super::{config_platform, history_of, layers_of, parse_config, parse_manifest, shallow_layers};
@@ -40,19 +41,36 @@ const ACCEPT: &[&str] = &[
     IMAGE_MANIFEST_MEDIA_TYPE,
     IMAGE_MANIFEST_LIST_MEDIA_TYPE,
 ];
+/// Manifests and indexes are read whole up to this many bytes received.
+pub const MANIFEST_LIMIT: u64 = 4 << 20;
 /// Configs are read whole; anything larger is refused rather than buffered.
-const CONFIG_LIMIT: u64 = 32 << 20;
+pub const CONFIG_LIMIT: u64 = 32 << 20;
+/// How long strata waits on a registry unless `--timeout` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RegistryOptions {
     pub credentials: Option<Credentials>,
     /// HOST[:PORT]s spoken to over plain HTTP (loopback ones always are).
     pub insecure: Vec<String>,
+    /// The longest wait to connect, for the next byte of any body, and for
+    /// a whole manifest, config or listing including its retries.
+    pub timeout: Duration,
+}
+
+impl Default for RegistryOptions {
+    fn default() -> Self {
+        RegistryOptions {
+            credentials: None,
+            insecure: Vec::new(),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
 }
 
 /// One run's connection to its registries.
 struct Session {
-    client: Arc<Client>,
+    http: Arc<Http>,
     runtime: Arc<tokio::runtime::Runtime>,
     opts: SourceOptions,
 }
@@ -71,15 +89,17 @@ pub fn load_all(refs: &[&RegistryRef], opts: &SourceOptions) -> Result<Vec<Vec<I
             plain_http.insert(host);
         }
     }
-    let client = Client::new(ClientConfig {
-        protocol: ClientProtocol::HttpsExcept(plain_http.into_iter().collect()),
-        platform_resolver: None,
-        connect_timeout: Some(Duration::from_secs(10)),
-        read_timeout: Some(Duration::from_secs(120)),
-        ..ClientConfig::default()
-    });
+    let http = Http::new(
+        plain_http,
+        opts.registry.credentials.clone(),
+        opts.registry.timeout,
+    )
+    .map_err(|e| Error::Registry {
+        registry: "client".into(),
+        reason: e.to_string(),
+    })?;
     let session = Session {
-        client: Arc::new(client),
+        http: Arc::new(http),
         runtime: Arc::new(runtime),
         opts: opts.clone(),
     };
@@ -113,20 +133,9 @@ pub fn is_loopback(host: &str) -> bool {
 }
 
 impl Session {
-    fn auth(&self, host: &str) -> RegistryAuth {
-        auth::for_host(host, self.opts.registry.credentials.as_ref())
-    }
-
     async fn resolve(&self, r: &RegistryRef) -> Result<Vec<Image>> {
         let targets = if r.is_glob() {
-            let host = r.parts()?.registry;
-            catalog::expand(
-                &self.client,
-                &r.text,
-                &self.auth(&host),
-                speaks_plain_http(&host, &self.opts.registry),
-            )
-            .await?
+            catalog::expand(&self.http, &r.text).await?
         } else {
             vec![to_oci(r)?]
         };
@@ -161,13 +170,30 @@ impl Session {
         try_join_all(images).await
     }
 
-    /// Fetches a manifest and checks it against the digest it was asked by.
+    /// Fetches a manifest (at most MANIFEST_LIMIT bytes received) and checks
+    /// it against the digest it was asked by.
     async fn manifest(&self, reference: &OciRef, name: &str) -> Result<(Vec<u8>, Digest)> {
         let host = reference.resolve_registry();
-        let auth = self.auth(host);
-        let (bytes, _) = retry(|| self.client.pull_manifest_raw(reference, &auth, ACCEPT))
+        let repository = reference.repository();
+        let tag_or_digest = reference.digest().or(reference.tag()).unwrap_or("latest");
+        let url = self
+            .http
+            .url(host, &format!("/v2/{repository}/manifests/{tag_or_digest}"));
+        let to = Target { host, repository };
+        let bytes = match self
+            .http
+            .get_small(&to, &url, &ACCEPT.join(", "), MANIFEST_LIMIT)
             .await
-            .map_err(|e| registry_error(host, name, e))?;
+        {
+            Ok((_, bytes)) => bytes,
+            Err(Fail::TooLarge(cap)) => {
+                return Err(Error::Registry {
+                    registry: host.to_owned(),
+                    reason: format!("{name}: a manifest of more than {} MiB; refused", cap >> 20),
+                })
+            }
+            Err(e) => return Err(registry_error(host, name, e)),
+        };
         let digest = match reference.digest() {
             Some(expected) => {
                 let expected = Digest::parse(expected, name)?;
@@ -196,10 +222,13 @@ impl Session {
         let what = format!("{name}: manifest {digest}");
         let manifest = parse_manifest(bytes, &what)?;
         let config_desc = manifest.config();
+        let host = reference.resolve_registry();
+        let repository = reference.repository();
         let blobs = Arc::new(RegistryBlobs::new(
-            self.client.clone(),
+            self.http.clone(),
             self.runtime.clone(),
-            reference.clone(),
+            host.to_owned(),
+            repository.to_owned(),
         ));
         if self.opts.shallow {
             return Ok(Image {
@@ -217,27 +246,31 @@ impl Session {
         if config_desc.size() > CONFIG_LIMIT {
             return Err(Error::malformed(config_what, "config blob too large"));
         }
-        let host = reference.resolve_registry();
-        let desc = OciDescriptor {
-            media_type: config_desc.media_type().to_string(),
-            digest: config_desc.digest().to_string(),
-            size: config_desc.size() as i64,
-            ..OciDescriptor::default()
-        };
         let cache = self.opts.cache_dir.as_deref();
         let config_bytes = match config_cache::get(cache, &config_digest) {
             Some(bytes) => bytes,
             None => {
-                self.client
-                    .store_auth_if_needed(host, &self.auth(host))
-                    .await;
-                let bytes = retry(|| async {
-                    let mut buf = Vec::new();
-                    self.client.pull_blob(reference, &desc, &mut buf).await?;
-                    Ok(buf)
-                })
-                .await
-                .map_err(|e| registry_error(host, &config_what, e))?;
+                let url = self
+                    .http
+                    .url(host, &format!("/v2/{repository}/blobs/{config_digest}"));
+                let to = Target { host, repository };
+                // Reading stops one byte past the declared size.
+                let bytes = match self
+                    .http
+                    .get_small(&to, &url, "*/*", config_desc.size())
+                    .await
+                {
+                    Ok((_, bytes)) => bytes,
+                    Err(Fail::TooLarge(size)) => {
+                        return Err(Error::Registry {
+                            registry: host.to_owned(),
+                            reason: format!(
+                                "{config_what}: the registry sent more than the descriptor's {size} bytes"
+                            ),
+                        })
+                    }
+                    Err(e) => return Err(registry_error(host, &config_what, e)),
+                };
                 let found = Digest::compute(config_digest.algorithm(), &bytes);
                 if bytes.len() as u64 != config_desc.size() || found != config_digest {
                     return Err(Error::DigestMismatch {

@@ -1,79 +1,87 @@
-//! Bounded retries with exponential backoff for registry requests.
+//! Bounded retries with exponential backoff for registry requests, all
+//! within one `--timeout` budget: no try and no backoff runs past it.
 
 use std::future::Future;
 use std::time::Duration;
 
-use oci_client::errors::{OciDistributionError, OciErrorCode};
+use tokio::time::Instant;
+
+use super::http::Fail;
 
 pub const ATTEMPTS: u32 = 4;
-const FIRST_DELAY: Duration = Duration::from_millis(250);
+pub const FIRST_DELAY: Duration = Duration::from_millis(250);
 
-/// Runs `op` until it succeeds, fails for good, or has been tried ATTEMPTS times.
-/// Retried: connection errors, timeouts, 429 and 5xx.
-pub async fn retry<T, F, Fut>(mut op: F) -> Result<T, OciDistributionError>
+/// Runs `op` until it succeeds, fails for good, has been tried ATTEMPTS
+/// times, or `budget` is spent. Retried: connection errors, broken bodies,
+/// 429 and 5xx. A failure after several tries says how many.
+pub async fn retry<T, F, Fut>(budget: Duration, mut op: F) -> Result<T, Fail>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, OciDistributionError>>,
+    Fut: Future<Output = Result<T, Fail>>,
 {
+    let deadline = Instant::now() + budget;
     let mut delay = FIRST_DELAY;
-    let mut attempt = 1;
+    let mut tries = 1;
     loop {
-        match op().await {
-            Err(e) if attempt < ATTEMPTS && retryable(&e) => {
+        let outcome = tokio::time::timeout_at(deadline, op())
+            .await
+            .unwrap_or(Err(Fail::Timeout(budget)));
+        match outcome {
+            Err(e) if tries < ATTEMPTS && e.transient() && Instant::now() + delay < deadline => {
                 tokio::time::sleep(delay).await;
                 delay *= 2;
-                attempt += 1;
+                tries += 1;
             }
+            Err(e) if tries > 1 => return Err(Fail::Retried(Box::new(e), tries)),
             other => return other,
         }
-    }
-}
-
-pub fn retryable(e: &OciDistributionError) -> bool {
-    match e {
-        OciDistributionError::RequestError(r) => {
-            r.is_connect()
-                || r.is_timeout()
-                || r.status()
-                    .is_some_and(|s| s.as_u16() == 429 || s.is_server_error())
-        }
-        OciDistributionError::ServerError { code, .. } => *code == 429 || *code >= 500,
-        // A 429 that carries an OCI error envelope arrives as a RegistryError.
-        OciDistributionError::RegistryError { envelope, .. } => envelope
-            .errors
-            .iter()
-            .any(|e| e.code == OciErrorCode::Toomanyrequests),
-        _ => false,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oci_client::errors::OciEnvelope;
-
-    fn envelope(code: &str) -> OciDistributionError {
-        let envelope: OciEnvelope = serde_json::from_str(&format!(
-            r#"{{"errors":[{{"code":"{code}","message":"m"}}]}}"#
-        ))
-        .unwrap();
-        OciDistributionError::RegistryError {
-            envelope,
-            url: "http://127.0.0.1/v2/".into(),
-        }
-    }
 
     #[test]
     fn rate_limits_and_server_errors_are_retried_client_errors_not() {
-        assert!(retryable(&envelope("TOOMANYREQUESTS")));
-        assert!(!retryable(&envelope("MANIFEST_UNKNOWN")));
-        let server = |code| OciDistributionError::ServerError {
+        let status = |code: u16, body: &str| Fail::Status {
             code,
-            url: String::new(),
-            message: String::new(),
+            body: body.as_bytes().to_vec(),
         };
-        assert!(retryable(&server(429)));
-        assert!(retryable(&server(502)));
-        assert!(!retryable(&server(404)));
+        let envelope = |code: &str| format!(r#"{{"errors":[{{"code":"{code}","message":"m"}}]}}"#);
+        assert!(status(400, &envelope("TOOMANYREQUESTS")).transient());
+        assert!(!status(404, &envelope("MANIFEST_UNKNOWN")).transient());
+        assert!(status(429, "").transient());
+        assert!(status(502, "").transient());
+        assert!(!status(404, "").transient());
+        assert!(Fail::Broken("closed".into()).transient());
+        assert!(!Fail::Timeout(Duration::from_secs(1)).transient());
+        assert!(!Fail::TooLarge(1).transient());
+    }
+
+    #[tokio::test]
+    async fn retries_stop_at_the_budget_and_say_how_many_were_made() {
+        let mut calls = 0;
+        let r: Result<(), Fail> = retry(Duration::from_secs(30), || {
+            calls += 1;
+            async {
+                Err(Fail::Status {
+                    code: 503,
+                    body: b"busy".to_vec(),
+                })
+            }
+        })
+        .await;
+        assert_eq!(calls, 4);
+        assert_eq!(r.unwrap_err().to_string(), "HTTP 503 busy (after 4 tries)");
+        // 250 ms + 500 ms of backoff fit in one second; a third wait does not.
+        let mut calls = 0;
+        let r: Result<(), Fail> = retry(Duration::from_secs(1), || {
+            calls += 1;
+            async { Err(Fail::Connect) }
+        })
+        .await;
+        assert_eq!(calls, 3);
+        assert!(r.unwrap_err().to_string().ends_with("(after 3 tries)"));
     }
 }

@@ -1,0 +1,297 @@
+//! Hostile inputs under a memory cap: runs the release binary on each input of
+//! issue 12 built here (local documents past their caps, /dev/zero and FIFO
+//! files, registry faults through a proxy) with RLIMIT_AS = 2 GiB, and
+//! reports the peak RSS (wait4) and wall time of each. Targets: <= 64 MiB and
+//! <= 5 s, except deliberate stalls, which must end at the configured
+//! deadline (`--timeout`, plus 2 s). Exits 1 when a target is missed.
+//! Registry cases need `docker-registry` and `skopeo` (skipped without them).
+
+#[path = "../tests/it/builder.rs"]
+mod builder;
+#[path = "../tests/it/fault_proxy.rs"]
+mod fault_proxy;
+#[path = "../tests/it/registry_server.rs"]
+mod registry_server;
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use builder::{Compress, OciLayout};
+use fault_proxy::{Fault, FaultProxy};
+use serde_json::Value;
+
+const TARGET_KIB: i64 = 64 * 1024;
+const TARGET_TIME: Duration = Duration::from_secs(5);
+/// The address-space cap each run gets: a runaway allocation fails fast.
+const AS_LIMIT: u64 = 2 << 30;
+const TIMEOUT: &str = "--timeout=2s";
+const STALL_LIMIT: Duration = Duration::from_secs(4);
+
+struct Case {
+    name: String,
+    args: Vec<String>,
+    /// A deliberate stall: it must end at the deadline, not within 5 s of work.
+    stall: bool,
+    /// The exit code a correct strata gives (0: valid input, 2: refused).
+    exit: i32,
+}
+
+struct Outcome {
+    peak_kib: i64,
+    secs: f64,
+    status: i32,
+}
+
+fn run(args: &[String]) -> Outcome {
+    let cache = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strata"));
+    cmd.args(args)
+        .env("STRATA_CACHE_DIR", cache.path())
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: AS_LIMIT,
+                rlim_max: AS_LIMIT,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let start = Instant::now();
+    // Reaped below by wait4(2), which also reports the peak RSS.
+    #[allow(clippy::zombie_processes)]
+    let child = cmd.spawn().unwrap();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid);
+    Outcome {
+        peak_kib: usage.ru_maxrss,
+        secs: start.elapsed().as_secs_f64(),
+        status,
+    }
+}
+
+fn case(name: &str, args: &[&str], stall: bool) -> Case {
+    Case {
+        name: name.to_owned(),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        stall,
+        exit: 2,
+    }
+}
+
+fn oci(dir: &Path) -> String {
+    format!("oci:{}", dir.display())
+}
+
+/// A one-image layout; returns it and its manifest.
+fn layout(dir: &Path) -> (OciLayout, Value) {
+    let mut lay = OciLayout::new(dir);
+    let layer = lay.layer(Compress::Gzip(6), |w| {
+        w.file("data", &builder::noise(20_000, 3));
+    });
+    let desc = lay.image("img", &[&layer], "linux/amd64");
+    lay.finish();
+    let manifest =
+        serde_json::from_slice(&fs::read(lay.blob_path(desc["digest"].as_str().unwrap())).unwrap())
+            .unwrap();
+    (lay, manifest)
+}
+
+/// A tar of one header claiming 1 GiB of `kind` (contents: sparse zeros).
+fn sparse_tar(path: &Path, name: &str, kind: tar::EntryType) {
+    let mut h = tar::Header::new_gnu();
+    h.set_path(name).unwrap();
+    h.set_entry_type(kind);
+    h.set_size(1 << 30);
+    h.set_mode(0o644);
+    h.set_cksum();
+    fs::write(path, h.as_bytes()).unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(512 + (1 << 30) + 1024)
+        .unwrap();
+}
+
+fn local_cases(work: &Path) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let (zero, _) = layout(&work.join("zero"));
+    let index = zero.dir.join("index.json");
+    fs::remove_file(&index).unwrap();
+    symlink("/dev/zero", &index).unwrap();
+    cases.push(case(
+        "index.json -> /dev/zero",
+        &["footprint", &oci(&zero.dir)],
+        false,
+    ));
+
+    let (fifo, _) = layout(&work.join("fifo"));
+    let index = fifo.dir.join("index.json");
+    fs::remove_file(&index).unwrap();
+    let c = std::ffi::CString::new(index.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    cases.push(case(
+        "index.json is a FIFO",
+        &["footprint", &oci(&fifo.dir)],
+        false,
+    ));
+
+    let (big, _) = layout(&work.join("big"));
+    fs::File::create(big.dir.join("index.json"))
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    cases.push(case(
+        "index.json of 1 GiB",
+        &["footprint", &oci(&big.dir)],
+        false,
+    ));
+
+    let archive = work.join("big-manifest.tar");
+    sparse_tar(&archive, "manifest.json", tar::EntryType::Regular);
+    let reference = format!("docker-archive:{}", archive.display());
+    cases.push(case(
+        "manifest.json of 1 GiB",
+        &["footprint", &reference],
+        false,
+    ));
+
+    let archive = work.join("long-name.tar");
+    sparse_tar(&archive, "././@LongLink", tar::EntryType::GNULongName);
+    let reference = format!("oci-archive:{}", archive.display());
+    cases.push(case(
+        "archive long name of 1 GiB",
+        &["footprint", &reference],
+        false,
+    ));
+    cases
+}
+
+fn registry_cases(work: &Path) -> Option<(registry_server::Registry, Vec<Case>)> {
+    let found = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    };
+    if !found("docker-registry") || !found("skopeo") {
+        eprintln!("docker-registry or skopeo missing: registry cases skipped");
+        return None;
+    }
+    let reg = registry_server::Registry::start(false);
+    let (lay, manifest) = layout(&work.join("pushed"));
+    reg.push(&lay.dir, "img", "hostile/img:1", false);
+    let layer = manifest["layers"][0]["digest"].as_str().unwrap().to_owned();
+    let config = manifest["config"]["digest"].as_str().unwrap().to_owned();
+    let mut cases = Vec::new();
+    let faults = [
+        ("endless manifest", "/manifests/", Fault::Endless, false),
+        ("endless config", config.as_str(), Fault::Endless, false),
+        ("endless layer blob", layer.as_str(), Fault::Endless, false),
+        ("split first segment", "/blobs/", Fault::SplitFirst, false),
+        (
+            "truncated layer blob (resumed)",
+            layer.as_str(),
+            Fault::Truncate { times: 1 },
+            false,
+        ),
+        ("manifest never answers", "/manifests/", Fault::Hang, true),
+        (
+            "manifest trickles (300 ms/byte)",
+            "/manifests/",
+            Fault::Trickle { ms: 300 },
+            true,
+        ),
+        (
+            "layer blob never answers",
+            layer.as_str(),
+            Fault::Hang,
+            true,
+        ),
+        (
+            "layer body stalls (3 s/byte)",
+            layer.as_str(),
+            Fault::Trickle { ms: 3000 },
+            true,
+        ),
+        ("_catalog never answers", "/_catalog", Fault::Hang, true),
+    ];
+    for (name, pattern, fault, stall) in faults {
+        let proxy = FaultProxy::start(&reg.host, pattern, fault);
+        let reference = if pattern == "/_catalog" {
+            format!("docker://{}/hostile/*:1", proxy.addr)
+        } else {
+            format!("docker://{}/hostile/img:1", proxy.addr)
+        };
+        let mut c = case(
+            name,
+            &["footprint", "--no-cache", TIMEOUT, &reference],
+            stall,
+        );
+        if matches!(fault, Fault::SplitFirst | Fault::Truncate { .. }) {
+            c.exit = 0;
+        }
+        cases.push(c);
+    }
+    Some((reg, cases))
+}
+
+fn main() {
+    let work = tempfile::tempdir().unwrap();
+    let mut cases = local_cases(work.path());
+    let registry = registry_cases(work.path()).map(|(reg, more)| {
+        cases.extend(more);
+        reg
+    });
+    let mut missed = false;
+    println!(
+        "{:<34} {:>6} {:>9} {:>9}  target",
+        "hostile input", "exit", "peak RSS", "wall"
+    );
+    for c in &cases {
+        let o = run(&c.args);
+        let time_limit = if c.stall { STALL_LIMIT } else { TARGET_TIME };
+        let exit = libc::WEXITSTATUS(o.status);
+        let ok = o.peak_kib <= TARGET_KIB
+            && o.secs <= time_limit.as_secs_f64()
+            && libc::WIFEXITED(o.status)
+            && exit == c.exit;
+        missed |= !ok;
+        println!(
+            "{:<34} {:>6} {:>5.1} MiB {:>7.2} s  {} (<= 64 MiB, <= {} s){}",
+            c.name,
+            exit,
+            o.peak_kib as f64 / 1024.0,
+            o.secs,
+            if ok { "ok" } else { "MISSED" },
+            time_limit.as_secs(),
+            if c.stall {
+                " stall: ends at --timeout"
+            } else {
+                ""
+            },
+        );
+    }
+    drop(registry);
+    if missed {
+        eprintln!("a target was missed");
+        std::process::exit(1);
+    }
+}
