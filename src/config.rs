@@ -38,7 +38,7 @@ impl Config {
             PlatformChoice::All
         } else {
             match &g.platform {
-                Some(p) => PlatformChoice::One(Platform::parse(p)?),
+                Some(p) => PlatformChoice::parse(p)?,
                 None => PlatformChoice::One(Platform::host()),
             }
         };

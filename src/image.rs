@@ -265,6 +265,8 @@ pub enum Transport {
     Oci,
     OciArchive,
     DockerArchive,
+    DockerDaemon,
+    ContainersStorage,
 }
 
 impl Transport {
@@ -274,6 +276,8 @@ impl Transport {
             Transport::Oci => "oci:",
             Transport::OciArchive => "oci-archive:",
             Transport::DockerArchive => "docker-archive:",
+            Transport::DockerDaemon => "docker-daemon:",
+            Transport::ContainersStorage => "containers-storage:",
         }
     }
 }

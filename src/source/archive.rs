@@ -1,5 +1,6 @@
-//! `docker-archive:FILE[:REF]`: `docker save` output (legacy `<id>/layer.tar`
-//! and OCI-style `blobs/sha256/…`) and kaniko tarballs (`<digest>.tar.gz`).
+//! `docker-archive:FILE[:REF]` and `docker-archive:-` (stdin): `docker save`
+//! output (legacy `<id>/layer.tar` and OCI-style `blobs/sha256/…`) and kaniko
+//! tarballs (`<digest>.tar.gz`); also what an engine's image export is read as.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -7,10 +8,12 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use super::engine::stream::StreamFs;
 use super::fs::{read_small, Fs, TarFs};
 use super::{config_platform, history_of, parse_config, BlobSource, Image, LayerDesc};
 use crate::error::{Error, Result};
 use crate::image::{align_history, Declared, Digest, ImageName, Transport};
+use crate::reference::RegistryRef;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -23,7 +26,27 @@ struct Item {
 
 pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
     let label = format!("docker-archive:{}", path.display());
-    let fs = Arc::new(TarFs::new(path, label.clone())?);
+    let source = ImageName::new(Transport::DockerArchive, path.display().to_string());
+    if path.as_os_str() == "-" {
+        let fs = StreamFs::read(std::io::stdin().lock(), label)?;
+        return load_fs(Arc::new(fs), source, wanted);
+    }
+    let fs = TarFs::new(path, label.clone())?;
+    if fs.open("manifest.json")?.is_none() {
+        if let Some(n) = truncated_at(path) {
+            return Err(truncated(&label, n));
+        }
+        return Err(Error::malformed(
+            &label,
+            "not a docker-archive (no manifest.json)",
+        ));
+    }
+    load_fs(Arc::new(fs), source, wanted)
+}
+
+/// The images of a docker save archive read through `fs`; `source` names them.
+pub fn load_fs(fs: Arc<dyn Fs>, source: ImageName, wanted: Option<&str>) -> Result<Vec<Image>> {
+    let label = fs.name().to_owned();
     if fs.open("manifest.json")?.is_none() {
         return Err(Error::malformed(
             &label,
@@ -44,9 +67,7 @@ pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
             .enumerate()
             .filter(|(i, item)| {
                 w.strip_prefix('@') == Some(&i.to_string())
-                    || tags(item)
-                        .iter()
-                        .any(|t| t == w || *t == format!("{w}:latest"))
+                    || tags(item).iter().any(|t| same_tag(t, w))
             })
             .collect(),
     };
@@ -71,7 +92,7 @@ pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
     let mut paths = HashMap::new();
     let mut images = Vec::new();
     for (i, item) in chosen {
-        let source = ImageName::new(Transport::DockerArchive, path.display().to_string());
+        let source = source.clone();
         let name = match tags(item).first() {
             Some(tag) => match tag.rsplit_once(':') {
                 Some((repo, t)) if !t.contains('/') => source.with_repository(repo).with_tag(t),
@@ -141,6 +162,39 @@ pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
         .collect())
 }
 
+/// Whether a RepoTag names the image `wanted` names, as docker normalises
+/// both (`app` = `app:latest` = `docker.io/library/app:latest`).
+fn same_tag(tag: &str, wanted: &str) -> bool {
+    if tag == wanted {
+        return true;
+    }
+    let parts = |t: &str| RegistryRef { text: t.to_owned() }.parts().ok();
+    match (parts(tag), parts(wanted)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Where a tar file ends early: the byte count, if its last entry (or
+/// header) runs past the end of the file.
+pub fn truncated_at(path: &Path) -> Option<u64> {
+    let file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut archive = tar::Archive::new(file);
+    let mut end = 0u64;
+    for entry in archive.entries_with_seek().ok()? {
+        match entry {
+            Ok(e) => end = end.max(e.raw_file_position() + e.size()),
+            Err(_) => return (len % 512 != 0 || end > len).then_some(len),
+        }
+    }
+    (end > len).then_some(len)
+}
+
+pub fn truncated(label: &str, len: u64) -> Error {
+    Error::malformed(label, format!("archive ends after {len} bytes (truncated)"))
+}
+
 /// The digest a file name carries: `blobs/sha256/<hex>`, `sha256:<hex>`,
 /// `<hex>.json`, `<hex>.tar`, `<hex>.tar.gz`. None for `<id>/layer.tar`.
 fn digest_from_name(path: &str) -> Option<Digest> {
@@ -158,7 +212,7 @@ fn digest_from_name(path: &str) -> Option<Digest> {
 }
 
 struct ArchiveBlobs {
-    fs: Arc<TarFs>,
+    fs: Arc<dyn Fs>,
     paths: HashMap<Digest, String>,
 }
 

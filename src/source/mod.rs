@@ -2,6 +2,7 @@
 //! layer descriptors — plus a way to stream each layer's blob.
 
 pub mod archive;
+pub mod engine;
 pub mod fs;
 pub mod layout;
 pub mod platform;
@@ -46,16 +47,64 @@ pub fn load_all(refs: &[Reference], opts: &SourceOptions) -> anyhow::Result<Vec<
     let mut images = Vec::new();
     for r in refs {
         let loaded = match r {
-            Reference::OciDir { path, name } => layout::load_dir(path, name.as_deref(), opts),
-            Reference::OciArchive { path, name } => {
-                layout::load_archive(path, name.as_deref(), opts)
-            }
+            Reference::OciDir { path, name } => by_digest(name.as_deref(), |wanted| {
+                layout::load_dir(path, wanted, opts)
+            }),
+            Reference::OciArchive { path, name } => by_digest(name.as_deref(), |wanted| {
+                layout::load_archive(path, wanted, opts)
+            })
+            .map_err(|e| match archive::truncated_at(path) {
+                Some(n) => archive::truncated(&r.to_string(), n),
+                None => e,
+            }),
             Reference::DockerArchive { path, name } => archive::load(path, name.as_deref()),
+            Reference::DockerDaemon { name } => engine::load_docker(name),
+            Reference::ContainersStorage { name } => engine::load_podman(name),
             Reference::Registry(_) => Ok(remote_images.next().unwrap_or_default()),
         };
+        let loaded = loaded.and_then(|images| platform::check_named(images, opts));
         images.extend(loaded.with_context(|| format!("loading {r}"))?);
     }
     Ok(images)
+}
+
+/// `oci:DIR@sha256:…` (how strata names an untagged image): the layout's
+/// images whose name carries that digest.
+fn by_digest(
+    wanted: Option<&str>,
+    load: impl FnOnce(Option<&str>) -> Result<Vec<Image>>,
+) -> Result<Vec<Image>> {
+    let Some(digest) = wanted
+        .and_then(|w| w.strip_prefix('@'))
+        .filter(|d| d.contains(':'))
+    else {
+        return load(wanted);
+    };
+    let all = load(None)?;
+    let picked: Vec<Image> = all
+        .iter()
+        .filter(|i| {
+            i.name.digest.as_ref().is_some_and(|d| d == digest)
+                || i.manifest_digest.as_ref().is_some_and(|d| d == digest)
+        })
+        .cloned()
+        .collect();
+    if picked.is_empty() {
+        let source_name = all
+            .first()
+            .map(|i| format!("{}{}", i.name.transport.prefix(), i.name.location))
+            .unwrap_or_default();
+        return Err(Error::RefNotFound {
+            source_name,
+            wanted: format!("@{digest}"),
+            available: all
+                .iter()
+                .map(|i| i.name.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    Ok(picked)
 }
 
 /// Parses an image manifest, refusing Docker schema 1 and indexes in its place.
