@@ -4,6 +4,7 @@
 mod bad_input;
 mod builder;
 mod du;
+mod engine;
 mod footprint;
 mod local_sources;
 mod registry;
