@@ -99,6 +99,11 @@ pub struct Global {
     /// Read USER:PASS registry credentials from this file.
     #[arg(long, global = true, value_name = "FILE", conflicts_with = "creds")]
     pub creds_file: Option<PathBuf>,
+    /// Registry credentials in containers-auth.json format (what `skopeo login`
+    /// and `podman login` write) [default: REGISTRY_AUTH_FILE, then containers'
+    /// auth.json, then docker's config.json, as skopeo finds them].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub authfile: Option<PathBuf>,
     /// Talk plain HTTP to this registry (loopback registries always use HTTP).
     #[arg(long, global = true, value_name = "HOST[:PORT]")]
     pub insecure_registry: Vec<String>,

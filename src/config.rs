@@ -51,6 +51,11 @@ impl Config {
             }
             (None, None) => None,
         };
+        if let Some(file) = &g.authfile {
+            if !file.is_file() {
+                anyhow::bail!("--authfile {}: no such file", file.display());
+            }
+        }
         let cache_dir = if g.no_cache {
             None
         } else {
@@ -89,6 +94,7 @@ impl Config {
                 },
                 shallow,
                 cache_dir: cache_dir.clone(),
+                authfile: g.authfile.clone(),
             },
             cache_dir,
             quiet: g.quiet,

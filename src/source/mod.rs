@@ -24,13 +24,21 @@ pub struct SourceOptions {
     pub shallow: bool,
     /// Where registry configs are cached (None: --no-cache).
     pub cache_dir: Option<std::path::PathBuf>,
+    /// `--authfile`: registry credentials looked up there first.
+    pub authfile: Option<std::path::PathBuf>,
 }
+
+/// The run's `--authfile`, for the registry's credential lookup (set once by `load_all`).
+pub static AUTHFILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
 
 /// Resolves references into the images they name, in order (an OCI layout
 /// without a ref names all of its images; an index one per selected platform).
 /// Registry references are resolved together, concurrently.
 pub fn load_all(refs: &[Reference], opts: &SourceOptions) -> anyhow::Result<Vec<Image>> {
     use anyhow::Context;
+    if let Some(file) = &opts.authfile {
+        let _ = AUTHFILE.set(file.clone());
+    }
     let remote: Vec<&crate::reference::RegistryRef> = refs
         .iter()
         .filter_map(|r| match r {

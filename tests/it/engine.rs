@@ -146,7 +146,11 @@ fn json_ok(mut cmd: assert_cmd::Command, args: &[&str]) -> Value {
         "strata {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -241,7 +245,10 @@ fn the_family_in_podman_has_the_oci_layouts_uncompressed_and_files_figures() {
             engine_cmd(&r, &podman.host()),
             &["footprint", "--no-cache", &format!("docker-daemon:{id}")],
         );
-        assert_eq!(by_id["images"][0]["total"], from_daemon["images"][0]["total"]);
+        assert_eq!(
+            by_id["images"][0]["total"],
+            from_daemon["images"][0]["total"]
+        );
     }
 }
 
@@ -318,15 +325,27 @@ fn docker_archive_on_stdin_equals_the_file() {
     ]);
     let out = r
         .cmd()
-        .args(["footprint", "--no-cache", "--format=json", "docker-archive:-"])
+        .args([
+            "footprint",
+            "--no-cache",
+            "--format=json",
+            "docker-archive:-",
+        ])
         .pipe_stdin(&archive)
         .unwrap()
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let from_stdin: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(figures(&from_file), figures(&from_stdin));
-    assert_eq!(from_stdin["images"][0]["name"], "docker-archive:-:app:latest");
+    assert_eq!(
+        from_stdin["images"][0]["name"],
+        "docker-archive:-:app:latest"
+    );
 }
 
 #[test]
@@ -349,7 +368,10 @@ fn a_truncated_archive_on_stdin_says_where_it_ends() {
     assert_eq!(out.status.code(), Some(2), "{line}");
     assert_eq!(line.lines().count(), 1, "{line}");
     assert!(
-        line.contains(&format!("archive ends after {} bytes", bytes.len() / 2 + 100)),
+        line.contains(&format!(
+            "archive ends after {} bytes",
+            bytes.len() / 2 + 100
+        )),
         "{line}"
     );
     // The same file named on the command line says the same.
@@ -373,7 +395,11 @@ fn a_podman_save_archive_equals_the_engine_and_its_stdin_stream() {
     ]);
     let from_daemon = json_ok(
         engine_cmd(&r, &podman.host()),
-        &["footprint", "--no-cache", "docker-daemon:localhost/fam/app-dev:1"],
+        &[
+            "footprint",
+            "--no-cache",
+            "docker-daemon:localhost/fam/app-dev:1",
+        ],
     );
     assert_eq!(engine_figures(&from_file), engine_figures(&from_daemon));
     assert_eq!(figures(&from_file)["set"], figures(&from_daemon)["set"]);

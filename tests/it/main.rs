@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod builder;
+mod cli_habits;
 mod du;
 mod engine;
 mod footprint;
