@@ -83,6 +83,10 @@ impl Config {
                 )
             }
             CliCommand::Du(args) => (Command::Du(du_args(args)?), false),
+            // Generators: written by commands::completions before any config.
+            CliCommand::Completions { .. } | CliCommand::Man => {
+                anyhow::bail!("completions and man need no configuration")
+            }
         };
         Ok(Config {
             command,

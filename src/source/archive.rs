@@ -31,7 +31,8 @@ pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
         let fs = StreamFs::read(std::io::stdin().lock(), label)?;
         return load_fs(Arc::new(fs), source, wanted);
     }
-    let fs = TarFs::new(path, label.clone())?;
+    let fs = TarFs::new(path, label.clone())
+        .map_err(|e| truncated_at(path).map_or(e, |n| truncated(&label, n)))?;
     if fs.open("manifest.json")?.is_none() {
         if let Some(n) = truncated_at(path) {
             return Err(truncated(&label, n));
@@ -182,10 +183,15 @@ pub fn truncated_at(path: &Path) -> Option<u64> {
     let len = file.metadata().ok()?.len();
     let mut archive = tar::Archive::new(file);
     let mut end = 0u64;
+    let mut entries = 0usize;
     for entry in archive.entries_with_seek().ok()? {
         match entry {
-            Ok(e) => end = end.max(e.raw_file_position() + e.size()),
-            Err(_) => return (len % 512 != 0 || end > len).then_some(len),
+            Ok(e) => {
+                entries += 1;
+                end = end.max(e.raw_file_position() + e.size());
+            }
+            // A header cut short after real entries; junk has none.
+            Err(_) => return (entries > 0 && (len % 512 != 0 || end > len)).then_some(len),
         }
     }
     (end > len).then_some(len)

@@ -71,7 +71,12 @@ pub fn load_all(refs: &[Reference], opts: &SourceOptions) -> anyhow::Result<Vec<
             Reference::Registry(_) => Ok(remote_images.next().unwrap_or_default()),
         };
         let loaded = loaded.and_then(|images| platform::check_named(images, opts));
-        images.extend(loaded.with_context(|| format!("loading {r}"))?);
+        // Most errors already name the source; say "loading" only where they do not.
+        let loaded = match loaded {
+            Err(e) if e.to_string().starts_with(&r.to_string()) => Err(e.into()),
+            other => other.with_context(|| format!("loading {r}")),
+        };
+        images.extend(loaded?);
     }
     Ok(images)
 }

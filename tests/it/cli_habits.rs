@@ -99,3 +99,236 @@ fn a_malformed_docker_config_or_a_missing_helper_is_a_warning_not_silence() {
         assert!(!stderr.contains(PASSWORD));
     }
 }
+
+fn multi_platform_layout(r: &Run) -> std::path::PathBuf {
+    let mut oci = builder::OciLayout::new(&r.path("multi"));
+    let amd = oci.layer(Compress::Gzip(6), |w| {
+        w.file("amd", &builder::noise(1000, 1));
+    });
+    let arm = oci.layer(Compress::Gzip(6), |w| {
+        w.file("arm", &builder::noise(2000, 2));
+    });
+    let s390x = oci.layer(Compress::Gzip(6), |w| {
+        w.file("s390x", &builder::noise(3000, 3));
+    });
+    oci.multi_platform(
+        "multi",
+        &[("linux/amd64", vec![&amd]), ("linux/arm64", vec![&arm])],
+    );
+    oci.image("mainframe", &[&s390x], "linux/s390x");
+    oci.finish()
+}
+
+#[test]
+fn platform_words_as_containerd_reads_them() {
+    let r = Run::new();
+    let layout = multi_platform_layout(&r);
+    let multi = format!("{}:multi", oci(&layout));
+    let v = r.json(&["footprint", "--platform", "linux/arm64/v8", &multi]);
+    assert_eq!(v["images"][0]["platform"], "linux/arm64");
+    let v = r.json(&["footprint", "--platform", "linux/aarch64", &multi]);
+    assert_eq!(v["images"][0]["platform"], "linux/arm64");
+    let v = r.json(&["footprint", "--platform", "all", &multi]);
+    assert_eq!(v["images"].as_array().unwrap().len(), 2);
+    let local = r.json(&["footprint", "--platform", "local", &multi]);
+    let default = r.json(&["footprint", &multi]);
+    assert_eq!(local, default);
+}
+
+#[test]
+fn a_named_platform_a_single_platform_image_lacks_is_an_error_the_default_is_not() {
+    let r = Run::new();
+    let layout = multi_platform_layout(&r);
+    let mainframe = format!("{}:mainframe", oci(&layout));
+    let v = r.json(&["footprint", &mainframe]);
+    assert_eq!(v["images"][0]["platform"], "linux/s390x");
+    let line = r.fails(&["footprint", "--platform", "linux/arm64", &mainframe]);
+    assert!(
+        line.contains("no manifest for platform linux/arm64 (available: linux/s390x)"),
+        "{line}"
+    );
+    r.json(&["footprint", "--platform", "linux/s390x", &mainframe]);
+}
+
+#[test]
+fn names_printed_for_untagged_images_can_be_passed_back() {
+    let r = Run::new();
+    let fam = builder::family(&r.path("layout"), Compress::Gzip(6));
+    // Drop the ref name of "worker": strata then names it by digest.
+    let index_path = fam.layout.join("index.json");
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&fs::read(&index_path).unwrap()).unwrap();
+    index["manifests"][2]
+        .as_object_mut()
+        .unwrap()
+        .remove("annotations");
+    fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    let all = r.json(&["footprint", &oci(&fam.layout)]);
+    let untagged = all["images"][2]["name"].as_str().unwrap().to_owned();
+    assert!(untagged.contains("@sha256:"), "{untagged}");
+    let again = r.json(&["footprint", &untagged]);
+    assert_eq!(again["images"][0]["name"], untagged);
+    assert_eq!(again["images"][0]["total"], all["images"][2]["total"]);
+    // Every printed name reads back, tagged ones too.
+    for image in all["images"].as_array().unwrap() {
+        let name = image["name"].as_str().unwrap();
+        let back = r.json(&["footprint", name]);
+        assert_eq!(back["images"][0]["total"], image["total"], "{name}");
+    }
+}
+
+/// Re-tars a docker archive with other RepoTags in its manifest.json.
+fn retag(archive: &std::path::Path, tags: &[&str], out: &std::path::Path) {
+    let mut input = tar::Archive::new(fs::File::open(archive).unwrap());
+    let mut b = tar::Builder::new(fs::File::create(out).unwrap());
+    for entry in input.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().into_owned();
+        let mut header = entry.header().clone();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+        if path.to_str() == Some("manifest.json") {
+            let mut items: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            for (item, tag) in items.as_array_mut().unwrap().iter_mut().zip(tags) {
+                item["RepoTags"] = serde_json::json!([tag]);
+            }
+            bytes = serde_json::to_vec(&items).unwrap();
+            header.set_size(bytes.len() as u64);
+            header.set_cksum();
+        }
+        b.append_data(&mut header, &path, &bytes[..]).unwrap();
+    }
+    b.finish().unwrap();
+}
+
+#[test]
+fn docker_archive_tags_match_as_docker_normalises_them() {
+    let r = Run::new();
+    let fam = builder::family(&r.path("layout"), Compress::Gzip(6));
+    let plain = r.path("plain.tar");
+    builder::docker_archive(&fam.layout, &["app", "worker"], &plain);
+    let full = r.path("full.tar");
+    retag(
+        &plain,
+        &["docker.io/library/app:latest", "docker.io/team/worker:2"],
+        &full,
+    );
+    let f = full.display();
+    for (wanted, image) in [
+        ("app:latest", "app"),
+        ("app", "app"),
+        ("library/app", "app"),
+        ("docker.io/library/app:latest", "app"),
+        ("team/worker:2", "worker"),
+    ] {
+        let v = r.json(&["footprint", &format!("docker-archive:{f}:{wanted}")]);
+        let name = v["images"][0]["name"].as_str().unwrap().to_owned();
+        assert!(name.contains(image), "{wanted}: {name}");
+    }
+    let line = r.fails(&["footprint", &format!("docker-archive:{f}:team/worker:1")]);
+    assert!(line.contains("no image named"), "{line}");
+}
+
+#[test]
+fn a_local_path_without_transport_gets_a_suggestion() {
+    let r = Run::new();
+    let fam = builder::family(&r.path("layout"), Compress::Gzip(6));
+    let line = r.fails(&["footprint", fam.layout.to_str().unwrap()]);
+    assert!(
+        line.contains(&format!("did you mean oci:{}?", fam.layout.display())),
+        "{line}"
+    );
+    let archive = r.path("img.tar");
+    builder::docker_archive(&fam.layout, &["app"], &archive);
+    let line = r.fails(&["footprint", archive.to_str().unwrap()]);
+    assert!(
+        line.contains(&format!("docker-archive:{}", archive.display())),
+        "{line}"
+    );
+}
+
+#[test]
+fn errors_name_each_cause_once() {
+    let r = Run::new();
+    let missing = r.path("nope.tar");
+    let line = r.fails(&[
+        "footprint",
+        &format!("docker-archive:{}", missing.display()),
+    ]);
+    assert_eq!(line.matches("No such file").count(), 1, "{line}");
+    let junk = r.path("junk.tar");
+    fs::write(&junk, b"junk").unwrap();
+    let line = r.fails(&["footprint", &format!("oci-archive:{}", junk.display())]);
+    assert_eq!(
+        line.matches(&junk.display().to_string()).count(),
+        1,
+        "{line}"
+    );
+}
+
+#[test]
+fn a_truncated_oci_archive_says_where_it_ends_not_that_it_is_no_layout() {
+    let r = Run::new();
+    let fam = builder::family(&r.path("layout"), Compress::Gzip(6));
+    let archive = r.path("oci.tar");
+    builder::oci_archive(&fam.layout, &archive);
+    let bytes = fs::read(&archive).unwrap();
+    let cut = r.path("cut.tar");
+    fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    let line = r.fails(&["footprint", &format!("oci-archive:{}", cut.display())]);
+    assert!(
+        line.contains(&format!("archive ends after {} bytes", bytes.len() / 3)),
+        "{line}"
+    );
+    assert!(!line.contains("not an OCI"), "{line}");
+}
+
+#[test]
+fn completions_for_bash_zsh_and_fish() {
+    let r = Run::new();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = r.run(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("footprint"), "{shell}");
+        insta::assert_snapshot!(format!("completions_{shell}"), text);
+    }
+}
+
+#[test]
+fn a_man_page_names_the_references_and_exit_codes() {
+    let r = Run::new();
+    let out = r.run(&["man"]);
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH strata 1"),
+        "{page}"
+    );
+    for needle in ["docker\\-daemon:", "Exit codes", "footprint"] {
+        assert!(page.contains(needle), "{needle}");
+    }
+}
+
+#[test]
+fn help_shows_references_examples_and_exit_codes() {
+    let r = Run::new();
+    for (args, name) in [
+        (&["--help"][..], "help_root"),
+        (&["footprint", "--help"][..], "help_footprint"),
+    ] {
+        let out = r
+            .cmd()
+            .env("COLUMNS", "100")
+            .env_remove("STRATA_CACHE_DIR")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        for needle in ["docker-daemon:NAME", "Examples:", "Exit codes:"] {
+            assert!(text.contains(needle), "{name}: {needle}");
+        }
+        insta::assert_snapshot!(name, text);
+    }
+}
