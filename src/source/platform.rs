@@ -182,11 +182,18 @@ pub fn select<'i>(
             .collect(),
     };
     if picked.is_empty() {
+        // As the index writes them, not as normalised for matching.
         let available: Vec<String> = runnable
             .iter()
-            .map(|(_, p)| {
-                p.as_ref()
-                    .map_or("unspecified".to_owned(), |p| p.to_string())
+            .map(|(d, _)| {
+                d.platform().as_ref().map_or("unspecified".to_owned(), |p| {
+                    let mut s = format!("{}/{}", p.os(), p.architecture());
+                    if let Some(v) = p.variant() {
+                        s.push('/');
+                        s.push_str(v);
+                    }
+                    s
+                })
             })
             .collect();
         return Err(Error::PlatformNotFound {
