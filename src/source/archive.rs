@@ -28,7 +28,14 @@ pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
     let label = format!("docker-archive:{}", path.display());
     let source = ImageName::new(Transport::DockerArchive, path.display().to_string());
     if path.as_os_str() == "-" {
-        let fs = StreamFs::read(std::io::stdin().lock(), label)?;
+        let stdin = std::io::stdin();
+        if std::io::IsTerminal::is_terminal(&stdin) {
+            return Err(Error::malformed(
+                label,
+                "stdin is a terminal; pipe an archive in (docker save IMAGE | strata … docker-archive:-)",
+            ));
+        }
+        let fs = StreamFs::read(stdin.lock(), label)?;
         return load_fs(Arc::new(fs), source, wanted);
     }
     let fs = TarFs::new(path, label.clone())

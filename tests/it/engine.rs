@@ -278,7 +278,7 @@ fn a_missing_image_a_stopped_service_and_a_forbidden_socket_each_give_one_line()
     } else {
         let socket = r.path("forbidden.sock");
         let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
-        fs::set_permissions(&socket, std::os::unix::fs::PermissionsExt::from_mode(0)).unwrap();
+        fs::set_permissions(&socket, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
         let line = fails_with(
             engine_cmd(&r, &format!("unix://{}", socket.display())),
             &["footprint", "docker-daemon:app"],

@@ -19,6 +19,8 @@ const IN_MEMORY_TOTAL: u64 = 64 << 20;
 /// A docker save stream of a few images has tens of entries; a stream with
 /// more than this is not one.
 const MAX_ENTRIES: usize = 100_000;
+/// What may follow the end of the archive (zero blocks, record padding).
+const TRAILER: u64 = 1 << 20;
 
 enum Item {
     Memory(Arc<[u8]>),
@@ -66,6 +68,11 @@ impl StreamFs {
             spooled: 0,
         };
         let result = fs.read_entries(&mut counting);
+        if result.is_ok() {
+            // The end-of-archive blocks and a writer's padding: read them so
+            // the writer (docker save, the engine) is not cut off mid-write.
+            let _ = io::copy(&mut (&mut counting).take(TRAILER), &mut io::sink());
+        }
         fs.read = counting.count;
         match result {
             Ok(()) if fs.items.is_empty() => Err(Error::malformed(
@@ -270,4 +277,62 @@ fn resolve_relative(link_path: &str, target: &str) -> String {
         }
     }
     parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn archive() -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let big = vec![7u8; (IN_MEMORY_ENTRY + 1) as usize];
+        for (name, data) in [("abc.tar", &big[..]), ("manifest.json", b"[]")] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            b.append_data(&mut h, name, data).unwrap();
+        }
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        b.append_link(&mut h, "id/layer.tar", "../abc.tar").unwrap();
+        b.into_inner().unwrap()
+    }
+
+    fn read_all(fs: &StreamFs, path: &str) -> Vec<u8> {
+        let (mut r, len) = fs.open(path).unwrap().unwrap();
+        let mut v = Vec::new();
+        r.read_to_end(&mut v).unwrap();
+        assert_eq!(v.len() as u64, len);
+        v
+    }
+
+    #[test]
+    fn small_entries_stay_in_memory_large_ones_are_spooled_links_resolve() {
+        let bytes = archive();
+        let fs = StreamFs::read(&bytes[..], "t".into()).unwrap();
+        assert_eq!(fs.read, bytes.len() as u64);
+        assert_eq!(fs.spooled, IN_MEMORY_ENTRY + 1);
+        assert_eq!(read_all(&fs, "manifest.json"), b"[]");
+        assert_eq!(
+            read_all(&fs, "id/layer.tar").len() as u64,
+            IN_MEMORY_ENTRY + 1
+        );
+        assert!(fs.open("nope").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_cut_stream_says_where_it_ends() {
+        let bytes = archive();
+        for cut in [600, 100_000] {
+            let err = StreamFs::read(&bytes[..cut], "t".into()).err().unwrap();
+            assert!(
+                err.to_string()
+                    .contains(&format!("archive ends after {cut} bytes")),
+                "{err}"
+            );
+        }
+        let err = StreamFs::read(&b""[..], "t".into()).err().unwrap();
+        assert!(err.to_string().contains("empty stream"), "{err}");
+    }
 }
