@@ -316,6 +316,7 @@ fn help_shows_references_examples_and_exit_codes() {
     for (args, name) in [
         (&["--help"][..], "help_root"),
         (&["footprint", "--help"][..], "help_footprint"),
+        (&["du", "--help"][..], "help_du"),
     ] {
         let out = r
             .cmd()

@@ -227,6 +227,20 @@ fn the_family_in_podman_has_the_oci_layouts_uncompressed_and_files_figures() {
     let d3 = json_ok(engine_cmd(&r, &podman.host()), &as_str(&daemon3));
     assert_eq!(three(&l3), three(&d3));
 
+    // du, the merged filesystem (whiteouts and an opaque dir in app-dev): the same tree.
+    for n in ["app", "app-dev"] {
+        let layout_du = r.json(&["du", "--no-cache", &format!("oci:{FAMILY}:{n}")]);
+        let daemon_du = json_ok(
+            engine_cmd(&r, &podman.host()),
+            &[
+                "du",
+                "--no-cache",
+                &format!("docker-daemon:localhost/fam/{n}:1"),
+            ],
+        );
+        assert_eq!(layout_du["tree"], daemon_du["tree"], "du {n}");
+    }
+
     // containers-storage: finds the service at $XDG_RUNTIME_DIR/podman/podman.sock.
     let mut cmd = r.cmd();
     cmd.env("XDG_RUNTIME_DIR", &podman.runtime_dir)
