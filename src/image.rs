@@ -270,6 +270,12 @@ pub enum Transport {
 }
 
 impl Transport {
+    /// Whether images read this way carry their layers' compressed blobs;
+    /// an engine (Docker's classic store, Podman) keeps them uncompressed.
+    pub fn keeps_compressed(self) -> bool {
+        !matches!(self, Transport::DockerDaemon | Transport::ContainersStorage)
+    }
+
     pub fn prefix(self) -> &'static str {
         match self {
             Transport::Docker => "docker://",

@@ -416,5 +416,28 @@ fn a_podman_save_archive_equals_the_engine_and_its_stdin_stream() {
         ],
     );
     assert_eq!(engine_figures(&from_file), engine_figures(&from_daemon));
-    assert_eq!(figures(&from_file)["set"], figures(&from_daemon)["set"]);
+    for total in ["sum_total", "dedup_total"] {
+        for measure in ["uncompressed", "files"] {
+            assert_eq!(
+                from_file["set"][total][measure], from_daemon["set"][total][measure],
+                "{total} {measure}"
+            );
+        }
+    }
+    // The engine keeps no compressed blobs: null, never the tar's size.
+    assert!(from_file["images"][0]["total"]["compressed"].is_u64());
+    assert!(from_daemon["images"][0]["total"]["compressed"].is_null());
+    assert!(from_daemon["layers"][0]["compressed"].is_null());
+    let table = engine_cmd(&r, &podman.host())
+        .args([
+            "footprint",
+            "--no-cache",
+            "docker-daemon:localhost/fam/app-dev:1",
+        ])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    let row = table.lines().nth(1).unwrap();
+    assert_eq!(row.split_whitespace().nth(3), Some("-"), "{table}");
+    assert!(table.contains("1 image, 4 distinct layers"), "{table}");
 }
