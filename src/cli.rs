@@ -4,12 +4,81 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The reference forms every command accepts (skopeo's transport words).
+macro_rules! references {
+    () => {
+        "References (skopeo's transports):
+  docker://HOST/REPO:TAG, docker://HOST/REPO@sha256:…  a registry image
+  HOST/REPO:TAG                 the same, when HOST has a dot, a port or is localhost
+  NAME[:TAG], USER/NAME[:TAG]   Docker Hub, as docker reads them (docker.io/library/NAME)
+  oci:DIR[:REF], oci:DIR@sha256:…  an OCI layout directory (no REF: every image in it)
+  oci-archive:FILE[:REF]        an OCI layout in a tar
+  docker-archive:FILE[:REF]     `docker save` / `podman save` output; FILE - reads stdin
+  docker-daemon:NAME[:TAG], docker-daemon:sha256:ID
+                                an image of the Docker or Podman engine at DOCKER_HOST
+  containers-storage:NAME       Podman's storage, through its service (podman system service)"
+    };
+}
+
+/// How strata exits.
+macro_rules! exit_codes {
+    () => {
+        "Exit codes:
+  0  success
+  1  a gate or policy failed (or a difference was found with --exit-code)
+  2  error: bad arguments or input, unreachable source, failed verification"
+    };
+}
+
+const ROOT_HELP: &str = concat!(
+    references!(),
+    "
+
+Examples:
+  strata footprint alpine:3.19 python:3.12-alpine
+  docker save app:1 | strata footprint docker-archive:-
+  strata footprint --measure uncompressed docker-daemon:app:1 docker-daemon:app:2
+  strata completions bash > ~/.local/share/bash-completion/completions/strata
+
+",
+    exit_codes!()
+);
+
+const FOOTPRINT_HELP: &str = concat!(
+    "Examples:
+  strata footprint oci:./layout                      every image of a layout
+  strata footprint reg.example/app:1 reg.example/worker:1
+  strata footprint 'reg.example/fam/*:1' --shallow   a family, from manifests alone
+  strata footprint docker-daemon:app:1 --format json | jq .set
+
+",
+    references!(),
+    "
+
+",
+    exit_codes!()
+);
+
+const DU_HELP: &str = concat!(
+    "Examples:
+  strata du oci:./layout:app                   the merged filesystem, two levels deep
+  strata du docker-daemon:app:1 /usr/lib --depth 1
+  strata du alpine:3.19 --layer 1              the base layer's own content
+
+",
+    references!(),
+    "
+
+",
+    exit_codes!()
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "strata",
     version,
     about = "What container images really cost: verified layer scans, digest dedup, footprints of image sets",
-    after_help = "References: docker://HOST/REPO:TAG, docker://HOST/REPO@sha256:…, HOST/REPO:TAG,\n            oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF]"
+    after_help = ROOT_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -21,9 +90,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Per-image and set footprint: totals, shared vs unique, sum vs dedup total.
+    #[command(after_help = FOOTPRINT_HELP)]
     Footprint(FootprintArgs),
     /// Disk usage of an image's merged filesystem (or one layer), by directory.
+    #[command(after_help = DU_HELP)]
     Du(DuArgs),
+    /// Shell completions on stdout (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Example:\n  strata completions bash > ~/.local/share/bash-completion/completions/strata"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The man page (roff) on stdout.
+    #[command(after_help = "Example:\n  strata man > ~/.local/share/man/man1/strata.1")]
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -67,11 +149,14 @@ pub struct Global {
     /// Print raw byte counts instead of SI units.
     #[arg(long, global = true)]
     pub bytes: bool,
-    /// Pick this platform from multi-platform images [default: the host's].
+    /// Pick this platform from multi-platform images: OS/ARCH[/VARIANT]
+    /// (linux/arm64/v8 = linux/arm64, as containerd reads it), `local` (the
+    /// host's) or `all`; a single-platform image of another platform is then
+    /// an error [default: the host's, and any single-platform image].
     #[arg(
         long,
         global = true,
-        value_name = "OS/ARCH[/VARIANT]",
+        value_name = "OS/ARCH[/VARIANT]|local|all",
         conflicts_with = "all_platforms"
     )]
     pub platform: Option<String>,
@@ -99,6 +184,11 @@ pub struct Global {
     /// Read USER:PASS registry credentials from this file.
     #[arg(long, global = true, value_name = "FILE", conflicts_with = "creds")]
     pub creds_file: Option<PathBuf>,
+    /// Registry credentials in containers-auth.json format (what `skopeo login`
+    /// and `podman login` write) [default: REGISTRY_AUTH_FILE, then containers'
+    /// auth.json, then docker's config.json, as skopeo finds them].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub authfile: Option<PathBuf>,
     /// Talk plain HTTP to this registry (loopback registries always use HTTP).
     #[arg(long, global = true, value_name = "HOST[:PORT]")]
     pub insecure_registry: Vec<String>,

@@ -38,7 +38,7 @@ impl Config {
             PlatformChoice::All
         } else {
             match &g.platform {
-                Some(p) => PlatformChoice::One(Platform::parse(p)?),
+                Some(p) => PlatformChoice::parse(p)?,
                 None => PlatformChoice::One(Platform::host()),
             }
         };
@@ -51,6 +51,11 @@ impl Config {
             }
             (None, None) => None,
         };
+        if let Some(file) = &g.authfile {
+            if !file.is_file() {
+                anyhow::bail!("--authfile {}: no such file", file.display());
+            }
+        }
         let cache_dir = if g.no_cache {
             None
         } else {
@@ -78,6 +83,10 @@ impl Config {
                 )
             }
             CliCommand::Du(args) => (Command::Du(du_args(args)?), false),
+            // Generators: written by commands::completions before any config.
+            CliCommand::Completions { .. } | CliCommand::Man => {
+                anyhow::bail!("completions and man need no configuration")
+            }
         };
         Ok(Config {
             command,
@@ -91,6 +100,7 @@ impl Config {
                 shallow,
                 cache_dir: cache_dir.clone(),
                 quiet: g.quiet,
+                authfile: g.authfile.clone(),
             },
             cache_dir,
             quiet: g.quiet,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 /// (and tests) can match on what went wrong, not on message text.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("unknown transport {transport:?} in {reference:?} (expected docker://, oci:, oci-archive: or docker-archive:)")]
+    #[error("unknown transport {transport:?} in {reference:?} (expected docker://, oci:, oci-archive:, docker-archive:, docker-daemon: or containers-storage:)")]
     UnknownTransport {
         reference: String,
         transport: String,
@@ -101,6 +101,9 @@ pub enum Error {
 
     #[error("unsupported manifest: {0}")]
     Unsupported(String),
+
+    #[error("engine {endpoint}: {reason}")]
+    Engine { endpoint: String, reason: String },
 
     #[error("registry {registry}: {reason}")]
     Registry { registry: String, reason: String },

@@ -265,15 +265,25 @@ pub enum Transport {
     Oci,
     OciArchive,
     DockerArchive,
+    DockerDaemon,
+    ContainersStorage,
 }
 
 impl Transport {
+    /// Whether images read this way carry their layers' compressed blobs;
+    /// an engine (Docker's classic store, Podman) keeps them uncompressed.
+    pub fn keeps_compressed(self) -> bool {
+        !matches!(self, Transport::DockerDaemon | Transport::ContainersStorage)
+    }
+
     pub fn prefix(self) -> &'static str {
         match self {
             Transport::Docker => "docker://",
             Transport::Oci => "oci:",
             Transport::OciArchive => "oci-archive:",
             Transport::DockerArchive => "docker-archive:",
+            Transport::DockerDaemon => "docker-daemon:",
+            Transport::ContainersStorage => "containers-storage:",
         }
     }
 }

@@ -1,7 +1,8 @@
-//! Image references in skopeo's transport syntax: docker://, oci:, oci-archive:, docker-archive:.
+//! Image references in skopeo's transport syntax (docker://, oci:, oci-archive:,
+//! docker-archive:, docker-daemon:, containers-storage:) and Docker Hub short names.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
@@ -95,12 +96,30 @@ pub struct RegistryParts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reference {
     Registry(RegistryRef),
-    OciDir { path: PathBuf, name: Option<String> },
-    OciArchive { path: PathBuf, name: Option<String> },
-    DockerArchive { path: PathBuf, name: Option<String> },
+    OciDir {
+        path: PathBuf,
+        name: Option<String>,
+    },
+    OciArchive {
+        path: PathBuf,
+        name: Option<String>,
+    },
+    /// `docker-archive:-` reads a `docker save` stream on stdin.
+    DockerArchive {
+        path: PathBuf,
+        name: Option<String>,
+    },
+    /// An image of a Docker-compatible engine (`DOCKER_HOST`), by name or ID.
+    DockerDaemon {
+        name: String,
+    },
+    /// An image of Podman/Buildah/CRI-O storage, through a Podman service.
+    ContainersStorage {
+        name: String,
+    },
 }
 
-const HINT: &str = "use docker://HOST/REPO:TAG, oci:DIR[:REF], oci-archive:FILE[:REF] or docker-archive:FILE[:REF]";
+const HINT: &str = "use docker://HOST/REPO:TAG, NAME[:TAG], oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF] or docker-daemon:NAME[:TAG]";
 
 impl Reference {
     pub fn parse(text: &str) -> Result<Reference> {
@@ -122,7 +141,18 @@ impl Reference {
             Some(("docker-archive", rest)) => local(rest, text, |path, name| {
                 Reference::DockerArchive { path, name }
             }),
+            Some(("docker-daemon", rest)) => {
+                engine_name(rest, text).map(|name| Reference::DockerDaemon { name })
+            }
+            Some(("containers-storage", rest)) => {
+                engine_name(rest, text).map(|name| Reference::ContainersStorage { name })
+            }
             _ if starts_with_host(text) => registry(text, text),
+            _ if Path::new(text).exists() => Err(Error::BadReference {
+                reference: text.to_owned(),
+                reason: did_you_mean(text),
+            }),
+            _ if is_short_name(text) => registry(text, text),
             Some((transport, _)) => Err(Error::UnknownTransport {
                 reference: text.to_owned(),
                 transport: transport.to_owned(),
@@ -133,6 +163,69 @@ impl Reference {
             }),
         }
     }
+
+    /// `docker-archive:-`: the archive comes on stdin.
+    pub fn is_stdin(&self) -> bool {
+        matches!(self, Reference::DockerArchive { path, .. } if path.as_os_str() == "-")
+    }
+}
+
+/// A local path given without a transport: say which transport reads it.
+fn did_you_mean(text: &str) -> String {
+    if Path::new(text).is_dir() {
+        format!("a directory, not an image name; did you mean oci:{text}?")
+    } else {
+        format!(
+            "a file, not an image name; did you mean docker-archive:{text} or oci-archive:{text}?"
+        )
+    }
+}
+
+/// A Docker Hub name as docker accepts it: `alpine`, `alpine:3.19`,
+/// `library/alpine`, `user/app:tag`, `user/app@sha256:…` (no host part).
+fn is_short_name(text: &str) -> bool {
+    let name = text.split_once('@').map_or(text, |(n, _)| n);
+    let name = match name.rsplit_once(':') {
+        Some((n, t)) if !t.contains('/') => n,
+        _ => name,
+    };
+    !name.contains(':')
+        && !name.contains('*')
+        && !starts_with_host(text)
+        && RegistryRef {
+            text: text.to_owned(),
+        }
+        .parts()
+        .is_ok()
+}
+
+/// `docker-daemon:NAME[:TAG]`, `docker-daemon:sha256:ID`: what the engine is asked for.
+fn engine_name(rest: &str, text: &str) -> Result<String> {
+    let bad = |reason: &str| Error::BadReference {
+        reference: text.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if rest.is_empty() {
+        return Err(bad("missing image name or ID"));
+    }
+    if rest.starts_with('[') {
+        return Err(bad(
+            "a [DRIVER@ROOT+RUN] store is read directly by skopeo; strata reads containers-storage through a Podman service (name the image only)",
+        ));
+    }
+    if rest.starts_with("sha256:") || rest.starts_with("sha512:") {
+        crate::image::Digest::parse(rest, text).map_err(|_| bad("invalid image ID"))?;
+        return Ok(rest.to_owned());
+    }
+    let parts = RegistryRef {
+        text: rest.to_owned(),
+    }
+    .parts()
+    .map_err(|_| bad("expected NAME[:TAG] or sha256:ID"))?;
+    if rest.contains('*') || parts.repository.contains('*') {
+        return Err(bad("an engine image name cannot be a glob"));
+    }
+    Ok(rest.to_owned())
 }
 
 /// `HOST/…` where HOST is `localhost`, has a dot, or has a numeric port
@@ -166,10 +259,14 @@ fn local(
     text: &str,
     make: fn(PathBuf, Option<String>) -> Reference,
 ) -> Result<Reference> {
-    let (path, name) = match rest.split_once(':') {
-        Some((p, n)) if !n.is_empty() => (p, Some(n.to_owned())),
-        Some((p, _)) => (p, None),
-        None => (rest, None),
+    let (path, name) = match untagged(rest) {
+        // `DIR@sha256:…`: an untagged image, as strata prints its name.
+        Some((p, digest)) => (p, Some(format!("@{digest}"))),
+        None => match rest.split_once(':') {
+            Some((p, n)) if !n.is_empty() => (p, Some(n.to_owned())),
+            Some((p, _)) => (p, None),
+            None => (rest, None),
+        },
     };
     if path.is_empty() {
         return Err(Error::BadReference {
@@ -180,17 +277,28 @@ fn local(
     Ok(make(PathBuf::from(path), name))
 }
 
+/// `PATH@ALG:HEX` with a valid digest after the last `@`.
+fn untagged(rest: &str) -> Option<(&str, &str)> {
+    let (path, digest) = rest.rsplit_once('@')?;
+    crate::image::Digest::parse(digest, rest).ok()?;
+    Some((path, digest))
+}
+
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (transport, path, name) = match self {
             Reference::Registry(r) => return write!(f, "docker://{}", r.text),
+            Reference::DockerDaemon { name } => return write!(f, "docker-daemon:{name}"),
+            Reference::ContainersStorage { name } => return write!(f, "containers-storage:{name}"),
             Reference::OciDir { path, name } => ("oci", path, name),
             Reference::OciArchive { path, name } => ("oci-archive", path, name),
             Reference::DockerArchive { path, name } => ("docker-archive", path, name),
         };
         write!(f, "{transport}:{}", path.display())?;
-        if let Some(n) = name {
-            write!(f, ":{n}")?;
+        match name {
+            Some(n) if n.starts_with('@') && n.contains(':') => write!(f, "{n}")?,
+            Some(n) => write!(f, ":{n}")?,
+            None => {}
         }
         Ok(())
     }
@@ -250,15 +358,103 @@ mod tests {
         for (s, t) in [
             ("dir:/tmp/x", "dir"),
             ("ftp://x/y", "ftp"),
-            ("containers-storage:a/b", "containers-storage"),
-            ("nginx:latest", "nginx"),
+            ("Nginx:latest", "Nginx"),
         ] {
             match p(s) {
                 Err(Error::UnknownTransport { transport, .. }) => assert_eq!(transport, t),
                 other => panic!("{s}: {other:?}"),
             }
         }
-        assert!(matches!(p("justaname"), Err(Error::BadReference { .. })));
+        assert!(matches!(p("Just A Name"), Err(Error::BadReference { .. })));
+    }
+
+    #[test]
+    fn docker_hub_short_names_mean_docker_io() {
+        for (s, repo, tag) in [
+            ("alpine:3.19", "library/alpine", Some("3.19")),
+            ("alpine", "library/alpine", Some("latest")),
+            ("library/alpine", "library/alpine", Some("latest")),
+            ("user/app:tag", "user/app", Some("tag")),
+            ("nginx:latest", "library/nginx", Some("latest")),
+        ] {
+            let Ok(Reference::Registry(r)) = p(s) else {
+                panic!("{s}: {:?}", p(s))
+            };
+            let parts = r.parts().unwrap();
+            assert_eq!(parts.registry, "docker.io", "{s}");
+            assert_eq!(parts.repository, repo, "{s}");
+            assert_eq!(parts.tag.as_deref(), tag, "{s}");
+        }
+        let d = format!("sha256:{}", "b".repeat(64));
+        let Ok(Reference::Registry(r)) = p(&format!("user/app@{d}")) else {
+            panic!("digest short name")
+        };
+        assert_eq!(r.parts().unwrap().digest, Some(d));
+    }
+
+    #[test]
+    fn an_existing_path_without_transport_gets_a_suggestion() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = dir.path().join("layout");
+        std::fs::create_dir(&layout).unwrap();
+        let file = dir.path().join("img.tar");
+        std::fs::write(&file, b"x").unwrap();
+        let reason = |path: &Path| match p(path.to_str().unwrap()) {
+            Err(Error::BadReference { reason, .. }) => reason,
+            other => panic!("{other:?}"),
+        };
+        assert!(reason(&layout).contains(&format!("oci:{}", layout.display())));
+        let r = reason(&file);
+        assert!(
+            r.contains(&format!("docker-archive:{}", file.display())),
+            "{r}"
+        );
+    }
+
+    #[test]
+    fn engine_references_name_or_id() {
+        assert_eq!(
+            p("docker-daemon:fam/app:1").unwrap(),
+            Reference::DockerDaemon {
+                name: "fam/app:1".into()
+            }
+        );
+        let id = format!("sha256:{}", "c".repeat(64));
+        assert_eq!(
+            p(&format!("docker-daemon:{id}")).unwrap(),
+            Reference::DockerDaemon { name: id.clone() }
+        );
+        assert_eq!(
+            p("containers-storage:localhost/app").unwrap(),
+            Reference::ContainersStorage {
+                name: "localhost/app".into()
+            }
+        );
+        for bad in [
+            "docker-daemon:",
+            "docker-daemon:sha256:00",
+            "docker-daemon:UPPER",
+            "containers-storage:[vfs@/a+/b]app",
+        ] {
+            assert!(matches!(p(bad), Err(Error::BadReference { .. })), "{bad}");
+        }
+        assert!(p("docker-archive:-").unwrap().is_stdin());
+    }
+
+    #[test]
+    fn untagged_names_as_printed_parse_back() {
+        let d = format!("sha256:{}", "d".repeat(64));
+        let r = p(&format!("oci:dir@{d}")).unwrap();
+        assert_eq!(
+            r,
+            Reference::OciDir {
+                path: "dir".into(),
+                name: Some(format!("@{d}"))
+            }
+        );
+        assert_eq!(r.to_string(), format!("oci:dir@{d}"));
+        let r = p("docker-archive:a.tar:@2").unwrap();
+        assert_eq!(r.to_string(), "docker-archive:a.tar:@2");
     }
 
     fn parts(s: &str) -> RegistryParts {
@@ -305,6 +501,8 @@ mod tests {
             "oci-archive:f.tar",
             "docker-archive:f.tar:a:b",
             "docker://h.io/r:t",
+            "docker-daemon:app:1",
+            "containers-storage:localhost/app:1",
         ] {
             assert_eq!(p(s).unwrap().to_string(), s);
         }

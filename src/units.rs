@@ -79,6 +79,15 @@ pub fn cut(text: &str, max: usize) -> String {
     out
 }
 
+/// `1 image`, `2 images`: a count with its noun, plural when it is not one.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +111,12 @@ mod tests {
         assert_eq!(cut("\u{1b}[31m", 20), "\\u{1b}[31m");
         assert_eq!(share(1, 4), "25.0%");
         assert_eq!(share(1, 0), "-");
+    }
+
+    #[test]
+    fn counts_say_one_image_one_layer() {
+        assert_eq!(count(1, "image"), "1 image");
+        assert_eq!(count(0, "layer"), "0 layers");
+        assert_eq!(count(3, "distinct layer"), "3 distinct layers");
     }
 }

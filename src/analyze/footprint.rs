@@ -58,8 +58,9 @@ pub struct SameContent {
     pub diff_id: Digest,
     pub digests: Vec<Digest>,
     pub uncompressed: Option<u64>,
-    /// Compressed bytes of all copies but the smallest: what storing it once would save.
-    pub extra_compressed: u64,
+    /// Compressed bytes of all copies but the smallest: what storing it once
+    /// would save (None when a copy's compressed size is unknown).
+    pub extra_compressed: Option<u64>,
 }
 
 /// One distinct layer of the set and how many images use it.
@@ -67,7 +68,7 @@ pub struct SameContent {
 pub struct LayerUse {
     pub digest: Digest,
     pub diff_id: Option<Digest>,
-    pub compressed: u64,
+    pub compressed: Option<u64>,
     pub uncompressed: Option<u64>,
     pub files: Option<u64>,
     pub entries: Option<u64>,
@@ -90,6 +91,13 @@ impl LayerFigures {
             sizes: Sizes::of(s),
             entries: Some(s.entries),
         }
+    }
+
+    /// A layer as an engine exports it: an uncompressed tar is no
+    /// compressed size (the engine keeps none), never the tar's size as a guess.
+    pub fn without_compressed(mut self) -> LayerFigures {
+        self.sizes.compressed = None;
+        self
     }
 
     pub fn declared(l: &LayerDesc) -> LayerFigures {
@@ -173,13 +181,14 @@ pub fn footprint(
         .into_iter()
         .filter(|(_, ds)| ds.len() > 1)
         .map(|(diff_id, ds)| {
-            let compressed: Vec<u64> = ds.iter().map(|d| layers[*d].sizes.compressed).collect();
+            let compressed: Option<Vec<u64>> =
+                ds.iter().map(|d| layers[*d].sizes.compressed).collect();
             SameContent {
                 diff_id: diff_id.clone(),
                 digests: ds.iter().map(|d| (*d).clone()).collect(),
                 uncompressed: layers[ds[0]].sizes.uncompressed,
-                extra_compressed: compressed.iter().sum::<u64>()
-                    - compressed.iter().min().copied().unwrap_or(0),
+                extra_compressed: compressed
+                    .map(|c| c.iter().sum::<u64>() - c.iter().min().copied().unwrap_or(0)),
             }
         })
         .collect();

@@ -6,12 +6,13 @@ use serde::Serialize;
 
 use crate::layer::LayerSummary;
 
-/// Compressed, uncompressed and files bytes of some set of layers. The last
-/// two are None when unknown (a shallow listing reads manifests only); a sum
-/// with an unknown part is unknown, never a guess.
+/// Compressed, uncompressed and files bytes of some set of layers. Each is
+/// None when unknown (a shallow listing reads manifests only: no uncompressed
+/// or files; an engine keeps layers uncompressed: no compressed); a sum with
+/// an unknown part is unknown, never a guess.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Sizes {
-    pub compressed: u64,
+    pub compressed: Option<u64>,
     pub uncompressed: Option<u64>,
     pub files: Option<u64>,
 }
@@ -19,7 +20,7 @@ pub struct Sizes {
 impl Default for Sizes {
     fn default() -> Sizes {
         Sizes {
-            compressed: 0,
+            compressed: Some(0),
             uncompressed: Some(0),
             files: Some(0),
         }
@@ -33,7 +34,7 @@ fn both(a: Option<u64>, b: Option<u64>, f: fn(u64, u64) -> u64) -> Option<u64> {
 impl Sizes {
     pub fn of(layer: &LayerSummary) -> Sizes {
         Sizes {
-            compressed: layer.compressed,
+            compressed: Some(layer.compressed),
             uncompressed: Some(layer.uncompressed),
             files: Some(layer.files),
         }
@@ -42,7 +43,7 @@ impl Sizes {
     /// What a manifest alone tells: the blob size.
     pub fn compressed_only(compressed: u64) -> Sizes {
         Sizes {
-            compressed,
+            compressed: Some(compressed),
             uncompressed: None,
             files: None,
         }
@@ -50,7 +51,7 @@ impl Sizes {
 
     pub fn get(&self, measure: Measure) -> Option<u64> {
         match measure {
-            Measure::Compressed => Some(self.compressed),
+            Measure::Compressed => self.compressed,
             Measure::Uncompressed => self.uncompressed,
             Measure::Files => self.files,
         }
@@ -67,7 +68,7 @@ impl Sizes {
         };
         let opt = |p: Option<u64>, w: Option<u64>| Some(pct(p?, w?));
         Percents {
-            compressed: pct(part.compressed, self.compressed),
+            compressed: opt(part.compressed, self.compressed),
             uncompressed: opt(part.uncompressed, self.uncompressed),
             files: opt(part.files, self.files),
         }
@@ -78,7 +79,7 @@ impl Add for Sizes {
     type Output = Sizes;
     fn add(self, o: Sizes) -> Sizes {
         Sizes {
-            compressed: self.compressed + o.compressed,
+            compressed: both(self.compressed, o.compressed, |a, b| a + b),
             uncompressed: both(self.uncompressed, o.uncompressed, |a, b| a + b),
             files: both(self.files, o.files, |a, b| a + b),
         }
@@ -95,7 +96,7 @@ impl Sub for Sizes {
     type Output = Sizes;
     fn sub(self, o: Sizes) -> Sizes {
         Sizes {
-            compressed: self.compressed.saturating_sub(o.compressed),
+            compressed: both(self.compressed, o.compressed, u64::saturating_sub),
             uncompressed: both(self.uncompressed, o.uncompressed, u64::saturating_sub),
             files: both(self.files, o.files, u64::saturating_sub),
         }
@@ -110,7 +111,7 @@ impl std::iter::Sum for Sizes {
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Serialize)]
 pub struct Percents {
-    pub compressed: f64,
+    pub compressed: Option<f64>,
     pub uncompressed: Option<f64>,
     pub files: Option<f64>,
 }
@@ -142,13 +143,13 @@ mod tests {
     #[test]
     fn unknown_parts_make_unknown_sums() {
         let known = Sizes {
-            compressed: 10,
+            compressed: Some(10),
             uncompressed: Some(30),
             files: Some(20),
         };
         let shallow = Sizes::compressed_only(5);
         let sum = known + shallow;
-        assert_eq!(sum.compressed, 15);
+        assert_eq!(sum.compressed, Some(15));
         assert_eq!(sum.uncompressed, None);
         assert_eq!([known, known].into_iter().sum::<Sizes>().files, Some(40));
         assert_eq!(known.percent(shallow).uncompressed, None);

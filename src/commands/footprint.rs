@@ -23,12 +23,28 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let figures = if shallow {
         declared_figures(&images)
     } else {
+        // Layers an engine exported as uncompressed tars have no compressed size.
+        let engine_tars: std::collections::HashSet<&Digest> = images
+            .iter()
+            .filter(|i| !i.name.transport.keeps_compressed())
+            .flat_map(|i| &i.layers)
+            .map(|l| &l.digest)
+            .collect();
         session
             .store()?
             .summaries(&images, session.progress())?
             .0
             .iter()
-            .map(|(d, s)| (d.clone(), LayerFigures::scanned(s)))
+            .map(|(d, s)| {
+                let f = LayerFigures::scanned(s);
+                let uncompressed = s.compression == crate::image::Compression::None;
+                let f = if uncompressed && engine_tars.contains(d) {
+                    f.without_compressed()
+                } else {
+                    f
+                };
+                (d.clone(), f)
+            })
             .collect()
     };
     let fp = footprint(&images, &figures, args.measure, shallow);
@@ -65,7 +81,7 @@ impl View for Footprint {
                 i.name.clone(),
                 i.platform.clone().unwrap_or_else(|| "-".to_owned()),
                 i.layers.to_string(),
-                b(Some(i.total.compressed)),
+                b(i.total.compressed),
                 b(i.total.uncompressed),
                 b(i.total.files),
                 b(i.shared.get(self.measure)),
@@ -82,7 +98,7 @@ impl View for Footprint {
         let row = |label: &str, v: &Sizes| {
             vec![
                 label.to_owned(),
-                b(Some(v.compressed)),
+                b(v.compressed),
                 b(v.uncompressed),
                 b(v.files),
             ]
@@ -96,7 +112,7 @@ impl View for Footprint {
         set.row(row("dedup total", &s.dedup_total));
         set.row(vec![
             "saved by sharing".into(),
-            saved(Some(s.saved.compressed), Some(s.saved_percent.compressed)),
+            saved(s.saved.compressed, s.saved_percent.compressed),
             saved(s.saved.uncompressed, s.saved_percent.uncompressed),
             saved(s.saved.files, s.saved_percent.files),
         ]);
@@ -104,9 +120,9 @@ impl View for Footprint {
         let mut doc = Doc::new();
         doc.table(images).blank().table(set).blank();
         doc.line(format!(
-            "{} images, {} distinct layers; SHARED/UNIQUE in {} bytes",
-            s.images,
-            s.distinct_layers,
+            "{}, {}; SHARED/UNIQUE in {} bytes",
+            units::count(s.images, "image"),
+            units::count(s.distinct_layers, "distinct layer"),
             self.measure.name()
         ));
         if self.shallow {
@@ -122,7 +138,7 @@ impl View for Footprint {
                 sc.diff_id.short(),
                 b(sc.uncompressed),
                 sc.digests.len(),
-                style.size(sc.extra_compressed),
+                b(sc.extra_compressed),
             ));
         }
         doc

@@ -1,5 +1,6 @@
 //! One room per command: each owns its validated arguments, its `run`, and
 //! how its figures read as a report.
 
+pub mod completions;
 pub mod du;
 pub mod footprint;

@@ -1,5 +1,6 @@
-//! `docker-archive:FILE[:REF]`: `docker save` output (legacy `<id>/layer.tar`
-//! and OCI-style `blobs/sha256/…`) and kaniko tarballs (`<digest>.tar.gz`).
+//! `docker-archive:FILE[:REF]` and `docker-archive:-` (stdin): `docker save`
+//! output (legacy `<id>/layer.tar` and OCI-style `blobs/sha256/…`) and kaniko
+//! tarballs (`<digest>.tar.gz`); also what an engine's image export is read as.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -7,10 +8,12 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use super::engine::stream::StreamFs;
 use super::fs::{read_small, Fs, TarFs};
 use super::{config_platform, history_of, parse_config, BlobSource, Image, LayerDesc};
 use crate::error::{Error, Result};
 use crate::image::{align_history, Declared, Digest, ImageName, Transport};
+use crate::reference::RegistryRef;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -23,7 +26,35 @@ struct Item {
 
 pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
     let label = format!("docker-archive:{}", path.display());
-    let fs = Arc::new(TarFs::new(path, label.clone())?);
+    let source = ImageName::new(Transport::DockerArchive, path.display().to_string());
+    if path.as_os_str() == "-" {
+        let stdin = std::io::stdin();
+        if std::io::IsTerminal::is_terminal(&stdin) {
+            return Err(Error::malformed(
+                label,
+                "stdin is a terminal; pipe an archive in (docker save IMAGE | strata … docker-archive:-)",
+            ));
+        }
+        let fs = StreamFs::read(stdin.lock(), label)?;
+        return load_fs(Arc::new(fs), source, wanted);
+    }
+    let fs = TarFs::new(path, label.clone())
+        .map_err(|e| truncated_at(path).map_or(e, |n| truncated(&label, n)))?;
+    if fs.open("manifest.json")?.is_none() {
+        if let Some(n) = truncated_at(path) {
+            return Err(truncated(&label, n));
+        }
+        return Err(Error::malformed(
+            &label,
+            "not a docker-archive (no manifest.json)",
+        ));
+    }
+    load_fs(Arc::new(fs), source, wanted)
+}
+
+/// The images of a docker save archive read through `fs`; `source` names them.
+pub fn load_fs(fs: Arc<dyn Fs>, source: ImageName, wanted: Option<&str>) -> Result<Vec<Image>> {
+    let label = fs.name().to_owned();
     if fs.open("manifest.json")?.is_none() {
         return Err(Error::malformed(
             &label,
@@ -44,9 +75,7 @@ pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
             .enumerate()
             .filter(|(i, item)| {
                 w.strip_prefix('@') == Some(&i.to_string())
-                    || tags(item)
-                        .iter()
-                        .any(|t| t == w || *t == format!("{w}:latest"))
+                    || tags(item).iter().any(|t| same_tag(t, w))
             })
             .collect(),
     };
@@ -71,7 +100,7 @@ pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
     let mut paths = HashMap::new();
     let mut images = Vec::new();
     for (i, item) in chosen {
-        let source = ImageName::new(Transport::DockerArchive, path.display().to_string());
+        let source = source.clone();
         let name = match tags(item).first() {
             Some(tag) => match tag.rsplit_once(':') {
                 Some((repo, t)) if !t.contains('/') => source.with_repository(repo).with_tag(t),
@@ -141,6 +170,48 @@ pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
         .collect())
 }
 
+/// Whether a RepoTag names the image `wanted` names, as docker normalises
+/// both (`app` = `app:latest` = `docker.io/library/app:latest`).
+fn same_tag(tag: &str, wanted: &str) -> bool {
+    if tag == wanted {
+        return true;
+    }
+    let parts = |t: &str| RegistryRef { text: t.to_owned() }.parts().ok();
+    match (parts(tag), parts(wanted)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Where a tar file ends early: the byte count, if its last entry (or
+/// header) runs past the end of the file.
+pub fn truncated_at(path: &Path) -> Option<u64> {
+    // Never open what is not a regular file: a FIFO would block.
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut archive = tar::Archive::new(file);
+    let mut end = 0u64;
+    let mut entries = 0usize;
+    for entry in archive.entries_with_seek().ok()? {
+        match entry {
+            Ok(e) => {
+                entries += 1;
+                end = end.max(e.raw_file_position() + e.size());
+            }
+            // A header cut short after real entries; junk has none.
+            Err(_) => return (entries > 0 && (len % 512 != 0 || end > len)).then_some(len),
+        }
+    }
+    (end > len).then_some(len)
+}
+
+pub fn truncated(label: &str, len: u64) -> Error {
+    Error::malformed(label, format!("archive ends after {len} bytes (truncated)"))
+}
+
 /// The digest a file name carries: `blobs/sha256/<hex>`, `sha256:<hex>`,
 /// `<hex>.json`, `<hex>.tar`, `<hex>.tar.gz`. None for `<id>/layer.tar`.
 fn digest_from_name(path: &str) -> Option<Digest> {
@@ -158,7 +229,7 @@ fn digest_from_name(path: &str) -> Option<Digest> {
 }
 
 struct ArchiveBlobs {
-    fs: Arc<TarFs>,
+    fs: Arc<dyn Fs>,
     paths: HashMap<Digest, String>,
 }
 

@@ -2,6 +2,7 @@
 //! layer descriptors — plus a way to stream each layer's blob.
 
 pub mod archive;
+pub mod engine;
 pub mod fs;
 pub mod layout;
 pub mod platform;
@@ -27,13 +28,21 @@ pub struct SourceOptions {
     pub cache_dir: Option<std::path::PathBuf>,
     /// No warnings on stderr (--quiet).
     pub quiet: bool,
+    /// `--authfile`: registry credentials looked up there first.
+    pub authfile: Option<std::path::PathBuf>,
 }
+
+/// The run's `--authfile`, for the registry's credential lookup (set once by `load_all`).
+pub static AUTHFILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
 
 /// Resolves references into the images they name, in order (an OCI layout
 /// without a ref names all of its images; an index one per selected platform).
 /// Registry references are resolved together, concurrently.
 pub fn load_all(refs: &[Reference], opts: &SourceOptions) -> anyhow::Result<Vec<Image>> {
     use anyhow::Context;
+    if let Some(file) = &opts.authfile {
+        let _ = AUTHFILE.set(file.clone());
+    }
     let remote: Vec<&crate::reference::RegistryRef> = refs
         .iter()
         .filter_map(|r| match r {
@@ -50,14 +59,28 @@ pub fn load_all(refs: &[Reference], opts: &SourceOptions) -> anyhow::Result<Vec<
     let mut images = Vec::new();
     for r in refs {
         let loaded = match r {
-            Reference::OciDir { path, name } => layout::load_dir(path, name.as_deref(), opts),
-            Reference::OciArchive { path, name } => {
-                layout::load_archive(path, name.as_deref(), opts)
-            }
+            Reference::OciDir { path, name } => by_digest(name.as_deref(), |wanted| {
+                layout::load_dir(path, wanted, opts)
+            }),
+            Reference::OciArchive { path, name } => by_digest(name.as_deref(), |wanted| {
+                layout::load_archive(path, wanted, opts)
+            })
+            .map_err(|e| match archive::truncated_at(path) {
+                Some(n) => archive::truncated(&r.to_string(), n),
+                None => e,
+            }),
             Reference::DockerArchive { path, name } => archive::load(path, name.as_deref()),
+            Reference::DockerDaemon { name } => engine::load_docker(name),
+            Reference::ContainersStorage { name } => engine::load_podman(name),
             Reference::Registry(_) => Ok(remote_images.next().unwrap_or_default()),
         };
-        images.extend(loaded.with_context(|| format!("loading {r}"))?);
+        let loaded = loaded.and_then(|images| platform::check_named(images, opts));
+        // Most errors already name the source; say "loading" only where they do not.
+        let loaded = match loaded {
+            Err(e) if e.to_string().starts_with(&r.to_string()) => Err(e.into()),
+            other => other.with_context(|| format!("loading {r}")),
+        };
+        images.extend(loaded?);
     }
     let (images, repeats) = dedup(images);
     if !opts.quiet {
@@ -103,6 +126,45 @@ fn dedup(images: Vec<Image>) -> (Vec<Image>, Vec<String>) {
         }
     }
     (kept, warnings)
+}
+
+/// `oci:DIR@sha256:…` (how strata names an untagged image): the layout's
+/// images whose name carries that digest.
+fn by_digest(
+    wanted: Option<&str>,
+    load: impl FnOnce(Option<&str>) -> Result<Vec<Image>>,
+) -> Result<Vec<Image>> {
+    let Some(digest) = wanted
+        .and_then(|w| w.strip_prefix('@'))
+        .filter(|d| d.contains(':'))
+    else {
+        return load(wanted);
+    };
+    let all = load(None)?;
+    let picked: Vec<Image> = all
+        .iter()
+        .filter(|i| {
+            i.name.digest.as_ref().is_some_and(|d| d == digest)
+                || i.manifest_digest.as_ref().is_some_and(|d| d == digest)
+        })
+        .cloned()
+        .collect();
+    if picked.is_empty() {
+        let source_name = all
+            .first()
+            .map(|i| format!("{}{}", i.name.transport.prefix(), i.name.location))
+            .unwrap_or_default();
+        return Err(Error::RefNotFound {
+            source_name,
+            wanted: format!("@{digest}"),
+            available: all
+                .iter()
+                .map(|i| i.name.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    Ok(picked)
 }
 
 /// Parses an image manifest, refusing Docker schema 1 and indexes in its place.

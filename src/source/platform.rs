@@ -15,7 +15,13 @@ pub struct Platform {
 }
 
 impl Platform {
+    /// `os/arch[/variant]`, normalised as containerd does (`aarch64` is
+    /// `arm64`, `arm64/v8` is `arm64`, `armhf` is `arm/v7`, …).
     pub fn parse(text: &str) -> Result<Platform> {
+        Platform::parse_raw(text).map(Platform::normalised)
+    }
+
+    fn parse_raw(text: &str) -> Result<Platform> {
         let parts: Vec<&str> = text.split('/').collect();
         let bad = || Error::BadArgument {
             flag: "--platform",
@@ -29,6 +35,30 @@ impl Platform {
             arch: parts[1].to_owned(),
             variant: parts.get(2).map(|v| (*v).to_owned()),
         })
+    }
+
+    fn normalised(self) -> Platform {
+        let os = self.os.to_ascii_lowercase();
+        let arch = self.arch.to_ascii_lowercase();
+        let variant = self.variant.map(|v| v.to_ascii_lowercase());
+        let (arch, variant) = match (arch.as_str(), variant.as_deref()) {
+            ("x86_64" | "x86-64" | "amd64", None | Some("v1")) => ("amd64", None),
+            ("x86_64" | "x86-64", v) => ("amd64", v),
+            ("aarch64" | "arm64", None | Some("v8" | "8")) => ("arm64", None),
+            ("aarch64", v) => ("arm64", v),
+            ("armhf", _) => ("arm", Some("v7")),
+            ("armel", _) => ("arm", Some("v6")),
+            ("arm", None | Some("7")) => ("arm", Some("v7")),
+            ("arm", Some("5")) => ("arm", Some("v5")),
+            ("arm", Some("6")) => ("arm", Some("v6")),
+            ("i386" | "i686" | "x86", v) => ("386", v),
+            (a, v) => (a, v),
+        };
+        Platform {
+            os,
+            arch: arch.to_owned(),
+            variant: variant.map(str::to_owned),
+        }
     }
 
     /// The machine strata runs on, in OCI's GOOS/GOARCH words.
@@ -50,14 +80,19 @@ impl Platform {
 
     fn of(desc: &Descriptor) -> Option<Platform> {
         let p = desc.platform().as_ref()?;
-        Some(Platform {
-            os: p.os().to_string(),
-            arch: p.architecture().to_string(),
-            variant: p.variant().clone(),
-        })
+        Some(
+            Platform {
+                os: p.os().to_string(),
+                arch: p.architecture().to_string(),
+                variant: p.variant().clone(),
+            }
+            .normalised(),
+        )
     }
 
-    fn matches(&self, other: &Platform) -> bool {
+    /// Whether an image of platform `other` is what `self` asks for (a
+    /// wanted platform without a variant takes any variant).
+    pub fn matches(&self, other: &Platform) -> bool {
         self.os == other.os
             && self.arch == other.arch
             && (self.variant.is_none() || self.variant == other.variant)
@@ -81,8 +116,48 @@ impl fmt::Display for Platform {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlatformChoice {
+    /// The default: the host's platform, picked from multi-platform images;
+    /// a single-platform image of another platform is still read.
     One(Platform),
+    /// Named with `--platform`: an image of another platform is an error.
+    Named(Platform),
     All,
+}
+
+impl PlatformChoice {
+    /// `--platform` as given: `all`, `local` (the host's) or OS/ARCH[/VARIANT].
+    pub fn parse(text: &str) -> Result<PlatformChoice> {
+        Ok(match text {
+            "all" => PlatformChoice::All,
+            "local" => PlatformChoice::Named(Platform::host()),
+            _ => PlatformChoice::Named(Platform::parse(text)?),
+        })
+    }
+}
+
+/// With `--platform` named, every image read must be of that platform
+/// (an index already picked it; a single-platform image may not be).
+pub fn check_named(
+    images: Vec<crate::image::Image>,
+    opts: &super::SourceOptions,
+) -> Result<Vec<crate::image::Image>> {
+    let PlatformChoice::Named(wanted) = &opts.platform else {
+        return Ok(images);
+    };
+    for image in &images {
+        let Some(found) = image.platform.as_deref() else {
+            continue;
+        };
+        let ok = Platform::parse(found).is_ok_and(|p| wanted.matches(&p));
+        if !ok {
+            return Err(Error::PlatformNotFound {
+                image: image.name.to_string(),
+                wanted: wanted.to_string(),
+                available: found.to_owned(),
+            });
+        }
+    }
+    Ok(images)
 }
 
 /// The manifests of `index` that `choice` selects, with their platforms.
@@ -99,7 +174,7 @@ pub fn select<'i>(
         .collect();
     let picked: Vec<_> = match choice {
         PlatformChoice::All => runnable.clone(),
-        PlatformChoice::One(wanted) => runnable
+        PlatformChoice::One(wanted) | PlatformChoice::Named(wanted) => runnable
             .iter()
             .filter(|(_, p)| p.as_ref().is_some_and(|p| wanted.matches(p)))
             .take(1)
@@ -107,17 +182,24 @@ pub fn select<'i>(
             .collect(),
     };
     if picked.is_empty() {
+        // As the index writes them, not as normalised for matching.
         let available: Vec<String> = runnable
             .iter()
-            .map(|(_, p)| {
-                p.as_ref()
-                    .map_or("unspecified".to_owned(), |p| p.to_string())
+            .map(|(d, _)| {
+                d.platform().as_ref().map_or("unspecified".to_owned(), |p| {
+                    let mut s = format!("{}/{}", p.os(), p.architecture());
+                    if let Some(v) = p.variant() {
+                        s.push('/');
+                        s.push_str(v);
+                    }
+                    s
+                })
             })
             .collect();
         return Err(Error::PlatformNotFound {
             image: image.to_owned(),
             wanted: match choice {
-                PlatformChoice::One(p) => p.to_string(),
+                PlatformChoice::One(p) | PlatformChoice::Named(p) => p.to_string(),
                 PlatformChoice::All => "any".to_owned(),
             },
             available: if available.is_empty() {
@@ -140,6 +222,27 @@ mod tests {
         assert_eq!(p.to_string(), "linux/arm/v7");
         assert!(Platform::parse("linux").is_err());
         assert!(Platform::parse("linux//").is_err());
+    }
+
+    #[test]
+    fn platforms_normalise_like_containerd() {
+        let arm64 = Platform::parse("linux/arm64").unwrap();
+        for same in ["linux/arm64/v8", "linux/aarch64", "Linux/ARM64/V8"] {
+            assert_eq!(Platform::parse(same).unwrap(), arm64, "{same}");
+        }
+        assert_eq!(
+            Platform::parse("linux/armhf").unwrap().to_string(),
+            "linux/arm/v7"
+        );
+        assert_eq!(
+            Platform::parse("linux/x86_64").unwrap().to_string(),
+            "linux/amd64"
+        );
+        assert_eq!(PlatformChoice::parse("all").unwrap(), PlatformChoice::All);
+        assert_eq!(
+            PlatformChoice::parse("local").unwrap(),
+            PlatformChoice::Named(Platform::host())
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 mod bad_input;
 mod builder;
+mod cli_habits;
 mod du;
+mod engine;
 mod fault_proxy;
 mod footprint;
 mod hostile_sources;

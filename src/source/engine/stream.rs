@@ -1,0 +1,338 @@
+//! A `docker save` stream read in one pass (an engine's image export, or
+//! `docker-archive:-` on stdin): metadata kept in memory, layer entries
+//! spooled to an anonymous temp file because every engine writes them
+//! before the manifest.json that says what they are.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::sync::Arc;
+
+use super::super::fs::Fs;
+use crate::error::{Error, Result};
+
+/// Entries up to this size stay in memory (configs, manifest.json, `json`,
+/// `VERSION`, empty layers); larger ones go to the spool file.
+const IN_MEMORY_ENTRY: u64 = 256 << 10;
+/// At most this much is kept in memory in all; past it everything is spooled.
+const IN_MEMORY_TOTAL: u64 = 64 << 20;
+/// A docker save stream of a few images has tens of entries; a stream with
+/// more than this is not one.
+const MAX_ENTRIES: usize = 100_000;
+/// What may follow the end of the archive (zero blocks, record padding).
+const TRAILER: u64 = 1 << 20;
+
+enum Item {
+    Memory(Arc<[u8]>),
+    Spooled { offset: u64, size: u64 },
+    Link(String),
+}
+
+/// The files of a docker save stream, after the stream has been read whole.
+pub struct StreamFs {
+    name: String,
+    items: HashMap<String, Item>,
+    spool: Option<Arc<File>>,
+    /// Bytes the stream carried (for the progress of the read, and errors).
+    pub read: u64,
+    /// Bytes written to the spool file.
+    pub spooled: u64,
+}
+
+/// Counts the bytes that pass, so a truncated stream can say where it ended.
+struct Counting<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+impl StreamFs {
+    /// Reads `stream` to its end. `name` is how errors name the source.
+    pub fn read(stream: impl Read, name: String) -> Result<StreamFs> {
+        let mut counting = Counting {
+            inner: stream,
+            count: 0,
+        };
+        let mut fs = StreamFs {
+            name,
+            items: HashMap::new(),
+            spool: None,
+            read: 0,
+            spooled: 0,
+        };
+        let result = fs.read_entries(&mut counting);
+        if result.is_ok() {
+            // The end-of-archive blocks and a writer's padding: read them so
+            // the writer (docker save, the engine) is not cut off mid-write.
+            let _ = io::copy(&mut (&mut counting).take(TRAILER), &mut io::sink());
+        }
+        fs.read = counting.count;
+        match result {
+            Ok(()) if fs.items.is_empty() => Err(Error::malformed(
+                &fs.name,
+                if fs.read == 0 {
+                    "empty stream (no archive was sent)".to_owned()
+                } else {
+                    "not a tar archive".to_owned()
+                },
+            )),
+            Ok(()) => Ok(fs),
+            Err(StreamError::Truncated) => Err(Error::malformed(
+                &fs.name,
+                format!("archive ends after {} bytes (truncated)", fs.read),
+            )),
+            Err(StreamError::Other(e)) => Err(e),
+        }
+    }
+
+    fn read_entries<R: Read>(&mut self, stream: &mut Counting<R>) -> Result<(), StreamError> {
+        let mut archive = tar::Archive::new(stream);
+        let mut in_memory = 0u64;
+        let entries = archive.entries().map_err(|e| self.bad(e))?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| self.bad(e))?;
+            if self.items.len() >= MAX_ENTRIES {
+                return Err(StreamError::Other(Error::malformed(
+                    &self.name,
+                    format!("more than {MAX_ENTRIES} entries; not a docker save archive"),
+                )));
+            }
+            let path = normalise(&String::from_utf8_lossy(&entry.path_bytes()));
+            let kind = entry.header().entry_type();
+            let item = if kind.is_file() {
+                let size = entry.size();
+                if size <= IN_MEMORY_ENTRY && in_memory + size <= IN_MEMORY_TOTAL {
+                    let mut bytes = Vec::with_capacity(size as usize);
+                    entry.read_to_end(&mut bytes).map_err(|e| self.bad(e))?;
+                    if (bytes.len() as u64) < size {
+                        return Err(StreamError::Truncated);
+                    }
+                    in_memory += size;
+                    Item::Memory(bytes.into())
+                } else {
+                    let offset = self.spooled;
+                    let mut spool: &File = self.spool_file()?;
+                    let copied = io::copy(&mut entry, &mut spool);
+                    let copied = copied.map_err(|e| self.bad(e))?;
+                    if copied < size {
+                        return Err(StreamError::Truncated);
+                    }
+                    self.spooled += copied;
+                    Item::Spooled { offset, size }
+                }
+            } else if kind.is_symlink() || kind.is_hard_link() {
+                let target = entry
+                    .link_name_bytes()
+                    .map(|l| String::from_utf8_lossy(&l).into_owned())
+                    .unwrap_or_default();
+                Item::Link(if kind.is_symlink() {
+                    resolve_relative(&path, &target)
+                } else {
+                    normalise(&target)
+                })
+            } else {
+                continue;
+            };
+            self.items.insert(path, item);
+        }
+        Ok(())
+    }
+
+    fn spool_file(&mut self) -> Result<&File, StreamError> {
+        if self.spool.is_none() {
+            // Anonymous: unlinked from the start, gone when strata exits.
+            let file = tempfile::tempfile()
+                .map_err(|e| Error::io(std::env::temp_dir(), e))
+                .map_err(StreamError::Other)?;
+            self.spool = Some(Arc::new(file));
+        }
+        Ok(self.spool.as_deref().expect("just set"))
+    }
+
+    /// A read error: the stream ended early, or the engine's connection failed.
+    fn bad(&self, e: io::Error) -> StreamError {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            return StreamError::Truncated;
+        }
+        // tar reports a short stream as "failed to read entire block" / "unexpected EOF".
+        let text = e.to_string();
+        if text.contains("entire block") || text.contains("unexpected EOF") {
+            return StreamError::Truncated;
+        }
+        StreamError::Other(Error::malformed(&self.name, crate::error::clip(&text)))
+    }
+
+    fn lookup(&self, path: &str) -> Option<&Item> {
+        let mut path = normalise(path);
+        for _ in 0..16 {
+            match self.items.get(&path)? {
+                Item::Link(target) => path = target.clone(),
+                item => return Some(item),
+            }
+        }
+        None
+    }
+}
+
+enum StreamError {
+    Truncated,
+    Other(Error),
+}
+
+impl From<Error> for StreamError {
+    fn from(e: Error) -> Self {
+        StreamError::Other(e)
+    }
+}
+
+impl Fs for StreamFs {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send>, u64)>> {
+        Ok(match self.lookup(path) {
+            Some(Item::Memory(bytes)) => {
+                Some((Box::new(io::Cursor::new(bytes.clone())), bytes.len() as u64))
+            }
+            Some(Item::Spooled { offset, size }) => match &self.spool {
+                Some(file) => Some((
+                    Box::new(SpoolReader {
+                        file: file.clone(),
+                        pos: *offset,
+                        end: offset + size,
+                    }),
+                    *size,
+                )),
+                None => None,
+            },
+            _ => None,
+        })
+    }
+}
+
+/// One spooled entry, read by position so threads can read entries at once.
+struct SpoolReader {
+    file: Arc<File>,
+    pos: u64,
+    end: u64,
+}
+
+impl Read for SpoolReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = buf.len().min((self.end - self.pos) as usize);
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = read_at(&self.file, &mut buf[..want], self.pos)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "spool file shorter than written",
+            ));
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, pos)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, pos)
+}
+
+fn normalise(path: &str) -> String {
+    path.split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A symlink target inside the archive, resolved against the link's directory.
+fn resolve_relative(link_path: &str, target: &str) -> String {
+    if target.starts_with('/') {
+        return normalise(target);
+    }
+    let mut parts: Vec<&str> = link_path.split('/').collect();
+    parts.pop();
+    for p in target.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn archive() -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let big = vec![7u8; (IN_MEMORY_ENTRY + 1) as usize];
+        for (name, data) in [("abc.tar", &big[..]), ("manifest.json", b"[]")] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            b.append_data(&mut h, name, data).unwrap();
+        }
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        b.append_link(&mut h, "id/layer.tar", "../abc.tar").unwrap();
+        b.into_inner().unwrap()
+    }
+
+    fn read_all(fs: &StreamFs, path: &str) -> Vec<u8> {
+        let (mut r, len) = fs.open(path).unwrap().unwrap();
+        let mut v = Vec::new();
+        r.read_to_end(&mut v).unwrap();
+        assert_eq!(v.len() as u64, len);
+        v
+    }
+
+    #[test]
+    fn small_entries_stay_in_memory_large_ones_are_spooled_links_resolve() {
+        let bytes = archive();
+        let fs = StreamFs::read(&bytes[..], "t".into()).unwrap();
+        assert_eq!(fs.read, bytes.len() as u64);
+        assert_eq!(fs.spooled, IN_MEMORY_ENTRY + 1);
+        assert_eq!(read_all(&fs, "manifest.json"), b"[]");
+        assert_eq!(
+            read_all(&fs, "id/layer.tar").len() as u64,
+            IN_MEMORY_ENTRY + 1
+        );
+        assert!(fs.open("nope").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_cut_stream_says_where_it_ends() {
+        let bytes = archive();
+        for cut in [600, 100_000] {
+            let err = StreamFs::read(&bytes[..cut], "t".into()).err().unwrap();
+            assert!(
+                err.to_string()
+                    .contains(&format!("archive ends after {cut} bytes")),
+                "{err}"
+            );
+        }
+        let err = StreamFs::read(&b""[..], "t".into()).err().unwrap();
+        assert!(err.to_string().contains("empty stream"), "{err}");
+    }
+}
