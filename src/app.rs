@@ -26,6 +26,8 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let outcome = match &config.command {
         Command::Footprint(args) => commands::footprint::run(&session, args, out),
         Command::Du(args) => commands::du::run(&session, args, out),
+        Command::Layers(args) => commands::layers::run(&session, args, out),
+        Command::Audit(args) => commands::audit::run(&session, args, out),
     };
     session.flush_warnings();
     let outcome = outcome?;

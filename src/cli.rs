@@ -87,6 +87,10 @@ pub struct Cli {
     pub global: Global,
 }
 
+const LAYERS_HELP: &str = "Examples:\n  strata layers docker-archive:app.tar\n  strata layers --format json docker://registry.example/team/api:1.4\n\nExit codes: 0 ok, 2 error (one line on stderr).";
+
+const AUDIT_HELP: &str = "Examples:\n  strata audit docker-archive:app.tar --layer 3\n  strata audit oci:layout:app --layer sha256:4abad3abe3cb --format markdown\n\nExit codes: 0 ok, 2 error (one line on stderr).";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Per-image and set footprint: totals, shared vs unique, sum vs dedup total.
@@ -95,6 +99,12 @@ pub enum Command {
     /// Disk usage of an image's merged filesystem (or one layer), by directory.
     #[command(after_help = DU_HELP)]
     Du(DuArgs),
+    /// Each layer: what it adds, changes, deletes and wastes; the image's efficiency (strata's and dive's).
+    #[command(after_help = LAYERS_HELP)]
+    Layers(LayersArgs),
+    /// One layer: its largest files, where its bytes are, what it deletes and overwrites.
+    #[command(after_help = AUDIT_HELP)]
+    Audit(AuditArgs),
     /// Shell completions on stdout (bash, zsh, fish, elvish, powershell).
     #[command(
         after_help = "Example:\n  strata completions bash > ~/.local/share/bash-completion/completions/strata"
@@ -106,6 +116,32 @@ pub enum Command {
     /// The man page (roff) on stdout.
     #[command(after_help = "Example:\n  strata man > ~/.local/share/man/man1/strata.1")]
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The image (one) to read.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// The layer: its position from 1 (the base) or its digest (a unique prefix is enough).
+    #[arg(long, value_name = "N|sha256:…")]
+    pub layer: String,
+    /// Levels of directories in the roll-up.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub depth: usize,
+    /// Files, directories and paths listed per section, biggest first.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct LayersArgs {
+    /// The image (one) to read.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Wasted paths listed, biggest first.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
 }
 
 #[derive(Debug, Args)]

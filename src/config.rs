@@ -29,6 +29,8 @@ pub struct Config {
 pub enum Command {
     Footprint(commands::footprint::Args),
     Du(commands::du::Args),
+    Layers(commands::layers::Args),
+    Audit(commands::audit::Args),
 }
 
 impl Config {
@@ -83,6 +85,22 @@ impl Config {
                 )
             }
             CliCommand::Du(args) => (Command::Du(du_args(args)?), false),
+            CliCommand::Audit(args) => (
+                Command::Audit(commands::audit::Args {
+                    reference: Reference::parse(&args.reference)?,
+                    layer: layer_choice(&args.layer)?,
+                    depth: args.depth,
+                    top: args.top.max(1),
+                }),
+                false,
+            ),
+            CliCommand::Layers(args) => (
+                Command::Layers(commands::layers::Args {
+                    reference: Reference::parse(&args.reference)?,
+                    top: args.top,
+                }),
+                false,
+            ),
             // Generators: written by commands::completions before any config.
             CliCommand::Completions { .. } | CliCommand::Man => {
                 anyhow::bail!("completions and man need no configuration")
@@ -121,27 +139,29 @@ fn parse_refs(refs: &[String]) -> anyhow::Result<Vec<Reference>> {
         .collect::<Result<_, _>>()?)
 }
 
-fn du_args(args: DuArgs) -> anyhow::Result<commands::du::Args> {
+/// `--layer N|sha256:…`
+fn layer_choice(text: &str) -> anyhow::Result<commands::du::LayerChoice> {
     use commands::du::LayerChoice;
-    let layer = match args.layer.as_deref() {
-        None => None,
-        Some(text) => Some(match text.parse::<usize>() {
-            Ok(n) => LayerChoice::Position(n),
-            Err(_) if text.starts_with("sha256:") || text.starts_with("sha512:") => {
-                LayerChoice::Digest(text.to_owned())
+    Ok(match text.parse::<usize>() {
+        Ok(n) => LayerChoice::Position(n),
+        Err(_) if text.starts_with("sha256:") || text.starts_with("sha512:") => {
+            LayerChoice::Digest(text.to_owned())
+        }
+        Err(_) => {
+            return Err(Error::BadArgument {
+                flag: "--layer",
+                reason: format!(
+                    "{}: expected a position from 1 or a digest (sha256:…)",
+                    crate::error::clip(text)
+                ),
             }
-            Err(_) => {
-                return Err(Error::BadArgument {
-                    flag: "--layer",
-                    reason: format!(
-                        "{}: expected a position from 1 or a digest (sha256:…)",
-                        crate::error::clip(text)
-                    ),
-                }
-                .into())
-            }
-        }),
-    };
+            .into())
+        }
+    })
+}
+
+fn du_args(args: DuArgs) -> anyhow::Result<commands::du::Args> {
+    let layer = args.layer.as_deref().map(layer_choice).transpose()?;
     let relative = args.path.trim_start_matches('/');
     let path = crate::layer::walk::clean_path(relative.as_bytes(), "PATH").map_err(|_| {
         Error::BadArgument {

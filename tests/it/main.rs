@@ -9,6 +9,7 @@ mod engine;
 mod fault_proxy;
 mod footprint;
 mod hostile_sources;
+mod layers;
 mod local_sources;
 mod registry;
 mod registry_server;

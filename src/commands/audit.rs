@@ -1,0 +1,186 @@
+//! `strata audit REF --layer N`: what one layer holds, deletes, overwrites
+//! and wastes.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::analyze::du::DuNode;
+use crate::analyze::layer_audit::{audit_layer, Deletion, DeletionKind, LargeFile, Overwrite};
+use crate::analyze::overlay::Overlay;
+use crate::app::{Outcome, Session};
+use crate::commands::du::{legend, one_image, resolve_layer, LayerChoice, LayerInfo};
+use crate::error::Error;
+use crate::reference::Reference;
+use crate::report::{Column, Doc, Style, Table, View};
+use crate::units;
+
+#[derive(Debug)]
+pub struct Args {
+    pub reference: Reference,
+    pub layer: LayerChoice,
+    pub depth: usize,
+    pub top: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuditReport {
+    pub image: String,
+    pub platform: Option<String>,
+    pub layer: LayerInfo,
+    pub compressed: u64,
+    pub uncompressed: u64,
+    pub files: u64,
+    pub largest: Vec<LargeFile>,
+    pub rollup: DuNode,
+    pub deletes: Vec<Deletion>,
+    pub overwrites: Vec<Overwrite>,
+    pub overwritten_bytes: u64,
+}
+
+pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let image = one_image(
+        session.load(std::slice::from_ref(&args.reference))?,
+        "audit",
+    )?;
+    let i = resolve_layer(&image, &args.layer)?;
+    let store = session.store()?;
+    let summaries = store.indexes(std::slice::from_ref(&image), session.progress())?;
+    let readers = image
+        .layers
+        .iter()
+        .map(|l| store.open_index(&l.digest))
+        .collect::<Result<Vec<_>, _>>()?;
+    let index_err = |e| Error::io("layer index", e);
+    let overlay = Overlay::new(readers).map_err(index_err)?;
+    let a = audit_layer(overlay, i, args.depth, args.top).map_err(index_err)?;
+    let s = &summaries[&image.layers[i].digest];
+    let report = AuditReport {
+        image: image.name.to_string(),
+        platform: image.platform.clone(),
+        layer: legend(&image).swap_remove(i),
+        compressed: s.compressed,
+        uncompressed: s.uncompressed,
+        files: s.files,
+        largest: a.largest,
+        rollup: a.rollup,
+        deletes: a.deletes,
+        overwrites: a.overwrites,
+        overwritten_bytes: a.overwritten_bytes,
+    };
+    session.render(out, &report)?;
+    Ok(Outcome::Ok)
+}
+
+fn du_rows(node: &DuNode, level: usize, style: Style, t: &mut Table) {
+    t.row(vec![
+        format!("{}{}", "  ".repeat(level), units::cut(&node.path, 70)),
+        style.size(node.bytes),
+        node.files.to_string(),
+    ]);
+    for c in &node.children {
+        du_rows(c, level + 1, style, t);
+    }
+}
+
+impl View for AuditReport {
+    const COMMAND: &'static str = "audit";
+
+    fn doc(&self, style: Style) -> Doc {
+        let mut doc = Doc::new();
+        doc.line(format!(
+            "{} ({}): layer #{} {}",
+            self.image,
+            self.platform.as_deref().unwrap_or("-"),
+            self.layer.layer,
+            self.layer.digest.short()
+        ));
+        doc.line(format!(
+            "created by: {}",
+            units::cut(self.layer.created_by.as_deref().unwrap_or("-"), 200)
+        ));
+        doc.line(format!(
+            "{} compressed, {} uncompressed, {} in files",
+            style.size(self.compressed),
+            style.size(self.uncompressed),
+            style.size(self.files)
+        ));
+        doc.blank().heading("Largest files");
+        let mut t = Table::new(vec![
+            Column::text("PATH"),
+            Column::figure("SIZE"),
+            Column::text("SURVIVES"),
+        ]);
+        for f in self.largest.iter() {
+            t.row(vec![
+                units::cut(&f.path, 70),
+                style.size(f.bytes),
+                if f.survives {
+                    "yes"
+                } else {
+                    "no: later layers hide it"
+                }
+                .to_owned(),
+            ]);
+        }
+        if self.largest.is_empty() {
+            doc.line("no files");
+        } else {
+            doc.table(t);
+        }
+        doc.blank().heading("Where its bytes are");
+        let mut t = Table::new(vec![
+            Column::text("PATH"),
+            Column::figure("SIZE"),
+            Column::figure("FILES"),
+        ]);
+        du_rows(&self.rollup, 0, style, &mut t);
+        doc.table(t).blank().heading("Deletes");
+        if self.deletes.is_empty() {
+            doc.line("nothing");
+        } else {
+            let mut t = Table::new(vec![
+                Column::text("PATH"),
+                Column::text("HOW"),
+                Column::figure("HIDDEN FILES"),
+                Column::figure("HIDDEN BYTES"),
+            ]);
+            for d in &self.deletes {
+                t.row(vec![
+                    units::cut(&d.path, 70),
+                    match d.kind {
+                        DeletionKind::Whiteout => "whiteout",
+                        DeletionKind::Opaque => "opaque directory",
+                        DeletionKind::Replaced => "directory replaced",
+                    }
+                    .to_owned(),
+                    d.hidden_files.to_string(),
+                    style.size(d.hidden_bytes),
+                ]);
+            }
+            doc.table(t);
+        }
+        doc.blank().heading(format!(
+            "Overwrites ({} wasted below)",
+            style.size(self.overwritten_bytes)
+        ));
+        if self.overwrites.is_empty() {
+            doc.line("nothing");
+        } else {
+            let mut t = Table::new(vec![
+                Column::text("PATH"),
+                Column::figure("LAYER BELOW"),
+                Column::figure("WASTED BELOW"),
+            ]);
+            for o in &self.overwrites {
+                t.row(vec![
+                    units::cut(&o.path, 70),
+                    format!("#{}", o.below),
+                    style.size(o.wasted_below),
+                ]);
+            }
+            doc.table(t);
+        }
+        doc
+    }
+}

@@ -1,0 +1,220 @@
+//! `strata layers`: one row per layer — what it adds, changes and deletes,
+//! what later layers waste of it — then the image's efficiency, strata's and
+//! dive's.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::analyze::audit::{audit, Audit, DiveEfficiency, LayerChanges, Waste};
+use crate::analyze::overlay::Overlay;
+use crate::app::{Outcome, Session};
+use crate::commands::du::{legend, one_image};
+use crate::error::Error;
+use crate::image::{Digest, Image};
+use crate::reference::Reference;
+use crate::report::{Column, Doc, Style, Table, View};
+use crate::store::Store;
+use crate::units;
+
+#[derive(Debug)]
+pub struct Args {
+    pub reference: Reference,
+    /// Wasted paths listed, biggest first.
+    pub top: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LayerRow {
+    /// 1-based position in the manifest.
+    pub layer: usize,
+    pub digest: Digest,
+    pub created_by: Option<String>,
+    pub compressed: Option<u64>,
+    pub uncompressed: u64,
+    pub files: u64,
+    #[serde(flatten)]
+    pub changes: LayerChanges,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Layers {
+    pub image: String,
+    pub platform: Option<String>,
+    pub layers: Vec<LayerRow>,
+    pub total: Totals,
+    /// strata's waste: every copy of a path but the one that survives.
+    pub waste: Waste,
+    /// dive 0.13's figures, computed as dive computes them.
+    pub dive: DiveEfficiency,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Totals {
+    pub compressed: Option<u64>,
+    pub uncompressed: u64,
+    /// File bytes stored in all layers.
+    pub files: u64,
+    /// File bytes a container of the image sees.
+    pub merged_files: u64,
+}
+
+/// The merged-filesystem audit of one image, its indexes made sure of.
+pub fn audit_image(
+    session: &Session,
+    store: &Store,
+    image: &Image,
+    top: usize,
+) -> anyhow::Result<(Audit, Vec<crate::layer::LayerSummary>)> {
+    let summaries = store.indexes(std::slice::from_ref(image), session.progress())?;
+    let per_layer: Vec<crate::layer::LayerSummary> = image
+        .layers
+        .iter()
+        .map(|l| summaries[&l.digest].clone())
+        .collect();
+    let readers = image
+        .layers
+        .iter()
+        .map(|l| store.open_index(&l.digest))
+        .collect::<Result<Vec<_>, _>>()?;
+    let index_err = |e| Error::io("layer index", e);
+    let overlay = Overlay::new(readers).map_err(index_err)?;
+    let files = per_layer.iter().map(|s| s.files).collect();
+    let audit = audit(overlay, files, top).map_err(index_err)?;
+    Ok((audit, per_layer))
+}
+
+pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let image = one_image(
+        session.load(std::slice::from_ref(&args.reference))?,
+        "layers",
+    )?;
+    let store = session.store()?;
+    let (audit, summaries) = audit_image(session, store, &image, args.top)?;
+    let info = legend(&image);
+    let layers: Vec<LayerRow> = info
+        .into_iter()
+        .zip(&summaries)
+        .zip(&audit.layers)
+        .map(|((l, s), c)| LayerRow {
+            layer: l.layer,
+            digest: l.digest,
+            created_by: l.created_by,
+            // An engine's uncompressed export has no compressed size.
+            compressed: (image.name.transport.keeps_compressed()
+                || s.compression != crate::image::Compression::None)
+                .then_some(s.compressed),
+            uncompressed: s.uncompressed,
+            files: s.files,
+            changes: *c,
+        })
+        .collect();
+    let report = Layers {
+        image: image.name.to_string(),
+        platform: image.platform.clone(),
+        total: Totals {
+            compressed: layers.iter().map(|l| l.compressed).sum(),
+            uncompressed: layers.iter().map(|l| l.uncompressed).sum(),
+            files: layers.iter().map(|l| l.files).sum(),
+            merged_files: audit.merged_files,
+        },
+        layers,
+        waste: audit.waste,
+        dive: audit.dive,
+    };
+    session.render(out, &report)?;
+    Ok(Outcome::Ok)
+}
+
+impl View for Layers {
+    const COMMAND: &'static str = "layers";
+
+    fn doc(&self, style: Style) -> Doc {
+        let mut doc = Doc::new();
+        doc.line(format!(
+            "{} ({}): {} layers",
+            self.image,
+            self.platform.as_deref().unwrap_or("-"),
+            self.layers.len()
+        ))
+        .blank();
+        let mut t = Table::new(vec![
+            Column::figure("#"),
+            Column::text("DIGEST"),
+            Column::text("CREATED BY"),
+            Column::figure("COMPRESSED"),
+            Column::figure("UNCOMPRESSED"),
+            Column::figure("FILES"),
+            Column::figure("ADDED"),
+            Column::figure("MODIFIED"),
+            Column::figure("DELETED"),
+            Column::figure("WASTED LATER"),
+        ]);
+        let count =
+            |c: &crate::analyze::audit::Count| format!("{} ({})", c.files, style.size(c.bytes));
+        for l in &self.layers {
+            t.row(vec![
+                l.layer.to_string(),
+                l.digest.short().to_owned(),
+                units::cut(l.created_by.as_deref().unwrap_or("-"), 48),
+                style.bytes(l.compressed),
+                style.size(l.uncompressed),
+                style.size(l.files),
+                count(&l.changes.added),
+                count(&l.changes.modified),
+                count(&l.changes.deleted),
+                style.size(l.changes.wasted_later),
+            ]);
+        }
+        t.row(vec![
+            String::new(),
+            "total".to_owned(),
+            String::new(),
+            style.bytes(self.total.compressed),
+            style.size(self.total.uncompressed),
+            style.size(self.total.files),
+            String::new(),
+            String::new(),
+            String::new(),
+            style.size(self.waste.wasted_bytes),
+        ]);
+        doc.table(t).blank();
+        doc.line(format!(
+            "merged filesystem: {} of {} stored file bytes survive; wasted {} (efficiency {})",
+            style.size(self.total.merged_files),
+            style.size(self.total.files),
+            style.size(self.waste.wasted_bytes),
+            units::percent(self.waste.efficiency * 100.0),
+        ));
+        doc.line(format!(
+            "dive 0.13: efficiency {}, wasted {}, user wasted {} (dive counts every copy, the surviving one too)",
+            self.dive.efficiency,
+            style.size(self.dive.wasted_bytes),
+            units::percent(self.dive.user_wasted_percent * 100.0),
+        ));
+        if !self.waste.top.is_empty() {
+            doc.blank();
+            let mut w = Table::new(vec![
+                Column::text("WASTED PATH"),
+                Column::figure("WASTED"),
+                Column::text("COPIES (LAYER: BYTES)"),
+                Column::text("SURVIVES IN"),
+            ]);
+            for p in &self.waste.top {
+                w.row(vec![
+                    units::cut(&p.path, 60),
+                    style.size(p.wasted),
+                    p.copies
+                        .iter()
+                        .map(|(l, b)| format!("#{l}: {}", style.size(*b)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    p.survives_in
+                        .map_or_else(|| "deleted".to_owned(), |l| format!("#{l}")),
+                ]);
+            }
+            doc.table(w);
+        }
+        doc
+    }
+}
