@@ -182,6 +182,76 @@ fn local_cases(work: &Path) -> Vec<Case> {
     cases
 }
 
+/// An image whose one uncompressed layer is the tar file at `tar` (hashed as
+/// it streams; its digest is its diff_id).
+fn raw_layer_image(dir: &Path, tar: &Path) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut lay = OciLayout::new(dir);
+    let mut hasher = Sha256::new();
+    let size = std::io::copy(&mut fs::File::open(tar).unwrap(), &mut hasher).unwrap();
+    let digest = format!("sha256:{}", hex::encode(hasher.finalize()));
+    fs::rename(tar, lay.blob_path(&digest)).unwrap();
+    let layer = builder::Layer {
+        path: lay.blob_path(&digest),
+        diff_id: digest.clone(),
+        digest,
+        size,
+        media_type: builder::TAR.to_owned(),
+        files: 0,
+    };
+    lay.image("h", &[&layer], "linux/amd64");
+    format!("{}:h", oci(&lay.finish()))
+}
+
+/// Layer-level hostile inputs: what a tar declares is capped before it is read.
+fn layer_cases(work: &Path) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for (name, member, kind) in [
+        (
+            "layer: GNU long name of 1 GiB",
+            "././@LongLink",
+            tar::EntryType::GNULongName,
+        ),
+        (
+            "layer: PAX header of 1 GiB",
+            "PaxHeaders/x",
+            tar::EntryType::XHeader,
+        ),
+    ] {
+        let tar = work.join(format!("{}.tar", kind.as_byte()));
+        sparse_tar(&tar, member, kind);
+        let reference = raw_layer_image(&work.join(format!("layer-{}", kind.as_byte())), &tar);
+        cases.push(case(name, &["footprint", &reference], false));
+    }
+    // A 2^60-byte sparse file: valid, sized by its map, never expanded.
+    let mut h = tar::Header::new_gnu();
+    h.set_path("holes").unwrap();
+    h.set_entry_type(tar::EntryType::GNUSparse);
+    h.set_size(4);
+    h.set_mode(0o644);
+    {
+        let gnu = h.as_gnu_mut().unwrap();
+        gnu.set_real_size(1 << 60);
+        gnu.sparse[0].set_offset(1 << 59);
+        gnu.sparse[0].set_length(4);
+    }
+    h.set_cksum();
+    let mut bytes = h.as_bytes().to_vec();
+    bytes.extend_from_slice(b"data");
+    bytes.resize(512 * 4, 0);
+    let tar = work.join("sparse.tar");
+    fs::write(&tar, &bytes).unwrap();
+    let reference = raw_layer_image(&work.join("layer-sparse"), &tar);
+    let mut c = case(
+        "layer: sparse file of 2^60 bytes",
+        &["footprint", &reference],
+        false,
+    );
+    c.exit = 0;
+    cases.push(c);
+    cases
+}
+
 fn registry_cases(work: &Path) -> Option<(registry_server::Registry, Vec<Case>)> {
     let found = |tool: &str| {
         Command::new(tool)
@@ -256,6 +326,7 @@ fn registry_cases(work: &Path) -> Option<(registry_server::Registry, Vec<Case>)>
 fn main() {
     let work = tempfile::tempdir().unwrap();
     let mut cases = local_cases(work.path());
+    cases.extend(layer_cases(work.path()));
     let registry = registry_cases(work.path()).map(|(reg, more)| {
         cases.extend(more);
         reg

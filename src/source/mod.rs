@@ -88,7 +88,29 @@ pub fn load_all(refs: &[Reference], opts: &SourceOptions) -> anyhow::Result<Vec<
             eprintln!("strata: warning: {}", crate::escape::escape(&w));
         }
     }
+    check_declared_sizes(&images)?;
     Ok(images)
+}
+
+/// One digest is one blob: every descriptor naming it must declare the same
+/// size, or one of them lies (and a shallow listing would print the lie).
+fn check_declared_sizes(images: &[Image]) -> Result<()> {
+    let mut first: HashMap<&Digest, (u64, &Image)> = HashMap::new();
+    for image in images {
+        for layer in &image.layers {
+            let (size, by) = *first.entry(&layer.digest).or_insert((layer.size, image));
+            if size != layer.size {
+                return Err(Error::malformed(
+                    format!("layer {}", layer.digest),
+                    format!(
+                        "{} declares {} bytes but {} declares {}",
+                        by.name, size, image.name, layer.size
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The same image named twice — the same manifest digest (or, without a

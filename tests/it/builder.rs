@@ -251,6 +251,20 @@ impl OciLayout {
         layer
     }
 
+    /// An uncompressed layer whose tar bytes are given as they are (hostile
+    /// input): its digest is its diff_id.
+    pub fn raw_layer(&mut self, tar: &[u8]) -> Layer {
+        let (digest, size) = self.put_blob(tar);
+        Layer {
+            path: self.blob_path(&digest),
+            diff_id: digest.clone(),
+            digest,
+            size,
+            media_type: TAR.to_owned(),
+            files: 0,
+        }
+    }
+
     pub fn put_blob(&self, bytes: &[u8]) -> (String, u64) {
         let digest = sha256(bytes);
         fs::write(self.blob_path(&digest), bytes).unwrap();

@@ -8,6 +8,7 @@ mod du;
 mod engine;
 mod fault_proxy;
 mod footprint;
+mod hostile_layers;
 mod hostile_sources;
 mod layers;
 mod local_sources;
