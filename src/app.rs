@@ -100,7 +100,7 @@ impl<'c> Session<'c> {
             return;
         }
         for w in all {
-            eprintln!("strata: warning: {w}");
+            eprintln!("strata: warning: {}", crate::escape::escape(&w));
         }
     }
 }

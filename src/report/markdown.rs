@@ -4,9 +4,10 @@
 use std::io::{self, Write};
 
 use super::doc::{Align, Block, Doc, Table};
+use crate::escape::escape;
 
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
+    escape(text).replace('|', "\\|")
 }
 
 fn draw(out: &mut dyn Write, t: &Table) -> io::Result<()> {
@@ -31,10 +32,10 @@ fn draw(out: &mut dyn Write, t: &Table) -> io::Result<()> {
 pub fn render(out: &mut dyn Write, doc: &Doc) -> io::Result<()> {
     for block in &doc.blocks {
         match block {
-            Block::Heading(text) => writeln!(out, "### {text}\n")?,
+            Block::Heading(text) => writeln!(out, "### {}\n", escape(text))?,
             Block::Table(t) => draw(out, t)?,
-            Block::Line(text) => writeln!(out, "{text}")?,
-            Block::Note(text) => writeln!(out, "\n> {text}")?,
+            Block::Line(text) => writeln!(out, "{}", escape(text))?,
+            Block::Note(text) => writeln!(out, "\n> {}", escape(text))?,
             Block::Blank => writeln!(out)?,
         }
     }

@@ -195,3 +195,26 @@ fn a_second_manifest_that_lies_about_a_layers_size_is_refused_cached_or_not() {
     let line = r.fails(&["footprint", &format!("{}:liar", oci(&dir))]);
     assert!(line.contains("2049"), "{line}");
 }
+
+#[test]
+fn control_characters_in_file_names_never_reach_the_terminal_raw() {
+    let r = Run::new();
+    let mut tar = Vec::new();
+    member(
+        &mut tar,
+        &header("evil\x1b]0;pwned\x07", tar::EntryType::Regular, 3),
+        b"abc",
+    );
+    end(&mut tar);
+    let reference = image_of(&r, &tar);
+    for format in ["table", "markdown"] {
+        let out = r.run(&["du", &reference, "--format", format]);
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{format}: {text:?}"
+        );
+        assert!(text.contains("evil\\x1b]0;pwned\\x07"), "{format}: {text}");
+    }
+}
