@@ -195,7 +195,8 @@ pub fn truncated_at(path: &Path) -> Option<u64> {
     let mut archive = tar::Archive::new(file);
     let mut end = 0u64;
     let mut entries = 0usize;
-    for entry in archive.entries_with_seek().ok()? {
+    // Raw: long names and PAX records are skipped, never read into memory.
+    for entry in archive.entries_with_seek().ok()?.raw(true) {
         match entry {
             Ok(e) => {
                 entries += 1;
