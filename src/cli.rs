@@ -91,6 +91,8 @@ const LAYERS_HELP: &str = "Examples:\n  strata layers docker-archive:app.tar\n  
 
 const AUDIT_HELP: &str = "Examples:\n  strata audit docker-archive:app.tar --layer 3\n  strata audit oci:layout:app --layer sha256:4abad3abe3cb --format markdown\n\nExit codes: 0 ok, 2 error (one line on stderr).";
 
+const DIFF_HELP: &str = "Examples:\n  strata diff docker://reg.example/app/api:1 docker://reg.example/app/api-dev:1\n  strata diff --only files --depth 3 oci:layout:prod oci:layout:dev --format markdown\n\nExit codes: 0 ok (with --exit-code: the images' files are the same), 1 they differ (--exit-code), 2 error.";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Per-image and set footprint: totals, shared vs unique, sum vs dedup total.
@@ -105,6 +107,9 @@ pub enum Command {
     /// One layer: its largest files, where its bytes are, what it deletes and overwrites.
     #[command(after_help = AUDIT_HELP)]
     Audit(AuditArgs),
+    /// What TARGET adds over BASE: layers, files, bytes.
+    #[command(after_help = DIFF_HELP)]
+    Diff(DiffArgs),
     /// Shell completions on stdout (bash, zsh, fish, elvish, powershell).
     #[command(
         after_help = "Example:\n  strata completions bash > ~/.local/share/bash-completion/completions/strata"
@@ -116,6 +121,28 @@ pub enum Command {
     /// The man page (roff) on stdout.
     #[command(after_help = "Example:\n  strata man > ~/.local/share/man/man1/strata.1")]
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The image to compare against (e.g. prod).
+    #[arg(value_name = "BASE")]
+    pub base: String,
+    /// The image whose additions are measured (e.g. dev).
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Sections to show: layers, files (default: both).
+    #[arg(long, value_delimiter = ',', value_name = "SECTION")]
+    pub only: Vec<String>,
+    /// Levels of directories in the roll-up of the delta.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub depth: usize,
+    /// Changed files listed, biggest first.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+    /// Exit 1 when the images' files differ (like `git diff --exit-code`).
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,7 @@ pub enum Command {
     Du(commands::du::Args),
     Layers(commands::layers::Args),
     Audit(commands::audit::Args),
+    Diff(commands::diff::Args),
 }
 
 impl Config {
@@ -85,6 +86,38 @@ impl Config {
                 )
             }
             CliCommand::Du(args) => (Command::Du(du_args(args)?), false),
+            CliCommand::Diff(args) => {
+                let mut layers = args.only.is_empty();
+                let mut files = args.only.is_empty();
+                for section in &args.only {
+                    match section.as_str() {
+                        "layers" => layers = true,
+                        "files" => files = true,
+                        other => {
+                            return Err(Error::BadArgument {
+                                flag: "--only",
+                                reason: format!(
+                                    "{}: expected layers or files",
+                                    crate::error::clip(other)
+                                ),
+                            }
+                            .into())
+                        }
+                    }
+                }
+                (
+                    Command::Diff(commands::diff::Args {
+                        base: Reference::parse(&args.base)?,
+                        target: Reference::parse(&args.target)?,
+                        layers,
+                        files,
+                        depth: args.depth,
+                        top: args.top.max(1),
+                        exit_code: args.exit_code,
+                    }),
+                    false,
+                )
+            }
             CliCommand::Audit(args) => (
                 Command::Audit(commands::audit::Args {
                     reference: Reference::parse(&args.reference)?,

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod completions;
+pub mod diff;
 pub mod du;
 pub mod footprint;
 pub mod layers;

@@ -4,6 +4,7 @@
 mod bad_input;
 mod builder;
 mod cli_habits;
+mod diff;
 mod du;
 mod engine;
 mod fault_proxy;

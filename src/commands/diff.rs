@@ -1,0 +1,358 @@
+//! `strata diff BASE TARGET`: what TARGET adds over BASE — its layers (shared,
+//! same content, only in one), its files (added, removed, changed, by
+//! directory), and the bytes each costs.
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::analyze::diff::{diff_files, Change, FileDiff};
+use crate::analyze::overlay::Overlay;
+use crate::app::{Outcome, Session};
+use crate::commands::du::one_image;
+use crate::error::Error;
+use crate::image::{Digest, Image};
+use crate::layer::LayerSummary;
+use crate::reference::Reference;
+use crate::report::{Column, Doc, Style, Table, View};
+use crate::store::Store;
+use crate::units;
+
+#[derive(Debug)]
+pub struct Args {
+    pub base: Reference,
+    pub target: Reference,
+    pub layers: bool,
+    pub files: bool,
+    pub depth: usize,
+    pub top: usize,
+    /// Exit 1 when the images differ.
+    pub exit_code: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerStatus {
+    /// The same digest in both.
+    Shared,
+    /// Another digest, the same tar (diff_id): a recompressed copy.
+    SameContent,
+    OnlyInBase,
+    OnlyInTarget,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LayerDiff {
+    pub status: LayerStatus,
+    pub digest: Digest,
+    pub diff_id: Digest,
+    /// 1-based positions in each image.
+    pub base_layer: Option<usize>,
+    pub target_layer: Option<usize>,
+    pub compressed: u64,
+    pub uncompressed: u64,
+    pub files: u64,
+    pub created_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Bytes3 {
+    pub compressed: u64,
+    pub uncompressed: u64,
+    pub files: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Diff {
+    pub base: String,
+    pub target: String,
+    /// Layers (by digest) of TARGET that BASE lacks, and their bytes: what
+    /// pulling TARGET costs a node that holds BASE.
+    pub added_layers: usize,
+    pub adds: Bytes3,
+    pub shared_layers: usize,
+    /// Each distinct layer of both once: what storing both costs.
+    pub store_both: Bytes3,
+    pub differs: bool,
+    pub layers: Option<Vec<LayerDiff>>,
+    pub files: Option<FileDiff>,
+}
+
+fn distinct(image: &Image) -> Vec<(usize, &Digest)> {
+    let mut seen = HashSet::new();
+    image
+        .layers
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| seen.insert(&l.digest))
+        .map(|(i, l)| (i, &l.digest))
+        .collect()
+}
+
+fn overlay(store: &Store, image: &Image) -> anyhow::Result<Overlay<crate::layer::IndexReader>> {
+    let readers = image
+        .layers
+        .iter()
+        .map(|l| store.open_index(&l.digest))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Overlay::new(readers).map_err(|e| Error::io("layer index", e))?)
+}
+
+pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let base = one_image(session.load(std::slice::from_ref(&args.base))?, "diff")?;
+    let target = one_image(session.load(std::slice::from_ref(&args.target))?, "diff")?;
+    let store = session.store()?;
+    let both = [base.clone(), target.clone()];
+    let s = if args.files {
+        store.indexes(&both, session.progress())?
+    } else {
+        store.summaries(&both, session.progress())?.0
+    };
+    let sum = |ds: &mut dyn Iterator<Item = &Digest>| {
+        let mut b = Bytes3 {
+            compressed: 0,
+            uncompressed: 0,
+            files: 0,
+        };
+        for d in ds {
+            let x: &LayerSummary = &s[d];
+            b.compressed += x.compressed;
+            b.uncompressed += x.uncompressed;
+            b.files += x.files;
+        }
+        b
+    };
+    let base_digests: HashSet<&Digest> = base.layers.iter().map(|l| &l.digest).collect();
+    let target_digests: HashSet<&Digest> = target.layers.iter().map(|l| &l.digest).collect();
+    let added: Vec<&Digest> = distinct(&target)
+        .into_iter()
+        .map(|(_, d)| d)
+        .filter(|d| !base_digests.contains(d))
+        .collect();
+    let shared = distinct(&target)
+        .iter()
+        .filter(|(_, d)| base_digests.contains(d))
+        .count();
+    let all: Vec<&Digest> = distinct(&base)
+        .into_iter()
+        .map(|(_, d)| d)
+        .chain(added.iter().copied())
+        .collect();
+    let files = if args.files {
+        let f = diff_files(
+            overlay(store, &base)?,
+            overlay(store, &target)?,
+            args.depth,
+            args.top,
+        )
+        .map_err(|e| Error::io("layer index", e))?;
+        Some(f)
+    } else {
+        None
+    };
+    let layers = args.layers.then(|| layer_rows(&base, &target, &s));
+    let report = Diff {
+        base: base.name.to_string(),
+        target: target.name.to_string(),
+        added_layers: added.len(),
+        adds: sum(&mut added.iter().copied()),
+        shared_layers: shared,
+        store_both: sum(&mut all.iter().copied()),
+        differs: match &files {
+            Some(f) => f.differs(),
+            None => base_digests != target_digests,
+        },
+        layers,
+        files,
+    };
+    session.render(out, &report)?;
+    Ok(if args.exit_code && report.differs {
+        Outcome::Failed
+    } else {
+        Outcome::Ok
+    })
+}
+
+fn layer_rows(
+    base: &Image,
+    target: &Image,
+    s: &std::collections::HashMap<Digest, LayerSummary>,
+) -> Vec<LayerDiff> {
+    let row = |status, i: Option<usize>, j: Option<usize>, d: &Digest, by: Option<String>| {
+        let x = &s[d];
+        LayerDiff {
+            status,
+            digest: d.clone(),
+            diff_id: x.diff_id.clone(),
+            base_layer: i.map(|i| i + 1),
+            target_layer: j.map(|j| j + 1),
+            compressed: x.compressed,
+            uncompressed: x.uncompressed,
+            files: x.files,
+            created_by: by,
+        }
+    };
+    let by = |image: &Image, i: usize| {
+        image.layers[i]
+            .history
+            .as_ref()
+            .and_then(|h| h.created_by.clone())
+    };
+    let mut rows = Vec::new();
+    fn find<'i>(image: &'i Image, f: &dyn Fn(&Digest) -> bool) -> Option<(usize, &'i Digest)> {
+        distinct(image).into_iter().find(|(_, d)| f(d))
+    }
+    for (j, d) in distinct(target) {
+        let diff_id = &s[d].diff_id;
+        if let Some((i, _)) = find(base, &|x| x == d) {
+            rows.push(row(LayerStatus::Shared, Some(i), Some(j), d, by(target, j)));
+        } else if let Some((i, _)) = find(base, &|x| s[x].diff_id == *diff_id) {
+            rows.push(row(
+                LayerStatus::SameContent,
+                Some(i),
+                Some(j),
+                d,
+                by(target, j),
+            ));
+        } else {
+            rows.push(row(
+                LayerStatus::OnlyInTarget,
+                None,
+                Some(j),
+                d,
+                by(target, j),
+            ));
+        }
+    }
+    for (i, d) in distinct(base) {
+        let diff_id = &s[d].diff_id;
+        let matched = distinct(target)
+            .iter()
+            .any(|(_, x)| *x == d || s[*x].diff_id == *diff_id);
+        if !matched {
+            rows.push(row(LayerStatus::OnlyInBase, Some(i), None, d, by(base, i)));
+        }
+    }
+    rows
+}
+
+fn signed(style: Style, n: i64) -> String {
+    let sign = if n < 0 { "-" } else { "+" };
+    format!("{sign}{}", style.size(n.unsigned_abs()))
+}
+
+impl View for Diff {
+    const COMMAND: &'static str = "diff";
+
+    fn doc(&self, style: Style) -> Doc {
+        let mut doc = Doc::new();
+        doc.line(format!(
+            "{} adds {} compressed / {} uncompressed / {} files bytes over {} in {} layer{}; {} layer{} shared",
+            self.target,
+            style.size(self.adds.compressed),
+            style.size(self.adds.uncompressed),
+            style.size(self.adds.files),
+            self.base,
+            self.added_layers,
+            if self.added_layers == 1 { "" } else { "s" },
+            self.shared_layers,
+            if self.shared_layers == 1 { "" } else { "s" },
+        ));
+        doc.line(format!(
+            "pulling it where the base is: {} compressed; storing both: {} compressed ({} uncompressed)",
+            style.size(self.adds.compressed),
+            style.size(self.store_both.compressed),
+            style.size(self.store_both.uncompressed),
+        ));
+        if let Some(layers) = &self.layers {
+            doc.blank().heading("Layers");
+            let mut t = Table::new(vec![
+                Column::text("STATUS"),
+                Column::text("BASE"),
+                Column::text("TARGET"),
+                Column::text("DIGEST"),
+                Column::figure("COMPRESSED"),
+                Column::figure("UNCOMPRESSED"),
+                Column::figure("FILES"),
+                Column::text("CREATED BY"),
+            ]);
+            let pos = |p: Option<usize>| p.map_or_else(|| "-".to_owned(), |p| format!("#{p}"));
+            for l in layers {
+                t.row(vec![
+                    match l.status {
+                        LayerStatus::Shared => "shared",
+                        LayerStatus::SameContent => "same content",
+                        LayerStatus::OnlyInBase => "only in base",
+                        LayerStatus::OnlyInTarget => "only in target",
+                    }
+                    .to_owned(),
+                    pos(l.base_layer),
+                    pos(l.target_layer),
+                    l.digest.short().to_owned(),
+                    style.size(l.compressed),
+                    style.size(l.uncompressed),
+                    style.size(l.files),
+                    units::cut(l.created_by.as_deref().unwrap_or("-"), 48),
+                ]);
+            }
+            doc.table(t);
+        }
+        if let Some(f) = &self.files {
+            doc.blank().heading("Files");
+            doc.line(format!(
+                "added {} ({}), removed {} ({}), changed {} ({} now); net {}",
+                f.added.files,
+                style.size(f.added.bytes),
+                f.removed.files,
+                style.size(f.removed.bytes),
+                f.changed.files,
+                style.size(f.changed.bytes),
+                signed(style, f.delta),
+            ));
+            if !f.dirs.is_empty() {
+                doc.blank();
+                let mut t = Table::new(vec![
+                    Column::text("DIRECTORY"),
+                    Column::figure("DELTA"),
+                    Column::figure("ADDED"),
+                    Column::figure("REMOVED"),
+                ]);
+                for d in &f.dirs {
+                    t.row(vec![
+                        units::cut(&d.path, 70),
+                        signed(style, d.delta),
+                        style.size(d.added),
+                        style.size(d.removed),
+                    ]);
+                }
+                doc.table(t);
+            }
+            if !f.top.is_empty() {
+                doc.blank();
+                let mut t = Table::new(vec![
+                    Column::text("PATH"),
+                    Column::text("CHANGE"),
+                    Column::figure("BASE"),
+                    Column::figure("TARGET"),
+                    Column::text("LAYER"),
+                ]);
+                for c in &f.top {
+                    t.row(vec![
+                        units::cut(&c.path, 70),
+                        match c.change {
+                            Change::Added => "added".to_owned(),
+                            Change::Removed => "removed".to_owned(),
+                            Change::Changed => format!("changed ({})", c.what.join(", ")),
+                        },
+                        style.size(c.base_bytes),
+                        style.size(c.target_bytes),
+                        format!("#{}", c.layer),
+                    ]);
+                }
+                doc.table(t);
+            }
+        }
+        doc
+    }
+}
