@@ -28,7 +28,10 @@ fn main() {
     oci.image("a", &[&big[0], &big[1], &big[2]], "linux/amd64");
     oci.image("b", &[&big[0], &big[1], &big[3]], "linux/amd64");
     oci.finish();
-    let (a, b) = (format!("oci:{}:a", pair.display()), format!("oci:{}:b", pair.display()));
+    let (a, b) = (
+        format!("oci:{}:a", pair.display()),
+        format!("oci:{}:b", pair.display()),
+    );
     let scan = best_of(3, || {
         let mut c = strata();
         c.args(["footprint", "--no-cache", &a, &b]);
@@ -64,11 +67,16 @@ fn main() {
     oci.image("one", &[&many], "linux/amd64");
     oci.image("two", &[&many, &change], "linux/amd64");
     oci.finish();
-    let (one, two) = (format!("oci:{}:one", dir.display()), format!("oci:{}:two", dir.display()));
+    let (one, two) = (
+        format!("oci:{}:one", dir.display()),
+        format!("oci:{}:two", dir.display()),
+    );
     let cache = tempfile::tempdir().unwrap();
     let cmd = || {
         let mut c = strata();
-        c.arg("--cache-dir").arg(cache.path()).args(["diff", &one, &two]);
+        c.arg("--cache-dir")
+            .arg(cache.path())
+            .args(["diff", &one, &two]);
         c
     };
     run(&mut cmd());

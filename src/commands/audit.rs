@@ -7,10 +7,9 @@ use serde::Serialize;
 
 use crate::analyze::du::DuNode;
 use crate::analyze::layer_audit::{audit_layer, Deletion, DeletionKind, LargeFile, Overwrite};
-use crate::analyze::overlay::Overlay;
 use crate::app::{Outcome, Session};
 use crate::commands::du::{legend, one_image, resolve_layer, LayerChoice, LayerInfo};
-use crate::error::Error;
+use crate::commands::{index_error, merged};
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
 use crate::units;
@@ -46,14 +45,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let i = resolve_layer(&image, &args.layer)?;
     let store = session.store()?;
     let summaries = store.indexes(std::slice::from_ref(&image), session.progress())?;
-    let readers = image
-        .layers
-        .iter()
-        .map(|l| store.open_index(&l.digest))
-        .collect::<Result<Vec<_>, _>>()?;
-    let index_err = |e| Error::io("layer index", e);
-    let overlay = Overlay::new(readers).map_err(index_err)?;
-    let a = audit_layer(overlay, i, args.depth, args.top).map_err(index_err)?;
+    let a = audit_layer(merged(store, &image)?, i, args.depth, args.top).map_err(index_error)?;
     let s = &summaries[&image.layers[i].digest];
     let report = AuditReport {
         image: image.name.to_string(),

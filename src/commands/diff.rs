@@ -8,15 +8,13 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::analyze::diff::{diff_files, Change, FileDiff};
-use crate::analyze::overlay::Overlay;
 use crate::app::{Outcome, Session};
 use crate::commands::du::one_image;
-use crate::error::Error;
+use crate::commands::{index_error, merged};
 use crate::image::{Digest, Image};
 use crate::layer::LayerSummary;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
-use crate::store::Store;
 use crate::units;
 
 #[derive(Debug)]
@@ -90,15 +88,6 @@ fn distinct(image: &Image) -> Vec<(usize, &Digest)> {
         .collect()
 }
 
-fn overlay(store: &Store, image: &Image) -> anyhow::Result<Overlay<crate::layer::IndexReader>> {
-    let readers = image
-        .layers
-        .iter()
-        .map(|l| store.open_index(&l.digest))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Overlay::new(readers).map_err(|e| Error::io("layer index", e))?)
-}
-
 pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let base = one_image(session.load(std::slice::from_ref(&args.base))?, "diff")?;
     let target = one_image(session.load(std::slice::from_ref(&args.target))?, "diff")?;
@@ -141,12 +130,12 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         .collect();
     let files = if args.files {
         let f = diff_files(
-            overlay(store, &base)?,
-            overlay(store, &target)?,
+            merged(store, &base)?,
+            merged(store, &target)?,
             args.depth,
             args.top,
         )
-        .map_err(|e| Error::io("layer index", e))?;
+        .map_err(index_error)?;
         Some(f)
     } else {
         None

@@ -6,8 +6,8 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::analyze::du::{DuBuilder, DuNode, LayerBytes};
-use crate::analyze::overlay::Overlay;
 use crate::app::{Outcome, Session};
+use crate::commands::{index_error, merged};
 use crate::error::Error;
 use crate::image::{Digest, Image};
 use crate::reference::Reference;
@@ -61,14 +61,8 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let mut du = DuBuilder::new(&args.path, args.depth);
     let chosen = match &args.layer {
         None => {
-            let readers = image
-                .layers
-                .iter()
-                .map(|l| store.open_index(&l.digest))
-                .collect::<Result<Vec<_>, _>>()?;
-            let index_err = |e| Error::io("layer index", e);
-            for node in Overlay::new(readers).map_err(index_err)? {
-                if let Some(v) = node.map_err(index_err)?.visible {
+            for node in merged(store, &image)? {
+                if let Some(v) = node.map_err(index_error)?.visible {
                     du.add(v.layer, &v.entry);
                 }
             }
@@ -77,7 +71,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         Some(choice) => {
             let i = resolve_layer(&image, choice)?;
             for e in store.open_index(&image.layers[i].digest)? {
-                du.add(i, &e.map_err(|e| Error::io("layer index", e))?);
+                du.add(i, &e.map_err(index_error)?);
             }
             Some(i)
         }

@@ -7,10 +7,9 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::analyze::audit::{audit, Audit, DiveEfficiency, LayerChanges, Waste};
-use crate::analyze::overlay::Overlay;
 use crate::app::{Outcome, Session};
 use crate::commands::du::{legend, one_image};
-use crate::error::Error;
+use crate::commands::{index_error, merged};
 use crate::image::{Digest, Image};
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
@@ -72,15 +71,8 @@ pub fn audit_image(
         .iter()
         .map(|l| summaries[&l.digest].clone())
         .collect();
-    let readers = image
-        .layers
-        .iter()
-        .map(|l| store.open_index(&l.digest))
-        .collect::<Result<Vec<_>, _>>()?;
-    let index_err = |e| Error::io("layer index", e);
-    let overlay = Overlay::new(readers).map_err(index_err)?;
     let files = per_layer.iter().map(|s| s.files).collect();
-    let audit = audit(overlay, files, top).map_err(index_err)?;
+    let audit = audit(merged(store, image)?, files, top).map_err(index_error)?;
     Ok((audit, per_layer))
 }
 

@@ -2,6 +2,7 @@
 //! strata's corrected waste by hand, the same figures whatever the transport.
 
 use super::builder::{self, Compress, OciLayout};
+use super::local_sources::skopeo;
 use super::*;
 
 fn dive_image() -> String {
@@ -83,18 +84,6 @@ fn packing_free(v: &Value) -> Value {
         })
         .collect();
     serde_json::json!({"layers": layers, "dive": v["dive"], "waste": v["waste"], "merged": v["total"]["merged_files"]})
-}
-
-fn skopeo(src: &str, dst: &str) {
-    let out = std::process::Command::new("skopeo")
-        .args(["--insecure-policy", "copy", "-q", src, dst])
-        .output()
-        .expect("skopeo is installed by the test command");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

@@ -74,7 +74,7 @@ fn oci_layout_oci_archive_and_docker_archive_give_identical_figures() {
 }
 
 /// Copies `src` to `dst` with skopeo (installed by the test command).
-fn skopeo(src: &str, dst: &str) {
+pub fn skopeo(src: &str, dst: &str) {
     let out = std::process::Command::new("skopeo")
         .args(["--insecure-policy", "copy", "-q", src, dst])
         .output()
