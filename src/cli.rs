@@ -93,6 +93,8 @@ const AUDIT_HELP: &str = "Examples:\n  strata audit docker-archive:app.tar --lay
 
 const DIFF_HELP: &str = "Examples:\n  strata diff docker://reg.example/app/api:1 docker://reg.example/app/api-dev:1\n  strata diff --only files --depth 3 oci:layout:prod oci:layout:dev --format markdown\n\nExit codes: 0 ok (with --exit-code: the images' files are the same), 1 they differ (--exit-code), 2 error.";
 
+const GATE_HELP: &str = "Examples:\n  strata gate --policy strata.toml docker://reg.example/app/api:2\n  strata gate --write-baseline base.json docker://reg.example/app/api:1\n  strata gate --policy strata.toml --baseline base.json --junit gate.xml --format markdown REF...\n\nExit codes: 0 pass (warnings allowed), 1 a fail rule tripped, 2 error — whatever the format.";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Per-image and set footprint: totals, shared vs unique, sum vs dedup total.
@@ -110,6 +112,9 @@ pub enum Command {
     /// What TARGET adds over BASE: layers, files, bytes.
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
+    /// CI size-regression gate: a policy and a baseline applied to an image set.
+    #[command(after_help = GATE_HELP)]
+    Gate(GateArgs),
     /// Shell completions on stdout (bash, zsh, fish, elvish, powershell).
     #[command(
         after_help = "Example:\n  strata completions bash > ~/.local/share/bash-completion/completions/strata"
@@ -121,6 +126,25 @@ pub enum Command {
     /// The man page (roff) on stdout.
     #[command(after_help = "Example:\n  strata man > ~/.local/share/man/man1/strata.1")]
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// Image references (see `strata --help`).
+    #[arg(required = true, value_name = "REF")]
+    pub refs: Vec<String>,
+    /// The policy: strata TOML (see fixtures/policy/strata.toml) or a dive `.dive-ci` file.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Compare growth against this baseline.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record a baseline of these images.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Also write the checks as JUnit XML (one test case per check).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -32,6 +32,7 @@ pub enum Command {
     Layers(commands::layers::Args),
     Audit(commands::audit::Args),
     Diff(commands::diff::Args),
+    Gate(commands::gate::Args),
 }
 
 impl Config {
@@ -86,6 +87,26 @@ impl Config {
                 )
             }
             CliCommand::Du(args) => (Command::Du(du_args(args)?), false),
+            CliCommand::Gate(args) => {
+                if args.policy.is_none() && args.write_baseline.is_none() {
+                    return Err(Error::BadArgument {
+                        flag: "--policy",
+                        reason: "give a policy to check, or --write-baseline FILE to record one"
+                            .into(),
+                    }
+                    .into());
+                }
+                (
+                    Command::Gate(commands::gate::Args {
+                        refs: parse_refs(&args.refs)?,
+                        policy: args.policy,
+                        baseline: args.baseline,
+                        write_baseline: args.write_baseline,
+                        junit: args.junit,
+                    }),
+                    false,
+                )
+            }
             CliCommand::Diff(args) => {
                 let mut layers = args.only.is_empty();
                 let mut files = args.only.is_empty();

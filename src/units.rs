@@ -29,6 +29,31 @@ pub fn human(bytes: u64) -> String {
     format!("{text}{}", UNITS[unit])
 }
 
+/// Parses a size as people write it: `450MB`, `1.2GiB`, `512 kB`, `1000`
+/// (SI units are powers of 1000, IEC units of 1024).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "tb" | "t" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024f64.powi(4),
+        _ => return None,
+    };
+    let bytes = value * factor;
+    (bytes.is_finite() && (0.0..1.8e19).contains(&bytes)).then(|| bytes.round() as u64)
+}
+
 /// Bytes as the report shows them: human, or raw with `--bytes`.
 pub fn bytes(n: u64, raw: bool) -> String {
     if raw {
@@ -102,6 +127,16 @@ mod tests {
         assert_eq!(human(999_600), "1MB");
         assert_eq!(human(20_000_000_000), "20GB");
         assert_eq!(human(u64::MAX), "18.4EB");
+    }
+
+    #[test]
+    fn sizes_parse_as_people_write_them() {
+        assert_eq!(parse_size("450MB"), Some(450_000_000));
+        assert_eq!(parse_size("1.2GiB"), Some(1_288_490_189));
+        assert_eq!(parse_size("512 kB"), Some(512_000));
+        assert_eq!(parse_size("1000"), Some(1000));
+        assert_eq!(parse_size("12 MBB"), None);
+        assert_eq!(parse_size("-1MB"), None);
     }
 
     #[test]

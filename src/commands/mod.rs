@@ -6,6 +6,7 @@ pub mod completions;
 pub mod diff;
 pub mod du;
 pub mod footprint;
+pub mod gate;
 pub mod layers;
 
 use crate::analyze::overlay::Overlay;

@@ -3,6 +3,7 @@
 
 pub mod doc;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod progress;
 pub mod table;

@@ -9,6 +9,7 @@ mod du;
 mod engine;
 mod fault_proxy;
 mod footprint;
+mod gate;
 mod hostile_layers;
 mod hostile_sources;
 mod layers;

@@ -1,0 +1,255 @@
+//! `strata gate`: a CI size-regression gate — a policy and a baseline applied
+//! to an image set; exit 1 when a fail rule trips, whatever the format.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::analyze::footprint::{footprint, LayerFigures};
+use crate::analyze::sizes::Measure;
+use crate::app::{Outcome, Session};
+use crate::commands::layers::audit_image;
+use crate::commands::{index_error, merged};
+use crate::error::Error;
+use crate::gate::{
+    evaluate, AuditFacts, Baseline, BaselineImage, Forbidden, GateReport, ImageFacts, Policy,
+    Status, Unit,
+};
+use crate::image::{Digest, Image};
+use crate::reference::Reference;
+use crate::report::{junit, Column, Doc, Style, Table, View};
+use crate::units;
+
+#[derive(Debug)]
+pub struct Args {
+    pub refs: Vec<Reference>,
+    pub policy: Option<PathBuf>,
+    pub baseline: Option<PathBuf>,
+    pub write_baseline: Option<PathBuf>,
+    pub junit: Option<PathBuf>,
+}
+
+/// Bump when the baseline's shape changes.
+pub const BASELINE_VERSION: u32 = 1;
+
+fn key(image: &Image) -> String {
+    let mut n = image.name.clone();
+    n.tag = None;
+    n.digest = None;
+    n.to_string()
+}
+
+pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let policy = args.policy.as_deref().map(Policy::load).transpose()?;
+    let baseline = args.baseline.as_deref().map(read_baseline).transpose()?;
+    let images = session.load(&args.refs)?;
+    let store = session.store()?;
+    let (summaries, _) = store.summaries(&images, session.progress())?;
+    let figures: HashMap<Digest, LayerFigures> = summaries
+        .iter()
+        .map(|(d, s)| (d.clone(), LayerFigures::scanned(s)))
+        .collect();
+    let fp = footprint(&images, &figures, Measure::Compressed, false);
+    let dedup = fp.set.dedup_total.compressed.unwrap_or(0);
+    let mut facts = Vec::new();
+    for (image, row) in images.iter().zip(&fp.images) {
+        let mut f = ImageFacts {
+            name: row.name.clone(),
+            key: key(image),
+            compressed: row.total.compressed,
+            uncompressed: row.total.uncompressed.unwrap_or(0),
+            files: row.total.files.unwrap_or(0),
+            layers: image.layers.len() as u64,
+            layer_digests: image
+                .layers
+                .iter()
+                .map(|l| {
+                    (
+                        l.digest.clone(),
+                        l.size,
+                        l.history.as_ref().and_then(|h| h.created_by.clone()),
+                    )
+                })
+                .collect(),
+            audit: None,
+        };
+        if policy.as_ref().is_some_and(Policy::needs_audit) {
+            let (a, per_layer) = audit_image(session, store, image, 0)?;
+            let patterns: Vec<String> = policy
+                .iter()
+                .flat_map(|p| &p.images)
+                .flat_map(|r| r.forbidden_paths.iter().cloned())
+                .collect();
+            f.audit = Some(AuditFacts {
+                wasted: a.waste.wasted_bytes,
+                stored_files: per_layer.iter().map(|s| s.files).sum(),
+                dive_efficiency: a.dive.efficiency,
+                dive_wasted: a.dive.wasted_bytes,
+                dive_user_wasted: a.dive.user_wasted_percent,
+                forbidden: forbidden(session, image, &patterns)?,
+            });
+        }
+        facts.push(f);
+    }
+    if let Some(path) = &args.write_baseline {
+        let b = Baseline {
+            schema_version: BASELINE_VERSION,
+            command: "baseline".to_owned(),
+            images: facts
+                .iter()
+                .map(|f| BaselineImage {
+                    name: f.name.clone(),
+                    key: f.key.clone(),
+                    compressed: f.compressed.unwrap_or(0),
+                    uncompressed: f.uncompressed,
+                    files: f.files,
+                    layers: f.layer_digests.iter().map(|l| l.0.clone()).collect(),
+                })
+                .collect(),
+            dedup_compressed: dedup,
+        };
+        let text = serde_json::to_vec_pretty(&b)?;
+        std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
+    }
+    let Some(policy) = policy else {
+        return Ok(Outcome::Ok);
+    };
+    let report = evaluate(&policy, &facts, dedup, baseline.as_ref());
+    for w in &report.warnings {
+        session.warn(w.clone());
+    }
+    if let Some(path) = &args.junit {
+        junit::write(path, &report)?;
+    }
+    session.render(out, &report)?;
+    Ok(if report.status == Status::Fail {
+        Outcome::Failed
+    } else {
+        Outcome::Ok
+    })
+}
+
+fn read_baseline(path: &std::path::Path) -> anyhow::Result<Baseline> {
+    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| Error::json(path.display().to_string(), e))?;
+    let version = value.get("schema_version").and_then(|v| v.as_u64());
+    if version != Some(u64::from(BASELINE_VERSION))
+        || value.get("command").and_then(|c| c.as_str()) != Some("baseline")
+    {
+        return Err(Error::malformed(
+            path.display().to_string(),
+            format!(
+                "not a strata baseline of schema_version {BASELINE_VERSION} (found {}); record one with `strata gate --write-baseline`",
+                version.map_or("none".to_owned(), |v| v.to_string())
+            ),
+        )
+        .into());
+    }
+    Ok(serde_json::from_value(value).map_err(|e| Error::json(path.display().to_string(), e))?)
+}
+
+/// Files of the merged filesystem matching each forbidden pattern.
+fn forbidden(
+    session: &Session,
+    image: &Image,
+    patterns: &[String],
+) -> anyhow::Result<Vec<Forbidden>> {
+    if patterns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut set = globset::GlobSetBuilder::new();
+    for p in patterns {
+        set.add(globset::Glob::new(p.trim_start_matches('/'))?);
+    }
+    let set = set.build()?;
+    let mut found: Vec<Forbidden> = patterns
+        .iter()
+        .map(|p| (p.clone(), 0, 0, Vec::new()))
+        .collect();
+    for node in merged(session.store()?, image)? {
+        let node = node.map_err(index_error)?;
+        let Some(v) = &node.visible else { continue };
+        if v.entry.kind.is_marker() || v.entry.kind == crate::layer::EntryKind::Dir {
+            continue;
+        }
+        let path = String::from_utf8_lossy(&node.path);
+        for i in set.matches(path.as_ref()) {
+            let f = &mut found[i];
+            f.1 += 1;
+            f.2 += v.entry.file_bytes();
+            if f.3.len() < 5 {
+                f.3.push(format!("/{path} (layer #{})", v.layer + 1));
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn value(style: Style, unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Bytes if v < 0.0 => format!("-{}", style.size((-v) as u64)),
+        Unit::Bytes => style.size(v as u64),
+        Unit::Count => format!("{v}"),
+        Unit::Ratio => format!("{v:.4}"),
+        Unit::Percent => units::percent(v),
+    }
+}
+
+impl View for GateReport {
+    const COMMAND: &'static str = "gate";
+
+    fn doc(&self, style: Style) -> Doc {
+        let mut doc = Doc::new();
+        let (fails, warns) = (
+            self.checks
+                .iter()
+                .filter(|c| c.status == Status::Fail)
+                .count(),
+            self.checks
+                .iter()
+                .filter(|c| c.status == Status::Warn)
+                .count(),
+        );
+        doc.line(format!(
+            "gate: {} — {} checks, {fails} failed, {warns} warned",
+            match self.status {
+                Status::Pass => "PASS",
+                Status::Warn => "PASS with warnings",
+                Status::Fail => "FAIL",
+            },
+            self.checks.len()
+        ))
+        .blank();
+        let mut t = Table::new(vec![
+            Column::text("STATUS"),
+            Column::text("IMAGE"),
+            Column::text("RULE"),
+            Column::figure("ACTUAL"),
+            Column::figure("LIMIT"),
+        ]);
+        for c in &self.checks {
+            t.row(vec![
+                match c.status {
+                    Status::Pass => "pass",
+                    Status::Warn => "warn",
+                    Status::Fail => "FAIL",
+                }
+                .to_owned(),
+                units::cut(&c.scope, 60),
+                c.rule.clone(),
+                value(style, c.unit, c.actual),
+                value(style, c.unit, c.limit),
+            ]);
+        }
+        doc.table(t);
+        for c in self
+            .checks
+            .iter()
+            .filter(|c| c.status != Status::Pass && !c.detail.is_empty())
+        {
+            doc.note(format!("{} {}: {}", c.scope, c.rule, c.detail.join("; ")));
+        }
+        doc
+    }
+}

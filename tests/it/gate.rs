@@ -1,0 +1,289 @@
+//! `strata gate`: every rule kind at its boundary, warn and fail, exit codes
+//! in every format, forbidden paths, growth against a baseline, malformed
+//! policies, JUnit.
+
+use super::builder::{self, Compress, OciLayout};
+use super::*;
+
+const FAMILY: &str = concat!("oci:", env!("CARGO_MANIFEST_DIR"), "/fixtures/family");
+
+fn policy(r: &Run, text: &str) -> String {
+    let p = r.path("policy.toml");
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn app() -> String {
+    format!("{FAMILY}:app")
+}
+
+/// app's figures, from footprint.
+fn totals(r: &Run) -> Value {
+    r.json(&["footprint", &app()])["images"][0]["total"].clone()
+}
+
+fn gate(r: &Run, args: &[&str]) -> (i32, String) {
+    let out = r.cmd().arg("gate").args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn each_size_rule_trips_one_byte_over_its_limit_and_not_at_it() {
+    let r = Run::new();
+    let t = totals(&r);
+    for (rule, key) in [
+        ("max_compressed", "compressed"),
+        ("max_uncompressed", "uncompressed"),
+        ("max_files", "files"),
+    ] {
+        let n = t[key].as_u64().unwrap();
+        for (limit, level, code) in [(n, "fail", 0), (n - 1, "fail", 1), (n - 1, "warn", 0)] {
+            let p = policy(
+                &r,
+                &format!("[[image]]\nlevel = \"{level}\"\n{rule} = {limit}\n"),
+            );
+            for format in ["table", "json", "markdown"] {
+                let (got, _) = gate(&r, &["--policy", &p, "--format", format, &app()]);
+                assert_eq!(got, code, "{rule} = {limit} ({level}, {format})");
+            }
+        }
+    }
+    let p = policy(&r, "[[image]]\nmax_layers = 3\n");
+    assert_eq!(gate(&r, &["--policy", &p, &app()]).0, 0);
+    let p = policy(&r, "[[image]]\nmax_layers = 2\n");
+    assert_eq!(gate(&r, &["--policy", &p, &app()]).0, 1);
+}
+
+#[test]
+fn set_waste_and_efficiency_rules_at_their_boundaries() {
+    let r = Run::new();
+    let dive_image = format!("docker-archive:{}", dive("test-docker-image.tar"));
+    // dive's image: strata wasted 32025, dive efficiency 0.9844212134184309.
+    for (text, code) in [
+        ("[[image]]\nmax_wasted = 32025\n", 0),
+        ("[[image]]\nmax_wasted = 32024\n", 1),
+        ("[[image]]\nmin_efficiency = 0.98\n", 0),
+        ("[[image]]\nmin_efficiency = 0.99\n", 1),
+        ("[[image]]\nmax_dive_wasted = \"32kB\"\n", 1),
+        ("[[image]]\nlevel = \"warn\"\nmin_efficiency = 0.99\n", 0),
+    ] {
+        let p = policy(&r, text);
+        assert_eq!(gate(&r, &["--policy", &p, &dive_image]).0, code, "{text}");
+    }
+    let dedup = r.json(&["footprint", &app()])["set"]["dedup_total"]["compressed"]
+        .as_u64()
+        .unwrap();
+    let p = policy(&r, &format!("[set]\nmax_dedup_total = {dedup}\n"));
+    assert_eq!(gate(&r, &["--policy", &p, &app()]).0, 0);
+    let p = policy(&r, &format!("[set]\nmax_dedup_total = {}\n", dedup - 1));
+    let (code, table) = gate(&r, &["--policy", &p, &app()]);
+    assert_eq!(code, 1);
+    assert!(
+        table.contains("max_dedup_total") && table.contains("FAIL"),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_dive_ci_file_is_a_policy_too() {
+    let r = Run::new();
+    let p = r.path(".dive-ci");
+    std::fs::write(&p, "rules:\n  lowestEfficiency: 0.99\n  highestWastedBytes: 20MB\n  highestUserWastedPercent: disabled\n").unwrap();
+    let dive_image = format!("docker-archive:{}", dive("test-docker-image.tar"));
+    let v = {
+        let out = r
+            .cmd()
+            .args(["gate", "--format", "json", "--policy"])
+            .arg(&p)
+            .arg(&dive_image)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let rules: Vec<(&str, &str)> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["rule"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rules,
+        [("max_dive_wasted", "pass"), ("min_efficiency", "fail")]
+    );
+}
+
+#[test]
+fn test_tooling_in_a_prod_image_is_named_with_its_bytes() {
+    let r = Run::new();
+    let mut lay = OciLayout::new(&r.path("pd"));
+    let base = lay.layer(Compress::Gzip(6), |w| {
+        w.file("app/main.py", b"print(1)\n");
+    });
+    let dev = lay.layer(Compress::Gzip(6), |w| {
+        w.file(
+            "usr/lib/python3/site-packages/pytest/__init__.py",
+            &builder::noise(7000, 2),
+        );
+    });
+    lay.image("prod", &[&base], "linux/amd64");
+    lay.image("prod-leaky", &[&base, &dev], "linux/amd64");
+    let layout = lay.finish();
+    let p = policy(
+        &r,
+        "[[image]]\nmatch = \"*prod*\"\nforbidden_paths = [\"**/site-packages/pytest/**\"]\n",
+    );
+    let (code, _) = gate(&r, &["--policy", &p, &format!("{}:prod", oci(&layout))]);
+    assert_eq!(code, 0);
+    let (code, table) = gate(
+        &r,
+        &["--policy", &p, &format!("{}:prod-leaky", oci(&layout))],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        table.contains("/usr/lib/python3/site-packages/pytest/__init__.py (layer #2)"),
+        "{table}"
+    );
+    assert!(table.contains("1 files, 7000 bytes"), "{table}");
+}
+
+#[test]
+fn growth_against_a_baseline_names_the_layer_behind_it() {
+    let r = Run::new();
+    let mut lay = OciLayout::new(&r.path("g"));
+    let base = lay.layer(Compress::None, |w| {
+        w.file("app/bin", &builder::noise(100_000, 1));
+    });
+    let more = lay.layer(Compress::None, |w| {
+        w.file("app/data", &builder::noise(5_000_000, 2));
+    });
+    lay.image("v1", &[&base], "linux/amd64");
+    lay.image("v2", &[&base, &more], "linux/amd64");
+    let layout = lay.finish();
+    let (v1, v2) = (
+        format!("{}:v1", oci(&layout)),
+        format!("{}:v2", oci(&layout)),
+    );
+    let baseline = r.path("base.json");
+    let out = r
+        .cmd()
+        .args(["gate", "--write-baseline"])
+        .arg(&baseline)
+        .arg(&v1)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b = baseline.display().to_string();
+    let p = policy(&r, "[[image]]\nmax_growth = \"1MB\"\n");
+    let (code, table) = gate(&r, &["--policy", &p, "--baseline", &b, &v2]);
+    assert_eq!(code, 1, "{table}");
+    assert!(
+        table.contains(&format!("new layer {}", &more.digest[..19])),
+        "{table}"
+    );
+    let p = policy(&r, "[[image]]\nmax_growth = \"10MB\"\n");
+    let out = r
+        .cmd()
+        .args([
+            "gate",
+            "--format",
+            "json",
+            "--policy",
+            &p,
+            "--baseline",
+            &b,
+            &v2,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["checks"][0]["actual"].as_f64(),
+        Some(more.size as f64),
+        "5 MB of growth"
+    );
+    // A baseline of another schema is a clear error.
+    std::fs::write(
+        r.path("old.json"),
+        br#"{"schema_version": 99, "command": "baseline"}"#,
+    )
+    .unwrap();
+    let line = r.fails(&[
+        "gate",
+        "--policy",
+        &p,
+        "--baseline",
+        r.path("old.json").to_str().unwrap(),
+        &v2,
+    ]);
+    assert!(
+        line.contains("not a strata baseline of schema_version 1 (found 99)"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_malformed_policy_names_the_file_line_and_key() {
+    let r = Run::new();
+    for (text, needle) in [
+        ("[[image]]\nmax_compresed = 1\n", "max_compresed"),
+        ("[[image]]\nmax_files = \"12 MBB\"\n", "12 MBB"),
+        ("[[image]]\nmax_layers = \"many\"\n", "max_layers"),
+    ] {
+        let p = policy(&r, text);
+        let line = r.fails(&["gate", "--policy", &p, &app()]);
+        assert!(
+            line.contains("policy.toml") && line.contains("line 2") && line.contains(needle),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn the_junit_file_has_one_test_case_per_check() {
+    let r = Run::new();
+    let p = policy(
+        &r,
+        "[[image]]\nmax_layers = 2\nmax_compressed = \"1GB\"\n[set]\nmax_dedup_total = \"1GB\"\n",
+    );
+    let junit = r.path("gate.xml");
+    let out = r
+        .cmd()
+        .args(["gate", "--policy", &p, "--junit"])
+        .arg(&junit)
+        .arg(app())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase").count(), 3, "{xml}");
+    assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
+    assert!(xml.starts_with("<?xml"), "{xml}");
+}
+
+#[test]
+fn the_example_policy_catches_the_fixture_family_wasting_half_of_app_dev() {
+    let r = Run::new();
+    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/policy/strata.toml");
+    let (code, table) = gate(&r, &["--policy", p, FAMILY]);
+    assert_eq!(code, 1, "{table}");
+    let failed: Vec<&str> = table
+        .lines()
+        .filter(|l| l.trim_start().starts_with("FAIL"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{table}");
+    assert!(
+        failed[0].contains("app-dev")
+            && failed[0].contains("max_wasted_percent")
+            && failed[0].contains("50.0%"),
+        "{table}"
+    );
+}
