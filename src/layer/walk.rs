@@ -73,7 +73,8 @@ pub fn walk<R: Read>(
         } else {
             match member.kind {
                 EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                    let capture = is_package_db(&entry.path)
+                    let wanted = is_package_db(&entry.path);
+                    let capture = wanted
                         && member.sparse.is_none()
                         && member.size <= PACKAGE_DB_LIMIT
                         && captured + member.size <= PACKAGE_DBS_LIMIT;
@@ -82,11 +83,14 @@ pub fn walk<R: Read>(
                     entry.kind = EntryKind::File;
                     entry.size = member.size;
                     entry.hash = Some(hash);
-                    if let Some(content) = content {
-                        captured += content.len() as u64;
+                    if wanted {
+                        captured += content.as_ref().map_or(0, |c| c.len() as u64);
+                        // Over budget: listed as skipped, never silently dropped.
                         out.package_dbs.push(PackageDb {
                             path: String::from_utf8_lossy(&entry.path).into_owned(),
-                            content,
+                            skipped: content.is_none(),
+                            content: content.unwrap_or_default(),
+                            size: member.size,
                         });
                     }
                 }
