@@ -7,3 +7,4 @@ pub mod footprint;
 pub mod layer_audit;
 pub mod overlay;
 pub mod sizes;
+pub mod packages;
