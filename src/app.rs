@@ -29,6 +29,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Command::Layers(args) => commands::layers::run(&session, args, out),
         Command::Audit(args) => commands::audit::run(&session, args, out),
         Command::Diff(args) => commands::diff::run(&session, args, out),
+        Command::Packages(args) => commands::packages::run(&session, args, out),
     };
     session.flush_warnings();
     let outcome = outcome?;

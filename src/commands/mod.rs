@@ -7,6 +7,7 @@ pub mod diff;
 pub mod du;
 pub mod footprint;
 pub mod layers;
+pub mod packages;
 
 use crate::analyze::overlay::Overlay;
 use crate::error::Error;

@@ -93,7 +93,9 @@ impl Reader for Python {
                 let mut files = Vec::new();
                 for line in text.lines().filter(|l| !l.trim().is_empty()) {
                     let path = csv(line)
-                        .filter(|f| f.len() == 3 && (f[2].is_empty() || f[2].parse::<u64>().is_ok()))
+                        .filter(|f| {
+                            f.len() == 3 && (f[2].is_empty() || f[2].parse::<u64>().is_ok())
+                        })
                         .and_then(|f| join(root, &f[0]));
                     match path {
                         Some(p) => files.push(p),
@@ -126,22 +128,22 @@ impl Reader for Python {
     fn finish(self: Box<Self>, warn: &mut dyn FnMut(String)) -> Vec<Found> {
         self.dists
             .into_iter()
-            .filter_map(|(dir, dist)| {
+            .map(|(dir, dist)| {
                 let Some((name, version, layer)) = dist.meta else {
                     warn(format!(
                         "/{dir}: no METADATA or PKG-INFO; named after its directory"
                     ));
                     let (name, version) = from_dir(&dir);
-                    return Some((dir, name, version, dist.layer, dist.files));
+                    return (dir, name, version, dist.layer, dist.files);
                 };
                 let (dir_name, dir_version) = from_dir(&dir);
-                Some((
+                (
                     dir,
                     name.unwrap_or(dir_name),
                     version.unwrap_or(dir_version),
                     layer,
                     dist.files,
-                ))
+                )
             })
             .map(|(dir, name, version, layer, files)| Found {
                 ecosystem: Ecosystem::Python,

@@ -46,7 +46,12 @@ fn run(layers: Vec<(Vec<Entry>, Vec<PackageDb>)>) -> (Inventory, Vec<String>) {
         .collect();
     let mut warnings = Vec::new();
     let inv = inventory(
-        || Ok(entries.iter().map(|l| l.clone().into_iter().map(Ok)).collect()),
+        || {
+            Ok(entries
+                .iter()
+                .map(|l| l.clone().into_iter().map(Ok))
+                .collect())
+        },
         |i| Ok(layers[i].1.clone()),
         &mut |w| warnings.push(w),
     )
@@ -71,7 +76,10 @@ fn dpkg_lists_own_files_and_a_later_whiteout_removes_a_database() {
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(inv.packages.len(), 2);
     let bash = find(&inv, "bash");
-    assert_eq!((bash.bytes, bash.files, bash.bytes_source), (1000, 1, BytesSource::Files));
+    assert_eq!(
+        (bash.bytes, bash.files, bash.bytes_source),
+        (1000, 1, BytesSource::Files)
+    );
     let tiny = find(&inv, "tiny");
     assert_eq!((tiny.bytes, tiny.version.as_str()), (4096, "1:2.0-3"));
     assert_eq!(tiny.bytes_source, BytesSource::Declared);
@@ -89,16 +97,31 @@ fn malformed_databases_warn_with_their_name_and_the_rest_is_read() {
     let (inv, warnings) = run(vec![(
         vec![file("srv/site-packages/ok/a.py", 5)],
         vec![
-            db("var/lib/dpkg/status", "Package: a\nVersion: 1\n\nPackage: b\nVers"),
-            db("srv/site-packages/ok-1.dist-info/METADATA", "Name: ok\nVersion: 1\n"),
-            db("srv/site-packages/ok-1.dist-info/RECORD", "ok/a.py,,5\n\"bad\nx,y\n../../../../etc,,1\n"),
+            db(
+                "var/lib/dpkg/status",
+                "Package: a\nVersion: 1\n\nPackage: b\nVers",
+            ),
+            db(
+                "srv/site-packages/ok-1.dist-info/METADATA",
+                "Name: ok\nVersion: 1\n",
+            ),
+            db(
+                "srv/site-packages/ok-1.dist-info/RECORD",
+                "ok/a.py,,5\n\"bad\nx,y\n../../../../etc,,1\n",
+            ),
             db("app/node_modules/x/package.json", "{\"name\": "),
         ],
     )]);
     assert_eq!(warnings.len(), 3, "{warnings:?}");
-    assert!(warnings.iter().any(|w| w.starts_with("/var/lib/dpkg/status: 2 malformed")));
-    assert!(warnings.iter().any(|w| w.starts_with("/srv/site-packages/ok-1.dist-info/RECORD: 3 malformed")));
-    assert!(warnings.iter().any(|w| w.starts_with("/app/node_modules/x/package.json: not a valid")));
+    assert!(warnings
+        .iter()
+        .any(|w| w.starts_with("/var/lib/dpkg/status: 2 malformed")));
+    assert!(warnings
+        .iter()
+        .any(|w| w.starts_with("/srv/site-packages/ok-1.dist-info/RECORD: 3 malformed")));
+    assert!(warnings
+        .iter()
+        .any(|w| w.starts_with("/app/node_modules/x/package.json: not a valid")));
     assert_eq!(find(&inv, "ok").bytes, 5);
     assert!(inv.packages.iter().any(|p| p.name == "a"));
 }
@@ -130,12 +153,21 @@ fn nested_node_modules_belong_to_the_deepest_package_and_gems_to_their_dir() {
 fn apk_records_and_the_latest_layer_of_their_files() {
     let installed = "C:Q1=\nP:musl\nV:1.2.4-r2\nA:x86_64\nI:600\nF:lib\nR:ld-musl.so.1\n\nP:busybox\nV:1.36.1-r5\nI:900\nF:bin\nR:busybox\n";
     let (inv, _) = run(vec![
-        (vec![file("lib/ld-musl.so.1", 600)], vec![db("lib/apk/db/installed", installed)]),
+        (
+            vec![file("lib/ld-musl.so.1", 600)],
+            vec![db("lib/apk/db/installed", installed)],
+        ),
         (vec![file("bin/busybox", 800)], vec![]),
     ]);
     let musl = find(&inv, "musl");
-    assert_eq!((musl.bytes, musl.layer, musl.arch.as_deref()), (600, 0, Some("x86_64")));
-    assert_eq!((find(&inv, "busybox").bytes, find(&inv, "busybox").layer), (800, 1));
+    assert_eq!(
+        (musl.bytes, musl.layer, musl.arch.as_deref()),
+        (600, 0, Some("x86_64"))
+    );
+    assert_eq!(
+        (find(&inv, "busybox").bytes, find(&inv, "busybox").layer),
+        (800, 1)
+    );
 }
 
 #[test]
