@@ -86,6 +86,20 @@ impl Reader for Dpkg {
     fn read(&mut self, file: DbFile<'_>, warn: &mut dyn FnMut(String)) {
         if file.path == STATUS {
             self.read_status(&file, false, warn);
+        } else if let Some(stem) = file
+            .path
+            .strip_prefix(STATUS_D)
+            .and_then(|n| n.strip_suffix(".md5sums"))
+        {
+            // distroless: `MD5  path` lines are the package's file list.
+            let text = String::from_utf8_lossy(file.content);
+            let paths = text
+                .lines()
+                .filter_map(|l| l.split_once("  ").map(|(_, p)| p.trim_start_matches('/')))
+                .filter(|p| !p.is_empty())
+                .map(|p| p.as_bytes().to_vec())
+                .collect();
+            self.lists.insert(stem.to_owned(), (paths, file.layer));
         } else if file.path.starts_with(STATUS_D) {
             self.read_status(&file, true, warn);
         } else if let Some(stem) = split(file.path).1.strip_suffix(".list") {

@@ -171,11 +171,19 @@ where
     let index_err = |e| crate::error::Error::io("layer index", e);
     // Pass 1: the database files a container of the image sees, by layer.
     let mut survivors: BTreeMap<usize, Vec<Vec<u8>>> = BTreeMap::new();
+    // Top-level symlinks (merged /usr: bin -> usr/bin), so a package's
+    // listed /bin/bash is found at usr/bin/bash.
+    let mut links: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
     for node in Overlay::new(open()?).map_err(index_err)? {
         let node = node.map_err(index_err)?;
         if let Some(v) = node.visible {
             if v.entry.kind == EntryKind::File && is_package_db(&node.path) {
                 survivors.entry(v.layer).or_default().push(node.path);
+            } else if v.entry.kind == EntryKind::Symlink && !node.path.contains(&b'/') {
+                let target = String::from_utf8_lossy(v.entry.link.as_deref().unwrap_or_default());
+                if let Some(target) = join("", &target) {
+                    links.insert(node.path, target);
+                }
             }
         }
     }
@@ -214,11 +222,11 @@ where
         match &f.owns {
             Owns::Files(paths) => {
                 for p in paths {
-                    files.entry(p.clone()).or_insert(i as u32);
+                    files.entry(resolve(p, &links)).or_insert(i as u32);
                 }
             }
             Owns::Dir(dir) => {
-                dirs.entry(dir.clone()).or_insert(i as u32);
+                dirs.entry(resolve(dir, &links)).or_insert(i as u32);
             }
         }
     }
@@ -270,6 +278,15 @@ where
         unowned,
         total,
     })
+}
+
+/// `path` with its first component followed when it is a top-level symlink.
+fn resolve(path: &[u8], links: &HashMap<Vec<u8>, Vec<u8>>) -> Vec<u8> {
+    let cut = path.iter().position(|&b| b == b'/').unwrap_or(path.len());
+    match links.get(&path[..cut]) {
+        Some(target) => [target, &path[cut..]].concat(),
+        None => path.to_vec(),
+    }
 }
 
 /// The package owning `path`: an exact file claim, else the deepest directory claim.

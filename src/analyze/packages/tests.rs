@@ -176,3 +176,57 @@ fn paths_join_and_never_leave_the_root() {
     assert_eq!(join("a/b", "/etc/x").unwrap(), b"etc/x");
     assert_eq!(join("a", "../../x"), None);
 }
+
+fn symlink(path: &str, target: &str) -> Entry {
+    Entry {
+        kind: EntryKind::Symlink,
+        link: Some(target.as_bytes().to_vec()),
+        ..file(path, 0)
+    }
+}
+
+#[test]
+fn merged_usr_and_distroless_status_d_are_followed() {
+    let (inv, warnings) = run(vec![(
+        vec![
+            symlink("bin", "usr/bin"),
+            symlink("lib", "/usr/lib"),
+            file("usr/bin/bash", 1000),
+            file("usr/lib/libz.so", 90),
+        ],
+        vec![
+            db(
+                "var/lib/dpkg/status.d/zlib",
+                "Package: zlib\nVersion: 1\nArchitecture: amd64\n",
+            ),
+            db("var/lib/dpkg/status.d/zlib.md5sums", "abc  lib/libz.so\n"),
+            db(
+                "var/lib/dpkg/status",
+                "Package: bash\nStatus: install ok installed\nVersion: 5\n",
+            ),
+            db("var/lib/dpkg/info/bash.list", "/bin\n/bin/bash\n"),
+        ],
+    )]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(find(&inv, "bash").bytes, 1000);
+    assert_eq!(find(&inv, "zlib").bytes, 90);
+}
+
+#[test]
+fn a_database_over_budget_and_an_rpm_database_are_warnings_naming_them() {
+    let mut big = db("var/lib/dpkg/status", "");
+    (big.size, big.skipped) = (20 << 20, true);
+    let (inv, warnings) = run(vec![(
+        vec![],
+        vec![
+            big,
+            db("usr/lib/sysimage/rpm/rpmdb.sqlite", "SQLite format 3"),
+        ],
+    )]);
+    assert!(inv.packages.is_empty());
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].starts_with("/usr/lib/sysimage/rpm/rpmdb.sqlite: an rpm database"));
+    assert!(
+        warnings[1].starts_with("/var/lib/dpkg/status: 20971520 bytes, over the capture budget")
+    );
+}
