@@ -183,7 +183,11 @@ impl View for Packages {
                 format!("#{}", r.layer),
             ]);
         }
-        doc.table(table).blank();
+        if self.packages.is_empty() {
+            doc.line("No package database found.").blank();
+        } else {
+            doc.table(table).blank();
+        }
         if declared {
             doc.note(
                 "(declared): no owned file found; the size its database declares, not in the totals",

@@ -203,6 +203,43 @@ pub(crate) fn corrupt(digest: &str, e: io::Error) -> Error {
 mod tests {
     use super::*;
 
+    fn tar_of(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, content) in files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(content.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, path, &content[..]).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn package_databases_over_budget_are_recorded_as_skipped() {
+        let big = vec![b'x'; PACKAGE_DB_LIMIT as usize + 1];
+        let tar = tar_of(&[
+            ("var/lib/dpkg/status", b"Package: a\n".to_vec()),
+            ("lib/apk/db/installed", big),
+            ("etc/passwd", b"root\n".to_vec()),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = IndexBuilder::new(dir.path());
+        let walked = walk(&tar[..], "d", None, &mut index).unwrap();
+        let dbs: Vec<(&str, usize, u64, bool)> = walked
+            .package_dbs
+            .iter()
+            .map(|d| (d.path.as_str(), d.content.len(), d.size, d.skipped))
+            .collect();
+        assert_eq!(
+            dbs,
+            [
+                ("var/lib/dpkg/status", 11, 11, false),
+                ("lib/apk/db/installed", 0, PACKAGE_DB_LIMIT + 1, true)
+            ]
+        );
+    }
+
     #[test]
     fn clean_path_normalises_and_refuses_escapes() {
         assert_eq!(clean_path(b"./etc/passwd", "d").unwrap(), b"etc/passwd");

@@ -121,8 +121,10 @@ impl Reader for Dpkg {
                 .and_then(|q| self.lists.remove(&q))
                 .or_else(|| self.lists.remove(&p.name));
             if let Some((paths, layer)) = list {
+                // A file list that owns no regular file (symlinks only) is 0 bytes.
                 p.owns = Owns::Files(paths);
                 p.layer = Some(layer);
+                p.declared = None;
             }
         }
         self.packages

@@ -72,13 +72,21 @@ fn from_dir(dir: &str) -> (String, String) {
 
 impl Reader for Python {
     fn wants(&self, path: &str) -> bool {
-        let (dir, _) = split(path);
-        dir.ends_with(".dist-info") || dir.ends_with(".egg-info")
+        let (dir, base) = split(path);
+        dir.ends_with(".dist-info") || dir.ends_with(".egg-info") || base.ends_with(".egg-info")
     }
 
     fn read(&mut self, file: DbFile<'_>, warn: &mut dyn FnMut(String)) {
         let (dir, base) = split(file.path);
         let text = String::from_utf8_lossy(file.content);
+        if base.ends_with(".egg-info") {
+            // A single-file egg-info: metadata only, and it owns itself.
+            let (name, version) = metadata(&text);
+            let dist = self.dists.entry(file.path.to_owned()).or_default();
+            dist.meta = Some((name, version, file.layer));
+            dist.files = Some(vec![file.path.as_bytes().to_vec()]);
+            return;
+        }
         let dist = self.dists.entry(dir.to_owned()).or_default();
         dist.layer = dist.layer.max(file.layer);
         match base {

@@ -230,3 +230,20 @@ fn a_database_over_budget_and_an_rpm_database_are_warnings_naming_them() {
         warnings[1].starts_with("/var/lib/dpkg/status: 20971520 bytes, over the capture budget")
     );
 }
+
+#[test]
+fn a_single_file_egg_info_owns_itself() {
+    let meta = "Metadata-Version: 1.1\nName: python-apt\nVersion: 2.6.0\n";
+    let (inv, _) = run(vec![(
+        vec![],
+        vec![db(
+            "usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info",
+            meta,
+        )],
+    )]);
+    let p = find(&inv, "python-apt");
+    assert_eq!(
+        (p.version.as_str(), p.bytes, p.files),
+        ("2.6.0", meta.len() as u64, 1)
+    );
+}

@@ -192,6 +192,13 @@ pub fn is_package_db(path: &[u8]) -> bool {
     {
         return true;
     }
+    // distutils: `NAME-VERSION.egg-info` as a single PKG-INFO file.
+    if base.len() > 9
+        && base.ends_with(b".egg-info")
+        && parent(1).is_some_and(|d| d == b"site-packages" || d == b"dist-packages")
+    {
+        return true;
+    }
     if base == b"package.json" {
         let name = parent(1).filter(|d| !d.is_empty() && !d.starts_with(b"."));
         return match (name, parent(2), parent(3)) {
@@ -227,6 +234,7 @@ mod tests {
             "opt/venv/lib/python3.12/site-packages/requests-2.31.0.dist-info/RECORD",
             "usr/lib/python3/dist-packages/foo.egg-info/PKG-INFO",
             "usr/lib/python3/dist-packages/foo.egg-info/installed-files.txt",
+            "usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info",
             "app/node_modules/left-pad/package.json",
             "app/node_modules/@babel/core/package.json",
             "app/node_modules/a/node_modules/b/package.json",
