@@ -188,6 +188,7 @@ where
         }
     }
     let mut readers = readers();
+    let mut skipped: Vec<(String, u64)> = Vec::new();
     for (layer, paths) in survivors {
         let mut captured = dbs(layer)?;
         // A path written twice in one layer: the last copy is the one kept.
@@ -200,10 +201,7 @@ where
                 continue;
             };
             if db.skipped {
-                warn(format!(
-                    "/{}: {} bytes, over the capture budget; its packages are not listed",
-                    db.path, db.size
-                ));
+                skipped.push((db.path.clone(), db.size));
                 continue;
             }
             let file = DbFile {
@@ -214,6 +212,7 @@ where
             reader.read(file, warn);
         }
     }
+    warn_skipped(&skipped, warn);
     let found: Vec<Found> = readers.into_iter().flat_map(|r| r.finish(warn)).collect();
     // Pass 2: every surviving regular file, to its owner.
     let mut files: HashMap<Vec<u8>, u32> = HashMap::new();
@@ -278,6 +277,27 @@ where
         unowned,
         total,
     })
+}
+
+/// One warning for the database files over the capture budget, naming a few.
+fn warn_skipped(skipped: &[(String, u64)], warn: &mut dyn FnMut(String)) {
+    const NAMED: usize = 3;
+    if skipped.is_empty() {
+        return;
+    }
+    let named: Vec<String> = skipped
+        .iter()
+        .take(NAMED)
+        .map(|(path, size)| format!("/{path} ({size} bytes)"))
+        .collect();
+    let more = match skipped.len().saturating_sub(NAMED) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    warn(format!(
+        "{}{more}: over the capture budget; their packages are not listed",
+        named.join(", ")
+    ));
 }
 
 /// `path` with its first component followed when it is a top-level symlink.

@@ -171,10 +171,11 @@ pub fn is_package_db(path: &[u8]) -> bool {
     if EXACT.contains(&path) {
         return true;
     }
-    let parts: Vec<&[u8]> = path.split(|&b| b == b'/').collect();
-    let n = parts.len();
-    let base = parts[n - 1];
-    let parent = |i: usize| (n > i).then(|| parts[n - 1 - i]);
+    // The base name and up to three parents, without allocating (a hot path).
+    let mut up = path.rsplit(|&b| b == b'/');
+    let base = up.next().unwrap_or_default();
+    let parents = [up.next(), up.next(), up.next()];
+    let parent = |i: usize| parents[i - 1];
     if let Some(rest) = path.strip_prefix(b"var/lib/dpkg/") {
         return match rest.split(|&b| b == b'/').collect::<Vec<_>>()[..] {
             [b"status.d", name] => !name.is_empty(),
