@@ -292,7 +292,7 @@ fn ecosystem_filter_and_sort_by_bytes() {
 }
 
 #[test]
-fn malformed_databases_are_warnings_naming_the_file_and_the_rest_prints() {
+fn malformed_and_unreadable_databases_are_warnings_naming_the_file_and_the_rest_prints() {
     let r = Run::new();
     let mut oci_layout = OciLayout::new(&r.path("bad"));
     let layer = oci_layout.layer(Compress::Gzip(6), |w| {
@@ -313,6 +313,8 @@ fn malformed_databases_are_warnings_naming_the_file_and_the_rest_prints() {
             "app/node_modules/broken/package.json",
             b"{\"name\": \"broken\",",
         );
+        w.dir("var/lib/rpm")
+            .file("var/lib/rpm/rpmdb.sqlite", b"SQLite format 3\0");
         w.dir("app/node_modules/fine").file(
             "app/node_modules/fine/package.json",
             br#"{"name":"fine","version":"1.0.0"}"#,
@@ -333,6 +335,7 @@ fn malformed_databases_are_warnings_naming_the_file_and_the_rest_prints() {
         "/var/lib/dpkg/status",
         &format!("/{SITE}/six-1.16.0.dist-info/RECORD"),
         "/app/node_modules/broken/package.json",
+        "/var/lib/rpm/rpmdb.sqlite",
     ] {
         assert!(
             stderr
