@@ -59,6 +59,20 @@ const FOOTPRINT_HELP: &str = concat!(
     exit_codes!()
 );
 
+const PACKAGES_HELP: &str = concat!(
+    "Examples:
+  strata packages oci:./layout:app                 every package, biggest first
+  strata packages docker-daemon:app:1 --ecosystem python,npm --sort name
+  strata packages app:1 --format json | jq -r '.packages[].purl'
+
+",
+    references!(),
+    "
+
+",
+    exit_codes!()
+);
+
 const DU_HELP: &str = concat!(
     "Examples:
   strata du oci:./layout:app                   the merged filesystem, two levels deep
@@ -115,6 +129,9 @@ pub enum Command {
     /// CI size-regression gate: a policy and a baseline applied to an image set.
     #[command(after_help = GATE_HELP)]
     Gate(GateArgs),
+    /// Installed packages (deb, apk, Python, npm, gems) with their bytes and layer.
+    #[command(after_help = PACKAGES_HELP)]
+    Packages(PackagesArgs),
     /// Shell completions on stdout (bash, zsh, fish, elvish, powershell).
     #[command(
         after_help = "Example:\n  strata completions bash > ~/.local/share/bash-completion/completions/strata"
@@ -213,6 +230,35 @@ pub struct DuArgs {
     /// from 1 (the base) or its digest (a unique prefix is enough).
     #[arg(long, value_name = "N|sha256:…")]
     pub layer: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PackagesArgs {
+    /// The image (one) to inventory.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Only these ecosystems (comma-separated) [default: all].
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "ECOSYSTEM,…")]
+    pub ecosystem: Vec<EcosystemArg>,
+    /// Order of the packages: biggest first, or by ecosystem and name.
+    #[arg(long, value_enum, default_value_t = SortArg::Bytes)]
+    pub sort: SortArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EcosystemArg {
+    Deb,
+    Rpm,
+    Apk,
+    Python,
+    Npm,
+    Gem,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SortArg {
+    Bytes,
+    Name,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::analyze::sizes::Measure;
-use crate::cli::{Cli, Command as CliCommand, DuArgs, FormatArg, MeasureArg};
+use crate::cli::{Cli, Command as CliCommand, DuArgs, FormatArg, MeasureArg, PackagesArgs};
 use crate::commands;
 use crate::error::Error;
 use crate::reference::Reference;
@@ -33,6 +33,7 @@ pub enum Command {
     Audit(commands::audit::Args),
     Diff(commands::diff::Args),
     Gate(commands::gate::Args),
+    Packages(commands::packages::Args),
 }
 
 impl Config {
@@ -155,6 +156,7 @@ impl Config {
                 }),
                 false,
             ),
+            CliCommand::Packages(args) => (Command::Packages(packages_args(args)?), false),
             // Generators: written by commands::completions before any config.
             CliCommand::Completions { .. } | CliCommand::Man => {
                 anyhow::bail!("completions and man need no configuration")
@@ -232,6 +234,33 @@ fn du_args(args: DuArgs) -> anyhow::Result<commands::du::Args> {
         depth: args.depth,
         top: args.top.max(1),
         layer,
+    })
+}
+
+fn packages_args(args: PackagesArgs) -> anyhow::Result<commands::packages::Args> {
+    use crate::analyze::packages::Ecosystem;
+    use crate::cli::{EcosystemArg, SortArg};
+    let mut ecosystems: Vec<Ecosystem> = args
+        .ecosystem
+        .iter()
+        .map(|e| match e {
+            EcosystemArg::Deb => Ecosystem::Deb,
+            EcosystemArg::Rpm => Ecosystem::Rpm,
+            EcosystemArg::Apk => Ecosystem::Apk,
+            EcosystemArg::Python => Ecosystem::Python,
+            EcosystemArg::Npm => Ecosystem::Npm,
+            EcosystemArg::Gem => Ecosystem::Gem,
+        })
+        .collect();
+    ecosystems.sort();
+    ecosystems.dedup();
+    Ok(commands::packages::Args {
+        reference: Reference::parse(&args.reference)?,
+        ecosystems,
+        sort: match args.sort {
+            SortArg::Bytes => commands::packages::SortBy::Bytes,
+            SortArg::Name => commands::packages::SortBy::Name,
+        },
     })
 }
 

@@ -6,4 +6,5 @@ pub mod du;
 pub mod footprint;
 pub mod layer_audit;
 pub mod overlay;
+pub mod packages;
 pub mod sizes;

@@ -8,6 +8,7 @@ pub mod du;
 pub mod footprint;
 pub mod gate;
 pub mod layers;
+pub mod packages;
 
 use crate::analyze::overlay::Overlay;
 use crate::error::Error;

@@ -73,7 +73,8 @@ pub fn walk<R: Read>(
         } else {
             match member.kind {
                 EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                    let capture = is_package_db(&entry.path)
+                    let wanted = is_package_db(&entry.path);
+                    let capture = wanted
                         && member.sparse.is_none()
                         && member.size <= PACKAGE_DB_LIMIT
                         && captured + member.size <= PACKAGE_DBS_LIMIT;
@@ -82,11 +83,14 @@ pub fn walk<R: Read>(
                     entry.kind = EntryKind::File;
                     entry.size = member.size;
                     entry.hash = Some(hash);
-                    if let Some(content) = content {
-                        captured += content.len() as u64;
+                    if wanted {
+                        captured += content.as_ref().map_or(0, |c| c.len() as u64);
+                        // Over budget: listed as skipped, never silently dropped.
                         out.package_dbs.push(PackageDb {
                             path: String::from_utf8_lossy(&entry.path).into_owned(),
-                            content,
+                            skipped: content.is_none(),
+                            content: content.unwrap_or_default(),
+                            size: member.size,
                         });
                     }
                 }
@@ -198,6 +202,43 @@ pub(crate) fn corrupt(digest: &str, e: io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tar_of(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, content) in files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(content.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, path, &content[..]).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn package_databases_over_budget_are_recorded_as_skipped() {
+        let big = vec![b'x'; PACKAGE_DB_LIMIT as usize + 1];
+        let tar = tar_of(&[
+            ("var/lib/dpkg/status", b"Package: a\n".to_vec()),
+            ("lib/apk/db/installed", big),
+            ("etc/passwd", b"root\n".to_vec()),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = IndexBuilder::new(dir.path());
+        let walked = walk(&tar[..], "d", None, &mut index).unwrap();
+        let dbs: Vec<(&str, usize, u64, bool)> = walked
+            .package_dbs
+            .iter()
+            .map(|d| (d.path.as_str(), d.content.len(), d.size, d.skipped))
+            .collect();
+        assert_eq!(
+            dbs,
+            [
+                ("var/lib/dpkg/status", 11, 11, false),
+                ("lib/apk/db/installed", 0, PACKAGE_DB_LIMIT + 1, true)
+            ]
+        );
+    }
 
     #[test]
     fn clean_path_normalises_and_refuses_escapes() {

@@ -14,6 +14,7 @@ mod hostile_layers;
 mod hostile_sources;
 mod layers;
 mod local_sources;
+mod packages;
 mod registry;
 mod registry_server;
 

@@ -18,7 +18,7 @@ use super::{Entry, EntryKind, LayerSummary, PackageDb};
 
 const MAGIC: &[u8; 8] = b"STRATAIX";
 /// Bump when the file layout or the record changes; old files are then misses.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const BLOCK_TARGET: usize = 32 * 1024;
 /// No valid block is larger (a record holds at most two 64 KiB names).
 const BLOCK_LIMIT: usize = 1 << 20;
@@ -334,6 +334,8 @@ mod tests {
             package_dbs: vec![PackageDb {
                 path: "var/lib/dpkg/status".into(),
                 content: b"Package: x\n".to_vec(),
+                size: 11,
+                skipped: false,
             }],
             entries: entries.len() as u64,
         };

@@ -128,11 +128,18 @@ pub fn is_below(path: &[u8], dir: &[u8]) -> bool {
 }
 
 /// A package database file captured whole during the scan, so package views
-/// never need the blob again (dpkg `status`, `status.d/*`, apk `installed`).
+/// never need the blob again (dpkg `status`, `info/*.list`, apk `installed`,
+/// Python `METADATA`/`RECORD`, npm `package.json`, gemspecs, rpm databases).
+/// A file over the capture budget is still listed, `skipped` and empty, so a
+/// reader can say which database it could not read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageDb {
     pub path: String,
     pub content: Vec<u8>,
+    /// The file's size in the layer.
+    pub size: u64,
+    /// Over the per-file or per-layer budget: `content` is empty.
+    pub skipped: bool,
 }
 
 /// The verified figures of one layer (see DESIGN.md's size vocabulary).
@@ -154,17 +161,60 @@ pub struct LayerSummary {
 
 /// Paths whose content is kept in the index as a package database.
 pub fn is_package_db(path: &[u8]) -> bool {
-    path == b"var/lib/dpkg/status"
-        || path == b"lib/apk/db/installed"
-        || path
-            .strip_prefix(b"var/lib/dpkg/status.d/")
-            .is_some_and(|rest| !rest.is_empty() && !rest.contains(&b'/'))
+    const EXACT: [&[u8]; 5] = [
+        b"var/lib/dpkg/status",
+        b"lib/apk/db/installed",
+        b"var/lib/rpm/rpmdb.sqlite",
+        b"usr/lib/sysimage/rpm/rpmdb.sqlite",
+        b"var/lib/rpm/Packages",
+    ];
+    if EXACT.contains(&path) {
+        return true;
+    }
+    // The base name and up to three parents, without allocating (a hot path).
+    let mut up = path.rsplit(|&b| b == b'/');
+    let base = up.next().unwrap_or_default();
+    let parents = [up.next(), up.next(), up.next()];
+    let parent = |i: usize| parents[i - 1];
+    if let Some(rest) = path.strip_prefix(b"var/lib/dpkg/") {
+        return match rest.split(|&b| b == b'/').collect::<Vec<_>>()[..] {
+            [b"status.d", name] => !name.is_empty(),
+            [b"info", name] => name.len() > 5 && name.ends_with(b".list"),
+            _ => false,
+        };
+    }
+    let python = |suffix: &[u8], files: [&[u8]; 2]| {
+        files.contains(&base)
+            && parent(1).is_some_and(|d| d.len() > suffix.len() && d.ends_with(suffix))
+            && parent(2).is_some_and(|d| d == b"site-packages" || d == b"dist-packages")
+    };
+    if python(b".dist-info", [b"METADATA", b"RECORD"])
+        || python(b".egg-info", [b"PKG-INFO", b"installed-files.txt"])
+    {
+        return true;
+    }
+    // distutils: `NAME-VERSION.egg-info` as a single PKG-INFO file.
+    if base.len() > 9
+        && base.ends_with(b".egg-info")
+        && parent(1).is_some_and(|d| d == b"site-packages" || d == b"dist-packages")
+    {
+        return true;
+    }
+    if base == b"package.json" {
+        let name = parent(1).filter(|d| !d.is_empty() && !d.starts_with(b"."));
+        return match (name, parent(2), parent(3)) {
+            (Some(_), Some(b"node_modules"), _) => true,
+            (Some(_), Some(scope), Some(b"node_modules")) => scope.starts_with(b"@"),
+            _ => false,
+        };
+    }
+    base.len() > 8 && base.ends_with(b".gemspec") && parent(1) == Some(b"specifications")
 }
 
-/// Package databases larger than this are not captured (their entry still is).
+/// Package database files larger than this are not captured (recorded as skipped).
 pub const PACKAGE_DB_LIMIT: u64 = 16 << 20;
-/// All package databases of one layer together.
-pub const PACKAGE_DBS_LIMIT: u64 = 32 << 20;
+/// All package database files of one layer together (the rest: skipped).
+pub const PACKAGE_DBS_LIMIT: u64 = 48 << 20;
 
 #[cfg(test)]
 mod tests {
@@ -177,6 +227,36 @@ mod tests {
         assert!(is_package_db(b"var/lib/dpkg/status.d/base"));
         assert!(!is_package_db(b"var/lib/dpkg/status.d/"));
         assert!(!is_package_db(b"var/lib/dpkg/status-old"));
+        for yes in [
+            "var/lib/dpkg/info/libc6:amd64.list",
+            "usr/lib/sysimage/rpm/rpmdb.sqlite",
+            "var/lib/rpm/Packages",
+            "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA",
+            "opt/venv/lib/python3.12/site-packages/requests-2.31.0.dist-info/RECORD",
+            "usr/lib/python3/dist-packages/foo.egg-info/PKG-INFO",
+            "usr/lib/python3/dist-packages/foo.egg-info/installed-files.txt",
+            "usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info",
+            "app/node_modules/left-pad/package.json",
+            "app/node_modules/@babel/core/package.json",
+            "app/node_modules/a/node_modules/b/package.json",
+            "usr/local/bundle/specifications/rake-13.0.6.gemspec",
+        ] {
+            assert!(is_package_db(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "var/lib/dpkg/info/libc6.md5sums",
+            "var/lib/dpkg/info/x/y.list",
+            "srv/six-1.16.0.dist-info/METADATA",
+            "usr/lib/python3/dist-packages/six.dist-info/WHEEL",
+            "app/package.json",
+            "app/node_modules/a/lib/package.json",
+            "app/node_modules/.bin/package.json",
+            "app/node_modules/scope/core/package.json",
+            "gems/rake/rake.gemspec",
+            "package.json",
+        ] {
+            assert!(!is_package_db(no.as_bytes()), "{no}");
+        }
     }
 
     #[test]

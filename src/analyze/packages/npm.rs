@@ -1,0 +1,62 @@
+//! npm: every `node_modules/NAME/package.json` (and `@scope/NAME`); a
+//! package owns its directory, less the nested packages below it.
+
+use serde::Deserialize;
+
+use super::{split, DbFile, Ecosystem, Found, Owns, Reader};
+
+#[derive(Default)]
+pub struct Npm {
+    packages: Vec<Found>,
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    name: Option<serde_json::Value>,
+    version: Option<serde_json::Value>,
+}
+
+impl Reader for Npm {
+    fn wants(&self, path: &str) -> bool {
+        path.ends_with("/package.json")
+    }
+
+    fn read(&mut self, file: DbFile<'_>, warn: &mut dyn FnMut(String)) {
+        let dir = split(file.path).0;
+        let manifest: Manifest = match serde_json::from_slice(file.content) {
+            Ok(m) => m,
+            Err(e) => {
+                warn(format!(
+                    "/{}: not a valid package.json (line {}, column {}); skipped",
+                    file.path,
+                    e.line(),
+                    e.column()
+                ));
+                return;
+            }
+        };
+        let text = |v: Option<serde_json::Value>| match v {
+            Some(serde_json::Value::String(s)) => Some(s),
+            _ => None,
+        };
+        // The directory name after node_modules/ is what require() resolves.
+        let fallback = dir
+            .rsplit_once("node_modules/")
+            .map_or(dir, |(_, name)| name)
+            .to_owned();
+        self.packages.push(Found {
+            ecosystem: Ecosystem::Npm,
+            name: text(manifest.name).unwrap_or(fallback),
+            version: text(manifest.version).unwrap_or_default(),
+            arch: None,
+            owns: Owns::Dir(dir.as_bytes().to_vec()),
+            declared: None,
+            layer: Some(file.layer),
+            db_layer: file.layer,
+        });
+    }
+
+    fn finish(self: Box<Self>, _warn: &mut dyn FnMut(String)) -> Vec<Found> {
+        self.packages
+    }
+}

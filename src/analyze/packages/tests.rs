@@ -1,0 +1,251 @@
+//! Unit tests of the readers and the measuring passes, on in-memory layers.
+
+use super::*;
+use crate::layer::index::entry_order;
+
+fn file(path: &str, size: u64) -> Entry {
+    Entry {
+        path: path.as_bytes().to_vec(),
+        kind: EntryKind::File,
+        size,
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtime: 0,
+        link: None,
+        hash: None,
+    }
+}
+
+fn whiteout(path: &str) -> Entry {
+    Entry {
+        kind: EntryKind::Whiteout,
+        ..file(path, 0)
+    }
+}
+
+fn db(path: &str, content: &str) -> PackageDb {
+    PackageDb {
+        path: path.into(),
+        content: content.as_bytes().to_vec(),
+        size: content.len() as u64,
+        skipped: false,
+    }
+}
+
+/// Layers as (entries, captured databases); database files get entries too.
+fn run(layers: Vec<(Vec<Entry>, Vec<PackageDb>)>) -> (Inventory, Vec<String>) {
+    let entries: Vec<Vec<Entry>> = layers
+        .iter()
+        .map(|(e, dbs)| {
+            let mut all = e.clone();
+            all.extend(dbs.iter().map(|d| file(&d.path, d.size)));
+            all.sort_by(entry_order);
+            all
+        })
+        .collect();
+    let mut warnings = Vec::new();
+    let inv = inventory(
+        || {
+            Ok(entries
+                .iter()
+                .map(|l| l.clone().into_iter().map(Ok))
+                .collect())
+        },
+        |i| Ok(layers[i].1.clone()),
+        &mut |w| warnings.push(w),
+    )
+    .unwrap();
+    (inv, warnings)
+}
+
+fn find<'a>(inv: &'a Inventory, name: &str) -> &'a Package {
+    inv.packages.iter().find(|p| p.name == name).unwrap()
+}
+
+#[test]
+fn dpkg_lists_own_files_and_a_later_whiteout_removes_a_database() {
+    let status = "Package: bash\nStatus: install ok installed\nVersion: 5.2-1\nArchitecture: amd64\nInstalled-Size: 10\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1\n\nPackage: tiny\nStatus: install ok installed\nVersion: 1:2.0-3\nInstalled-Size: 4\n";
+    let (inv, warnings) = run(vec![(
+        vec![file("bin/bash", 1000), file("etc/other", 7)],
+        vec![
+            db("var/lib/dpkg/status", status),
+            db("var/lib/dpkg/info/bash:amd64.list", "/.\n/bin\n/bin/bash\n"),
+        ],
+    )]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(inv.packages.len(), 2);
+    let bash = find(&inv, "bash");
+    assert_eq!(
+        (bash.bytes, bash.files, bash.bytes_source),
+        (1000, 1, BytesSource::Files)
+    );
+    let tiny = find(&inv, "tiny");
+    assert_eq!((tiny.bytes, tiny.version.as_str()), (4096, "1:2.0-3"));
+    assert_eq!(tiny.bytes_source, BytesSource::Declared);
+    assert_eq!(inv.unowned.bytes, 7 + status.len() as u64 + 18);
+
+    let (inv, _) = run(vec![
+        (vec![], vec![db("var/lib/dpkg/status", status)]),
+        (vec![whiteout("var/lib/dpkg")], vec![]),
+    ]);
+    assert!(inv.packages.is_empty());
+}
+
+#[test]
+fn malformed_databases_warn_with_their_name_and_the_rest_is_read() {
+    let (inv, warnings) = run(vec![(
+        vec![file("srv/site-packages/ok/a.py", 5)],
+        vec![
+            db(
+                "var/lib/dpkg/status",
+                "Package: a\nVersion: 1\n\nPackage: b\nVers",
+            ),
+            db(
+                "srv/site-packages/ok-1.dist-info/METADATA",
+                "Name: ok\nVersion: 1\n",
+            ),
+            db(
+                "srv/site-packages/ok-1.dist-info/RECORD",
+                "ok/a.py,,5\n\"bad\nx,y\n../../../../etc,,1\n",
+            ),
+            db("app/node_modules/x/package.json", "{\"name\": "),
+        ],
+    )]);
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    assert!(warnings
+        .iter()
+        .any(|w| w.starts_with("/var/lib/dpkg/status: 2 malformed")));
+    assert!(warnings
+        .iter()
+        .any(|w| w.starts_with("/srv/site-packages/ok-1.dist-info/RECORD: 3 malformed")));
+    assert!(warnings
+        .iter()
+        .any(|w| w.starts_with("/app/node_modules/x/package.json: not a valid")));
+    assert_eq!(find(&inv, "ok").bytes, 5);
+    assert!(inv.packages.iter().any(|p| p.name == "a"));
+}
+
+#[test]
+fn nested_node_modules_belong_to_the_deepest_package_and_gems_to_their_dir() {
+    let (inv, _) = run(vec![(
+        vec![
+            file("app/node_modules/a/index.js", 100),
+            file("app/node_modules/a/node_modules/b/index.js", 30),
+            file("usr/lib/ruby/gems/3.1.0/gems/rake-13.0.6/lib/rake.rb", 70),
+        ],
+        vec![
+            db("app/node_modules/a/package.json", r#"{"name":"a","version":"1.0.0"}"#),
+            db("app/node_modules/a/node_modules/b/package.json", r#"{"name":"b","version":"2.0.0"}"#),
+            db(
+                "usr/lib/ruby/gems/3.1.0/specifications/rake-13.0.6.gemspec",
+                "Gem::Specification.new do |s|\n  s.name = \"rake\".freeze\n  s.version = \"13.0.6\"\nend\n",
+            ),
+        ],
+    )]);
+    let a = find(&inv, "a");
+    assert_eq!((a.bytes, a.files), (100 + 30, 2));
+    assert_eq!((find(&inv, "b").bytes, find(&inv, "b").files), (30 + 30, 2));
+    assert_eq!(find(&inv, "rake").bytes, 70);
+}
+
+#[test]
+fn apk_records_and_the_latest_layer_of_their_files() {
+    let installed = "C:Q1=\nP:musl\nV:1.2.4-r2\nA:x86_64\nI:600\nF:lib\nR:ld-musl.so.1\n\nP:busybox\nV:1.36.1-r5\nI:900\nF:bin\nR:busybox\n";
+    let (inv, _) = run(vec![
+        (
+            vec![file("lib/ld-musl.so.1", 600)],
+            vec![db("lib/apk/db/installed", installed)],
+        ),
+        (vec![file("bin/busybox", 800)], vec![]),
+    ]);
+    let musl = find(&inv, "musl");
+    assert_eq!(
+        (musl.bytes, musl.layer, musl.arch.as_deref()),
+        (600, 0, Some("x86_64"))
+    );
+    assert_eq!(
+        (find(&inv, "busybox").bytes, find(&inv, "busybox").layer),
+        (800, 1)
+    );
+}
+
+#[test]
+fn paths_join_and_never_leave_the_root() {
+    assert_eq!(join("a/b", "../c").unwrap(), b"a/c");
+    assert_eq!(join("a/b", "/etc/x").unwrap(), b"etc/x");
+    assert_eq!(join("a", "../../x"), None);
+}
+
+fn symlink(path: &str, target: &str) -> Entry {
+    Entry {
+        kind: EntryKind::Symlink,
+        link: Some(target.as_bytes().to_vec()),
+        ..file(path, 0)
+    }
+}
+
+#[test]
+fn merged_usr_and_distroless_status_d_are_followed() {
+    let (inv, warnings) = run(vec![(
+        vec![
+            symlink("bin", "usr/bin"),
+            symlink("lib", "/usr/lib"),
+            file("usr/bin/bash", 1000),
+            file("usr/lib/libz.so", 90),
+        ],
+        vec![
+            db(
+                "var/lib/dpkg/status.d/zlib",
+                "Package: zlib\nVersion: 1\nArchitecture: amd64\n",
+            ),
+            db("var/lib/dpkg/status.d/zlib.md5sums", "abc  lib/libz.so\n"),
+            db(
+                "var/lib/dpkg/status",
+                "Package: bash\nStatus: install ok installed\nVersion: 5\n",
+            ),
+            db("var/lib/dpkg/info/bash.list", "/bin\n/bin/bash\n"),
+        ],
+    )]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(find(&inv, "bash").bytes, 1000);
+    assert_eq!(find(&inv, "zlib").bytes, 90);
+}
+
+#[test]
+fn a_database_over_budget_and_an_rpm_database_are_warnings_naming_them() {
+    let mut big = db("var/lib/dpkg/status", "");
+    (big.size, big.skipped) = (20 << 20, true);
+    let (inv, warnings) = run(vec![(
+        vec![],
+        vec![
+            big,
+            db("usr/lib/sysimage/rpm/rpmdb.sqlite", "SQLite format 3"),
+        ],
+    )]);
+    assert!(inv.packages.is_empty());
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].starts_with("/usr/lib/sysimage/rpm/rpmdb.sqlite: an rpm database"));
+    assert_eq!(
+        warnings[1],
+        "/var/lib/dpkg/status (20971520 bytes): over the capture budget; \
+         their packages are not listed"
+    );
+}
+
+#[test]
+fn a_single_file_egg_info_owns_itself() {
+    let meta = "Metadata-Version: 1.1\nName: python-apt\nVersion: 2.6.0\n";
+    let (inv, _) = run(vec![(
+        vec![],
+        vec![db(
+            "usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info",
+            meta,
+        )],
+    )]);
+    let p = find(&inv, "python-apt");
+    assert_eq!(
+        (p.version.as_str(), p.bytes, p.files),
+        ("2.6.0", meta.len() as u64, 1)
+    );
+}

@@ -1,0 +1,235 @@
+//! `strata packages`: every package of an image's merged filesystem (deb,
+//! apk, Python, npm, gems), its version, its installed bytes and the layer
+//! that added it, with totals per ecosystem and the bytes no package owns.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::du::{legend, one_image, LayerInfo};
+use crate::analyze::packages::{self, BytesSource, Ecosystem, Package, Tally};
+use crate::app::{Outcome, Session};
+use crate::reference::Reference;
+use crate::report::{Column, Doc, Style, Table, View};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    Bytes,
+    Name,
+}
+
+#[derive(Debug)]
+pub struct Args {
+    pub reference: Reference,
+    /// Ecosystems to list (empty: all).
+    pub ecosystems: Vec<Ecosystem>,
+    pub sort: SortBy,
+}
+
+/// One package, as JSON carries it.
+#[derive(Debug, Serialize)]
+pub struct Row {
+    #[serde(flatten)]
+    pub package: Package,
+    /// 1-based layer that introduced (or last changed) it.
+    pub layer: usize,
+    /// purl-style `ecosystem/name@version`.
+    pub purl: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EcosystemTotal {
+    pub ecosystem: Ecosystem,
+    pub packages: u64,
+    /// Bytes of the files its packages own: with `unowned`, the ecosystems
+    /// add up to `total`.
+    pub bytes: u64,
+    pub files: u64,
+    /// Declared sizes of its packages without an owned file (not in `bytes`).
+    pub declared: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Packages {
+    pub image: String,
+    pub platform: Option<String>,
+    /// The ecosystems listed.
+    pub ecosystems: Vec<Ecosystem>,
+    pub packages: Vec<Row>,
+    pub totals: Vec<EcosystemTotal>,
+    /// Regular files of the merged filesystem that no package (of any ecosystem) owns.
+    pub unowned: Tally,
+    /// Every regular file of the merged filesystem.
+    pub total: Tally,
+    pub layers: Vec<LayerInfo>,
+}
+
+pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let image = one_image(
+        session.load(std::slice::from_ref(&args.reference))?,
+        "packages",
+    )?;
+    let store = session.store()?;
+    store.indexes(std::slice::from_ref(&image), session.progress())?;
+    let open = || -> anyhow::Result<Vec<_>> {
+        Ok(image
+            .layers
+            .iter()
+            .map(|l| store.open_index(&l.digest))
+            .collect::<Result<Vec<_>, _>>()?)
+    };
+    let dbs =
+        |i: usize| -> anyhow::Result<_> { Ok(store.footer(&image.layers[i].digest)?.package_dbs) };
+    let inventory = packages::inventory(open, dbs, &mut |w| session.warn(w))?;
+    let ecosystems = if args.ecosystems.is_empty() {
+        Ecosystem::ALL.to_vec()
+    } else {
+        args.ecosystems.clone()
+    };
+    let mut rows: Vec<Row> = inventory
+        .packages
+        .into_iter()
+        .filter(|p| ecosystems.contains(&p.ecosystem))
+        .map(|p| Row {
+            layer: p.layer + 1,
+            purl: format!("{}/{}@{}", p.ecosystem.name(), p.name, p.version),
+            package: p,
+        })
+        .collect();
+    let by_name = |a: &Row, b: &Row| {
+        (a.package.ecosystem, &a.package.name, &a.package.version).cmp(&(
+            b.package.ecosystem,
+            &b.package.name,
+            &b.package.version,
+        ))
+    };
+    match args.sort {
+        SortBy::Name => rows.sort_by(by_name),
+        SortBy::Bytes => {
+            rows.sort_by(|a, b| b.package.bytes.cmp(&a.package.bytes).then(by_name(a, b)))
+        }
+    }
+    let totals = ecosystems
+        .iter()
+        .filter_map(|&e| {
+            let mine: Vec<&Row> = rows.iter().filter(|r| r.package.ecosystem == e).collect();
+            (!mine.is_empty()).then(|| EcosystemTotal {
+                ecosystem: e,
+                packages: mine.len() as u64,
+                bytes: measured(&mine, BytesSource::Files),
+                files: mine.iter().map(|r| r.package.files).sum(),
+                declared: measured(&mine, BytesSource::Declared),
+            })
+        })
+        .collect();
+    let report = Packages {
+        image: image.name.to_string(),
+        platform: image.platform.clone(),
+        ecosystems,
+        packages: rows,
+        totals,
+        unowned: inventory.unowned,
+        total: inventory.total,
+        layers: legend(&image),
+    };
+    session.render(out, &report)?;
+    Ok(Outcome::Ok)
+}
+
+fn measured(rows: &[&Row], source: BytesSource) -> u64 {
+    rows.iter()
+        .filter(|r| r.package.bytes_source == source)
+        .map(|r| r.package.bytes)
+        .sum()
+}
+
+impl View for Packages {
+    const COMMAND: &'static str = "packages";
+
+    fn doc(&self, style: Style) -> Doc {
+        let mut doc = Doc::new();
+        doc.line(format!(
+            "{} ({}): {} packages in the merged filesystem of {} layers",
+            self.image,
+            self.platform.as_deref().unwrap_or("-"),
+            self.packages.len(),
+            self.layers.len()
+        ))
+        .blank();
+        let mut table = Table::new(vec![
+            Column::text("ECOSYSTEM"),
+            Column::text("NAME"),
+            Column::text("VERSION"),
+            Column::text("ARCH"),
+            Column::figure("SIZE"),
+            Column::figure("FILES"),
+            Column::figure("LAYER"),
+        ]);
+        let mut declared = false;
+        for r in &self.packages {
+            let p = &r.package;
+            let mut size = style.size(p.bytes);
+            if p.bytes_source == BytesSource::Declared {
+                declared = true;
+                size.push_str(" (declared)");
+            }
+            table.row(vec![
+                p.ecosystem.name().to_owned(),
+                p.name.clone(),
+                p.version.clone(),
+                p.arch.clone().unwrap_or_else(|| "-".into()),
+                size,
+                p.files.to_string(),
+                format!("#{}", r.layer),
+            ]);
+        }
+        if self.packages.is_empty() {
+            doc.line("No package database found.").blank();
+        } else {
+            doc.table(table).blank();
+        }
+        if declared {
+            doc.note(
+                "(declared): no owned file found; the size its database declares, not in the totals",
+            )
+                .blank();
+        }
+        let mut totals = Table::new(vec![
+            Column::text("ECOSYSTEM"),
+            Column::figure("PACKAGES"),
+            Column::figure("SIZE"),
+            Column::figure("FILES"),
+        ]);
+        for t in &self.totals {
+            totals.row(vec![
+                t.ecosystem.name().to_owned(),
+                t.packages.to_string(),
+                style.size(t.bytes),
+                t.files.to_string(),
+            ]);
+        }
+        totals.row(vec![
+            "(no package)".into(),
+            "-".into(),
+            style.size(self.unowned.bytes),
+            self.unowned.files.to_string(),
+        ]);
+        totals.row(vec![
+            "(all files)".into(),
+            "-".into(),
+            style.size(self.total.bytes),
+            self.total.files.to_string(),
+        ]);
+        doc.table(totals).blank();
+        for l in &self.layers {
+            let by = l.created_by.as_deref().unwrap_or("-");
+            doc.line(format!(
+                "#{} {} {}",
+                l.layer,
+                l.digest.short(),
+                crate::units::cut(by, 80)
+            ));
+        }
+        doc
+    }
+}

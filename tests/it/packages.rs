@@ -1,0 +1,389 @@
+//! `strata packages`: an image with real metadata of every ecosystem strata
+//! reads, its inventory and installed bytes checked by hand, removals in a
+//! later layer honoured, and malformed databases warned about, not fatal.
+
+use super::builder::{self, Compress, OciLayout};
+use super::*;
+
+const STATUS: &str = "\
+Package: bash
+Essential: yes
+Status: install ok installed
+Priority: required
+Section: shells
+Installed-Size: 7175
+Maintainer: Matthias Klose <doko@debian.org>
+Architecture: amd64
+Multi-Arch: foreign
+Version: 5.2.15-2+b2
+Depends: base-files (>= 2.1.12), debianutils (>= 5.6-0.1)
+Description: GNU Bourne Again SHell
+ Bash is an sh-compatible command language interpreter.
+
+Package: zlib1g
+Status: install ok installed
+Priority: optional
+Installed-Size: 3
+Architecture: amd64
+Multi-Arch: same
+Source: zlib
+Version: 1:1.2.13.dfsg-1
+Description: compression library - runtime
+
+Package: oldconf
+Status: deinstall ok config-files
+Architecture: all
+Version: 0.1
+";
+
+const BASH_LIST: &str = "/.\n/bin\n/bin/bash\n/usr\n/usr/share\n/usr/share/doc\n/usr/share/doc/bash\n/usr/share/doc/bash/copyright\n";
+
+const APK: &str = "\
+C:Q1cfbVSa5yW0R2ywGR2mJ2n4CuXUA=
+P:musl
+V:1.2.4-r2
+A:x86_64
+S:383152
+I:622592
+T:the musl c library (libc) implementation
+F:lib
+R:ld-musl-x86_64.so.1
+a:0:0:755
+Z:Q1Yq8HlYKBXA+pCd0lBpmX6n3IZME=
+
+";
+
+const SIX_METADATA: &str = "Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\nSummary: Python 2 and 3 compatibility utilities\n\nSix is a Python 2 and 3 compatibility library.\n";
+const SIX_RECORD: &str = "six.py,sha256=TOOfQi7nFGfMrIvtdr6wX4wyHH8M7aknmuLfo2cBBrM,500\nsix-1.16.0.dist-info/METADATA,sha256=x,125\nsix-1.16.0.dist-info/RECORD,,\n";
+const EGG_PKG_INFO: &str = "Metadata-Version: 1.0\nName: legacy\nVersion: 0.1\n";
+const EGG_FILES: &str = "../legacy/__init__.py\nPKG-INFO\ninstalled-files.txt\n";
+const LEFT: &str = r#"{"name": "left-pad", "version": "1.3.0", "main": "index.js"}"#;
+const DEEP: &str = r#"{"name": "@scope/deep", "version": "2.0.0-beta.1"}"#;
+const RAKE: &str = "# -*- encoding: utf-8 -*-\n# stub: rake 13.0.6 ruby lib\n\nGem::Specification.new do |s|\n  s.name = \"rake\".freeze\n  s.version = \"13.0.6\"\n  s.required_rubygems_version = Gem::Requirement.new(\">= 1.3.2\".freeze)\nend\n";
+
+const SITE: &str = "usr/lib/python3/dist-packages";
+const VENV: &str = "opt/venv/lib/python3.12/site-packages";
+const SPECS: &str = "usr/local/bundle/specifications";
+
+fn len(s: &str) -> u64 {
+    s.len() as u64
+}
+
+/// "before": base (dpkg + apk) and a layer of Python, npm and gems;
+/// "after": one more layer that uninstalls six and deletes the apk database.
+fn image(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut oci = OciLayout::new(dir);
+    let base = oci.layer(Compress::Gzip(6), |w| {
+        w.dir("bin").file("bin/bash", &builder::noise(1200, 1));
+        w.dir("usr/share/doc/bash")
+            .file("usr/share/doc/bash/copyright", &builder::noise(300, 2));
+        w.dir("var/lib/dpkg/info")
+            .file("var/lib/dpkg/status", STATUS.as_bytes())
+            .file("var/lib/dpkg/info/bash.list", BASH_LIST.as_bytes());
+        w.dir("lib")
+            .file("lib/ld-musl-x86_64.so.1", &builder::noise(400, 3));
+        w.dir("lib/apk/db")
+            .file("lib/apk/db/installed", APK.as_bytes());
+        w.file("etc/hostname", b"strata\n");
+    });
+    let apps = oci.layer(Compress::Gzip(6), |w| {
+        w.dir(SITE)
+            .file(&format!("{SITE}/six.py"), &builder::noise(500, 4));
+        w.dir(&format!("{SITE}/six-1.16.0.dist-info"))
+            .file(
+                &format!("{SITE}/six-1.16.0.dist-info/METADATA"),
+                SIX_METADATA.as_bytes(),
+            )
+            .file(
+                &format!("{SITE}/six-1.16.0.dist-info/RECORD"),
+                SIX_RECORD.as_bytes(),
+            );
+        w.dir(&format!("{VENV}/legacy")).file(
+            &format!("{VENV}/legacy/__init__.py"),
+            &builder::noise(250, 5),
+        );
+        w.dir(&format!("{VENV}/legacy.egg-info"))
+            .file(
+                &format!("{VENV}/legacy.egg-info/PKG-INFO"),
+                EGG_PKG_INFO.as_bytes(),
+            )
+            .file(
+                &format!("{VENV}/legacy.egg-info/installed-files.txt"),
+                EGG_FILES.as_bytes(),
+            );
+        w.dir("app/node_modules/left-pad")
+            .file("app/node_modules/left-pad/package.json", LEFT.as_bytes())
+            .file(
+                "app/node_modules/left-pad/index.js",
+                &builder::noise(800, 6),
+            );
+        w.dir("app/node_modules/left-pad/node_modules/@scope/deep")
+            .file(
+                "app/node_modules/left-pad/node_modules/@scope/deep/package.json",
+                DEEP.as_bytes(),
+            )
+            .file(
+                "app/node_modules/left-pad/node_modules/@scope/deep/index.js",
+                &builder::noise(90, 7),
+            );
+        w.dir(SPECS)
+            .file(&format!("{SPECS}/rake-13.0.6.gemspec"), RAKE.as_bytes());
+        w.dir("usr/local/bundle/gems/rake-13.0.6/lib").file(
+            "usr/local/bundle/gems/rake-13.0.6/lib/rake.rb",
+            &builder::noise(700, 8),
+        );
+    });
+    let removal = oci.layer(Compress::Gzip(6), |w| {
+        w.dir(SITE)
+            .whiteout(&format!("{SITE}/six.py"))
+            .whiteout(&format!("{SITE}/six-1.16.0.dist-info"));
+        w.dir("lib/apk").whiteout("lib/apk/db");
+    });
+    oci.image("before", &[&base, &apps], "linux/amd64");
+    oci.image("after", &[&base, &apps, &removal], "linux/amd64");
+    oci.finish()
+}
+
+fn package<'a>(v: &'a Value, purl: &str) -> &'a Value {
+    v["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["purl"] == purl)
+        .unwrap_or_else(|| panic!("no {purl} in {v}"))
+}
+
+fn purls(v: &Value) -> Vec<&str> {
+    v["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["purl"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn every_ecosystem_is_inventoried_with_bytes_computed_by_hand() {
+    let r = Run::new();
+    let layout = image(&r.path("img"));
+    let v = r.json(&[
+        "packages",
+        &format!("{}:before", oci(&layout)),
+        "--sort",
+        "name",
+    ]);
+    assert_eq!(
+        purls(&v),
+        [
+            "deb/bash@5.2.15-2+b2",
+            "deb/zlib1g@1:1.2.13.dfsg-1",
+            "apk/musl@1.2.4-r2",
+            "python/legacy@0.1",
+            "python/six@1.16.0",
+            "npm/@scope/deep@2.0.0-beta.1",
+            "npm/left-pad@1.3.0",
+            "gem/rake@13.0.6",
+        ]
+    );
+    let check = |purl: &str, bytes: u64, files: u64, layer: u64, source: &str| {
+        let p = package(&v, purl);
+        assert_eq!(
+            (
+                p["bytes"].as_u64(),
+                p["files"].as_u64(),
+                p["layer"].as_u64()
+            ),
+            (Some(bytes), Some(files), Some(layer)),
+            "{purl}"
+        );
+        assert_eq!(p["bytes_source"], source, "{purl}");
+    };
+    check("deb/bash@5.2.15-2+b2", 1200 + 300, 2, 1, "files");
+    // No .list: the declared Installed-Size (KiB), labelled as such.
+    check("deb/zlib1g@1:1.2.13.dfsg-1", 3 * 1024, 0, 1, "declared");
+    check("apk/musl@1.2.4-r2", 400, 1, 1, "files");
+    let six = 500 + len(SIX_METADATA) + len(SIX_RECORD);
+    check("python/six@1.16.0", six, 3, 2, "files");
+    let legacy = 250 + len(EGG_PKG_INFO) + len(EGG_FILES);
+    check("python/legacy@0.1", legacy, 3, 2, "files");
+    check("npm/left-pad@1.3.0", 800 + len(LEFT), 2, 2, "files");
+    check(
+        "npm/@scope/deep@2.0.0-beta.1",
+        90 + len(DEEP),
+        2,
+        2,
+        "files",
+    );
+    check("gem/rake@13.0.6", 700, 1, 2, "files");
+    let bash = package(&v, "deb/bash@5.2.15-2+b2");
+    assert_eq!(
+        (bash["name"].as_str(), bash["arch"].as_str()),
+        (Some("bash"), Some("amd64"))
+    );
+    assert_eq!(bash["ecosystem"], "deb");
+    // Unowned: the databases themselves, /etc/hostname and the gemspec.
+    let unowned = len(STATUS) + len(BASH_LIST) + len(APK) + 7 + len(RAKE);
+    assert_eq!(v["unowned"]["bytes"].as_u64(), Some(unowned));
+    assert_eq!(v["unowned"]["files"].as_u64(), Some(5));
+    let owned = 1500 + 400 + six + legacy + 800 + len(LEFT) + 90 + len(DEEP) + 700;
+    assert_eq!(v["total"]["bytes"].as_u64(), Some(owned + unowned));
+    let ecosystems: u64 = v["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["bytes"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        ecosystems + unowned,
+        owned + unowned,
+        "declared sizes stay out of the totals"
+    );
+    let python = v["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["ecosystem"] == "python")
+        .unwrap();
+    assert_eq!(
+        (python["packages"].as_u64(), python["bytes"].as_u64()),
+        (Some(2), Some(six + legacy))
+    );
+}
+
+#[test]
+fn a_later_layer_that_uninstalls_a_package_or_deletes_a_database_is_honoured() {
+    let r = Run::new();
+    let layout = image(&r.path("img"));
+    let v = r.json(&[
+        "packages",
+        &format!("{}:after", oci(&layout)),
+        "--sort",
+        "name",
+    ]);
+    let listed = purls(&v);
+    assert!(!listed.contains(&"python/six@1.16.0"), "{listed:?}");
+    assert!(!listed.contains(&"apk/musl@1.2.4-r2"), "{listed:?}");
+    assert_eq!(listed.len(), 6, "{listed:?}");
+    // musl's file survives its database: now no package's.
+    let unowned = len(STATUS) + len(BASH_LIST) + 400 + 7 + len(RAKE);
+    assert_eq!(v["unowned"]["bytes"].as_u64(), Some(unowned));
+}
+
+#[test]
+fn ecosystem_filter_and_sort_by_bytes() {
+    let r = Run::new();
+    let layout = image(&r.path("img"));
+    let v = r.json(&[
+        "packages",
+        &format!("{}:before", oci(&layout)),
+        "--ecosystem",
+        "npm,deb",
+    ]);
+    assert_eq!(
+        purls(&v),
+        [
+            "deb/zlib1g@1:1.2.13.dfsg-1",
+            "deb/bash@5.2.15-2+b2",
+            "npm/left-pad@1.3.0",
+            "npm/@scope/deep@2.0.0-beta.1",
+        ]
+    );
+    assert_eq!(v["totals"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn malformed_and_unreadable_databases_are_warnings_naming_the_file_and_the_rest_prints() {
+    let r = Run::new();
+    let mut oci_layout = OciLayout::new(&r.path("bad"));
+    let layer = oci_layout.layer(Compress::Gzip(6), |w| {
+        w.dir("var/lib/dpkg").file(
+            "var/lib/dpkg/status",
+            &STATUS.as_bytes()[..STATUS.find("Source:").unwrap() - 3],
+        );
+        w.dir(&format!("{SITE}/six-1.16.0.dist-info"))
+            .file(
+                &format!("{SITE}/six-1.16.0.dist-info/METADATA"),
+                SIX_METADATA.as_bytes(),
+            )
+            .file(
+                &format!("{SITE}/six-1.16.0.dist-info/RECORD"),
+                b"six.py,sha256=x,500\n\"unterminated,\nno-fields\nsix.py,x,notanumber\n",
+            );
+        w.dir("app/node_modules/broken").file(
+            "app/node_modules/broken/package.json",
+            b"{\"name\": \"broken\",",
+        );
+        w.dir("var/lib/rpm")
+            .file("var/lib/rpm/rpmdb.sqlite", b"SQLite format 3\0");
+        w.dir("app/node_modules/fine").file(
+            "app/node_modules/fine/package.json",
+            br#"{"name":"fine","version":"1.0.0"}"#,
+        );
+    });
+    oci_layout.image("bad", &[&layer], "linux/amd64");
+    let layout = oci_layout.finish();
+    let out = r.run(&[
+        "packages",
+        &format!("{}:bad", oci(&layout)),
+        "--format=json",
+        "--sort",
+        "name",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for file in [
+        "/var/lib/dpkg/status",
+        &format!("/{SITE}/six-1.16.0.dist-info/RECORD"),
+        "/app/node_modules/broken/package.json",
+        "/var/lib/rpm/rpmdb.sqlite",
+    ] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with("strata: warning: ") && l.contains(file)),
+            "no warning naming {file}: {stderr}"
+        );
+    }
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        purls(&v),
+        [
+            "deb/bash@5.2.15-2+b2",
+            "python/six@1.16.0",
+            "npm/fine@1.0.0"
+        ]
+    );
+}
+
+fn snapshot(args: &[&str]) -> String {
+    let r = Run::new();
+    image(&r.path("img"));
+    let out = r
+        .cmd()
+        .current_dir(r.tmp.path())
+        .args(["packages", "oci:img:after"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn packages_table_snapshot() {
+    insta::assert_snapshot!(snapshot(&[]));
+}
+
+#[test]
+fn packages_markdown_snapshot() {
+    insta::assert_snapshot!(snapshot(&["--format", "markdown"]));
+}
+
+#[test]
+fn packages_json_snapshot() {
+    insta::assert_snapshot!(snapshot(&["--format", "json"]));
+}
