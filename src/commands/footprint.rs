@@ -75,6 +75,7 @@ impl View for Footprint {
             Column::figure("FILES"),
             Column::figure("SHARED"),
             Column::figure("UNIQUE"),
+            Column::figure("FAIR"),
         ]);
         for i in &self.images {
             images.row(vec![
@@ -86,6 +87,7 @@ impl View for Footprint {
                 b(i.total.files),
                 b(i.shared.get(self.measure)),
                 b(i.unique.get(self.measure)),
+                b(i.fair_share.get(self.measure)),
             ]);
         }
 
@@ -120,7 +122,7 @@ impl View for Footprint {
         let mut doc = Doc::new();
         doc.table(images).blank().table(set).blank();
         doc.line(format!(
-            "{}, {}; SHARED/UNIQUE in {} bytes",
+            "{}, {}; SHARED/UNIQUE/FAIR in {} bytes (FAIR: unique plus an even split of each shared layer; fair shares add up to the dedup total)",
             units::count(s.images, "image"),
             units::count(s.distinct_layers, "distinct layer"),
             self.measure.name()
