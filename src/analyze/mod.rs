@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod diff;
+pub mod compare;
 pub mod du;
 pub mod footprint;
 pub mod layer_audit;
