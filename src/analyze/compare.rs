@@ -251,7 +251,10 @@ struct Keys {
 }
 
 fn keys_of(images: &[Image]) -> Vec<Keys> {
-    let names: Vec<String> = images.iter().map(|i| i.name.basename().to_owned()).collect();
+    let names: Vec<String> = images
+        .iter()
+        .map(|i| i.name.basename().to_owned())
+        .collect();
     let suffixes = strip_common_prefix(&names);
     images
         .iter()
@@ -299,7 +302,8 @@ fn pair_up(
             if right_of[i].is_some() {
                 continue;
             }
-            if let Some(j) = (0..right.len()).find(|&j| !taken[j] && key(&right[j]) == key(&left[i]))
+            if let Some(j) =
+                (0..right.len()).find(|&j| !taken[j] && key(&right[j]) == key(&left[i]))
             {
                 right_of[i] = Some((j, how));
                 taken[j] = true;
@@ -362,7 +366,11 @@ fn family(
             .len(),
         sum_total: members.iter().map(|m| m.total).sum(),
         dedup_total: dedup(
-            input.images.iter().flat_map(|i| &i.layers).map(|l| &l.digest),
+            input
+                .images
+                .iter()
+                .flat_map(|i| &i.layers)
+                .map(|l| &l.digest),
             layers,
         ),
         base: Base {
