@@ -5,6 +5,7 @@ mod bad_input;
 mod builder;
 mod cli_habits;
 mod diff;
+mod compare;
 mod du;
 mod engine;
 mod fault_proxy;
