@@ -2,7 +2,9 @@
 
 use std::io::Write;
 
-use crate::analyze::compare::{compare, Compare, FamilyInput, Member, Ratio, Signed};
+use crate::analyze::compare::{
+    compare, Compare, Differences, FamilyInput, Member, Ratio, Ratios, Signed,
+};
 use crate::analyze::sizes::{Measure, Sizes};
 use crate::app::{Outcome, Session};
 use crate::commands::footprint::layer_figures;
@@ -82,6 +84,40 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     Ok(Outcome::Ok)
 }
 
+/// Which per-image figure a table shows.
+#[derive(Clone, Copy)]
+enum Figure {
+    Total,
+    Marginal,
+    FairShare,
+}
+
+impl Figure {
+    fn of(self, m: &Member) -> Sizes {
+        match self {
+            Figure::Total => m.total,
+            Figure::Marginal => m.marginal,
+            Figure::FairShare => m.fair_share,
+        }
+    }
+
+    fn difference(self, d: &Differences) -> Signed {
+        match self {
+            Figure::Total => d.total,
+            Figure::Marginal => d.marginal,
+            Figure::FairShare => d.fair_share,
+        }
+    }
+
+    fn ratio(self, r: &Ratios) -> Ratio {
+        match self {
+            Figure::Total => r.total,
+            Figure::Marginal => r.marginal,
+            Figure::FairShare => r.fair_share,
+        }
+    }
+}
+
 fn signed(style: Style, n: Option<i64>) -> String {
     match n {
         None => "-".to_owned(),
@@ -128,28 +164,12 @@ impl View for Compare {
         }
         doc.heading("Families").table(families).blank();
 
-        type Figure = fn(&Member) -> Sizes;
-        let figures: [(
-            &str,
-            Figure,
-            fn(&crate::analyze::compare::Differences) -> Signed,
-            fn(&crate::analyze::compare::Ratios) -> Ratio,
-        ); 3] = [
-            ("Total per image", |x| x.total, |d| d.total, |r| r.total),
-            (
-                "Marginal over the family's base",
-                |x| x.marginal,
-                |d| d.marginal,
-                |r| r.marginal,
-            ),
-            (
-                "Fair share of the family's dedup total",
-                |x| x.fair_share,
-                |d| d.fair_share,
-                |r| r.fair_share,
-            ),
+        let figures = [
+            ("Total per image", Figure::Total),
+            ("Marginal over the family's base", Figure::Marginal),
+            ("Fair share of the family's dedup total", Figure::FairShare),
         ];
-        for (title, get, diff, rat) in figures {
+        for (title, fig) in figures {
             let mut t = Table::new(vec![
                 Column::text("IMAGE"),
                 Column::figure(ln),
@@ -158,17 +178,18 @@ impl View for Compare {
                 Column::figure("RATIO"),
             ]);
             for p in &self.pairs {
-                let side = |s: &Option<Member>| s.as_ref().map_or("-".to_owned(), |x| b(&get(x)));
+                let side =
+                    |s: &Option<Member>| s.as_ref().map_or("-".to_owned(), |x| b(&fig.of(x)));
                 t.row(vec![
                     p.name.clone(),
                     side(&p.left),
                     side(&p.right),
                     p.difference
                         .as_ref()
-                        .map_or("-".to_owned(), |d| signed(style, diff(d).get(m))),
+                        .map_or("-".to_owned(), |d| signed(style, fig.difference(d).get(m))),
                     p.ratio
                         .as_ref()
-                        .map_or("-".to_owned(), |r| ratio(rat(r).get(m))),
+                        .map_or("-".to_owned(), |r| ratio(fig.ratio(r).get(m))),
                 ]);
             }
             doc.heading(title).table(t).blank();
