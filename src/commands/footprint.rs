@@ -130,7 +130,7 @@ impl View for Footprint {
         let mut doc = Doc::new();
         doc.table(images).blank().table(set).blank();
         doc.line(format!(
-            "{}, {}; SHARED/UNIQUE/FAIR in {} bytes (FAIR: unique plus an even split of each shared layer; fair shares add up to the dedup total)",
+            "{}, {}; SHARED/UNIQUE/FAIR in {} bytes; FAIR shares add up to the dedup total",
             units::count(s.images, "image"),
             units::count(s.distinct_layers, "distinct layer"),
             self.measure.name()
