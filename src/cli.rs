@@ -257,6 +257,10 @@ pub struct CompareArgs {
     /// Registry images only: figures from manifests alone (compressed sizes), no blob download.
     #[arg(long)]
     pub shallow: bool,
+    /// Also measure common content: bytes of regular files whose content
+    /// appears in both families, and the directories holding them (reads every layer's index).
+    #[arg(long)]
+    pub common: bool,
 }
 
 #[derive(Debug, Args)]

@@ -184,6 +184,13 @@ fn measure_of(arg: MeasureArg, shallow: bool) -> anyhow::Result<Measure> {
 
 fn compare_args(args: CompareArgs) -> anyhow::Result<commands::compare::Args> {
     let measure = measure_of(args.measure, args.shallow)?;
+    if args.common && args.shallow {
+        return Err(Error::BadArgument {
+            flag: "--common",
+            reason: "reads every layer's files: drop --shallow".into(),
+        }
+        .into());
+    }
     let label = |flag: &'static str, name: String| {
         if name.trim().is_empty() {
             Err(Error::BadArgument {
@@ -247,6 +254,7 @@ fn compare_args(args: CompareArgs) -> anyhow::Result<commands::compare::Args> {
         pairs,
         deploy,
         measure,
+        common: args.common,
     })
 }
 

@@ -10,6 +10,7 @@ use super::footprint::{fair_shares, LayerFigures};
 use super::sizes::{Measure, Sizes};
 use crate::image::{Digest, Image};
 
+pub mod common;
 mod pairing;
 pub use pairing::strip_common_prefix;
 use pairing::{keys_of, pair_up, Keys};
@@ -34,6 +35,8 @@ pub struct Compare {
     /// Left images in order, then right images no left image pairs with.
     pub pairs: Vec<Pair>,
     pub deploy: Option<Deploy>,
+    /// `--common`: file contents both families hold.
+    pub common: Option<common::Common>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -399,6 +402,7 @@ pub fn compare(
         right: rf,
         pairs,
         deploy,
+        common: None,
     })
 }
 

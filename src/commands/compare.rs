@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use crate::analyze::compare::common::common_content;
 use crate::analyze::compare::{
     compare, Compare, Differences, FamilyInput, Member, Ratio, Ratios, Signed,
 };
@@ -28,6 +29,8 @@ pub struct Args {
     pub pairs: Vec<(String, String)>,
     pub deploy: Vec<String>,
     pub measure: Measure,
+    /// `--common`: file contents found in both families (reads layer indexes).
+    pub common: bool,
 }
 
 fn base_image(session: &Session, side: &Side, flag: &'static str) -> anyhow::Result<Option<Image>> {
@@ -58,8 +61,12 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         .chain(&right_base)
         .cloned()
         .collect();
+    if args.common {
+        // Indexes first (scanning what is missing); figures then come from the cache.
+        session.store()?.indexes(&all, session.progress())?;
+    }
     let figures = layer_figures(session, &all)?;
-    let view = compare(
+    let mut view = compare(
         &FamilyInput {
             name: &args.left.name,
             images: &left,
@@ -80,6 +87,24 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         flag: "--deploy",
         reason,
     })?;
+    if args.common {
+        let store = session.store()?;
+        let distinct = |images: &[Image]| {
+            let mut seen = std::collections::HashSet::new();
+            images
+                .iter()
+                .flat_map(|i| &i.layers)
+                .map(|l| l.digest.clone())
+                .filter(|d| seen.insert(d.clone()))
+                .collect::<Vec<_>>()
+        };
+        let (l, r) = (distinct(&left), distinct(&right));
+        view.common = Some(common_content(
+            &l.iter().collect::<Vec<_>>(),
+            &r.iter().collect::<Vec<_>>(),
+            |d| Ok(store.open_index(d)?),
+        )?);
+    }
     session.render(out, &view)?;
     Ok(Outcome::Ok)
 }
@@ -220,6 +245,22 @@ impl View for Compare {
             }
         }
 
+        if let Some(c) = &self.common {
+            doc.heading("Common content (file contents both families hold)");
+            doc.line(format!(
+                "{} distinct files, {} (each content once)",
+                c.files,
+                style.size(c.bytes)
+            ));
+            if !c.top_directories.is_empty() {
+                let mut t = Table::new(vec![Column::text("DIRECTORY"), Column::figure("BYTES")]);
+                for d in &c.top_directories {
+                    t.row(vec![d.path.clone(), style.size(d.bytes)]);
+                }
+                doc.table(t);
+            }
+            doc.blank();
+        }
         doc.line(format!(
             "{} bytes; DIFF = {rn} - {ln}, RATIO = {rn} / {ln}; marginal: bytes of an image's layers its family's base lacks; fair share: unique bytes plus an even split of each shared layer",
             m.name()

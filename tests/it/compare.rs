@@ -313,3 +313,21 @@ fn compare_markdown_snapshot() {
 fn compare_json_snapshot() {
     insta::assert_snapshot!(snapshot_of("json"));
 }
+
+#[test]
+fn common_content_counts_each_shared_file_content_once() {
+    let r = Run::new();
+    let f = families(&r);
+    let [fat, lean] = refs(&f);
+    let none = r.json(&["compare", &fat, "--vs", &lean, "--common"]);
+    assert_eq!(none["common"]["files"], 0);
+    let same = r.json(&["compare", &fat, "--vs", &fat, "--common"]);
+    let c = &same["common"];
+    assert_eq!(c["files"], 5, "os, libs and three service binaries");
+    assert_eq!(c["bytes"], same["left"]["dedup_total"]["files"]);
+    assert_eq!(c["top_directories"][0]["path"], "/usr");
+    assert_eq!(c["top_directories"][0]["bytes"], 60_000 + 25_001);
+    assert!(r.json(&["compare", &fat, "--vs", &lean])["common"].is_null());
+    let line = r.fails(&["compare", &fat, "--vs", &lean, "--common", "--shallow"]);
+    assert!(line.contains("--shallow"), "{line}");
+}
