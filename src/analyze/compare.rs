@@ -361,7 +361,10 @@ pub fn compare(
                 .map(|(m, _)| m)
                 .collect();
             if hits.is_empty() {
-                return Err(format!("{name}: no image of either family has this name"));
+                return Err(format!(
+                    "{}: no image of either family has this name",
+                    crate::error::clip(name)
+                ));
             }
             let (before_l, before_r) = (li.len(), ri.len());
             for &&(l, r, _) in &hits {

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use crate::analyze::compare::common::common_content;
 use crate::analyze::compare::{
-    compare, Compare, Differences, FamilyInput, Member, Ratio, Ratios, Signed,
+    compare, Compare, Differences, FamilyInput, Member, PairedBy, Ratio, Ratios, Signed,
 };
 use crate::analyze::sizes::{Measure, Sizes};
 use crate::app::{Outcome, Session};
@@ -87,6 +87,18 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         flag: "--deploy",
         reason,
     })?;
+    let by_hand = view
+        .pairs
+        .iter()
+        .filter(|p| p.paired_by == PairedBy::Hand)
+        .count();
+    if by_hand < args.pairs.len() {
+        session.warn(format!(
+            "{} of {} --pair paired no images (a name matched no image, or one already paired)",
+            args.pairs.len() - by_hand,
+            args.pairs.len()
+        ));
+    }
     if args.common {
         let store = session.store()?;
         let distinct = |images: &[Image]| {
