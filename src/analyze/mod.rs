@@ -1,8 +1,8 @@
 //! Analyses over verified layer summaries and indexes; they compute every figure a report shows.
 
 pub mod audit;
-pub mod diff;
 pub mod compare;
+pub mod diff;
 pub mod du;
 pub mod footprint;
 pub mod layer_audit;

@@ -4,8 +4,8 @@
 mod bad_input;
 mod builder;
 mod cli_habits;
-mod diff;
 mod compare;
+mod diff;
 mod du;
 mod engine;
 mod fault_proxy;
