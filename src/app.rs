@@ -25,6 +25,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let session = Session::new(config);
     let outcome = match &config.command {
         Command::Footprint(args) => commands::footprint::run(&session, args, out),
+        Command::Compare(args) => commands::compare::run(&session, args, out),
         Command::Du(args) => commands::du::run(&session, args, out),
         Command::Layers(args) => commands::layers::run(&session, args, out),
         Command::Audit(args) => commands::audit::run(&session, args, out),

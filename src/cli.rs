@@ -73,6 +73,24 @@ const PACKAGES_HELP: &str = concat!(
     exit_codes!()
 );
 
+const COMPARE_HELP: &str = concat!(
+    "Examples:
+  strata compare oci:./fat --vs oci:./lean --left-name fat --right-name lean
+  strata compare 'reg.example/kolla/*:1' --vs 'reg.example/tripleo/*:1' --shallow
+  strata compare oci:./a --vs oci:./b --pair api=api-server --deploy api,worker
+
+Images pair by repository basename (oci: layouts: the tag), then by that name
+minus a prefix common to the family (fat-nova ~ lean-nova); --pair A=B by hand.
+Unpaired images are listed, never dropped.
+
+",
+    references!(),
+    "
+
+",
+    exit_codes!()
+);
+
 const DU_HELP: &str = concat!(
     "Examples:
   strata du oci:./layout:app                   the merged filesystem, two levels deep
@@ -114,6 +132,9 @@ pub enum Command {
     /// Per-image and set footprint: totals, shared vs unique, sum vs dedup total.
     #[command(after_help = FOOTPRINT_HELP)]
     Footprint(FootprintArgs),
+    /// Two image families side by side: totals, common bases, per-image marginals and fair shares.
+    #[command(after_help = COMPARE_HELP)]
+    Compare(CompareArgs),
     /// Disk usage of an image's merged filesystem (or one layer), by directory.
     #[command(after_help = DU_HELP)]
     Du(DuArgs),
@@ -272,6 +293,44 @@ pub struct FootprintArgs {
     /// Registry images only: figures from manifests alone (compressed sizes), no blob download.
     #[arg(long)]
     pub shallow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The left family: references or registry globs.
+    #[arg(required = true, value_name = "LEFT")]
+    pub left: Vec<String>,
+    /// The right family: references or registry globs.
+    #[arg(long, required = true, num_args = 1.., value_name = "RIGHT")]
+    pub vs: Vec<String>,
+    /// The left family's label.
+    #[arg(long, default_value = "left", value_name = "NAME")]
+    pub left_name: String,
+    /// The right family's label.
+    #[arg(long, default_value = "right", value_name = "NAME")]
+    pub right_name: String,
+    /// The left family's base image [default: the longest layer prefix all its images share].
+    #[arg(long, value_name = "REF")]
+    pub left_base: Option<String>,
+    /// The right family's base image [default: the longest layer prefix all its images share].
+    #[arg(long, value_name = "REF")]
+    pub right_base: Option<String>,
+    /// Pair a left image with a right one by hand (names, tags or references).
+    #[arg(long, value_name = "LEFT=RIGHT")]
+    pub pair: Vec<String>,
+    /// What a node pulls and stores to run exactly these images, per family.
+    #[arg(long, value_name = "NAME,NAME…", value_delimiter = ',')]
+    pub deploy: Vec<String>,
+    /// Which size the tables show (JSON always has all three).
+    #[arg(long, value_enum, default_value_t = MeasureArg::Compressed)]
+    pub measure: MeasureArg,
+    /// Registry images only: figures from manifests alone (compressed sizes), no blob download.
+    #[arg(long)]
+    pub shallow: bool,
+    /// Also measure common content: bytes of regular files whose content
+    /// appears in both families, and the directories holding them (reads every layer's index).
+    #[arg(long)]
+    pub common: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::analyze::sizes::Measure;
-use crate::cli::{Cli, Command as CliCommand, DuArgs, FormatArg, MeasureArg, PackagesArgs};
+use crate::cli::{
+    Cli, Command as CliCommand, CompareArgs, DuArgs, FormatArg, MeasureArg, PackagesArgs,
+};
 use crate::commands;
 use crate::error::Error;
 use crate::reference::Reference;
@@ -28,6 +30,7 @@ pub struct Config {
 #[derive(Debug)]
 pub enum Command {
     Footprint(commands::footprint::Args),
+    Compare(commands::compare::Args),
     Du(commands::du::Args),
     Layers(commands::layers::Args),
     Audit(commands::audit::Args),
@@ -70,22 +73,16 @@ impl Config {
         };
         let (command, shallow) = match cli.command {
             CliCommand::Footprint(args) => {
-                let measure = match args.measure {
-                    MeasureArg::Compressed => Measure::Compressed,
-                    MeasureArg::Uncompressed => Measure::Uncompressed,
-                    MeasureArg::Files => Measure::Files,
-                };
-                if args.shallow && measure != Measure::Compressed {
-                    anyhow::bail!(
-                        "--shallow knows compressed sizes only: drop --measure {}",
-                        measure.name()
-                    );
-                }
+                let measure = measure_of(args.measure, args.shallow)?;
                 let refs = parse_refs(&args.refs)?;
                 (
                     Command::Footprint(commands::footprint::Args { refs, measure }),
                     args.shallow,
                 )
+            }
+            CliCommand::Compare(args) => {
+                let shallow = args.shallow;
+                (Command::Compare(compare_args(args)?), shallow)
             }
             CliCommand::Du(args) => (Command::Du(du_args(args)?), false),
             CliCommand::Gate(args) => {
@@ -193,6 +190,97 @@ fn parse_refs(refs: &[String]) -> anyhow::Result<Vec<Reference>> {
         .iter()
         .map(|r| Reference::parse(r))
         .collect::<Result<_, _>>()?)
+}
+
+fn measure_of(arg: MeasureArg, shallow: bool) -> anyhow::Result<Measure> {
+    let measure = match arg {
+        MeasureArg::Compressed => Measure::Compressed,
+        MeasureArg::Uncompressed => Measure::Uncompressed,
+        MeasureArg::Files => Measure::Files,
+    };
+    if shallow && measure != Measure::Compressed {
+        anyhow::bail!(
+            "--shallow knows compressed sizes only: drop --measure {}",
+            measure.name()
+        );
+    }
+    Ok(measure)
+}
+
+fn compare_args(args: CompareArgs) -> anyhow::Result<commands::compare::Args> {
+    let measure = measure_of(args.measure, args.shallow)?;
+    if args.common && args.shallow {
+        return Err(Error::BadArgument {
+            flag: "--common",
+            reason: "reads every layer's files: drop --shallow".into(),
+        }
+        .into());
+    }
+    let label = |flag: &'static str, name: String| {
+        if name.trim().is_empty() {
+            Err(Error::BadArgument {
+                flag,
+                reason: "a family needs a non-empty name".into(),
+            })
+        } else {
+            Ok(name)
+        }
+    };
+    let (left_name, right_name) = (
+        label("--left-name", args.left_name)?,
+        label("--right-name", args.right_name)?,
+    );
+    if left_name == right_name {
+        return Err(Error::BadArgument {
+            flag: "--right-name",
+            reason: format!(
+                "{}: the two families need different names",
+                crate::error::clip(&right_name)
+            ),
+        }
+        .into());
+    }
+    let pairs = args
+        .pair
+        .iter()
+        .map(|p| match p.split_once('=') {
+            Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((a.to_owned(), b.to_owned())),
+            _ => Err(Error::BadArgument {
+                flag: "--pair",
+                reason: format!("{}: expected LEFT=RIGHT", crate::error::clip(p)),
+            }),
+        })
+        .collect::<Result<_, _>>()?;
+    let deploy: Vec<String> = args
+        .deploy
+        .iter()
+        .map(|d| d.trim().to_owned())
+        .filter(|d| !d.is_empty())
+        .collect();
+    if !args.deploy.is_empty() && deploy.is_empty() {
+        return Err(Error::BadArgument {
+            flag: "--deploy",
+            reason: "expected NAME,NAME…".into(),
+        }
+        .into());
+    }
+    let base = |r: &Option<String>| r.as_deref().map(Reference::parse).transpose();
+    Ok(commands::compare::Args {
+        left: commands::compare::Side {
+            name: left_name,
+            refs: parse_refs(&args.left)?,
+            base: base(&args.left_base)?,
+        },
+        right: commands::compare::Side {
+            name: right_name,
+            refs: parse_refs(&args.vs)?,
+            base: base(&args.right_base)?,
+        },
+        pairs,
+        deploy,
+        measure,
+        common: args.common,
+    })
 }
 
 /// `--layer N|sha256:…`

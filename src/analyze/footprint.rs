@@ -36,6 +36,10 @@ pub struct ImageFootprint {
     pub shared: Sizes,
     /// Layers no other image of the set uses. shared + unique = total.
     pub unique: Sizes,
+    /// unique plus, for each shared layer, its bytes split evenly among the
+    /// images using it (remainder bytes one each to its first users in set
+    /// order): fair shares add up exactly to the set's dedup total.
+    pub fair_share: Sizes,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -120,6 +124,47 @@ fn distinct_of(image: &Image) -> Vec<&Digest> {
         .collect()
 }
 
+/// Each image's fair share of the set's dedup total, in `images` order.
+///
+/// A layer of `b` bytes used by `n` images of the set gives each of them
+/// `b / n`; the `b % n` remainder bytes go one each to its first `b % n`
+/// users in set order. So the shares add up exactly to the dedup total in
+/// every measure (an unknown measure stays unknown). `layers` must hold
+/// figures for every layer digest of `images`.
+pub fn fair_shares(images: &[Image], layers: &HashMap<Digest, LayerFigures>) -> Vec<Sizes> {
+    let mut users: HashMap<&Digest, Vec<usize>> = HashMap::new();
+    for (i, image) in images.iter().enumerate() {
+        for d in distinct_of(image) {
+            users.entry(d).or_default().push(i);
+        }
+    }
+    let split = |bytes: Option<u64>, rank: usize, n: usize| {
+        bytes.map(|b| {
+            let n = n as u64;
+            b / n + u64::from((rank as u64) < b % n)
+        })
+    };
+    images
+        .iter()
+        .enumerate()
+        .map(|(i, image)| {
+            distinct_of(image)
+                .into_iter()
+                .map(|d| {
+                    let us = &users[d];
+                    let rank = us.iter().position(|&u| u == i).unwrap_or(0);
+                    let s = layers[d].sizes;
+                    Sizes {
+                        compressed: split(s.compressed, rank, us.len()),
+                        uncompressed: split(s.uncompressed, rank, us.len()),
+                        files: split(s.files, rank, us.len()),
+                    }
+                })
+                .sum()
+        })
+        .collect()
+}
+
 /// `layers` must hold figures for every layer digest of `images`.
 pub fn footprint(
     images: &[Image],
@@ -140,10 +185,12 @@ pub fn footprint(
         }
     }
     let sizes = |d: &Digest| layers[d].sizes;
+    let fair = fair_shares(images, layers);
 
     let rows: Vec<ImageFootprint> = images
         .iter()
-        .map(|image| {
+        .zip(fair)
+        .map(|(image, fair_share)| {
             let digests = distinct_of(image);
             let (mut shared, mut unique) = (Sizes::default(), Sizes::default());
             for d in &digests {
@@ -163,6 +210,7 @@ pub fn footprint(
                 total: shared + unique,
                 shared,
                 unique,
+                fair_share,
             }
         })
         .collect();
@@ -223,5 +271,83 @@ pub fn footprint(
         images: rows,
         same_content,
         layers: layer_uses,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::image::{BlobSource, Declared, ImageName, Transport};
+
+    struct NoBlobs;
+    impl BlobSource for NoBlobs {
+        fn open_blob(&self, _: &LayerDesc) -> crate::error::Result<Box<dyn std::io::Read + Send>> {
+            unreachable!("figures only")
+        }
+    }
+
+    pub(crate) fn digest(n: u8) -> Digest {
+        Digest::parse(&format!("sha256:{}", format!("{n:02x}").repeat(32)), "test").unwrap()
+    }
+
+    pub(crate) fn image(name: &str, layers: &[u8]) -> Image {
+        Image {
+            name: ImageName::new(Transport::Oci, name),
+            platform: None,
+            manifest_digest: None,
+            config_digest: digest(0xff),
+            layers: layers
+                .iter()
+                .map(|&n| LayerDesc {
+                    digest: digest(n),
+                    size: 0,
+                    diff_id: None,
+                    declared: Declared::Sniff,
+                    history: None,
+                })
+                .collect(),
+            history: Vec::new(),
+            blobs: std::sync::Arc::new(NoBlobs),
+        }
+    }
+
+    #[test]
+    fn fair_shares_add_up_to_the_dedup_total_with_the_remainder_to_first_users() {
+        let images = [
+            image("a", &[1, 2, 2]),
+            image("b", &[1, 3]),
+            image("c", &[1, 2]),
+        ];
+        let fig = |c: u64, u: Option<u64>| LayerFigures {
+            diff_id: None,
+            sizes: Sizes {
+                compressed: Some(c),
+                uncompressed: u,
+                files: Some(c * 2),
+            },
+            entries: None,
+        };
+        let layers: HashMap<Digest, LayerFigures> = [
+            (digest(1), fig(10, Some(100))),
+            (digest(2), fig(7, Some(50))),
+            (digest(3), fig(5, None)),
+        ]
+        .into_iter()
+        .collect();
+        let shares = fair_shares(&images, &layers);
+        // Layer 1: 10 over 3 = 4, 3, 3; layer 2: 7 over a and c = 4, 3; layer 3: b alone.
+        assert_eq!(shares[0].compressed, Some(4 + 4));
+        assert_eq!(shares[1].compressed, Some(3 + 5));
+        assert_eq!(shares[2].compressed, Some(3 + 3));
+        assert_eq!(
+            shares[1].uncompressed, None,
+            "an unknown part stays unknown"
+        );
+        assert_eq!(shares[0].uncompressed, Some(34 + 25));
+        let fp = footprint(&images, &layers, Measure::Compressed, false);
+        let sum: Sizes = shares.iter().copied().sum();
+        assert_eq!(sum, fp.set.dedup_total);
+        assert_eq!(fp.set.dedup_total.compressed, Some(22));
+        assert_eq!(fp.set.dedup_total.files, Some(44));
     }
 }

@@ -1,6 +1,7 @@
 //! Analyses over verified layer summaries and indexes; they compute every figure a report shows.
 
 pub mod audit;
+pub mod compare;
 pub mod diff;
 pub mod du;
 pub mod footprint;

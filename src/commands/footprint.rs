@@ -20,36 +20,44 @@ pub struct Args {
 pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let images = session.load(&args.refs)?;
     let shallow = session.shallow();
-    let figures = if shallow {
-        declared_figures(&images)
-    } else {
-        // Layers an engine exported as uncompressed tars have no compressed size.
-        let engine_tars: std::collections::HashSet<&Digest> = images
-            .iter()
-            .filter(|i| !i.name.transport.keeps_compressed())
-            .flat_map(|i| &i.layers)
-            .map(|l| &l.digest)
-            .collect();
-        session
-            .store()?
-            .summaries(&images, session.progress())?
-            .0
-            .iter()
-            .map(|(d, s)| {
-                let f = LayerFigures::scanned(s);
-                let uncompressed = s.compression == crate::image::Compression::None;
-                let f = if uncompressed && engine_tars.contains(d) {
-                    f.without_compressed()
-                } else {
-                    f
-                };
-                (d.clone(), f)
-            })
-            .collect()
-    };
+    let figures = layer_figures(session, &images)?;
     let fp = footprint(&images, &figures, args.measure, shallow);
     session.render(out, &fp)?;
     Ok(Outcome::Ok)
+}
+
+/// Figures for every layer of `images`: from a (cached) scan, or from the
+/// manifests alone when shallow.
+pub fn layer_figures(
+    session: &Session,
+    images: &[Image],
+) -> anyhow::Result<HashMap<Digest, LayerFigures>> {
+    if session.shallow() {
+        return Ok(declared_figures(images));
+    }
+    // Layers an engine exported as uncompressed tars have no compressed size.
+    let engine_tars: std::collections::HashSet<&Digest> = images
+        .iter()
+        .filter(|i| !i.name.transport.keeps_compressed())
+        .flat_map(|i| &i.layers)
+        .map(|l| &l.digest)
+        .collect();
+    Ok(session
+        .store()?
+        .summaries(images, session.progress())?
+        .0
+        .iter()
+        .map(|(d, s)| {
+            let f = LayerFigures::scanned(s);
+            let uncompressed = s.compression == crate::image::Compression::None;
+            let f = if uncompressed && engine_tars.contains(d) {
+                f.without_compressed()
+            } else {
+                f
+            };
+            (d.clone(), f)
+        })
+        .collect())
 }
 
 /// What the manifests say; nothing is read from any layer blob.
@@ -75,6 +83,7 @@ impl View for Footprint {
             Column::figure("FILES"),
             Column::figure("SHARED"),
             Column::figure("UNIQUE"),
+            Column::figure("FAIR"),
         ]);
         for i in &self.images {
             images.row(vec![
@@ -86,6 +95,7 @@ impl View for Footprint {
                 b(i.total.files),
                 b(i.shared.get(self.measure)),
                 b(i.unique.get(self.measure)),
+                b(i.fair_share.get(self.measure)),
             ]);
         }
 
@@ -120,7 +130,7 @@ impl View for Footprint {
         let mut doc = Doc::new();
         doc.table(images).blank().table(set).blank();
         doc.line(format!(
-            "{}, {}; SHARED/UNIQUE in {} bytes",
+            "{}, {}; SHARED/UNIQUE/FAIR in {} bytes; FAIR shares add up to the dedup total",
             units::count(s.images, "image"),
             units::count(s.distinct_layers, "distinct layer"),
             self.measure.name()

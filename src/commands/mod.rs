@@ -2,6 +2,7 @@
 //! how its figures read as a report.
 
 pub mod audit;
+pub mod compare;
 pub mod completions;
 pub mod diff;
 pub mod du;

@@ -182,3 +182,48 @@ fn committed_fixtures_are_what_the_builder_writes() {
         "fixtures/family is stale: rebuild with STRATA_BLESS=1"
     );
 }
+
+fn fair_shares_add_up(v: &Value) {
+    for k in ["compressed", "uncompressed", "files"] {
+        let sum: u64 = v["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["fair_share"][k].as_u64().unwrap())
+            .sum();
+        assert_eq!(sum, v["set"]["dedup_total"][k].as_u64().unwrap(), "{k}");
+    }
+}
+
+#[test]
+fn fair_shares_add_up_to_the_dedup_total_on_the_family() {
+    let r = Run::new();
+    let (_, v) = family_json(&r);
+    fair_shares_add_up(&v);
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/family");
+    fair_shares_add_up(&r.json(&["footprint", &format!("oci:{fixtures}")]));
+}
+
+#[test]
+fn fair_shares_add_up_to_the_dedup_total_on_dives_archives() {
+    let r = Run::new();
+    let mut args = vec!["footprint".to_owned()];
+    for f in [
+        "test-docker-image.tar",
+        "test-kaniko-image.tar",
+        "test-oci-gzip-image.tar",
+        "test-oci-uncompressed-image.tar",
+        "test-oci-zstd-image.tar",
+        "test-oci-estargz-image.tar",
+    ] {
+        let transport = if f.starts_with("test-oci") {
+            "oci-archive"
+        } else {
+            "docker-archive"
+        };
+        args.push(format!("{transport}:{}", dive(f)));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let v = r.json(&args);
+    fair_shares_add_up(&v);
+}

@@ -4,6 +4,7 @@
 mod bad_input;
 mod builder;
 mod cli_habits;
+mod compare;
 mod diff;
 mod du;
 mod engine;
