@@ -193,7 +193,7 @@ pub struct DiffArgs {
     /// The image whose additions are measured (e.g. dev).
     #[arg(value_name = "TARGET")]
     pub target: String,
-    /// Sections to show: layers, files (default: both).
+    /// Sections to show: layers, files, packages (default: all).
     #[arg(long, value_delimiter = ',', value_name = "SECTION")]
     pub only: Vec<String>,
     /// Levels of directories in the roll-up of the delta.

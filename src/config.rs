@@ -108,15 +108,17 @@ impl Config {
             CliCommand::Diff(args) => {
                 let mut layers = args.only.is_empty();
                 let mut files = args.only.is_empty();
+                let mut packages = args.only.is_empty();
                 for section in &args.only {
                     match section.as_str() {
                         "layers" => layers = true,
                         "files" => files = true,
+                        "packages" => packages = true,
                         other => {
                             return Err(Error::BadArgument {
                                 flag: "--only",
                                 reason: format!(
-                                    "{}: expected layers or files",
+                                    "{}: expected layers, files or packages",
                                     crate::error::clip(other)
                                 ),
                             }
@@ -130,6 +132,7 @@ impl Config {
                         target: Reference::parse(&args.target)?,
                         layers,
                         files,
+                        packages,
                         depth: args.depth,
                         top: args.top.max(1),
                         exit_code: args.exit_code,

@@ -7,5 +7,6 @@ pub mod du;
 pub mod footprint;
 pub mod layer_audit;
 pub mod overlay;
+pub mod package_diff;
 pub mod packages;
 pub mod sizes;

@@ -8,8 +8,10 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::analyze::diff::{diff_files, Change, FileDiff};
+use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
 use crate::app::{Outcome, Session};
 use crate::commands::du::one_image;
+use crate::commands::packages::image_inventory;
 use crate::commands::{index_error, merged};
 use crate::image::{Digest, Image};
 use crate::layer::LayerSummary;
@@ -23,6 +25,7 @@ pub struct Args {
     pub target: Reference,
     pub layers: bool,
     pub files: bool,
+    pub packages: bool,
     pub depth: usize,
     pub top: usize,
     /// Exit 1 when the images differ.
@@ -75,6 +78,7 @@ pub struct Diff {
     pub differs: bool,
     pub layers: Option<Vec<LayerDiff>>,
     pub files: Option<FileDiff>,
+    pub packages: Option<PackageDiff>,
 }
 
 fn distinct(image: &Image) -> Vec<(usize, &Digest)> {
@@ -93,7 +97,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let target = one_image(session.load(std::slice::from_ref(&args.target))?, "diff")?;
     let store = session.store()?;
     let both = [base.clone(), target.clone()];
-    let s = if args.files {
+    let s = if args.files || args.packages {
         store.indexes(&both, session.progress())?
     } else {
         store.summaries(&both, session.progress())?.0
@@ -141,6 +145,16 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         None
     };
     let layers = args.layers.then(|| layer_rows(&base, &target, &s));
+    let packages = if args.packages {
+        let (a, b) = (
+            image_inventory(session, &base)?,
+            image_inventory(session, &target)?,
+        );
+        let file_delta = b.total.bytes as i64 - a.total.bytes as i64;
+        Some(diff_packages(&a.packages, &b.packages, file_delta))
+    } else {
+        None
+    };
     let report = Diff {
         base: base.name.to_string(),
         target: target.name.to_string(),
@@ -151,9 +165,10 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         differs: match &files {
             Some(f) => f.differs(),
             None => base_digests != target_digests,
-        },
+        } || packages.as_ref().is_some_and(|p| !p.changes.is_empty()),
         layers,
         files,
+        packages,
     };
     session.render(out, &report)?;
     Ok(if args.exit_code && report.differs {
@@ -341,6 +356,42 @@ impl View for Diff {
                 }
                 doc.table(t);
             }
+        }
+        if let Some(p) = &self.packages {
+            doc.blank().heading("Packages");
+            if p.changes.is_empty() {
+                doc.line("no package added, removed or changed");
+            } else {
+                let mut t = Table::new(vec![
+                    Column::text("ECOSYSTEM"),
+                    Column::text("PACKAGE"),
+                    Column::text("CHANGE"),
+                    Column::text("BASE"),
+                    Column::text("TARGET"),
+                    Column::figure("BYTES"),
+                ]);
+                for c in &p.changes {
+                    t.row(vec![
+                        c.ecosystem.name().to_owned(),
+                        units::cut(&c.name, 50),
+                        match c.change {
+                            PackageChange::Added => "added",
+                            PackageChange::Removed => "removed",
+                            PackageChange::VersionChanged => "version changed",
+                        }
+                        .to_owned(),
+                        c.base_version.clone().unwrap_or_else(|| "-".to_owned()),
+                        c.target_version.clone().unwrap_or_else(|| "-".to_owned()),
+                        signed(style, c.target_bytes as i64 - c.base_bytes as i64),
+                    ]);
+                }
+                doc.table(t);
+            }
+            doc.line(format!(
+                "packages explain {} of the delta; no package explains {}",
+                signed(style, p.delta),
+                signed(style, p.unexplained)
+            ));
         }
         doc
     }

@@ -64,13 +64,13 @@ pub struct Packages {
     pub layers: Vec<LayerInfo>,
 }
 
-pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let image = one_image(
-        session.load(std::slice::from_ref(&args.reference))?,
-        "packages",
-    )?;
+/// The package inventory of one image, from its merged filesystem.
+pub fn image_inventory(
+    session: &Session,
+    image: &crate::image::Image,
+) -> anyhow::Result<packages::Inventory> {
     let store = session.store()?;
-    store.indexes(std::slice::from_ref(&image), session.progress())?;
+    store.indexes(std::slice::from_ref(image), session.progress())?;
     let open = || -> anyhow::Result<Vec<_>> {
         Ok(image
             .layers
@@ -80,7 +80,15 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     };
     let dbs =
         |i: usize| -> anyhow::Result<_> { Ok(store.footer(&image.layers[i].digest)?.package_dbs) };
-    let inventory = packages::inventory(open, dbs, &mut |w| session.warn(w))?;
+    packages::inventory(open, dbs, &mut |w| session.warn(w))
+}
+
+pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let image = one_image(
+        session.load(std::slice::from_ref(&args.reference))?,
+        "packages",
+    )?;
+    let inventory = image_inventory(session, &image)?;
     let ecosystems = if args.ecosystems.is_empty() {
         Ecosystem::ALL.to_vec()
     } else {

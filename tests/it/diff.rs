@@ -10,11 +10,23 @@ fn fam(name: &str) -> String {
     format!("{FAMILY}:{name}")
 }
 
-/// prod = base + app; dev = prod + a layer with pytest files and a bigger config.
+const STATUS_PROD: &str =
+    "Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2+b2\n\n";
+const STATUS_DEV: &str = "Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2+b2\n\nPackage: gdb\nStatus: install ok installed\nArchitecture: amd64\nVersion: 13.1-3\n\n";
+const PYTEST_METADATA: &str = "Metadata-Version: 2.1\nName: pytest\nVersion: 8.0.0\n";
+const PYTEST_RECORD: &str = "pytest/__init__.py,sha256=x,7000\npytest/main.py,sha256=y,5000\npytest-8.0.0.dist-info/METADATA,sha256=z,53\npytest-8.0.0.dist-info/RECORD,,\n";
+const SITE: &str = "usr/lib/python3/dist-packages";
+
+/// prod = base (bash, by dpkg) + app; dev = prod + a layer installing pytest
+/// (pip, with dist-info) and gdb (dpkg), and a bigger config.
 fn prod_dev(dir: &std::path::Path) -> (String, String) {
     let mut oci = OciLayout::new(dir);
     let base = oci.layer(Compress::Gzip(6), |w| {
         w.dir("etc").file("etc/os-release", b"ID=test\n");
+        w.dir("bin").file("bin/bash", &builder::noise(1200, 9));
+        w.dir("var/lib/dpkg/info")
+            .file("var/lib/dpkg/status", STATUS_PROD.as_bytes())
+            .file("var/lib/dpkg/info/bash.list", b"/.\n/bin\n/bin/bash\n");
     });
     let app = oci.layer(Compress::Gzip(6), |w| {
         w.dir("app")
@@ -32,6 +44,23 @@ fn prod_dev(dir: &std::path::Path) -> (String, String) {
                 &builder::noise(5000, 3),
             )
             .file("app/conf", b"a=1\ndebug=1\n");
+        w.dir(&format!("{SITE}/pytest-8.0.0.dist-info"))
+            .file(
+                &format!("{SITE}/pytest-8.0.0.dist-info/METADATA"),
+                PYTEST_METADATA.as_bytes(),
+            )
+            .file(
+                &format!("{SITE}/pytest-8.0.0.dist-info/RECORD"),
+                PYTEST_RECORD.as_bytes(),
+            );
+        w.dir("usr/bin")
+            .file("usr/bin/gdb", &builder::noise(4000, 4));
+        w.dir("var/lib/dpkg/info")
+            .file("var/lib/dpkg/status", STATUS_DEV.as_bytes())
+            .file(
+                "var/lib/dpkg/info/gdb.list",
+                b"/.\n/usr\n/usr/bin\n/usr/bin/gdb\n",
+            );
     });
     oci.image("prod", &[&base, &app], "linux/amd64");
     oci.image("dev", &[&base, &app, &dev], "linux/amd64");
@@ -55,7 +84,9 @@ fn a_dev_image_adds_its_layer_and_files_exactly() {
         (v["added_layers"].as_u64(), v["shared_layers"].as_u64()),
         (Some(1), Some(2))
     );
-    assert_eq!(v["adds"]["files"], 7000 + 5000 + 12);
+    let meta = (PYTEST_METADATA.len() + PYTEST_RECORD.len()) as u64;
+    let status = (STATUS_DEV.len() + 30) as u64; // the new status and gdb.list (30 bytes)
+    assert_eq!(v["adds"]["files"], 7000 + 5000 + 12 + 4000 + meta + status);
     let statuses: Vec<&str> = v["layers"]
         .as_array()
         .unwrap()
@@ -64,17 +95,47 @@ fn a_dev_image_adds_its_layer_and_files_exactly() {
         .collect();
     assert_eq!(statuses, ["shared", "shared", "only_in_target"]);
     let f = &v["files"];
-    assert_eq!(f["added"], serde_json::json!({"files": 2, "bytes": 12000}));
-    assert_eq!(f["changed"], serde_json::json!({"files": 1, "bytes": 12}));
+    assert_eq!(
+        f["added"],
+        serde_json::json!({"files": 6, "bytes": 12000 + 4000 + meta + 30})
+    );
+    assert_eq!(f["changed"]["files"], 2, "app/conf and the dpkg status");
     assert_eq!(f["removed"]["files"], 0);
-    assert_eq!(f["delta"], 12000 + 12 - 4);
+    // Packages, by name, version and installed bytes.
+    let p = &v["packages"];
+    let changes: Vec<(&str, &str, &str, u64)> = p["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["ecosystem"].as_str().unwrap(),
+                c["name"].as_str().unwrap(),
+                c["target_version"].as_str().unwrap(),
+                c["target_bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("python", "pytest", "8.0.0", 12000 + meta),
+            ("deb", "gdb", "13.1-3", 4000)
+        ]
+    );
+    assert_eq!(p["changes"][0]["change"], "added");
+    // What no package explains: app/conf's 8 more bytes and the dpkg database.
+    assert_eq!(
+        p["unexplained"],
+        f["delta"].as_i64().unwrap() - (12000 + meta + 4000) as i64
+    );
     let dir = f["dirs"]
         .as_array()
         .unwrap()
         .iter()
         .find(|d| d["path"] == "/usr/lib")
         .unwrap();
-    assert_eq!(dir["delta"], 12000);
+    assert_eq!(dir["delta"], 12000 + meta, "pytest and its dist-info");
     assert_eq!(
         f["top"][0]["path"],
         "/usr/lib/python3/dist-packages/pytest/__init__.py"
@@ -91,8 +152,15 @@ fn a_dev_image_adds_its_layer_and_files_exactly() {
     let back = r.json(&["diff", &dev, &prod]);
     assert_eq!(
         back["files"]["removed"],
-        serde_json::json!({"files": 2, "bytes": 12000})
+        serde_json::json!({"files": 6, "bytes": 12000 + 4000 + meta + 30})
     );
+    let removed: Vec<(&str, &str)> = back["packages"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["change"].as_str().unwrap()))
+        .collect();
+    assert_eq!(removed, [("pytest", "removed"), ("gdb", "removed")]);
     assert_eq!(back["added_layers"], 0);
     assert_eq!(back["layers"][2]["status"], "only_in_base");
 }
@@ -132,6 +200,7 @@ fn a_recompressed_image_and_another_transport_diff_as_no_change() {
     assert_eq!(v["differs"], false);
     assert_eq!(v["files"]["changed"]["files"], 0);
     assert_eq!(v["layers"][0]["status"], "same_content");
+    assert_eq!(v["packages"]["changes"], serde_json::json!([]), "no package changed");
     let out = r.run(&["diff", "--exit-code", &fam("worker"), &fam("rebuilt")]);
     assert_eq!(out.status.code(), Some(0));
     let out = r.run(&["diff", "--exit-code", &fam("app"), &fam("app-dev")]);
