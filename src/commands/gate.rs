@@ -72,7 +72,24 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
                 })
                 .collect(),
             audit: None,
+            packages: None,
         };
+        if policy.as_ref().is_some_and(Policy::needs_packages) {
+            let inventory = crate::commands::packages::image_inventory(session, image)?;
+            f.packages = Some(
+                inventory
+                    .packages
+                    .iter()
+                    .map(|p| {
+                        (
+                            format!("{}/{}", p.ecosystem.name(), p.name),
+                            p.version.clone(),
+                            p.bytes,
+                        )
+                    })
+                    .collect(),
+            );
+        }
         if policy.as_ref().is_some_and(Policy::needs_audit) {
             let (a, per_layer) = audit_image(session, store, image, 0)?;
             let patterns: Vec<String> = policy

@@ -52,6 +52,8 @@ pub struct ImageFacts {
     pub layers: u64,
     pub layer_digests: Vec<(Digest, u64, Option<String>)>,
     pub audit: Option<AuditFacts>,
+    /// `ecosystem/name`, version and installed bytes of every package.
+    pub packages: Option<Vec<(String, String, u64)>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -228,6 +230,30 @@ pub fn evaluate(
                         }
                         checks.push(c);
                     }
+                }
+            }
+            if let Some(pkgs) = &img.packages {
+                for pattern in &rules.forbidden_packages {
+                    let Ok(glob) = globset::Glob::new(pattern) else {
+                        continue;
+                    };
+                    let m = glob.compile_matcher();
+                    let hits: Vec<&(String, String, u64)> =
+                        pkgs.iter().filter(|p| m.is_match(&p.0)).collect();
+                    let mut c = check(
+                        n,
+                        &format!("forbidden_packages {pattern}"),
+                        hits.len() as f64,
+                        0.0,
+                        Unit::Count,
+                        lvl,
+                        !hits.is_empty(),
+                    );
+                    c.detail = hits
+                        .iter()
+                        .map(|(name, version, bytes)| format!("{name} {version} ({bytes} bytes)"))
+                        .collect();
+                    checks.push(c);
                 }
             }
             if rules.max_growth.is_some() || rules.max_growth_percent.is_some() {

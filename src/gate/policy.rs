@@ -64,6 +64,9 @@ pub struct ImageRules {
     /// Paths no file of the merged filesystem may have (globs: `app/spec/**`, `**/*.pyc`).
     #[serde(default)]
     pub forbidden_paths: Vec<String>,
+    /// Packages the image may not have: `ECOSYSTEM/NAME` globs (`python/pytest`, `deb/*-dev`, `*/ipython`).
+    #[serde(default)]
+    pub forbidden_packages: Vec<String>,
     /// Growth of compressed bytes against the baseline.
     pub max_growth: Option<Size>,
     pub max_growth_percent: Option<f64>,
@@ -122,7 +125,11 @@ impl Policy {
                     format!("match = {:?}: {e}", rules.pattern),
                 )
             })?;
-            for p in &rules.forbidden_paths {
+            for p in rules
+                .forbidden_paths
+                .iter()
+                .chain(&rules.forbidden_packages)
+            {
                 globset::Glob::new(p).map_err(|e| {
                     Error::malformed(
                         path.display().to_string(),
@@ -132,6 +139,11 @@ impl Policy {
             }
         }
         Ok(policy)
+    }
+
+    /// Whether any rule needs the package inventory.
+    pub fn needs_packages(&self) -> bool {
+        self.images.iter().any(|r| !r.forbidden_packages.is_empty())
     }
 
     /// Whether any rule needs the merged filesystem (waste, efficiency, paths).

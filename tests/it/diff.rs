@@ -13,13 +13,13 @@ fn fam(name: &str) -> String {
 const STATUS_PROD: &str =
     "Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2+b2\n\n";
 const STATUS_DEV: &str = "Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2+b2\n\nPackage: gdb\nStatus: install ok installed\nArchitecture: amd64\nVersion: 13.1-3\n\n";
-const PYTEST_METADATA: &str = "Metadata-Version: 2.1\nName: pytest\nVersion: 8.0.0\n";
-const PYTEST_RECORD: &str = "pytest/__init__.py,sha256=x,7000\npytest/main.py,sha256=y,5000\npytest-8.0.0.dist-info/METADATA,sha256=z,53\npytest-8.0.0.dist-info/RECORD,,\n";
+pub const PYTEST_METADATA: &str = "Metadata-Version: 2.1\nName: pytest\nVersion: 8.0.0\n";
+pub const PYTEST_RECORD: &str = "pytest/__init__.py,sha256=x,7000\npytest/main.py,sha256=y,5000\npytest-8.0.0.dist-info/METADATA,sha256=z,53\npytest-8.0.0.dist-info/RECORD,,\n";
 const SITE: &str = "usr/lib/python3/dist-packages";
 
 /// prod = base (bash, by dpkg) + app; dev = prod + a layer installing pytest
 /// (pip, with dist-info) and gdb (dpkg), and a bigger config.
-fn prod_dev(dir: &std::path::Path) -> (String, String) {
+pub fn prod_dev(dir: &std::path::Path) -> (String, String) {
     let mut oci = OciLayout::new(dir);
     let base = oci.layer(Compress::Gzip(6), |w| {
         w.dir("etc").file("etc/os-release", b"ID=test\n");
@@ -200,7 +200,11 @@ fn a_recompressed_image_and_another_transport_diff_as_no_change() {
     assert_eq!(v["differs"], false);
     assert_eq!(v["files"]["changed"]["files"], 0);
     assert_eq!(v["layers"][0]["status"], "same_content");
-    assert_eq!(v["packages"]["changes"], serde_json::json!([]), "no package changed");
+    assert_eq!(
+        v["packages"]["changes"],
+        serde_json::json!([]),
+        "no package changed"
+    );
     let out = r.run(&["diff", "--exit-code", &fam("worker"), &fam("rebuilt")]);
     assert_eq!(out.status.code(), Some(0));
     let out = r.run(&["diff", "--exit-code", &fam("app"), &fam("app-dev")]);

@@ -287,3 +287,22 @@ fn the_example_policy_catches_the_fixture_family_wasting_half_of_app_dev() {
         "{table}"
     );
 }
+
+#[test]
+fn pytest_is_forbidden_in_prod_named_with_its_version_and_bytes() {
+    let r = Run::new();
+    let (prod, dev) = super::diff::prod_dev(&r.path("pd"));
+    let p = policy(
+        &r,
+        "[[image]]\nforbidden_packages = [\"python/pytest\", \"*/ipython\"]\n",
+    );
+    let (code, table) = gate(&r, &["--policy", &p, &prod]);
+    assert_eq!(code, 0, "{table}");
+    let (code, table) = gate(&r, &["--policy", &p, &dev]);
+    assert_eq!(code, 1, "{table}");
+    let bytes = 12000 + super::diff::PYTEST_METADATA.len() + super::diff::PYTEST_RECORD.len();
+    assert!(
+        table.contains(&format!("python/pytest 8.0.0 ({bytes} bytes)")),
+        "{table}"
+    );
+}
