@@ -103,6 +103,9 @@ impl<'c> Session<'c> {
         if self.config.quiet {
             return;
         }
+        // Said once, however many views met it.
+        let mut seen = std::collections::HashSet::new();
+        all.retain(|w| seen.insert(w.clone()));
         for w in all {
             eprintln!("strata: warning: {}", crate::escape::escape(&w));
         }

@@ -7,8 +7,10 @@ use serde::Serialize;
 
 use crate::analyze::du::DuNode;
 use crate::analyze::layer_audit::{audit_layer, Deletion, DeletionKind, LargeFile, Overwrite};
+use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
 use crate::app::{Outcome, Session};
 use crate::commands::du::{legend, one_image, resolve_layer, LayerChoice, LayerInfo};
+use crate::commands::packages::image_inventory;
 use crate::commands::{index_error, merged};
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
@@ -35,6 +37,8 @@ pub struct AuditReport {
     pub deletes: Vec<Deletion>,
     pub overwrites: Vec<Overwrite>,
     pub overwritten_bytes: u64,
+    /// Packages this layer installs, removes or changes (against the layers below).
+    pub packages: PackageDiff,
 }
 
 pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -47,6 +51,16 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let summaries = store.indexes(std::slice::from_ref(&image), session.progress())?;
     let a = audit_layer(merged(store, &image)?, i, args.depth, args.top).map_err(index_error)?;
     let s = &summaries[&image.layers[i].digest];
+    // The image as it stood below this layer, and with it.
+    let upto = |n: usize| {
+        let mut img = image.clone();
+        img.layers.truncate(n);
+        img
+    };
+    let below = image_inventory(session, &upto(i))?;
+    let with = image_inventory(session, &upto(i + 1))?;
+    let file_delta = with.total.bytes as i64 - below.total.bytes as i64;
+    let packages = diff_packages(&below.packages, &with.packages, file_delta);
     let report = AuditReport {
         image: image.name.to_string(),
         platform: image.platform.clone(),
@@ -59,6 +73,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         deletes: a.deletes,
         overwrites: a.overwrites,
         overwritten_bytes: a.overwritten_bytes,
+        packages,
     };
     session.render(out, &report)?;
     Ok(Outcome::Ok)
@@ -169,6 +184,41 @@ impl View for AuditReport {
                     units::cut(&o.path, 70),
                     format!("#{}", o.below),
                     style.size(o.wasted_below),
+                ]);
+            }
+            doc.table(t);
+        }
+        doc.blank().heading("Packages");
+        if self.packages.changes.is_empty() {
+            doc.line("none installed, removed or changed");
+        } else {
+            let mut t = Table::new(vec![
+                Column::text("ECOSYSTEM"),
+                Column::text("PACKAGE"),
+                Column::text("CHANGE"),
+                Column::text("VERSION"),
+                Column::figure("BYTES"),
+            ]);
+            for c in &self.packages.changes {
+                let (change, version, bytes) = match c.change {
+                    PackageChange::Added => ("installs", c.target_version.clone(), c.target_bytes),
+                    PackageChange::Removed => ("removes", c.base_version.clone(), c.base_bytes),
+                    PackageChange::VersionChanged => (
+                        "upgrades",
+                        Some(format!(
+                            "{} -> {}",
+                            c.base_version.as_deref().unwrap_or("-"),
+                            c.target_version.as_deref().unwrap_or("-")
+                        )),
+                        c.target_bytes,
+                    ),
+                };
+                t.row(vec![
+                    c.ecosystem.name().to_owned(),
+                    units::cut(&c.name, 50),
+                    change.to_owned(),
+                    version.unwrap_or_else(|| "-".to_owned()),
+                    style.size(bytes),
                 ]);
             }
             doc.table(t);

@@ -194,3 +194,28 @@ fn audit_snapshots() {
         ])
     );
 }
+
+#[test]
+fn audit_names_the_packages_a_layer_installs() {
+    let r = Run::new();
+    let (_, dev) = super::diff::prod_dev(&r.path("pd"));
+    let a = r.json(&["audit", &dev, "--layer", "3"]);
+    let names: Vec<(&str, &str, &str)> = a["packages"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["ecosystem"].as_str().unwrap(),
+                c["name"].as_str().unwrap(),
+                c["change"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [("python", "pytest", "added"), ("deb", "gdb", "added")]
+    );
+    let base = r.json(&["audit", &dev, "--layer", "1"]);
+    assert_eq!(base["packages"]["changes"][0]["name"], "bash");
+}
