@@ -31,6 +31,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Command::Audit(args) => commands::audit::run(&session, args, out),
         Command::Diff(args) => commands::diff::run(&session, args, out),
         Command::Gate(args) => commands::gate::run(&session, args, out),
+        Command::Advise(args) => commands::advise::run(&session, args, out),
         Command::Packages(args) => commands::packages::run(&session, args, out),
     };
     session.flush_warnings();

@@ -127,6 +127,8 @@ const DIFF_HELP: &str = "Examples:\n  strata diff docker://reg.example/app/api:1
 
 const GATE_HELP: &str = "Examples:\n  strata gate --policy strata.toml docker://reg.example/app/api:2\n  strata gate --write-baseline base.json docker://reg.example/app/api:1\n  strata gate --policy strata.toml --baseline base.json --junit gate.xml --format markdown REF...\n\nExit codes: 0 pass (warnings allowed), 1 a fail rule tripped, 2 error — whatever the format.";
 
+const ADVISE_HELP: &str = "Kinds: deleted-later, metadata-only-copy, package-manager-leftovers, build-only-content, duplicate-content, big-file.\n\nExamples:\n  strata advise docker-archive:app.tar\n  strata advise --kind deleted-later,metadata-only-copy --min-bytes 1MB oci:layout:app\n\nExit codes: 0 ok, 2 error (one line on stderr).";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Per-image and set footprint: totals, shared vs unique, sum vs dedup total.
@@ -150,6 +152,9 @@ pub enum Command {
     /// CI size-regression gate: a policy and a baseline applied to an image set.
     #[command(after_help = GATE_HELP)]
     Gate(GateArgs),
+    /// What could go: findings, the bytes each fix saves, the layer to blame.
+    #[command(after_help = ADVISE_HELP)]
+    Advise(AdviseArgs),
     /// Installed packages (deb, apk, Python, npm, gems) with their bytes and layer.
     #[command(after_help = PACKAGES_HELP)]
     Packages(PackagesArgs),
@@ -164,6 +169,25 @@ pub enum Command {
     /// The man page (roff) on stdout.
     #[command(after_help = "Example:\n  strata man > ~/.local/share/man/man1/strata.1")]
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct AdviseArgs {
+    /// Image references.
+    #[arg(required = true, value_name = "REF")]
+    pub refs: Vec<String>,
+    /// A single file from this size on is a finding.
+    #[arg(long, default_value = "100MB", value_name = "SIZE")]
+    pub big: String,
+    /// Hide findings that save less than this.
+    #[arg(long, default_value = "0", value_name = "SIZE")]
+    pub min_bytes: String,
+    /// Kinds to report (comma-separated; default all).
+    #[arg(long, value_delimiter = ',', value_name = "KIND")]
+    pub kind: Vec<String>,
+    /// Paths shown per finding in tables (JSON has them all).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub top: usize,
 }
 
 #[derive(Debug, Args)]

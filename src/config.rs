@@ -37,6 +37,7 @@ pub enum Command {
     Diff(commands::diff::Args),
     Gate(commands::gate::Args),
     Packages(commands::packages::Args),
+    Advise(commands::advise::Args),
 }
 
 impl Config {
@@ -85,6 +86,38 @@ impl Config {
                 (Command::Compare(compare_args(args)?), shallow)
             }
             CliCommand::Du(args) => (Command::Du(du_args(args)?), false),
+            CliCommand::Advise(args) => {
+                use crate::analyze::advise::Kind;
+                let size = |flag: &'static str, text: &str| {
+                    crate::units::parse_size(text).ok_or_else(|| Error::BadArgument {
+                        flag,
+                        reason: format!(
+                            "{}: expected a size such as 100MB",
+                            crate::error::clip(text)
+                        ),
+                    })
+                };
+                let mut kinds = Vec::new();
+                for k in &args.kind {
+                    let found = Kind::ALL
+                        .into_iter()
+                        .find(|x| x.name().replace(' ', "-").replace("single-", "") == k.as_str());
+                    kinds.push(found.ok_or_else(|| Error::BadArgument {
+                        flag: "--kind",
+                        reason: format!("{}: unknown kind", crate::error::clip(k)),
+                    })?);
+                }
+                (
+                    Command::Advise(commands::advise::Args {
+                        refs: parse_refs(&args.refs)?,
+                        big: size("--big", &args.big)?,
+                        min_bytes: size("--min-bytes", &args.min_bytes)?,
+                        kinds,
+                        top: args.top.max(1),
+                    }),
+                    false,
+                )
+            }
             CliCommand::Gate(args) => {
                 if args.policy.is_none() && args.write_baseline.is_none() {
                     return Err(Error::BadArgument {

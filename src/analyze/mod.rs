@@ -1,5 +1,6 @@
 //! Analyses over verified layer summaries and indexes; they compute every figure a report shows.
 
+pub mod advise;
 pub mod audit;
 pub mod compare;
 pub mod diff;

@@ -73,7 +73,20 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
                 .collect(),
             audit: None,
             packages: None,
+            findings: None,
         };
+        if policy.as_ref().is_some_and(Policy::needs_findings) {
+            let found = crate::analyze::advise::advise(merged(store, image)?, u64::MAX)
+                .map_err(index_error)?;
+            let mut by_kind: std::collections::BTreeMap<String, (u64, Vec<String>)> =
+                std::collections::BTreeMap::new();
+            for f in found {
+                let e = by_kind.entry(f.kind.key().to_owned()).or_default();
+                e.0 += f.bytes;
+                e.1.extend(f.paths);
+            }
+            f.findings = Some(by_kind);
+        }
         if policy.as_ref().is_some_and(Policy::needs_packages) {
             let inventory = crate::commands::packages::image_inventory(session, image)?;
             f.packages = Some(

@@ -1,6 +1,7 @@
 //! One room per command: each owns its validated arguments, its `run`, and
 //! how its figures read as a report.
 
+pub mod advise;
 pub mod audit;
 pub mod compare;
 pub mod completions;

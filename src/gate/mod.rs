@@ -54,6 +54,8 @@ pub struct ImageFacts {
     pub audit: Option<AuditFacts>,
     /// `ecosystem/name`, version and installed bytes of every package.
     pub packages: Option<Vec<(String, String, u64)>>,
+    /// Bytes per kind of `strata advise` finding, with their paths.
+    pub findings: Option<std::collections::BTreeMap<String, (u64, Vec<String>)>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -230,6 +232,22 @@ pub fn evaluate(
                         }
                         checks.push(c);
                     }
+                }
+            }
+            if let Some(findings) = &img.findings {
+                for (kind, limit) in &rules.max_findings {
+                    let (bytes, paths) = findings.get(kind).cloned().unwrap_or_default();
+                    let mut c = check(
+                        n,
+                        &format!("max_findings {kind}"),
+                        bytes as f64,
+                        limit.0 as f64,
+                        Unit::Bytes,
+                        lvl,
+                        bytes > limit.0,
+                    );
+                    c.detail = paths.into_iter().take(5).collect();
+                    checks.push(c);
                 }
             }
             if let Some(pkgs) = &img.packages {

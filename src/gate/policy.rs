@@ -70,6 +70,10 @@ pub struct ImageRules {
     /// Growth of compressed bytes against the baseline.
     pub max_growth: Option<Size>,
     pub max_growth_percent: Option<f64>,
+    /// Bytes allowed per kind of `strata advise` finding:
+    /// `{ metadata_only_copy = "50MB", deleted_later = "100MB" }`.
+    #[serde(default)]
+    pub max_findings: std::collections::BTreeMap<String, Size>,
 }
 
 fn any() -> String {
@@ -125,6 +129,19 @@ impl Policy {
                     format!("match = {:?}: {e}", rules.pattern),
                 )
             })?;
+            for kind in rules.max_findings.keys() {
+                let known = crate::analyze::advise::Kind::ALL
+                    .iter()
+                    .any(|k| k.key() == kind.as_str());
+                if !known {
+                    return Err(Error::malformed(
+                        path.display().to_string(),
+                        format!(
+                            "max_findings: unknown kind {kind:?} (deleted_later, metadata_only_copy, package_manager_leftovers, build_only_content, duplicate_content, big_file)"
+                        ),
+                    ));
+                }
+            }
             for p in rules
                 .forbidden_paths
                 .iter()
@@ -139,6 +156,11 @@ impl Policy {
             }
         }
         Ok(policy)
+    }
+
+    /// Whether any rule needs `strata advise`'s findings.
+    pub fn needs_findings(&self) -> bool {
+        self.images.iter().any(|r| !r.max_findings.is_empty())
     }
 
     /// Whether any rule needs the package inventory.

@@ -149,6 +149,14 @@ impl LayerWriter {
         self.file_from(path, content.len() as u64, content)
     }
 
+    /// A regular file with a mode of its own (a later `chmod` copy).
+    pub fn file_mode(&mut self, path: &str, content: &[u8], mode: u32) -> &mut Self {
+        let mut h = Self::header(tar::EntryType::Regular, content.len() as u64, mode);
+        self.tar.append_data(&mut h, path, content).unwrap();
+        self.files += content.len() as u64;
+        self
+    }
+
     /// A regular file whose content is streamed from `r` (`size` bytes).
     pub fn file_from(&mut self, path: &str, size: u64, r: impl io::Read) -> &mut Self {
         let mut h = Self::header(tar::EntryType::Regular, size, 0o644);

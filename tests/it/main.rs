@@ -1,6 +1,7 @@
 //! strata's integration tests: one binary, each test a short sentence
 //! through `Run` (the built binary, a temp cache, no network but loopback).
 
+mod advise;
 mod bad_input;
 mod builder;
 mod cli_habits;
