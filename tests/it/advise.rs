@@ -107,7 +107,7 @@ fn the_clean_fixtures_give_no_finding() {
 }
 
 #[test]
-fn findings_are_the_same_across_transports() {
+fn findings_are_the_same_across_transports_and_the_registry() {
     let r = Run::new();
     let layout = kinds_image(&r.path("k"));
     builder::oci_archive(&layout, &r.path("k.oci.tar"));
@@ -124,9 +124,13 @@ fn findings_are_the_same_across_transports() {
             r.path("k.docker.tar").display()
         ),
     ]);
+    let reg = super::registry_server::Registry::start(false);
+    reg.push(&layout, "kinds", "kinds/img:1", false);
+    let d = r.json(&["advise", &format!("docker://{}/kinds/img:1", reg.host)]);
     let strip = |v: &Value| v["images"][0]["findings"].clone();
-    assert_eq!(strip(&a), strip(&b));
-    assert_eq!(strip(&a), strip(&c));
+    assert_eq!(strip(&a), strip(&b), "oci-archive");
+    assert_eq!(strip(&a), strip(&c), "docker-archive");
+    assert_eq!(strip(&a), strip(&d), "registry");
 }
 
 #[test]
