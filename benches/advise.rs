@@ -31,7 +31,9 @@ fn main() {
     let cache = tempfile::tempdir().unwrap();
     let warm_cmd = || {
         let mut c = strata();
-        c.arg("--cache-dir").arg(cache.path()).args(["advise", &reference]);
+        c.arg("--cache-dir")
+            .arg(cache.path())
+            .args(["advise", &reference]);
         c
     };
     run(&mut warm_cmd());

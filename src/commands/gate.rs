@@ -116,6 +116,14 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
                 dive_efficiency: a.dive.efficiency,
                 dive_wasted: a.dive.wasted_bytes,
                 dive_user_wasted: a.dive.user_wasted_percent,
+                under: under(
+                    session,
+                    image,
+                    policy
+                        .iter()
+                        .flat_map(|p| &p.images)
+                        .flat_map(|r| r.max_under.keys()),
+                )?,
                 forbidden: forbidden(session, image, &patterns)?,
             });
         }
@@ -180,6 +188,36 @@ fn read_baseline(path: &std::path::Path) -> anyhow::Result<Baseline> {
 }
 
 /// Files of the merged filesystem matching each forbidden pattern.
+/// File bytes of the merged filesystem under each path.
+fn under<'a>(
+    session: &Session,
+    image: &Image,
+    paths: impl Iterator<Item = &'a String>,
+) -> anyhow::Result<std::collections::BTreeMap<String, u64>> {
+    let mut sums: std::collections::BTreeMap<String, u64> = paths.map(|p| (p.clone(), 0)).collect();
+    if sums.is_empty() {
+        return Ok(sums);
+    }
+    let dirs: Vec<(String, Vec<u8>)> = sums
+        .keys()
+        .map(|p| (p.clone(), p.trim_matches('/').as_bytes().to_vec()))
+        .collect();
+    for node in merged(session.store()?, image)? {
+        let node = node.map_err(index_error)?;
+        let Some(v) = &node.visible else { continue };
+        let bytes = v.entry.file_bytes();
+        if bytes == 0 {
+            continue;
+        }
+        for (key, dir) in &dirs {
+            if node.path == *dir || crate::layer::index::is_below(&node.path, dir) {
+                *sums.entry(key.clone()).or_default() += bytes;
+            }
+        }
+    }
+    Ok(sums)
+}
+
 fn forbidden(
     session: &Session,
     image: &Image,

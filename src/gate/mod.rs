@@ -67,6 +67,8 @@ pub struct AuditFacts {
     pub dive_user_wasted: f64,
     /// Per forbidden pattern: (pattern, matching files, their bytes, first paths).
     pub forbidden: Vec<Forbidden>,
+    /// File bytes under each `max_under` path.
+    pub under: std::collections::BTreeMap<String, u64>,
 }
 
 /// A forbidden-path pattern and what matched it: (pattern, files, bytes, first paths).
@@ -213,6 +215,14 @@ pub fn evaluate(
                         Unit::Ratio,
                         lvl,
                         a.dive_user_wasted > u,
+                    ));
+                }
+                for (path, limit) in &rules.max_under {
+                    let bytes = a.under.get(path).copied().unwrap_or(0);
+                    checks.extend(max(
+                        &format!("max_under /{}", path.trim_matches('/')),
+                        bytes,
+                        Some(*limit),
                     ));
                 }
                 for (pattern, files, bytes, first) in &a.forbidden {

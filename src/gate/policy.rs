@@ -70,6 +70,9 @@ pub struct ImageRules {
     /// Growth of compressed bytes against the baseline.
     pub max_growth: Option<Size>,
     pub max_growth_percent: Option<f64>,
+    /// Bytes allowed under a path of the merged filesystem: `{ "usr/share/doc" = "10MB" }`.
+    #[serde(default)]
+    pub max_under: std::collections::BTreeMap<String, Size>,
     /// Bytes allowed per kind of `strata advise` finding:
     /// `{ metadata_only_copy = "50MB", deleted_later = "100MB" }`.
     #[serde(default)]
@@ -177,6 +180,7 @@ impl Policy {
                 || r.max_dive_wasted.is_some()
                 || r.max_dive_user_wasted.is_some()
                 || !r.forbidden_paths.is_empty()
+                || !r.max_under.is_empty()
         })
     }
 }

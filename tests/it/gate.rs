@@ -306,3 +306,51 @@ fn pytest_is_forbidden_in_prod_named_with_its_version_and_bytes() {
         "{table}"
     );
 }
+
+#[test]
+fn bytes_under_a_path_at_the_boundary_for_fail_and_warn() {
+    let r = Run::new();
+    // app's merged filesystem holds bin/sh (40,000 bytes) under /bin.
+    for (limit, level, code) in [(40000, "fail", 0), (39999, "fail", 1), (39999, "warn", 0)] {
+        let p = policy(
+            &r,
+            &format!("[[image]]\nlevel = \"{level}\"\nmax_under = {{ \"/bin\" = {limit} }}\n"),
+        );
+        for format in ["table", "json", "markdown"] {
+            let (got, out) = gate(&r, &["--policy", &p, "--format", format, &app()]);
+            assert_eq!(got, code, "{limit} {level} {format}: {out}");
+            assert!(out.contains("max_under /bin"), "{out}");
+        }
+    }
+}
+
+#[test]
+fn every_other_rule_warns_instead_of_failing_at_warn_level() {
+    let r = Run::new();
+    let dive_image = format!("docker-archive:{}", dive("test-docker-image.tar"));
+    for rule in [
+        "max_layers = 1",
+        "max_wasted = 1",
+        "max_wasted_percent = 0.1",
+        "min_efficiency = 0.999",
+        "max_dive_wasted = 1",
+        "max_dive_user_wasted = 0.01",
+        "forbidden_paths = [\"root/**\"]",
+    ] {
+        let p = policy(&r, &format!("[[image]]\nlevel = \"warn\"\n{rule}\n"));
+        let out = r
+            .cmd()
+            .args(["gate", "--format", "json", "--policy", &p, &dive_image])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{rule}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["status"], "warn", "{rule}");
+        let p = policy(&r, &format!("[[image]]\n{rule}\n"));
+        assert_eq!(
+            gate(&r, &["--policy", &p, &dive_image]).0,
+            1,
+            "{rule} fails at fail level"
+        );
+    }
+}
