@@ -22,7 +22,10 @@ fn main() {
     .unwrap();
     let cmd = |args: &[&str]| {
         let mut c = strata();
-        c.arg("--cache-dir").arg(cache.path()).args(args).args(&refs);
+        c.arg("--cache-dir")
+            .arg(cache.path())
+            .args(args)
+            .args(&refs);
         c
     };
     run(&mut cmd(&["footprint"]));
