@@ -354,3 +354,51 @@ fn every_other_rule_warns_instead_of_failing_at_warn_level() {
         );
     }
 }
+
+/// The README's GitHub Actions and GitLab CI snippets run these commands:
+/// record a baseline, then gate with it, markdown to the step summary and
+/// JUnit for the merge request.
+#[test]
+fn the_ci_snippets_commands_run_as_documented() {
+    let r = Run::new();
+    let baseline = r.path("main-baseline.json");
+    let junit = r.path("gate.xml");
+    let policy = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/policy/strata.toml");
+    let image = format!("{FAMILY}:app");
+    let out = r
+        .cmd()
+        .args(["gate", "--write-baseline"])
+        .arg(&baseline)
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = r
+        .cmd()
+        .args(["gate", "--policy", policy, "--baseline"])
+        .arg(&baseline)
+        .args(["--format", "markdown", "--junit"])
+        .arg(&junit)
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.contains("| STATUS | IMAGE | RULE | ACTUAL | LIMIT |"),
+        "{md}"
+    );
+    assert!(md.contains("max_growth"), "{md}");
+    assert!(std::fs::read_to_string(&junit)
+        .unwrap()
+        .contains("<testsuite"));
+}
