@@ -82,6 +82,12 @@ pub fn layer(name: &str, seed: u64) -> Layer {
 }
 
 pub fn layer_with(name: &str, seed: u64, small: usize, large: usize) -> Layer {
+    cached(name, |w| fill(w, small, large, seed))
+}
+
+/// A gzip layer named `name` in target/bench-data, written by `build` the
+/// first time and read back from its metadata after that.
+fn cached(name: &str, build: impl FnOnce(&mut LayerWriter)) -> Layer {
     let path = dir().join(format!("{name}.tar.gz"));
     let meta = dir().join(format!("{name}.json"));
     if let (Ok(_), Ok(m)) = (std::fs::metadata(&path), std::fs::read(&meta)) {
@@ -96,7 +102,7 @@ pub fn layer_with(name: &str, seed: u64, small: usize, large: usize) -> Layer {
         };
     }
     let mut w = LayerWriter::new(&path, Compress::Gzip(6));
-    fill(&mut w, small, large, seed);
+    build(&mut w);
     let layer = w.finish();
     let v = serde_json::json!({"digest": layer.digest, "size": layer.size, "diff_id": layer.diff_id, "files": layer.files});
     std::fs::write(meta, serde_json::to_vec(&v).unwrap()).unwrap();
@@ -107,40 +113,24 @@ pub fn layer_with(name: &str, seed: u64, small: usize, large: usize) -> Layer {
 /// directory): the shape of node_modules or a Python venv. About 1 KiB of tar
 /// per file (header + one data block). Cached on disk.
 pub fn many_files(name: &str, count: usize) -> Layer {
-    let path = dir().join(format!("{name}.tar.gz"));
-    let meta = dir().join(format!("{name}.json"));
-    if let (Ok(_), Ok(m)) = (std::fs::metadata(&path), std::fs::read(&meta)) {
-        let v: serde_json::Value = serde_json::from_slice(&m).unwrap();
-        return Layer {
-            path,
-            digest: v["digest"].as_str().unwrap().into(),
-            size: v["size"].as_u64().unwrap(),
-            diff_id: v["diff_id"].as_str().unwrap().into(),
-            media_type: builder::GZIP.into(),
-            files: v["files"].as_u64().unwrap(),
-        };
-    }
-    let corpus = text(1 << 20, 77);
-    let mut w = LayerWriter::new(&path, Compress::Gzip(6));
-    let mut x = 0x2545_F491_4F6C_DD1Du64;
-    for i in 0..count {
-        if i % 1000 == 0 {
-            w.dir(&format!("app/node_modules/pkg{:04}", i / 1000));
+    cached(name, |w| {
+        let corpus = text(1 << 20, 77);
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for i in 0..count {
+            if i % 1000 == 0 {
+                w.dir(&format!("app/node_modules/pkg{:04}", i / 1000));
+            }
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = 100 + (x % 400) as usize;
+            let start = (x >> 20) as usize % (corpus.len() - len);
+            w.file(
+                &format!("app/node_modules/pkg{:04}/lib/file{i}.js", i / 1000),
+                &corpus[start..start + len],
+            );
         }
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let len = 100 + (x % 400) as usize;
-        let start = (x >> 20) as usize % (corpus.len() - len);
-        w.file(
-            &format!("app/node_modules/pkg{:04}/lib/file{i}.js", i / 1000),
-            &corpus[start..start + len],
-        );
-    }
-    let layer = w.finish();
-    let v = serde_json::json!({"digest": layer.digest, "size": layer.size, "diff_id": layer.diff_id, "files": layer.files});
-    std::fs::write(meta, serde_json::to_vec(&v).unwrap()).unwrap();
-    layer
+    })
 }
 
 /// An OCI layout in target/bench-data holding one image of `layers` (blobs hard-linked).

@@ -191,17 +191,7 @@ mod tests {
     use super::*;
 
     fn e(path: &str, kind: EntryKind, size: u64) -> Entry {
-        Entry {
-            path: path.as_bytes().to_vec(),
-            kind,
-            size,
-            mode: 0,
-            uid: 0,
-            gid: 0,
-            mtime: 0,
-            link: None,
-            hash: None,
-        }
+        Entry::sample(path, kind, size)
     }
 
     #[test]

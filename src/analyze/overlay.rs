@@ -237,17 +237,7 @@ mod tests {
     use crate::layer::index::entry_order;
 
     fn e(path: &str, kind: EntryKind, size: u64) -> Entry {
-        Entry {
-            path: path.as_bytes().to_vec(),
-            kind,
-            size,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            mtime: 0,
-            link: None,
-            hash: None,
-        }
+        Entry::sample(path, kind, size)
     }
 
     fn merged(layers: Vec<Vec<Entry>>) -> Vec<Node> {

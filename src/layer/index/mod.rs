@@ -93,6 +93,22 @@ impl Entry {
         String::from_utf8_lossy(&self.path)
     }
 
+    /// A plain entry for tests: mode 0644, owned by root, no link or hash.
+    #[cfg(test)]
+    pub(crate) fn sample(path: &str, kind: EntryKind, size: u64) -> Entry {
+        Entry {
+            path: path.as_bytes().to_vec(),
+            kind,
+            size,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            link: None,
+            hash: None,
+        }
+    }
+
     /// Bytes this entry adds to a "files" sum.
     pub fn file_bytes(&self) -> u64 {
         if self.kind == EntryKind::File {
