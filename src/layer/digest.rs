@@ -1,6 +1,6 @@
 //! Streaming digests: readers that hash and count what passes through them.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
 use crate::image::{Algorithm, Digest, Hasher};
 
@@ -55,6 +55,32 @@ impl<R: Read> Read for HashingReader<'_, R> {
     }
 }
 
+/// Hashes bytes as they are consumed, so a caller can read them in place.
+impl<R: BufRead> BufRead for HashingReader<'_, R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        // The bytes being consumed are still buffered: fill_buf returns them
+        // without reading.
+        if let Ok(buffered) = self.inner.fill_buf() {
+            let n = n.min(buffered.len());
+            if let Some(h) = self.hasher.as_mut() {
+                h.update(&buffered[..n]);
+            }
+            self.count += n as u64;
+            if let Some(progress) = self.progress {
+                progress(n as u64);
+            }
+            self.inner.consume(n);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +91,25 @@ mod tests {
         let mut r = HashingReader::new(&data[..], Algorithm::Sha256);
         let mut head = [0u8; 10];
         r.read_exact(&mut head).unwrap();
+        let (digest, count) = r.finish().unwrap();
+        assert_eq!(count, data.len() as u64);
+        assert_eq!(digest, Some(Digest::sha256_of(&data)));
+    }
+
+    #[test]
+    fn bytes_consumed_in_place_are_hashed_once_each() {
+        let data = b"0123456789abcdef".repeat(5000);
+        let inner = io::BufReader::with_capacity(1000, &data[..]);
+        let mut r = HashingReader::new(inner, Algorithm::Sha256);
+        let mut head = [0u8; 7];
+        r.read_exact(&mut head).unwrap();
+        // Mixed: a partial consume of a buffer, a re-fill, then plain reads.
+        let n = r.fill_buf().unwrap().len();
+        r.consume(n / 2);
+        r.fill_buf().unwrap();
+        r.consume(0);
+        let n = r.fill_buf().unwrap().len();
+        r.consume(n);
         let (digest, count) = r.finish().unwrap();
         assert_eq!(count, data.len() as u64);
         assert_eq!(digest, Some(Digest::sha256_of(&data)));

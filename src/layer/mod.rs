@@ -87,14 +87,11 @@ pub fn scan<R: Read + Send>(
             })
         }
     };
-    let mut input = BufReader::with_capacity(
-        INPUT_BUFFER,
-        Prefixed {
-            head,
-            pos: 0,
-            inner: hashing,
-        },
-    );
+    let input = Prefixed {
+        head,
+        pos: 0,
+        inner: hashing,
+    };
     // An uncompressed blob is its tar stream: its digest is its diff_id.
     let diff_alg = (compression != Compression::None
         || expected_diff_id.algorithm() != layer.digest.algorithm())
@@ -103,8 +100,9 @@ pub fn scan<R: Read + Send>(
     let (walked, blob_digest, blob_size) = if opts.pipelined {
         pipe::decode_and_walk(compression, input, digest, diff_alg, &mut builder)?
     } else {
+        let mut input = BufReader::with_capacity(INPUT_BUFFER, input);
         let dec = decoder(compression, &mut input).map_err(|e| walk::corrupt(digest, e))?;
-        let walked = walk::walk(dec, digest, diff_alg, &mut builder)?;
+        let walked = walk::walk(BufReader::new(dec), digest, diff_alg, &mut builder)?;
         let (d, n) = input
             .into_inner()
             .inner

@@ -17,20 +17,21 @@ const IN_FLIGHT: usize = 4;
 
 type Chunk = io::Result<(Vec<u8>, usize)>;
 
-/// The buffered, hashing blob reader, which hands back its digest at EOF.
+/// The hashing blob reader, which hands back its digest at EOF.
 pub trait IntoHashing {
     fn finish_hashing(self) -> io::Result<(Option<Digest>, u64)>;
 }
 
-impl<R: Read> IntoHashing for io::BufReader<super::Prefixed<super::digest::HashingReader<'_, R>>> {
+impl<R: Read> IntoHashing for super::Prefixed<super::digest::HashingReader<'_, R>> {
     fn finish_hashing(self) -> io::Result<(Option<Digest>, u64)> {
-        self.into_inner().inner.finish()
+        self.inner.finish()
     }
 }
 
 /// Returns the walk and the blob's digest and size. An uncompressed blob
-/// skips the decompression stage: its bytes are the tar stream.
-pub fn decode_and_walk<R: BufRead + Send + IntoHashing>(
+/// skips the decompression stage: its bytes are the tar stream. The blob is
+/// read straight into the stage's chunks (no buffer in between).
+pub fn decode_and_walk<R: Read + Send + IntoHashing>(
     compression: Compression,
     mut input: R,
     digest: &str,

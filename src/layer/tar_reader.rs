@@ -5,7 +5,7 @@
 //! files are accounted by their map, and (like Go's archive/tar) entries
 //! after a lone zero block are refused.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
 use tar::{EntryType, GnuExtSparseHeader, Header};
 
@@ -47,7 +47,7 @@ fn bad(reason: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, reason.into())
 }
 
-impl<R: Read> TarReader<R> {
+impl<R: BufRead> TarReader<R> {
     pub fn new(inner: R) -> Self {
         TarReader {
             inner,
@@ -290,14 +290,35 @@ impl<R: Read> TarReader<R> {
         Ok(data)
     }
 
-    /// Skips what is left of the current member and its padding.
-    fn skip_rest(&mut self) -> io::Result<()> {
-        let n = self.remaining + self.padding;
-        if n > 0 {
-            let copied = io::copy(&mut (&mut self.inner).take(n), &mut io::sink())?;
-            if copied < n {
+    /// Hands the rest of the current member's data to `f` in the reader's
+    /// own buffers, without copying it (the hot path: hashing file content).
+    pub fn each_data_chunk(&mut self, mut f: impl FnMut(&[u8])) -> io::Result<()> {
+        while self.remaining > 0 {
+            let available = self.inner.fill_buf()?;
+            if available.is_empty() {
                 return Err(truncated(io::ErrorKind::UnexpectedEof.into()));
             }
+            let n = available
+                .len()
+                .min(self.remaining.min(usize::MAX as u64) as usize);
+            f(&available[..n]);
+            self.inner.consume(n);
+            self.remaining -= n as u64;
+        }
+        Ok(())
+    }
+
+    /// Skips what is left of the current member and its padding.
+    fn skip_rest(&mut self) -> io::Result<()> {
+        let mut n = self.remaining + self.padding;
+        while n > 0 {
+            let available = self.inner.fill_buf()?.len();
+            if available == 0 {
+                return Err(truncated(io::ErrorKind::UnexpectedEof.into()));
+            }
+            let step = available.min(n.min(usize::MAX as u64) as usize);
+            self.inner.consume(step);
+            n -= step as u64;
         }
         self.remaining = 0;
         self.padding = 0;
@@ -337,7 +358,7 @@ pub struct DataReader<'a, R> {
     tar: &'a mut TarReader<R>,
 }
 
-impl<R: Read> Read for DataReader<'_, R> {
+impl<R: BufRead> Read for DataReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let want = buf
             .len()

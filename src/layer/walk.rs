@@ -3,7 +3,7 @@
 //! every regular file's content (xxh3-128). Nothing per entry stays in
 //! memory here: entries go straight to the index builder.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead};
 
 use xxhash_rust::xxh3::Xxh3;
 
@@ -31,7 +31,7 @@ const OPAQUE_MARKER: &[u8] = b".wh..wh..opq";
 /// Walks a tar stream to its end, pushing every entry into `index`.
 /// `digest` names the layer in errors; `diff_alg` hashes the stream (None:
 /// the caller already has its digest).
-pub fn walk<R: Read>(
+pub fn walk<R: BufRead>(
     stream: R,
     digest: &str,
     diff_alg: Option<Algorithm>,
@@ -40,7 +40,6 @@ pub fn walk<R: Read>(
     let mut tar = TarReader::new(HashingReader::maybe(stream, diff_alg));
     let mut out = Walked::default();
     let mut captured = 0u64;
-    let mut buf = vec![0u8; 64 * 1024];
     let tar_err = |e: io::Error| corrupt(digest, e);
     while let Some(member) = tar.next_entry().map_err(tar_err)? {
         let path = clean_path(&member.path, digest)?;
@@ -79,7 +78,7 @@ pub fn walk<R: Read>(
                         && member.size <= PACKAGE_DB_LIMIT
                         && captured + member.size <= PACKAGE_DBS_LIMIT;
                     let (hash, content) =
-                        hash_content(&member, &mut tar, &mut buf, capture).map_err(tar_err)?;
+                        hash_content(&member, &mut tar, capture).map_err(tar_err)?;
                     entry.kind = EntryKind::File;
                     entry.size = member.size;
                     entry.hash = Some(hash);
@@ -128,10 +127,9 @@ fn split(path: &[u8]) -> (&[u8], &[u8]) {
 
 /// Hashes a member's stored data (a sparse file: its map, then its chunks;
 /// holes are never expanded), keeping it when it is a package database.
-fn hash_content<R: Read>(
+fn hash_content<R: BufRead>(
     member: &TarEntry,
     tar: &mut TarReader<R>,
-    buf: &mut [u8],
     capture: bool,
 ) -> io::Result<([u8; 16], Option<Vec<u8>>)> {
     let mut hasher = Xxh3::new();
@@ -143,17 +141,12 @@ fn hash_content<R: Read>(
         }
     }
     let mut kept = capture.then(Vec::new);
-    let mut data = tar.data();
-    loop {
-        let n = data.read(buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
+    tar.each_data_chunk(|chunk| {
+        hasher.update(chunk);
         if let Some(kept) = kept.as_mut() {
-            kept.extend_from_slice(&buf[..n]);
+            kept.extend_from_slice(chunk);
         }
-    }
+    })?;
     Ok((hasher.digest128().to_be_bytes(), kept))
 }
 
