@@ -320,8 +320,8 @@ fn compare_args(args: CompareArgs) -> anyhow::Result<commands::compare::Args> {
 }
 
 /// `--layer N|sha256:…`
-fn layer_choice(text: &str) -> anyhow::Result<commands::du::LayerChoice> {
-    use commands::du::LayerChoice;
+fn layer_choice(text: &str) -> anyhow::Result<commands::LayerChoice> {
+    use commands::LayerChoice;
     Ok(match text.parse::<usize>() {
         Ok(n) => LayerChoice::Position(n),
         Err(_) if text.starts_with("sha256:") || text.starts_with("sha512:") => {

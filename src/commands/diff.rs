@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::analyze::diff::{diff_files, Change, FileDiff};
 use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
 use crate::app::{Outcome, Session};
-use crate::commands::du::one_image;
+use crate::commands::one_image;
 use crate::commands::packages::image_inventory;
 use crate::commands::{index_error, merged};
 use crate::image::{Digest, Image};

@@ -7,20 +7,13 @@ use serde::Serialize;
 
 use crate::analyze::du::{DuBuilder, DuNode, LayerBytes};
 use crate::app::{Outcome, Session};
-use crate::commands::{index_error, merged};
+use crate::commands::{
+    index_error, legend, merged, one_image, resolve_layer, LayerChoice, LayerInfo,
+};
 use crate::error::Error;
-use crate::image::{Digest, Image};
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
 use crate::units;
-
-/// A layer named on the command line: its 1-based position, or its digest
-/// (or a unique prefix of it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LayerChoice {
-    Position(usize),
-    Digest(String),
-}
 
 #[derive(Debug)]
 pub struct Args {
@@ -30,15 +23,6 @@ pub struct Args {
     pub depth: usize,
     pub top: usize,
     pub layer: Option<LayerChoice>,
-}
-
-/// One layer of the image, for the legend.
-#[derive(Debug, Clone, Serialize)]
-pub struct LayerInfo {
-    /// 1-based position in the manifest.
-    pub layer: usize,
-    pub digest: Digest,
-    pub created_by: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -104,85 +88,6 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     };
     session.render(out, &report)?;
     Ok(Outcome::Ok)
-}
-
-/// The single image a view of one image was given.
-pub fn one_image(mut images: Vec<Image>, command: &str) -> anyhow::Result<Image> {
-    match images.len() {
-        1 => Ok(images.remove(0)),
-        n => Err(Error::BadArgument {
-            flag: "REF",
-            reason: format!(
-                "`strata {command}` takes one image; this reference names {n}: {}",
-                images
-                    .iter()
-                    .map(|i| i.name.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
-        .into()),
-    }
-}
-
-pub fn legend(image: &Image) -> Vec<LayerInfo> {
-    image
-        .layers
-        .iter()
-        .enumerate()
-        .map(|(i, l)| LayerInfo {
-            layer: i + 1,
-            digest: l.digest.clone(),
-            created_by: l.history.as_ref().and_then(|h| h.created_by.clone()),
-        })
-        .collect()
-}
-
-/// The 0-based index of the layer a `--layer` names.
-pub fn resolve_layer(image: &Image, choice: &LayerChoice) -> anyhow::Result<usize> {
-    let n = image.layers.len();
-    let found = match choice {
-        LayerChoice::Position(p) if (1..=n).contains(p) => Some(p - 1),
-        LayerChoice::Position(_) => None,
-        LayerChoice::Digest(prefix) => {
-            let hits: Vec<usize> = (0..n)
-                .filter(|&i| image.layers[i].digest.as_str().starts_with(prefix.as_str()))
-                .collect();
-            match hits.as_slice() {
-                [] => None,
-                [i] => Some(*i),
-                // One digest used twice in an image is one layer twice: take the first.
-                [i, ..]
-                    if hits
-                        .iter()
-                        .all(|&j| image.layers[j].digest == image.layers[*i].digest) =>
-                {
-                    Some(*i)
-                }
-                _ => {
-                    return Err(Error::BadArgument {
-                        flag: "--layer",
-                        reason: format!("{prefix} matches {} layers; give more digits", hits.len()),
-                    }
-                    .into())
-                }
-            }
-        }
-    };
-    found.ok_or_else(|| {
-        Error::BadArgument {
-            flag: "--layer",
-            reason: format!(
-                "{} has no layer {}; it has {n} (1..={n} or a digest)",
-                image.name,
-                match choice {
-                    LayerChoice::Position(p) => p.to_string(),
-                    LayerChoice::Digest(d) => d.clone(),
-                }
-            ),
-        }
-        .into()
-    })
 }
 
 /// "#2 83%, #1 17%" — the layers a subtree's bytes come from.

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::analyze::audit::{audit, Audit, DiveEfficiency, LayerChanges, Waste};
 use crate::app::{Outcome, Session};
-use crate::commands::du::{legend, one_image};
 use crate::commands::{index_error, merged};
+use crate::commands::{legend, one_image};
 use crate::image::{Digest, Image};
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};

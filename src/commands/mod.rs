@@ -11,6 +11,9 @@ pub mod footprint;
 pub mod gate;
 pub mod layers;
 pub mod packages;
+mod pick;
+
+pub use pick::{legend, one_image, resolve_layer, LayerChoice, LayerInfo};
 
 use crate::analyze::overlay::Overlay;
 use crate::error::Error;

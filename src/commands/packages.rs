@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::du::{legend, one_image, LayerInfo};
+use super::{legend, one_image, LayerInfo};
 use crate::analyze::packages::{self, BytesSource, Ecosystem, Package, Tally};
 use crate::app::{Outcome, Session};
 use crate::reference::Reference;
