@@ -10,7 +10,7 @@ use xxhash_rust::xxh3::Xxh3;
 use super::decode::stage_of;
 use super::digest::HashingReader;
 use super::index::{is_package_db, Entry, EntryKind, IndexBuilder, PackageDb};
-use super::index::{PACKAGE_DBS_LIMIT, PACKAGE_DB_LIMIT};
+use super::index::{is_rpm_db, PACKAGE_DBS_LIMIT, PACKAGE_DB_LIMIT, RPM_DB_LIMIT};
 use super::tar_reader::{TarEntry, TarReader};
 use crate::error::{clip, Error};
 use crate::image::{Algorithm, Digest};
@@ -39,7 +39,8 @@ pub fn walk<R: BufRead>(
 ) -> Result<Walked, Error> {
     let mut tar = TarReader::new(HashingReader::maybe(stream, diff_alg));
     let mut out = Walked::default();
-    let mut captured = 0u64;
+    // Bytes captured so far: other databases, rpm databases.
+    let (mut captured, mut captured_rpm) = (0u64, 0u64);
     let tar_err = |e: io::Error| corrupt(digest, e);
     while let Some(member) = tar.next_entry().map_err(tar_err)? {
         let path = clean_path(&member.path, digest)?;
@@ -73,17 +74,26 @@ pub fn walk<R: BufRead>(
             match member.kind {
                 EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
                     let wanted = is_package_db(&entry.path);
-                    let capture = wanted
-                        && member.sparse.is_none()
-                        && member.size <= PACKAGE_DB_LIMIT
-                        && captured + member.size <= PACKAGE_DBS_LIMIT;
+                    let rpm = wanted && is_rpm_db(&entry.path);
+                    let fits = if rpm {
+                        captured_rpm + member.size <= RPM_DB_LIMIT
+                    } else {
+                        member.size <= PACKAGE_DB_LIMIT
+                            && captured + member.size <= PACKAGE_DBS_LIMIT
+                    };
+                    let capture = wanted && member.sparse.is_none() && fits;
                     let (hash, content) =
                         hash_content(&member, &mut tar, capture).map_err(tar_err)?;
                     entry.kind = EntryKind::File;
                     entry.size = member.size;
                     entry.hash = Some(hash);
                     if wanted {
-                        captured += content.as_ref().map_or(0, |c| c.len() as u64);
+                        let kept = content.as_ref().map_or(0, |c| c.len() as u64);
+                        *(if rpm {
+                            &mut captured_rpm
+                        } else {
+                            &mut captured
+                        }) += kept;
                         // Over budget: listed as skipped, never silently dropped.
                         out.package_dbs.push(PackageDb {
                             path: String::from_utf8_lossy(&entry.path).into_owned(),
@@ -211,10 +221,16 @@ mod tests {
     #[test]
     fn package_databases_over_budget_are_recorded_as_skipped() {
         let big = vec![b'x'; PACKAGE_DB_LIMIT as usize + 1];
+        let rpm = vec![b'r'; PACKAGE_DB_LIMIT as usize + 1];
+        let too_big_rpm = vec![b'r'; (RPM_DB_LIMIT - PACKAGE_DB_LIMIT) as usize];
         let tar = tar_of(&[
             ("var/lib/dpkg/status", b"Package: a\n".to_vec()),
             ("lib/apk/db/installed", big),
             ("etc/passwd", b"root\n".to_vec()),
+            // An rpm database over the others' per-file limit fits its own
+            // budget; a second one that would pass that budget does not.
+            ("var/lib/rpm/Packages", rpm),
+            ("var/lib/rpm/rpmdb.sqlite", too_big_rpm),
         ]);
         let dir = tempfile::tempdir().unwrap();
         let mut index = IndexBuilder::new(dir.path());
@@ -228,7 +244,19 @@ mod tests {
             dbs,
             [
                 ("var/lib/dpkg/status", 11, 11, false),
-                ("lib/apk/db/installed", 0, PACKAGE_DB_LIMIT + 1, true)
+                ("lib/apk/db/installed", 0, PACKAGE_DB_LIMIT + 1, true),
+                (
+                    "var/lib/rpm/Packages",
+                    PACKAGE_DB_LIMIT as usize + 1,
+                    PACKAGE_DB_LIMIT + 1,
+                    false
+                ),
+                (
+                    "var/lib/rpm/rpmdb.sqlite",
+                    0,
+                    RPM_DB_LIMIT - PACKAGE_DB_LIMIT,
+                    true
+                ),
             ]
         );
     }

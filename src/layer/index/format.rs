@@ -18,11 +18,12 @@ use super::{Entry, EntryKind, LayerSummary, PackageDb};
 
 const MAGIC: &[u8; 8] = b"STRATAIX";
 /// Bump when the file layout or the record changes; old files are then misses.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 const BLOCK_TARGET: usize = 32 * 1024;
 /// No valid block is larger (a record holds at most two 64 KiB names).
 const BLOCK_LIMIT: usize = 1 << 20;
-const FOOTER_LIMIT: u64 = 64 << 20;
+/// The captured databases' budgets (48 + 64 MiB) with room for framing.
+const FOOTER_LIMIT: u64 = 128 << 20;
 
 /// What follows the entries: the layer's figures and its captured files.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -231,6 +231,19 @@ pub fn is_package_db(path: &[u8]) -> bool {
 pub const PACKAGE_DB_LIMIT: u64 = 16 << 20;
 /// All package database files of one layer together (the rest: skipped).
 pub const PACKAGE_DBS_LIMIT: u64 = 48 << 20;
+/// An rpm database (one file holds every package's header, and a Berkeley DB
+/// `Packages` of a large RHEL 8 image passes 16 MiB): its own budget per layer.
+pub const RPM_DB_LIMIT: u64 = 64 << 20;
+
+/// Is this captured path an rpm database (budgeted on its own)?
+pub fn is_rpm_db(path: &[u8]) -> bool {
+    matches!(
+        path,
+        b"var/lib/rpm/rpmdb.sqlite"
+            | b"usr/lib/sysimage/rpm/rpmdb.sqlite"
+            | b"var/lib/rpm/Packages"
+    )
+}
 
 #[cfg(test)]
 mod tests {
