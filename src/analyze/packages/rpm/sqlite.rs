@@ -1,0 +1,96 @@
+//! `rpmdb.sqlite`: the header blobs of its `Packages` table, read from an
+//! in-memory, read-only copy of the database (nothing touches the disk).
+
+use rusqlite::{Connection, OpenFlags, MAIN_DB};
+
+use super::MAX_HEADERS;
+
+/// Why a file is not a readable rpm sqlite database.
+#[derive(Debug, thiserror::Error)]
+pub enum SqliteError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("no Packages table")]
+    NoPackages,
+    #[error("more than {MAX_HEADERS} headers")]
+    TooMany,
+}
+
+const MAGIC: &[u8] = b"SQLite format 3\0";
+
+/// The header blobs of `content`, in `hnum` order.
+pub fn blobs(content: &[u8]) -> Result<Vec<Vec<u8>>, SqliteError> {
+    let mut image = content.to_vec();
+    // A WAL-mode database (rpm's default) opens in the in-memory VFS only
+    // as a rollback-journal one: same pages, the version bytes say so. The
+    // -wal file is not captured; rpm checkpoints it on every transaction end.
+    if image.starts_with(MAGIC) && image.len() >= 20 && image[18] == 2 && image[19] == 2 {
+        image[18] = 1;
+        image[19] = 1;
+    }
+    let mut db = Connection::open_in_memory_with_flags(
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let len = image.len();
+    db.deserialize_read_exact(MAIN_DB, image.as_slice(), len, true)?;
+    // Nothing the file declares (views, triggers, functions in its schema)
+    // may run, and nothing may be written.
+    db.pragma_update(None, "trusted_schema", "OFF")?;
+    db.pragma_update(None, "query_only", "ON")?;
+    let table: Option<String> = db
+        .query_row(
+            "SELECT type FROM sqlite_schema WHERE name = 'Packages'",
+            [],
+            |row| row.get(0),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    if table.as_deref() != Some("table") {
+        return Err(SqliteError::NoPackages);
+    }
+    let mut stmt = db.prepare("SELECT blob FROM Packages ORDER BY hnum")?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        if out.len() == MAX_HEADERS {
+            return Err(SqliteError::TooMany);
+        }
+        // A NULL or non-blob value is skipped as an empty header.
+        let blob: Option<Vec<u8>> = row.get(0).ok();
+        out.push(blob.unwrap_or_default());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURE: &[u8] = include_bytes!("../../../../fixtures/rpm/rpmdb.sqlite");
+
+    #[test]
+    fn the_fixture_has_four_headers_three_packages_and_a_key() {
+        let blobs = blobs(FIXTURE).unwrap();
+        assert_eq!(blobs.len(), 4);
+        assert!(blobs.iter().all(|b| b.len() > 1000));
+    }
+
+    #[test]
+    fn a_wal_mode_copy_reads_the_same() {
+        let mut wal = FIXTURE.to_vec();
+        wal[18] = 2;
+        wal[19] = 2;
+        assert_eq!(blobs(&wal).unwrap(), blobs(FIXTURE).unwrap());
+    }
+
+    #[test]
+    fn garbage_truncation_and_a_foreign_database_are_errors() {
+        assert!(blobs(b"SQLite format 3\0").is_err());
+        assert!(blobs(b"").is_err());
+        assert!(blobs(&FIXTURE[..FIXTURE.len() / 3]).is_err());
+        assert!(blobs(&[0xffu8; 4096]).is_err());
+    }
+}
