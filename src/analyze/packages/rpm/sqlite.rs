@@ -34,9 +34,10 @@ pub fn blobs(content: &[u8]) -> Result<Vec<Vec<u8>>, SqliteError> {
     let len = image.len();
     db.deserialize_read_exact(MAIN_DB, image.as_slice(), len, true)?;
     // Nothing the file declares (views, triggers, functions in its schema)
-    // may run, and nothing may be written.
+    // may run, nothing may be written, and a sort spills to memory only.
     db.pragma_update(None, "trusted_schema", "OFF")?;
     db.pragma_update(None, "query_only", "ON")?;
+    db.pragma_update(None, "temp_store", "MEMORY")?;
     let table: Option<String> = db
         .query_row(
             "SELECT type FROM sqlite_schema WHERE name = 'Packages'",
@@ -86,11 +87,37 @@ mod tests {
         assert_eq!(blobs(&wal).unwrap(), blobs(FIXTURE).unwrap());
     }
 
+    /// A database made in memory by `sql`, as file bytes.
+    fn made(sql: &str) -> Vec<u8> {
+        let mut db = Connection::open_in_memory().unwrap();
+        db.execute_batch(sql).unwrap();
+        db.serialize(MAIN_DB).unwrap().to_vec()
+    }
+
+    #[test]
+    fn a_packages_view_or_no_packages_table_is_refused() {
+        let view = made("CREATE VIEW Packages AS SELECT 1 AS hnum, x'00' AS blob;");
+        assert!(matches!(blobs(&view), Err(SqliteError::NoPackages)));
+        let none = made("CREATE TABLE Other (x);");
+        assert!(matches!(blobs(&none), Err(SqliteError::NoPackages)));
+        let null = made("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB); INSERT INTO Packages VALUES (1, NULL);");
+        assert_eq!(blobs(&null).unwrap(), [Vec::<u8>::new()]);
+    }
+
     #[test]
     fn garbage_truncation_and_a_foreign_database_are_errors() {
         assert!(blobs(b"SQLite format 3\0").is_err());
         assert!(blobs(b"").is_err());
         assert!(blobs(&FIXTURE[..FIXTURE.len() / 3]).is_err());
         assert!(blobs(&[0xffu8; 4096]).is_err());
+    }
+
+    #[test]
+    fn any_single_corrupted_byte_gives_blobs_or_an_error_never_a_panic() {
+        for at in (0..FIXTURE.len()).step_by(61) {
+            let mut bad = FIXTURE.to_vec();
+            bad[at] ^= 0x5a;
+            let _ = blobs(&bad);
+        }
     }
 }

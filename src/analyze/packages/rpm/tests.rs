@@ -152,3 +152,12 @@ fn the_gpg_pubkey_pseudo_package_and_a_second_database_s_copies_are_dropped() {
     assert_eq!(rpm.finish(&mut |w| warnings.push(w)).len(), 3);
     assert!(warnings.is_empty());
 }
+
+#[test]
+fn any_single_corrupted_byte_of_a_database_gives_packages_or_warnings_never_a_panic() {
+    for at in (0..BDB_LE.len()).step_by(5) {
+        let mut bad = BDB_LE.to_vec();
+        bad[at] ^= 0xff;
+        let _ = read("var/lib/rpm/Packages", &bad);
+    }
+}
