@@ -6,6 +6,8 @@ use thiserror::Error;
 
 /// Index entries a header may declare (rpm's own limit is 0xffff).
 pub const MAX_ENTRIES: u32 = 65_536;
+/// Files one package may list (the largest real ones list tens of thousands).
+pub const MAX_FILES: usize = 262_144;
 
 const ENTRY: usize = 16;
 
@@ -141,7 +143,7 @@ impl<'a> Header<'a> {
                 what: "count past the data store",
             });
         }
-        let mut out = Vec::with_capacity(count);
+        let mut out = Vec::with_capacity(count.min(1024));
         for _ in 0..count {
             let nul = rest
                 .iter()
@@ -200,9 +202,16 @@ impl<'a> Header<'a> {
 
     /// Non-directory file paths from BASENAMES, DIRNAMES and DIRINDEXES.
     fn files(&self) -> Result<Vec<Vec<u8>>, HeaderError> {
-        let Some(bases) = self.strings(tag::BASENAMES)? else {
+        let Some(e) = self.entry(tag::BASENAMES) else {
             return Ok(Vec::new());
         };
+        if e.count > MAX_FILES {
+            return Err(HeaderError::BadTag {
+                tag: tag::BASENAMES,
+                what: "more files than strata reads in one package",
+            });
+        }
+        let bases = self.strings(tag::BASENAMES)?.unwrap_or_default();
         let dirs = self.strings(tag::DIRNAMES)?.unwrap_or_default();
         let index = self.numbers(tag::DIRINDEXES)?.unwrap_or_default();
         let modes = self.numbers(tag::FILEMODES)?.unwrap_or_default();

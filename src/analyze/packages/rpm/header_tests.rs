@@ -142,6 +142,20 @@ fn huge_counts_and_offsets_past_the_end_are_errors() {
     let at = 8 + 7 * 16 + 12;
     h[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
     assert!(Header::parse(&h).unwrap().package().is_err());
+    // Entry 7 (BASENAMES): more files than the cap, though all present.
+    let many = vec!["f"; MAX_FILES + 1];
+    let h = blob(&[
+        (tag::NAME, Value::Str("a")),
+        (tag::VERSION, Value::Str("1")),
+        (tag::BASENAMES, Value::Strs(&many)),
+    ]);
+    assert!(matches!(
+        Header::parse(&h).unwrap().package(),
+        Err(HeaderError::BadTag {
+            tag: tag::BASENAMES,
+            ..
+        })
+    ));
     // Entry 8 (DIRINDEXES): a count of 2^32 - 1 numbers.
     let mut h = sample();
     let at = 8 + 8 * 16 + 12;

@@ -12,6 +12,9 @@ use super::{DbFile, Ecosystem, Found, Owns, Reader};
 
 /// Headers one database may hold (a full Fedora install has ~3 000).
 pub const MAX_HEADERS: usize = 200_000;
+/// File paths kept over all databases (a full Fedora install lists ~400 000);
+/// past it, packages fall back to their declared size.
+const MAX_FILES: usize = 2_000_000;
 
 const SQLITE: [&str; 2] = [
     "var/lib/rpm/rpmdb.sqlite",
@@ -22,6 +25,7 @@ const BDB: &str = "var/lib/rpm/Packages";
 #[derive(Default)]
 pub struct Rpm {
     packages: Vec<Found>,
+    files: usize,
 }
 
 impl Reader for Rpm {
@@ -45,25 +49,38 @@ impl Reader for Rpm {
                 return;
             }
         };
-        let (mut bad, mut first) = (0usize, None);
+        let (mut bad, mut first, mut dropped) = (0usize, None, 0usize);
         for blob in blobs {
             match header::Header::parse(&blob).and_then(|h| h.package()) {
                 Ok(p) if p.name == "gpg-pubkey" => {}
-                Ok(p) => self.packages.push(Found {
-                    ecosystem: Ecosystem::Rpm,
-                    name: p.name,
-                    version: p.version,
-                    arch: p.arch,
-                    owns: Owns::Files(p.files),
-                    declared: p.size,
-                    layer: None,
-                    db_layer: file.layer,
-                }),
+                Ok(mut p) => {
+                    self.files += p.files.len();
+                    if self.files > MAX_FILES {
+                        dropped += 1;
+                        p.files = Vec::new();
+                    }
+                    self.packages.push(Found {
+                        ecosystem: Ecosystem::Rpm,
+                        name: p.name,
+                        version: p.version,
+                        arch: p.arch,
+                        owns: Owns::Files(p.files),
+                        declared: p.size,
+                        layer: None,
+                        db_layer: file.layer,
+                    })
+                }
                 Err(e) => {
                     bad += 1;
                     first.get_or_insert(e);
                 }
             }
+        }
+        if dropped > 0 {
+            warn(format!(
+                "/{}: over {MAX_FILES} files listed; {dropped} package(s) show their declared size",
+                file.path
+            ));
         }
         if let Some(e) = first {
             warn(format!(

@@ -161,3 +161,22 @@ fn any_single_corrupted_byte_of_a_database_gives_packages_or_warnings_never_a_pa
         let _ = read("var/lib/rpm/Packages", &bad);
     }
 }
+
+#[test]
+fn past_the_file_cap_packages_keep_no_files_and_one_warning_says_so() {
+    let mut rpm = Box::new(Rpm {
+        packages: Vec::new(),
+        files: MAX_FILES,
+    });
+    let mut warnings = Vec::new();
+    let file = DbFile {
+        path: "var/lib/rpm/rpmdb.sqlite",
+        layer: 0,
+        content: SQLITE_DB,
+    };
+    rpm.read(file, &mut |w| warnings.push(w));
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("files listed; 3 package(s) show their declared size"));
+    let found = rpm.finish(&mut |w| warnings.push(w));
+    assert!(found.iter().all(|f| f.owns == Owns::Files(Vec::new())));
+}
