@@ -8,12 +8,23 @@ use super::MAX_HEADERS;
 /// Why a file is not a readable rpm sqlite database.
 #[derive(Debug, thiserror::Error)]
 pub enum SqliteError {
+    /// SQLite's description of its result code (its messages may quote
+    /// names from the file, so they are not shown).
     #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(&'static str),
     #[error("no Packages table")]
     NoPackages,
     #[error("more than {MAX_HEADERS} headers")]
     TooMany,
+}
+
+impl From<rusqlite::Error> for SqliteError {
+    fn from(e: rusqlite::Error) -> Self {
+        SqliteError::Sqlite(match e {
+            rusqlite::Error::SqliteFailure(f, _) => rusqlite::ffi::code_to_str(f.extended_code),
+            _ => "unexpected result",
+        })
+    }
 }
 
 const MAGIC: &[u8] = b"SQLite format 3\0";
@@ -102,6 +113,19 @@ mod tests {
         assert!(matches!(blobs(&none), Err(SqliteError::NoPackages)));
         let null = made("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB); INSERT INTO Packages VALUES (1, NULL);");
         assert_eq!(blobs(&null).unwrap(), [Vec::<u8>::new()]);
+    }
+
+    #[test]
+    fn errors_name_sqlite_s_result_code_never_names_from_the_file() {
+        let mut evil = made("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB); CREATE TABLE \"\x1b[31mevil\" (x);");
+        // Break the evil table's schema text: SQLite's message quotes its name.
+        let at = evil
+            .windows(15)
+            .position(|w| w == b"CREATE TABLE \"\x1b")
+            .unwrap();
+        evil[at] = b'X';
+        let e = blobs(&evil).unwrap_err().to_string();
+        assert!(!e.contains("evil"), "{e}");
     }
 
     #[test]
