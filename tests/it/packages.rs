@@ -291,6 +291,108 @@ fn ecosystem_filter_and_sort_by_bytes() {
     assert_eq!(v["totals"].as_array().unwrap().len(), 2);
 }
 
+const RPMDB_SQLITE: &[u8] = include_bytes!("../../fixtures/rpm/rpmdb.sqlite");
+const RPMDB_BDB: &[u8] = include_bytes!("../../fixtures/rpm/Packages");
+
+/// The fixture rpm database at `db` (see fixtures/rpm/README.md) with
+/// hello's two files, one of tzdata-lite's two and none of libdemo's;
+/// "-gone" images add a layer deleting the database.
+fn rpm_image(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut oci = OciLayout::new(dir);
+    let files = |w: &mut builder::LayerWriter| {
+        w.dir("usr/bin")
+            .file_mode("usr/bin/hello", &builder::noise(300, 11), 0o755);
+        w.dir("usr/share/doc/hello")
+            .file("usr/share/doc/hello/README", &builder::noise(40, 12));
+        w.dir("usr/share/zoneinfo")
+            .file("usr/share/zoneinfo/UTC", &builder::noise(120, 13));
+        w.dir("usr/lib64/demo");
+        w.dir("etc").file("etc/os-release", b"ID=fedora\n");
+    };
+    let sqlite = oci.layer(Compress::Gzip(6), |w| {
+        files(w);
+        w.dir("usr/lib/sysimage/rpm")
+            .file("usr/lib/sysimage/rpm/rpmdb.sqlite", RPMDB_SQLITE);
+    });
+    let bdb = oci.layer(Compress::Gzip(6), |w| {
+        files(w);
+        w.dir("var/lib/rpm").file("var/lib/rpm/Packages", RPMDB_BDB);
+    });
+    let gone = oci.layer(Compress::Gzip(6), |w| {
+        w.dir("usr/lib/sysimage/rpm")
+            .whiteout("usr/lib/sysimage/rpm/rpmdb.sqlite");
+        w.dir("var/lib/rpm").whiteout("var/lib/rpm/Packages");
+    });
+    oci.image("sqlite", &[&sqlite], "linux/amd64");
+    oci.image("bdb", &[&bdb], "linux/amd64");
+    oci.image("sqlite-gone", &[&sqlite, &gone], "linux/amd64");
+    oci.image("bdb-gone", &[&bdb, &gone], "linux/amd64");
+    oci.finish()
+}
+
+#[test]
+fn rpm_sqlite_and_berkeley_db_databases_list_packages_with_bytes_from_their_files() {
+    let r = Run::new();
+    let layout = rpm_image(&r.path("img"));
+    for (name, db) in [
+        ("sqlite", RPMDB_SQLITE.len() as u64),
+        ("bdb", RPMDB_BDB.len() as u64),
+    ] {
+        let v = r.json(&[
+            "packages",
+            &format!("{}:{name}", oci(&layout)),
+            "--sort",
+            "name",
+        ]);
+        assert_eq!(
+            purls(&v),
+            [
+                "rpm/hello@1.0-1",
+                "rpm/libdemo@0.5-1",
+                "rpm/tzdata-lite@2:2024a-3"
+            ],
+            "{name}"
+        );
+        let check = |purl: &str, bytes: u64, files: u64, arch: &str, source: &str| {
+            let p = package(&v, purl);
+            assert_eq!(
+                (
+                    p["bytes"].as_u64(),
+                    p["files"].as_u64(),
+                    p["arch"].as_str(),
+                    p["layer"].as_u64()
+                ),
+                (Some(bytes), Some(files), Some(arch), Some(1)),
+                "{name}: {purl}"
+            );
+            assert_eq!(p["bytes_source"], source, "{name}: {purl}");
+            assert_eq!(p["ecosystem"], "rpm");
+        };
+        check("rpm/hello@1.0-1", 300 + 40, 2, "x86_64", "files");
+        // None of its files is in the image: SIZE, labelled as declared.
+        check("rpm/libdemo@0.5-1", 5000, 0, "x86_64", "declared");
+        // Europe/Paris is missing: only UTC counts.
+        check("rpm/tzdata-lite@2:2024a-3", 120, 1, "noarch", "files");
+        // Unowned: the database and /etc/os-release.
+        let unowned = db + 10;
+        assert_eq!(v["unowned"]["bytes"].as_u64(), Some(unowned), "{name}");
+        assert_eq!(v["total"]["bytes"].as_u64(), Some(unowned + 460), "{name}");
+
+        let v = r.json(&[
+            "packages",
+            &format!("{}:{name}-gone", oci(&layout)),
+            "--sort",
+            "name",
+        ]);
+        assert!(purls(&v).is_empty(), "{name}-gone: {v}");
+        assert_eq!(
+            v["unowned"]["bytes"].as_u64(),
+            Some(460 + 10),
+            "{name}-gone"
+        );
+    }
+}
+
 #[test]
 fn malformed_and_unreadable_databases_are_warnings_naming_the_file_and_the_rest_prints() {
     let r = Run::new();
@@ -314,7 +416,8 @@ fn malformed_and_unreadable_databases_are_warnings_naming_the_file_and_the_rest_
             b"{\"name\": \"broken\",",
         );
         w.dir("var/lib/rpm")
-            .file("var/lib/rpm/rpmdb.sqlite", b"SQLite format 3\0");
+            .file("var/lib/rpm/rpmdb.sqlite", b"SQLite format 3\0")
+            .file("var/lib/rpm/Packages", &RPMDB_BDB[..RPMDB_BDB.len() / 2]);
         w.dir("app/node_modules/fine").file(
             "app/node_modules/fine/package.json",
             br#"{"name":"fine","version":"1.0.0"}"#,
@@ -336,12 +439,20 @@ fn malformed_and_unreadable_databases_are_warnings_naming_the_file_and_the_rest_
         &format!("/{SITE}/six-1.16.0.dist-info/RECORD"),
         "/app/node_modules/broken/package.json",
         "/var/lib/rpm/rpmdb.sqlite",
+        "/var/lib/rpm/Packages",
     ] {
         assert!(
             stderr
                 .lines()
                 .any(|l| l.starts_with("strata: warning: ") && l.contains(file)),
             "no warning naming {file}: {stderr}"
+        );
+    }
+    for db in ["/var/lib/rpm/rpmdb.sqlite", "/var/lib/rpm/Packages"] {
+        let line = format!("strata: warning: {db}: not an rpm database (");
+        assert!(
+            stderr.lines().any(|l| l.starts_with(&line)),
+            "{line}: {stderr}"
         );
     }
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -213,7 +213,7 @@ fn merged_usr_and_distroless_status_d_are_followed() {
 }
 
 #[test]
-fn a_database_over_budget_and_an_rpm_database_are_warnings_naming_them() {
+fn a_database_over_budget_and_a_corrupt_rpm_database_are_warnings_naming_them() {
     let mut big = db("var/lib/dpkg/status", "");
     (big.size, big.skipped) = (20 << 20, true);
     let (inv, warnings) = run(vec![(
@@ -225,7 +225,10 @@ fn a_database_over_budget_and_an_rpm_database_are_warnings_naming_them() {
     )]);
     assert!(inv.packages.is_empty());
     assert_eq!(warnings.len(), 2, "{warnings:?}");
-    assert!(warnings[0].starts_with("/usr/lib/sysimage/rpm/rpmdb.sqlite: an rpm database"));
+    assert!(
+        warnings[0].starts_with("/usr/lib/sysimage/rpm/rpmdb.sqlite: not an rpm database ("),
+        "{warnings:?}"
+    );
     assert_eq!(
         warnings[1],
         "/var/lib/dpkg/status (20971520 bytes): over the capture budget; \

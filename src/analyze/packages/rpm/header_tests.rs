@@ -1,0 +1,194 @@
+//! Header parsing on hand-built headers: the good case and every malformed
+//! shape (truncated, offsets past the end, huge counts) as an error.
+
+use super::*;
+
+enum Value<'a> {
+    Str(&'a str),
+    Strs(&'a [&'a str]),
+    I16(&'a [u16]),
+    I32(&'a [u32]),
+    I64(&'a [u64]),
+}
+
+/// A header blob (no magic) with the given tags, in order.
+fn blob(tags: &[(u32, Value<'_>)]) -> Vec<u8> {
+    let (mut index, mut data) = (Vec::new(), Vec::new());
+    for (tag, value) in tags {
+        let (kind, count, bytes): (u32, usize, Vec<u8>) = match value {
+            Value::Str(s) => (kind::STRING, 1, [s.as_bytes(), b"\0"].concat()),
+            Value::Strs(v) => (
+                kind::STRING_ARRAY,
+                v.len(),
+                v.iter()
+                    .flat_map(|s| [s.as_bytes(), b"\0"].concat())
+                    .collect(),
+            ),
+            Value::I16(v) => (
+                kind::INT16,
+                v.len(),
+                v.iter().flat_map(|n| n.to_be_bytes()).collect(),
+            ),
+            Value::I32(v) => (
+                kind::INT32,
+                v.len(),
+                v.iter().flat_map(|n| n.to_be_bytes()).collect(),
+            ),
+            Value::I64(v) => (
+                kind::INT64,
+                v.len(),
+                v.iter().flat_map(|n| n.to_be_bytes()).collect(),
+            ),
+        };
+        for n in [*tag, kind, data.len() as u32, count as u32] {
+            index.extend(n.to_be_bytes());
+        }
+        data.extend(bytes);
+    }
+    let mut out = Vec::new();
+    out.extend((tags.len() as u32).to_be_bytes());
+    out.extend((data.len() as u32).to_be_bytes());
+    out.extend(index);
+    out.extend(data);
+    out
+}
+
+fn sample() -> Vec<u8> {
+    blob(&[
+        (tag::NAME, Value::Str("bash")),
+        (tag::VERSION, Value::Str("5.1.8")),
+        (tag::RELEASE, Value::Str("9.el9")),
+        (tag::EPOCH, Value::I32(&[1])),
+        (tag::ARCH, Value::Str("x86_64")),
+        (tag::SIZE, Value::I32(&[1234])),
+        (
+            tag::DIRNAMES,
+            Value::Strs(&["/usr/bin/", "/etc/", "/usr/share/bash/"]),
+        ),
+        (tag::BASENAMES, Value::Strs(&["bash", "bashrc", "bash"])),
+        (tag::DIRINDEXES, Value::I32(&[0, 1, 0])),
+        (tag::FILEMODES, Value::I16(&[0o100755, 0o100644, 0o040755])),
+        (tag::FILESIZES, Value::I32(&[1000, 234, 0])),
+    ])
+}
+
+#[test]
+fn a_header_gives_name_epoch_version_release_arch_size_and_non_directory_files() {
+    let pkg = Header::parse(&sample()).unwrap().package().unwrap();
+    assert_eq!(
+        pkg,
+        RpmPackage {
+            name: "bash".into(),
+            version: "1:5.1.8-9.el9".into(),
+            arch: Some("x86_64".into()),
+            size: Some(1234),
+            files: vec![b"usr/bin/bash".to_vec(), b"etc/bashrc".to_vec()],
+        }
+    );
+}
+
+#[test]
+fn no_epoch_no_release_longsize_and_no_size_fall_back_in_order() {
+    let h = blob(&[
+        (tag::NAME, Value::Str("a")),
+        (tag::VERSION, Value::Str("1")),
+        (tag::LONGSIZE, Value::I64(&[1 << 40])),
+        (tag::SIZE, Value::I32(&[5])),
+    ]);
+    let pkg = Header::parse(&h).unwrap().package().unwrap();
+    assert_eq!(
+        (pkg.version.as_str(), pkg.size, pkg.arch),
+        ("1", Some(1 << 40), None)
+    );
+    let h = blob(&[
+        (tag::NAME, Value::Str("a")),
+        (tag::VERSION, Value::Str("1")),
+        (tag::RELEASE, Value::Str("2")),
+        (tag::DIRNAMES, Value::Strs(&["/"])),
+        (tag::BASENAMES, Value::Strs(&["x", "y"])),
+        (tag::DIRINDEXES, Value::I32(&[0, 0])),
+        (tag::LONGFILESIZES, Value::I64(&[7, 8])),
+    ]);
+    let pkg = Header::parse(&h).unwrap().package().unwrap();
+    assert_eq!((pkg.version.as_str(), pkg.size), ("1-2", Some(15)));
+    assert_eq!(pkg.files, [b"x".to_vec(), b"y".to_vec()]);
+}
+
+#[test]
+fn every_truncation_of_a_header_is_an_error_never_a_panic() {
+    let full = sample();
+    for cut in 0..full.len() {
+        let parsed = Header::parse(&full[..cut]).and_then(|h| h.package());
+        assert!(parsed.is_err(), "cut at {cut} parsed");
+    }
+}
+
+#[test]
+fn huge_counts_and_offsets_past_the_end_are_errors() {
+    let mut h = sample();
+    h[..4].copy_from_slice(&u32::MAX.to_be_bytes());
+    assert_eq!(
+        Header::parse(&h).err(),
+        Some(HeaderError::TooManyEntries(u32::MAX))
+    );
+    let mut h = sample();
+    h[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
+    assert_eq!(
+        Header::parse(&h).err(),
+        Some(HeaderError::Truncated("data store"))
+    );
+    // Entry 7 (BASENAMES): a count of 2^32 - 1 strings.
+    let mut h = sample();
+    let at = 8 + 7 * 16 + 12;
+    h[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+    assert!(Header::parse(&h).unwrap().package().is_err());
+    // Entry 7 (BASENAMES): more files than the cap, though all present.
+    let many = vec!["f"; MAX_FILES + 1];
+    let h = blob(&[
+        (tag::NAME, Value::Str("a")),
+        (tag::VERSION, Value::Str("1")),
+        (tag::BASENAMES, Value::Strs(&many)),
+    ]);
+    assert!(matches!(
+        Header::parse(&h).unwrap().package(),
+        Err(HeaderError::BadTag {
+            tag: tag::BASENAMES,
+            ..
+        })
+    ));
+    // Entry 8 (DIRINDEXES): a count of 2^32 - 1 numbers.
+    let mut h = sample();
+    let at = 8 + 8 * 16 + 12;
+    h[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+    assert!(Header::parse(&h).unwrap().package().is_err());
+    // Entry 0 (NAME): an offset past the store reads as no NAME.
+    let mut h = sample();
+    h[8 + 8..8 + 12].copy_from_slice(&u32::MAX.to_be_bytes());
+    assert_eq!(
+        Header::parse(&h).unwrap().package().err(),
+        Some(HeaderError::Missing("NAME"))
+    );
+}
+
+#[test]
+fn wrong_types_and_dangling_directory_indexes_are_errors() {
+    let h = blob(&[
+        (tag::NAME, Value::I32(&[1])),
+        (tag::VERSION, Value::Str("1")),
+    ]);
+    assert!(Header::parse(&h).unwrap().package().is_err());
+    let h = blob(&[
+        (tag::NAME, Value::Str("a")),
+        (tag::VERSION, Value::Str("1")),
+        (tag::DIRNAMES, Value::Strs(&["/"])),
+        (tag::BASENAMES, Value::Strs(&["x"])),
+        (tag::DIRINDEXES, Value::I32(&[3])),
+    ]);
+    assert!(Header::parse(&h).unwrap().package().is_err());
+    let h = blob(&[
+        (tag::NAME, Value::Str("a")),
+        (tag::VERSION, Value::Str("1")),
+        (tag::BASENAMES, Value::Strs(&["x"])),
+    ]);
+    assert!(Header::parse(&h).unwrap().package().is_err());
+}

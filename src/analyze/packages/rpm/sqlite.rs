@@ -1,0 +1,147 @@
+//! `rpmdb.sqlite`: the header blobs of its `Packages` table, read from an
+//! in-memory, read-only copy of the database (nothing touches the disk).
+
+use rusqlite::{Connection, OpenFlags, MAIN_DB};
+
+use super::MAX_HEADERS;
+
+/// Why a file is not a readable rpm sqlite database.
+#[derive(Debug, thiserror::Error)]
+pub enum SqliteError {
+    /// SQLite's description of its result code (its messages may quote
+    /// names from the file, so they are not shown).
+    #[error("sqlite: {0}")]
+    Sqlite(&'static str),
+    #[error("no Packages table")]
+    NoPackages,
+    #[error("more than {MAX_HEADERS} headers")]
+    TooMany,
+}
+
+impl From<rusqlite::Error> for SqliteError {
+    fn from(e: rusqlite::Error) -> Self {
+        SqliteError::Sqlite(match e {
+            rusqlite::Error::SqliteFailure(f, _) => rusqlite::ffi::code_to_str(f.extended_code),
+            _ => "unexpected result",
+        })
+    }
+}
+
+const MAGIC: &[u8] = b"SQLite format 3\0";
+
+/// The header blobs of `content`, in `hnum` order.
+pub fn blobs(content: &[u8]) -> Result<Vec<Vec<u8>>, SqliteError> {
+    let mut image = content.to_vec();
+    // A WAL-mode database (rpm's default) opens in the in-memory VFS only
+    // as a rollback-journal one: same pages, the version bytes say so. The
+    // -wal file is not captured; rpm checkpoints it on every transaction end.
+    if image.starts_with(MAGIC) && image.len() >= 20 && image[18] == 2 && image[19] == 2 {
+        image[18] = 1;
+        image[19] = 1;
+    }
+    let mut db = Connection::open_in_memory_with_flags(
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let len = image.len();
+    db.deserialize_read_exact(MAIN_DB, image.as_slice(), len, true)?;
+    // Nothing the file declares (views, triggers, functions in its schema)
+    // may run, nothing may be written, and a sort spills to memory only.
+    db.pragma_update(None, "trusted_schema", "OFF")?;
+    db.pragma_update(None, "query_only", "ON")?;
+    db.pragma_update(None, "temp_store", "MEMORY")?;
+    let table: Option<String> = db
+        .query_row(
+            "SELECT type FROM sqlite_schema WHERE name = 'Packages'",
+            [],
+            |row| row.get(0),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    if table.as_deref() != Some("table") {
+        return Err(SqliteError::NoPackages);
+    }
+    let mut stmt = db.prepare("SELECT blob FROM Packages ORDER BY hnum")?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        if out.len() == MAX_HEADERS {
+            return Err(SqliteError::TooMany);
+        }
+        // A NULL or non-blob value is skipped as an empty header.
+        let blob: Option<Vec<u8>> = row.get(0).ok();
+        out.push(blob.unwrap_or_default());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURE: &[u8] = include_bytes!("../../../../fixtures/rpm/rpmdb.sqlite");
+
+    #[test]
+    fn the_fixture_has_four_headers_three_packages_and_a_key() {
+        let blobs = blobs(FIXTURE).unwrap();
+        assert_eq!(blobs.len(), 4);
+        assert!(blobs.iter().all(|b| b.len() > 1000));
+    }
+
+    #[test]
+    fn a_wal_mode_copy_reads_the_same() {
+        let mut wal = FIXTURE.to_vec();
+        wal[18] = 2;
+        wal[19] = 2;
+        assert_eq!(blobs(&wal).unwrap(), blobs(FIXTURE).unwrap());
+    }
+
+    /// A database made in memory by `sql`, as file bytes.
+    fn made(sql: &str) -> Vec<u8> {
+        let mut db = Connection::open_in_memory().unwrap();
+        db.execute_batch(sql).unwrap();
+        db.serialize(MAIN_DB).unwrap().to_vec()
+    }
+
+    #[test]
+    fn a_packages_view_or_no_packages_table_is_refused() {
+        let view = made("CREATE VIEW Packages AS SELECT 1 AS hnum, x'00' AS blob;");
+        assert!(matches!(blobs(&view), Err(SqliteError::NoPackages)));
+        let none = made("CREATE TABLE Other (x);");
+        assert!(matches!(blobs(&none), Err(SqliteError::NoPackages)));
+        let null = made("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB); INSERT INTO Packages VALUES (1, NULL);");
+        assert_eq!(blobs(&null).unwrap(), [Vec::<u8>::new()]);
+    }
+
+    #[test]
+    fn errors_name_sqlite_s_result_code_never_names_from_the_file() {
+        let mut evil = made("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB); CREATE TABLE \"\x1b[31mevil\" (x);");
+        // Break the evil table's schema text: SQLite's message quotes its name.
+        let at = evil
+            .windows(15)
+            .position(|w| w == b"CREATE TABLE \"\x1b")
+            .unwrap();
+        evil[at] = b'X';
+        let e = blobs(&evil).unwrap_err().to_string();
+        assert!(!e.contains("evil"), "{e}");
+    }
+
+    #[test]
+    fn garbage_truncation_and_a_foreign_database_are_errors() {
+        assert!(blobs(b"SQLite format 3\0").is_err());
+        assert!(blobs(b"").is_err());
+        assert!(blobs(&FIXTURE[..FIXTURE.len() / 3]).is_err());
+        assert!(blobs(&[0xffu8; 4096]).is_err());
+    }
+
+    #[test]
+    fn any_single_corrupted_byte_gives_blobs_or_an_error_never_a_panic() {
+        for at in (0..FIXTURE.len()).step_by(61) {
+            let mut bad = FIXTURE.to_vec();
+            bad[at] ^= 0x5a;
+            let _ = blobs(&bad);
+        }
+    }
+}

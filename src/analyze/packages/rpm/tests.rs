@@ -1,0 +1,182 @@
+//! The rpm reader on the committed fixtures: the same three packages from
+//! the sqlite and the Berkeley DB databases; damaged ones are one warning.
+
+use super::*;
+
+const SQLITE_DB: &[u8] = include_bytes!("../../../../fixtures/rpm/rpmdb.sqlite");
+const BDB_LE: &[u8] = include_bytes!("../../../../fixtures/rpm/Packages");
+const BDB_BE: &[u8] = include_bytes!("../../../../fixtures/rpm/Packages.be");
+
+fn read(path: &str, content: &[u8]) -> (Vec<Found>, Vec<String>) {
+    let mut rpm = Box::<Rpm>::default();
+    assert!(rpm.wants(path));
+    let mut warnings = Vec::new();
+    rpm.read(
+        DbFile {
+            path,
+            layer: 2,
+            content,
+        },
+        &mut |w| warnings.push(w),
+    );
+    let mut found = rpm.finish(&mut |w| warnings.push(w));
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    (found, warnings)
+}
+
+/// (name, version, arch, declared size, files) of one package.
+type Row = (String, String, String, u64, Vec<String>);
+
+fn row(name: &str, version: &str, arch: &str, size: u64, files: &[&str]) -> Row {
+    let files = files.iter().map(|f| f.to_string()).collect();
+    (name.into(), version.into(), arch.into(), size, files)
+}
+
+fn expected() -> Vec<Row> {
+    vec![
+        row(
+            "hello",
+            "1.0-1",
+            "x86_64",
+            340,
+            &["usr/bin/hello", "usr/share/doc/hello/README"],
+        ),
+        row(
+            "libdemo",
+            "0.5-1",
+            "x86_64",
+            5000,
+            &["usr/lib64/libdemo.so.0"],
+        ),
+        row(
+            "tzdata-lite",
+            "2:2024a-3",
+            "noarch",
+            370,
+            &["usr/share/zoneinfo/Europe/Paris", "usr/share/zoneinfo/UTC"],
+        ),
+    ]
+}
+
+fn rows(found: &[Found]) -> Vec<Row> {
+    found
+        .iter()
+        .map(|f| {
+            assert_eq!(
+                (f.ecosystem, f.layer, f.db_layer),
+                (Ecosystem::Rpm, None, 2)
+            );
+            let Owns::Files(files) = &f.owns else {
+                panic!("{:?}", f.owns)
+            };
+            let files: Vec<String> = files
+                .iter()
+                .map(|p| String::from_utf8_lossy(p).into())
+                .collect();
+            let files: Vec<&str> = files.iter().map(String::as_str).collect();
+            let arch = f.arch.as_deref().unwrap_or("-");
+            row(&f.name, &f.version, arch, f.declared.unwrap_or(0), &files)
+        })
+        .collect()
+}
+
+#[test]
+fn sqlite_and_both_berkeley_db_fixtures_list_the_same_three_packages() {
+    for (path, content) in [
+        ("var/lib/rpm/rpmdb.sqlite", SQLITE_DB),
+        ("usr/lib/sysimage/rpm/rpmdb.sqlite", SQLITE_DB),
+        ("var/lib/rpm/Packages", BDB_LE),
+        ("var/lib/rpm/Packages", BDB_BE),
+    ] {
+        let (found, warnings) = read(path, content);
+        assert!(warnings.is_empty(), "{path}: {warnings:?}");
+        assert_eq!(rows(&found), expected(), "{path}");
+    }
+}
+
+#[test]
+fn a_database_of_the_other_format_or_garbage_is_one_warning_naming_the_file() {
+    for (path, content) in [
+        ("var/lib/rpm/rpmdb.sqlite", BDB_LE),
+        ("var/lib/rpm/Packages", SQLITE_DB),
+        ("var/lib/rpm/rpmdb.sqlite", &b"SQLite format 3\0"[..]),
+        ("var/lib/rpm/Packages", &BDB_LE[..5000]),
+    ] {
+        let (found, warnings) = read(path, content);
+        assert!(found.is_empty());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with(&format!("/{path}: not an rpm database (")),
+            "{warnings:?}"
+        );
+    }
+}
+
+#[test]
+fn a_damaged_header_is_skipped_with_a_warning_and_the_others_are_listed() {
+    // Make the first index entry of every header claim u32::MAX entries:
+    // find the blobs in the file by their content and break one.
+    let blobs = sqlite::blobs(SQLITE_DB).unwrap();
+    let mut db = BDB_LE.to_vec();
+    let needle = &blobs[1][..64];
+    let at = db.windows(64).position(|w| w == needle).unwrap();
+    db[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+    let (found, warnings) = read("var/lib/rpm/Packages", &db);
+    assert_eq!(found.len(), 2);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("1 malformed rpm header(s) skipped"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn the_gpg_pubkey_pseudo_package_and_a_second_database_s_copies_are_dropped() {
+    let mut rpm = Box::<Rpm>::default();
+    let mut warnings = Vec::new();
+    for path in ["var/lib/rpm/Packages", "usr/lib/sysimage/rpm/rpmdb.sqlite"] {
+        let content = if path.ends_with("Packages") {
+            BDB_LE
+        } else {
+            SQLITE_DB
+        };
+        rpm.read(
+            DbFile {
+                path,
+                layer: 0,
+                content,
+            },
+            &mut |w| warnings.push(w),
+        );
+    }
+    assert_eq!(rpm.finish(&mut |w| warnings.push(w)).len(), 3);
+    assert!(warnings.is_empty());
+}
+
+#[test]
+fn any_single_corrupted_byte_of_a_database_gives_packages_or_warnings_never_a_panic() {
+    for at in (0..BDB_LE.len()).step_by(5) {
+        let mut bad = BDB_LE.to_vec();
+        bad[at] ^= 0xff;
+        let _ = read("var/lib/rpm/Packages", &bad);
+    }
+}
+
+#[test]
+fn past_the_file_cap_packages_keep_no_files_and_one_warning_says_so() {
+    let mut rpm = Box::new(Rpm {
+        packages: Vec::new(),
+        files: MAX_FILES,
+    });
+    let mut warnings = Vec::new();
+    let file = DbFile {
+        path: "var/lib/rpm/rpmdb.sqlite",
+        layer: 0,
+        content: SQLITE_DB,
+    };
+    rpm.read(file, &mut |w| warnings.push(w));
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("files listed; 3 package(s) show their declared size"));
+    let found = rpm.finish(&mut |w| warnings.push(w));
+    assert!(found.iter().all(|f| f.owns == Owns::Files(Vec::new())));
+}
