@@ -35,7 +35,7 @@ fn text(len: usize, seed: u64) -> Vec<u8> {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        if x % 16 == 0 {
+        if x.is_multiple_of(16) {
             out.extend_from_slice(&builder::noise(24, x));
             out.extend_from_slice(&[0u8; 12]);
         } else {
