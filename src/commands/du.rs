@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::analyze::du::{DuBuilder, DuNode, LayerBytes};
 use crate::app::{Outcome, Session};
 use crate::commands::{
-    index_error, legend, merged, one_image, resolve_layer, LayerChoice, LayerInfo,
+    index_error, legend, legend_lines, merged, one_image, resolve_layer, LayerChoice, LayerInfo,
 };
 use crate::error::Error;
 use crate::reference::Reference;
@@ -158,15 +158,7 @@ impl View for Du {
         ]);
         rows(&self.tree, 0, self.tree.bytes, style, &mut table);
         doc.table(table).blank();
-        for l in &self.layers {
-            let by = l.created_by.as_deref().unwrap_or("-");
-            doc.line(format!(
-                "#{} {} {}",
-                l.layer,
-                l.digest.short(),
-                units::cut(by, 80)
-            ));
-        }
+        legend_lines(&mut doc, &self.layers);
         doc
     }
 }

@@ -13,7 +13,7 @@ pub mod layers;
 pub mod packages;
 mod pick;
 
-pub use pick::{legend, one_image, resolve_layer, LayerChoice, LayerInfo};
+pub use pick::{legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo};
 
 use crate::analyze::overlay::Overlay;
 use crate::error::Error;

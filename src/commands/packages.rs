@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::{legend, one_image, LayerInfo};
+use super::{legend, legend_lines, one_image, LayerInfo};
 use crate::analyze::packages::{self, BytesSource, Ecosystem, Package, Tally};
 use crate::app::{Outcome, Session};
 use crate::reference::Reference;
@@ -229,15 +229,7 @@ impl View for Packages {
             self.total.files.to_string(),
         ]);
         doc.table(totals).blank();
-        for l in &self.layers {
-            let by = l.created_by.as_deref().unwrap_or("-");
-            doc.line(format!(
-                "#{} {} {}",
-                l.layer,
-                l.digest.short(),
-                crate::units::cut(by, 80)
-            ));
-        }
+        legend_lines(&mut doc, &self.layers);
         doc
     }
 }

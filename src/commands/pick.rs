@@ -5,6 +5,8 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::image::{Digest, Image};
+use crate::report::Doc;
+use crate::units;
 
 /// A layer named on the command line: its 1-based position, or its digest
 /// (or a unique prefix of it).
@@ -100,4 +102,17 @@ pub fn resolve_layer(image: &Image, choice: &LayerChoice) -> anyhow::Result<usiz
         }
         .into()
     })
+}
+
+/// The legend under a view: one line per layer, `#N digest created_by`.
+pub fn legend_lines(doc: &mut Doc, layers: &[LayerInfo]) {
+    for l in layers {
+        let by = l.created_by.as_deref().unwrap_or("-");
+        doc.line(format!(
+            "#{} {} {}",
+            l.layer,
+            l.digest.short(),
+            units::cut(by, 80)
+        ));
+    }
 }
