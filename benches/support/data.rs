@@ -147,3 +147,116 @@ pub fn layout(name: &str, layers: &[&Layer]) -> PathBuf {
     oci.image(name, layers, "linux/amd64");
     oci.finish()
 }
+
+/// A gzip layer of this host's Debian system, so the package data is real:
+/// the top-level merged-/usr links, `var/lib/dpkg/status` with every
+/// `info/*.list`, and the files those lists name: directories and symlinks
+/// as they are, regular files smallest package first up to `cap` bytes in
+/// all (the largest packages lose their payload), Python metadata
+/// directories whole whatever the cap; unreadable files are skipped.
+/// Cached on disk.
+pub fn host_debian(name: &str, cap: u64) -> Layer {
+    cached(name, |w| {
+        let root = Path::new("/");
+        for link in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
+            if let Ok(target) = std::fs::read_link(root.join(link)) {
+                w.symlink(link, &target.to_string_lossy());
+            }
+        }
+        w.dir("var/lib/dpkg").dir("var/lib/dpkg/info");
+        let status = std::fs::read(root.join("var/lib/dpkg/status")).unwrap();
+        w.file("var/lib/dpkg/status", &status);
+        // Each list with the real paths it names (through the merged-/usr
+        // links), their metadata and the bytes of its regular files.
+        let mut seen = std::collections::HashSet::new();
+        let mut lists = Vec::new();
+        for e in std::fs::read_dir(root.join("var/lib/dpkg/info")).unwrap() {
+            let list = e.unwrap().path();
+            if list.extension().is_none_or(|x| x != "list") {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&list) else {
+                continue;
+            };
+            let mut paths = Vec::new();
+            let mut bytes = 0;
+            for line in text.lines().filter(|l| l.len() > 1).map(Path::new) {
+                let (Some(parent), Some(base)) = (line.parent(), line.file_name()) else {
+                    continue;
+                };
+                let Ok(real) = std::fs::canonicalize(parent).map(|p| p.join(base)) else {
+                    continue;
+                };
+                let Ok(meta) = std::fs::symlink_metadata(&real) else {
+                    continue;
+                };
+                if seen.insert(real.clone()) {
+                    bytes += if meta.is_file() { meta.len() } else { 0 };
+                    paths.push((real, meta));
+                }
+            }
+            lists.push((bytes, list, text, paths));
+        }
+        lists.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        // `*.dist-info/*`, `*.egg-info/*` and single-file `*.egg-info`.
+        let python_meta = |p: &Path| {
+            let ends = |p: Option<&std::ffi::OsStr>, s: &str| {
+                p.is_some_and(|n| n.to_string_lossy().ends_with(s))
+            };
+            ends(p.parent().and_then(Path::file_name), "-info") || ends(p.file_name(), ".egg-info")
+        };
+        let mut bytes = 0u64;
+        for (_, list, text, paths) in lists {
+            w.file(
+                &list.strip_prefix(root).unwrap().to_string_lossy(),
+                text.as_bytes(),
+            );
+            for (real, meta) in paths {
+                let rel = real.strip_prefix(root).unwrap().to_string_lossy();
+                if meta.is_dir() {
+                    w.dir(&rel);
+                } else if meta.is_symlink() {
+                    if let Ok(target) = std::fs::read_link(&real) {
+                        w.symlink(&rel, &target.to_string_lossy());
+                    }
+                } else if meta.is_file() && (bytes + meta.len() <= cap || python_meta(&real)) {
+                    if let Ok(f) = std::fs::File::open(&real) {
+                        w.file_from(&rel, meta.len(), f);
+                        bytes += meta.len();
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// A gzip layer holding the directory tree `src` (a Python venv, say) at
+/// `dest`: directories, regular files and symlinks as they are. Cached on disk.
+pub fn tree(name: &str, src: &Path, dest: &str) -> Layer {
+    fn walk(w: &mut LayerWriter, dir: &Path, rel: &str) {
+        w.dir(rel);
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let path = e.path();
+            let rel = format!("{rel}/{}", e.file_name().to_string_lossy());
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.is_dir() {
+                walk(w, &path, &rel);
+            } else if meta.is_symlink() {
+                let target = std::fs::read_link(&path).unwrap();
+                w.symlink(&rel, &target.to_string_lossy());
+            } else if meta.is_file() {
+                if let Ok(f) = std::fs::File::open(&path) {
+                    w.file_from(&rel, meta.len(), f);
+                }
+            }
+        }
+    }
+    cached(name, |w| walk(w, src, dest.trim_end_matches('/')))
+}

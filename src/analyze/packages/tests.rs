@@ -252,3 +252,32 @@ fn a_single_file_egg_info_owns_itself() {
         ("2.6.0", meta.len() as u64, 1)
     );
 }
+
+/// syft lists them (packages bench): setuptools' vendored wheels and an
+/// egg-info on a program's own path, outside any site-packages.
+#[test]
+fn python_metadata_outside_site_packages_is_listed() {
+    let vendor = "opt/venv/lib/python3.11/site-packages/setuptools/_vendor";
+    let antlr = "usr/lib/google-cloud-sdk/platform/google_appengine/lib/antlr3";
+    let (inv, warnings) = run(vec![(
+        vec![file(&format!("{vendor}/zipp/__init__.py"), 300)],
+        vec![
+            db(
+                &format!("{vendor}/zipp-3.19.2.dist-info/METADATA"),
+                "Metadata-Version: 2.1\nName: zipp\nVersion: 3.19.2\n",
+            ),
+            db(
+                &format!("{vendor}/zipp-3.19.2.dist-info/RECORD"),
+                "zipp/__init__.py,sha256=x,300\n",
+            ),
+            db(
+                &format!("{antlr}/antlr_python_runtime.egg-info/PKG-INFO"),
+                "Metadata-Version: 1.0\nName: antlr-python-runtime\nVersion: 3.1.1\n",
+            ),
+        ],
+    )]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let zipp = find(&inv, "zipp");
+    assert_eq!((zipp.version.as_str(), zipp.bytes), ("3.19.2", 300));
+    assert_eq!(find(&inv, "antlr-python-runtime").version, "3.1.1");
+}

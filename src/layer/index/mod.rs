@@ -199,10 +199,12 @@ pub fn is_package_db(path: &[u8]) -> bool {
             _ => false,
         };
     }
+    // Python metadata wherever it is, as syft finds it: not only in
+    // site-packages but vendored (`setuptools/_vendor/*.dist-info`) or on a
+    // program's own path (`google_appengine/lib/…/*.egg-info`).
     let python = |suffix: &[u8], files: [&[u8]; 2]| {
         files.contains(&base)
             && parent(1).is_some_and(|d| d.len() > suffix.len() && d.ends_with(suffix))
-            && parent(2).is_some_and(|d| d == b"site-packages" || d == b"dist-packages")
     };
     if python(b".dist-info", [b"METADATA", b"RECORD"])
         || python(b".egg-info", [b"PKG-INFO", b"installed-files.txt"])
@@ -210,10 +212,7 @@ pub fn is_package_db(path: &[u8]) -> bool {
         return true;
     }
     // distutils: `NAME-VERSION.egg-info` as a single PKG-INFO file.
-    if base.len() > 9
-        && base.ends_with(b".egg-info")
-        && parent(1).is_some_and(|d| d == b"site-packages" || d == b"dist-packages")
-    {
+    if base.len() > 9 && base.ends_with(b".egg-info") && parent(1).is_some() {
         return true;
     }
     if base == b"package.json" {
@@ -265,6 +264,10 @@ mod tests {
             "usr/lib/python3/dist-packages/foo.egg-info/PKG-INFO",
             "usr/lib/python3/dist-packages/foo.egg-info/installed-files.txt",
             "usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info",
+            // Vendored or on a program's own path: syft lists these too.
+            "srv/six-1.16.0.dist-info/METADATA",
+            "opt/venv/lib/python3.12/site-packages/setuptools/_vendor/zipp-3.19.2.dist-info/METADATA",
+            "usr/lib/google-cloud-sdk/platform/google_appengine/lib/antlr3/antlr_python_runtime.egg-info/PKG-INFO",
             "app/node_modules/left-pad/package.json",
             "app/node_modules/@babel/core/package.json",
             "app/node_modules/a/node_modules/b/package.json",
@@ -275,8 +278,9 @@ mod tests {
         for no in [
             "var/lib/dpkg/info/libc6.md5sums",
             "var/lib/dpkg/info/x/y.list",
-            "srv/six-1.16.0.dist-info/METADATA",
             "usr/lib/python3/dist-packages/six.dist-info/WHEEL",
+            "six-1.16.0.egg-info",
+            "srv/.dist-info/METADATA",
             "app/package.json",
             "app/node_modules/a/lib/package.json",
             "app/node_modules/.bin/package.json",
