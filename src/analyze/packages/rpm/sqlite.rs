@@ -16,6 +16,8 @@ pub enum SqliteError {
     NoPackages,
     #[error("more than {MAX_HEADERS} headers")]
     TooMany,
+    #[error("headers larger than the file (shared pages)")]
+    TooLarge,
 }
 
 impl From<rusqlite::Error> for SqliteError {
@@ -63,16 +65,26 @@ pub fn blobs(content: &[u8]) -> Result<Vec<Vec<u8>>, SqliteError> {
     if table.as_deref() != Some("table") {
         return Err(SqliteError::NoPackages);
     }
-    let mut stmt = db.prepare("SELECT blob FROM Packages ORDER BY hnum")?;
+    // rpm's hnum is the rowid (INTEGER PRIMARY KEY), so a plain scan is in
+    // hnum order; an ORDER BY would sort a hostile table's every row (and
+    // blob) in memory before the first reached the caps below.
+    let mut stmt = db.prepare("SELECT blob FROM Packages")?;
     let mut rows = stmt.query([])?;
-    let mut out = Vec::new();
+    let (mut out, mut total) = (Vec::new(), 0usize);
     while let Some(row) = rows.next()? {
         if out.len() == MAX_HEADERS {
             return Err(SqliteError::TooMany);
         }
         // A NULL or non-blob value is skipped as an empty header.
         let blob: Option<Vec<u8>> = row.get(0).ok();
-        out.push(blob.unwrap_or_default());
+        let blob = blob.unwrap_or_default();
+        // SQLite keeps one value within the file; a corrupt b-tree naming
+        // one page many times could still repeat it without end.
+        total += blob.len();
+        if total > len {
+            return Err(SqliteError::TooLarge);
+        }
+        out.push(blob);
     }
     Ok(out)
 }
@@ -126,6 +138,42 @@ mod tests {
         evil[at] = b'X';
         let e = blobs(&evil).unwrap_err().to_string();
         assert!(!e.contains("evil"), "{e}");
+    }
+
+    #[test]
+    fn a_b_tree_naming_one_leaf_many_times_cannot_read_more_than_the_file() {
+        let mut db = made(
+            "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL);
+             INSERT INTO Packages (blob) VALUES (zeroblob(400000));
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 150)
+             INSERT INTO Packages (blob) SELECT zeroblob(3000) FROM n;",
+        );
+        assert_eq!(blobs(&db).unwrap().len(), 151);
+        // Point every child of the table's interior root at its first leaf.
+        let root: i64 = {
+            let mut c = Connection::open_in_memory().unwrap();
+            c.deserialize_read_exact(MAIN_DB, db.as_slice(), db.len(), true)
+                .unwrap();
+            c.query_row(
+                "SELECT rootpage FROM sqlite_schema WHERE name = 'Packages'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        let root = root as usize;
+        let page = &mut db[(root - 1) * 4096..root * 4096];
+        assert_eq!(page[0], 0x05, "an interior table page");
+        let cells = usize::from(u16::from_be_bytes([page[3], page[4]]));
+        let ptrs: Vec<usize> = (0..cells)
+            .map(|i| usize::from(u16::from_be_bytes([page[12 + 2 * i], page[13 + 2 * i]])))
+            .collect();
+        let first: [u8; 4] = page[ptrs[0]..ptrs[0] + 4].try_into().unwrap();
+        for at in ptrs {
+            page[at..at + 4].copy_from_slice(&first);
+        }
+        page[8..12].copy_from_slice(&first);
+        assert!(matches!(blobs(&db), Err(SqliteError::TooLarge)));
     }
 
     #[test]
