@@ -163,11 +163,17 @@ fn any_single_corrupted_byte_of_a_database_gives_packages_or_warnings_never_a_pa
 }
 
 #[test]
-fn past_the_file_cap_packages_keep_no_files_and_one_warning_says_so() {
-    let mut rpm = Box::new(Rpm {
-        packages: Vec::new(),
-        files: MAX_FILES,
-    });
+fn past_the_file_or_path_byte_cap_packages_keep_no_files_and_one_warning_says_so() {
+    for (files, file_bytes) in [(MAX_FILES, 0), (0, MAX_FILE_BYTES)] {
+        past_the_cap(Box::new(Rpm {
+            packages: Vec::new(),
+            files,
+            file_bytes,
+        }));
+    }
+}
+
+fn past_the_cap(mut rpm: Box<Rpm>) {
     let mut warnings = Vec::new();
     let file = DbFile {
         path: "var/lib/rpm/rpmdb.sqlite",
@@ -176,7 +182,7 @@ fn past_the_file_cap_packages_keep_no_files_and_one_warning_says_so() {
     };
     rpm.read(file, &mut |w| warnings.push(w));
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("files listed; 3 package(s) show their declared size"));
+    assert!(warnings[0].contains("bytes of paths listed; 3 package(s) show their declared size"));
     let found = rpm.finish(&mut |w| warnings.push(w));
     assert!(found.iter().all(|f| f.owns == Owns::Files(Vec::new())));
 }
