@@ -119,8 +119,10 @@ impl<'a> Header<'a> {
         Ok(Header { entries, data })
     }
 
+    /// The last entry of `tag`: entries past the immutable region (rpm's
+    /// "dribble" entries, added after install) replace the region's own.
     fn entry(&self, tag: u32) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.tag == tag)
+        self.entries.iter().rev().find(|e| e.tag == tag)
     }
 
     /// The strings of a STRING, STRING_ARRAY or I18NSTRING tag (the first

@@ -248,3 +248,13 @@ fn huge_string_arrays_and_number_lists_are_read_as_far_as_needed() {
     assert_eq!(p.size, Some(14_000_000));
     assert_eq!(p.files, [b"d/f".to_vec()]);
 }
+
+#[test]
+fn a_dribble_entry_after_the_region_replaces_the_region_s_copy_as_in_rpm() {
+    let h = blob(&[
+        (tag::NAME, Value::Str("a")),
+        (tag::VERSION, Value::Str("1")),
+        (tag::VERSION, Value::Str("2")),
+    ]);
+    assert_eq!(Header::parse(&h).unwrap().package().unwrap().version, "2");
+}
