@@ -176,7 +176,7 @@ pub fn values(file: &[u8]) -> Result<Vec<Vec<u8>>, BdbError> {
     }
     db.page_size = page_size as usize;
     db.last = db.u32_at(file, 32).ok_or(BdbError::NotHash)?;
-    if (db.last as usize + 1).saturating_mul(db.page_size) > file.len() {
+    if (u64::from(db.last) + 1).saturating_mul(page_size.into()) > file.len() as u64 {
         return Err(BdbError::Truncated(db.last));
     }
     let (mut out, mut total) = (Vec::new(), 0usize);
