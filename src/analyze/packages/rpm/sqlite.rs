@@ -51,9 +51,11 @@ pub fn blobs(content: &[u8]) -> Result<Vec<Vec<u8>>, SqliteError> {
     db.pragma_update(None, "trusted_schema", "OFF")?;
     db.pragma_update(None, "query_only", "ON")?;
     db.pragma_update(None, "temp_store", "MEMORY")?;
+    // table_list tells an ordinary table from a view or a virtual one (FTS,
+    // R-tree, dbstat: modules whose hostile shadow tables need not be read).
     let table: Option<String> = db
         .query_row(
-            "SELECT type FROM sqlite_schema WHERE name = 'Packages'",
+            "SELECT type FROM pragma_table_list WHERE schema = 'main' AND name = 'Packages'",
             [],
             |row| row.get(0),
         )
@@ -121,10 +123,16 @@ mod tests {
     fn a_packages_view_or_no_packages_table_is_refused() {
         let view = made("CREATE VIEW Packages AS SELECT 1 AS hnum, x'00' AS blob;");
         assert!(matches!(blobs(&view), Err(SqliteError::NoPackages)));
+        for module in ["fts3(hnum, blob)", "fts5(hnum, blob)", "rtree(hnum, a, b)"] {
+            let sql = format!("CREATE VIRTUAL TABLE Packages USING {module};");
+            assert!(matches!(blobs(&made(&sql)), Err(SqliteError::NoPackages)));
+        }
         let none = made("CREATE TABLE Other (x);");
         assert!(matches!(blobs(&none), Err(SqliteError::NoPackages)));
         let null = made("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB); INSERT INTO Packages VALUES (1, NULL);");
         assert_eq!(blobs(&null).unwrap(), [Vec::<u8>::new()]);
+        let odd = made("CREATE TABLE Packages (hnum, blob); INSERT INTO Packages VALUES (1, 'text'), (2, 7), (3, 1.5), (4, x'01');");
+        assert_eq!(blobs(&odd).unwrap(), [vec![], vec![], vec![], vec![1u8]]);
     }
 
     #[test]
@@ -174,6 +182,17 @@ mod tests {
         }
         page[8..12].copy_from_slice(&first);
         assert!(matches!(blobs(&db), Err(SqliteError::TooLarge)));
+    }
+
+    #[test]
+    fn past_max_headers_rows_the_table_is_refused() {
+        let many = made(&format!(
+            "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {})
+             INSERT INTO Packages (blob) SELECT NULL FROM n;",
+            MAX_HEADERS + 1
+        ));
+        assert!(matches!(blobs(&many), Err(SqliteError::TooMany)));
     }
 
     #[test]
