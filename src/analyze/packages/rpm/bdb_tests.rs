@@ -118,3 +118,21 @@ fn items_sharing_one_long_overflow_chain_stop_after_the_file_s_pages() {
         Err(BdbError::SharedOverflow)
     );
 }
+
+#[test]
+fn a_huge_page_size_or_item_count_is_an_error() {
+    for size in [1u32 << 31, 1 << 17, 256, 0] {
+        let mut odd = LE.to_vec();
+        odd[20..24].copy_from_slice(&size.to_le_bytes());
+        assert_eq!(values(&odd), Err(BdbError::PageSize(size)));
+    }
+    // Page 1 (a hash page) claiming 65 535 items, then 2 047 (past the page).
+    for n in [u16::MAX, 2047, 2048] {
+        let mut bad = shared_chain(1, 1);
+        bad[512 + 20..512 + 22].copy_from_slice(&n.to_le_bytes());
+        assert!(
+            matches!(values(&bad), Err(BdbError::BadPage { page: 1, .. })),
+            "{n}"
+        );
+    }
+}

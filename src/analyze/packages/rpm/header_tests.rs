@@ -258,3 +258,20 @@ fn a_dribble_entry_after_the_region_replaces_the_region_s_copy_as_in_rpm() {
     ]);
     assert_eq!(Header::parse(&h).unwrap().package().unwrap().version, "2");
 }
+
+#[test]
+fn a_header_claiming_two_to_the_31_entries_is_refused_before_any_allocation() {
+    let mut h = sample();
+    h[..4].copy_from_slice(&(1u32 << 31).to_be_bytes());
+    assert_eq!(
+        Header::parse(&h).err(),
+        Some(HeaderError::TooManyEntries(1 << 31))
+    );
+    // At the cap, the index itself must be present.
+    let mut h = sample();
+    h[..4].copy_from_slice(&MAX_ENTRIES.to_be_bytes());
+    assert_eq!(
+        Header::parse(&h).err(),
+        Some(HeaderError::Truncated("index"))
+    );
+}
