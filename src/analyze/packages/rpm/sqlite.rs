@@ -33,19 +33,22 @@ const MAGIC: &[u8] = b"SQLite format 3\0";
 
 /// The header blobs of `content`, in `hnum` order.
 pub fn blobs(content: &[u8]) -> Result<Vec<Vec<u8>>, SqliteError> {
-    let mut image = content.to_vec();
     // A WAL-mode database (rpm's default) opens in the in-memory VFS only
     // as a rollback-journal one: same pages, the version bytes say so. The
     // -wal file is not captured; rpm checkpoints it on every transaction end.
-    if image.starts_with(MAGIC) && image.len() >= 20 && image[18] == 2 && image[19] == 2 {
-        image[18] = 1;
-        image[19] = 1;
+    // Only the 100-byte file header is copied to patch them: SQLite takes
+    // its own copy of the rest.
+    let (head, rest) = content.split_at(content.len().min(100));
+    let mut head = head.to_vec();
+    if head.starts_with(MAGIC) && head.len() >= 20 && head[18] == 2 && head[19] == 2 {
+        head[18] = 1;
+        head[19] = 1;
     }
     let mut db = Connection::open_in_memory_with_flags(
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    let len = image.len();
-    db.deserialize_read_exact(MAIN_DB, image.as_slice(), len, true)?;
+    let len = content.len();
+    db.deserialize_read_exact(MAIN_DB, std::io::Read::chain(&head[..], rest), len, true)?;
     // Nothing the file declares (views, triggers, functions in its schema)
     // may run, nothing may be written, and a sort spills to memory only.
     db.pragma_update(None, "trusted_schema", "OFF")?;
