@@ -16,6 +16,8 @@ pub enum SqliteError {
     NoPackages,
     #[error("more than {MAX_HEADERS} headers")]
     TooMany,
+    #[error("Packages has columns computed on read")]
+    Computed,
     #[error("headers larger than the file (shared pages)")]
     TooLarge,
 }
@@ -69,6 +71,15 @@ pub fn blobs(content: &[u8]) -> Result<Vec<Vec<u8>>, SqliteError> {
         })?;
     if table.as_deref() != Some("table") {
         return Err(SqliteError::NoPackages);
+    }
+    // A generated (virtual) column runs its expression on every read.
+    let computed: i64 = db.query_row(
+        "SELECT count(*) FROM pragma_table_xinfo('Packages', 'main') WHERE hidden != 0",
+        [],
+        |row| row.get(0),
+    )?;
+    if computed > 0 {
+        return Err(SqliteError::Computed);
     }
     // rpm's hnum is the rowid (INTEGER PRIMARY KEY), so a plain scan is in
     // hnum order; an ORDER BY would sort a hostile table's every row (and
@@ -196,6 +207,26 @@ mod tests {
             MAX_HEADERS + 1
         ));
         assert!(matches!(blobs(&many), Err(SqliteError::TooMany)));
+    }
+
+    #[test]
+    fn a_generated_column_is_refused_and_a_default_stays_a_literal() {
+        // A column computed on every read: a 900 MB blob from an 8 KiB file.
+        let generated = made(
+            "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, x, blob AS (zeroblob(900000000)));
+             INSERT INTO Packages (x) VALUES (1);",
+        );
+        assert!(matches!(blobs(&generated), Err(SqliteError::Computed)));
+        // Rows shorter than the schema read its default, but SQLite takes
+        // only a literal there (a call reads as NULL): nothing grows.
+        let short = made(
+            "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, x);
+             INSERT INTO Packages (x) VALUES (1);
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_schema SET sql = 'CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, x, blob DEFAULT (zeroblob(900000000)))' WHERE name = 'Packages';",
+        );
+        let len = short.len();
+        assert!(blobs(&short).map_or(true, |b| b.iter().all(|b| b.len() <= len)));
     }
 
     #[test]
