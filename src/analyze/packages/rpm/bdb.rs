@@ -38,6 +38,8 @@ pub enum BdbError {
     TooMany,
     #[error("values larger than the file (shared overflow pages)")]
     TooLarge,
+    #[error("more overflow pages read than the file holds (shared overflow pages)")]
+    SharedOverflow,
 }
 
 struct Db<'a> {
@@ -45,6 +47,9 @@ struct Db<'a> {
     big_endian: bool,
     page_size: usize,
     last: u32,
+    /// Overflow pages read so far: each belongs to one item, so more than
+    /// the file's pages means items share chains (quadratic work otherwise).
+    visits: u32,
 }
 
 impl<'a> Db<'a> {
@@ -97,7 +102,7 @@ impl<'a> Db<'a> {
     }
 
     /// The bytes of an overflow chain that starts at `first` and holds `len`.
-    fn overflow(&self, first: u32, len: usize) -> Result<Vec<u8>, BdbError> {
+    fn overflow(&mut self, first: u32, len: usize) -> Result<Vec<u8>, BdbError> {
         if len > self.file.len() {
             return Err(BdbError::TooLarge);
         }
@@ -108,6 +113,10 @@ impl<'a> Db<'a> {
             if next == 0 {
                 break;
             }
+            if self.visits > self.last {
+                return Err(BdbError::SharedOverflow);
+            }
+            self.visits += 1;
             let p = self.page(next)?;
             let bad = |what| BdbError::BadPage { page: next, what };
             if p[25] != page::OVERFLOW {
@@ -153,6 +162,7 @@ pub fn values(file: &[u8]) -> Result<Vec<Vec<u8>>, BdbError> {
         big_endian,
         page_size: 512,
         last: 0,
+        visits: 0,
     };
     let page_size = db.u32_at(file, 20).ok_or(BdbError::NotHash)?;
     if !(512..=65_536).contains(&page_size) || !page_size.is_power_of_two() {
@@ -166,7 +176,7 @@ pub fn values(file: &[u8]) -> Result<Vec<Vec<u8>>, BdbError> {
     }
     db.page_size = page_size as usize;
     db.last = db.u32_at(file, 32).ok_or(BdbError::NotHash)?;
-    if (db.last as usize + 1).saturating_mul(db.page_size) > file.len() {
+    if (u64::from(db.last) + 1).saturating_mul(page_size.into()) > file.len() as u64 {
         return Err(BdbError::Truncated(db.last));
     }
     let (mut out, mut total) = (Vec::new(), 0usize);

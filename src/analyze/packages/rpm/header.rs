@@ -8,6 +8,11 @@ use thiserror::Error;
 pub const MAX_ENTRIES: u32 = 65_536;
 /// Files one package may list (the largest real ones list tens of thousands).
 pub const MAX_FILES: usize = 262_144;
+/// Bytes of one path (Linux's PATH_MAX).
+pub const MAX_PATH: usize = 4096;
+/// Bytes of one package's paths together: directory names are shared, so a
+/// small header can spell far more (the largest real ones need a few MB).
+pub const MAX_PATH_BYTES: usize = 32 << 20;
 
 const ENTRY: usize = 16;
 
@@ -114,13 +119,17 @@ impl<'a> Header<'a> {
         Ok(Header { entries, data })
     }
 
+    /// The last entry of `tag`: entries past the immutable region (rpm's
+    /// "dribble" entries, added after install) replace the region's own.
     fn entry(&self, tag: u32) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.tag == tag)
+        self.entries.iter().rev().find(|e| e.tag == tag)
     }
 
     /// The strings of a STRING, STRING_ARRAY or I18NSTRING tag (the first
-    /// translation of an I18NSTRING); None when absent.
-    fn strings(&self, tag: u32) -> Result<Option<Vec<&'a [u8]>>, HeaderError> {
+    /// translation of an I18NSTRING), at most `keep` of them (each slice
+    /// costs 16 bytes, so a count is never trusted to size the list); None
+    /// when absent.
+    fn strings(&self, tag: u32, keep: usize) -> Result<Option<Vec<&'a [u8]>>, HeaderError> {
         let Some(e) = self.entry(tag) else {
             return Ok(None);
         };
@@ -143,6 +152,7 @@ impl<'a> Header<'a> {
                 what: "count past the data store",
             });
         }
+        let count = count.min(keep);
         let mut out = Vec::with_capacity(count.min(1024));
         for _ in 0..count {
             let nul = rest
@@ -160,12 +170,16 @@ impl<'a> Header<'a> {
 
     fn string(&self, tag: u32) -> Result<Option<String>, HeaderError> {
         Ok(self
-            .strings(tag)?
+            .strings(tag, 1)?
             .and_then(|s| s.first().map(|s| String::from_utf8_lossy(s).into_owned())))
     }
 
-    /// The numbers of an INT16, INT32 or INT64 tag, widened; None when absent.
-    fn numbers(&self, tag: u32) -> Result<Option<Vec<u64>>, HeaderError> {
+    /// The numbers of an INT16, INT32 or INT64 tag, widened as they are
+    /// read (a count never sizes an allocation); None when absent.
+    fn numbers(
+        &self,
+        tag: u32,
+    ) -> Result<Option<impl ExactSizeIterator<Item = u64> + 'a>, HeaderError> {
         let Some(e) = self.entry(tag) else {
             return Ok(None);
         };
@@ -188,16 +202,13 @@ impl<'a> Header<'a> {
                 tag,
                 what: "count past the data store",
             })?;
-        Ok(Some(
-            bytes
-                .chunks_exact(width)
-                .map(|c| c.iter().fold(0u64, |n, &b| n << 8 | u64::from(b)))
-                .collect(),
-        ))
+        Ok(Some(bytes.chunks_exact(width).map(|c| {
+            c.iter().fold(0u64, |n, &b| n << 8 | u64::from(b))
+        })))
     }
 
     fn number(&self, tag: u32) -> Result<Option<u64>, HeaderError> {
-        Ok(self.numbers(tag)?.and_then(|n| n.first().copied()))
+        Ok(self.numbers(tag)?.and_then(|mut n| n.next()))
     }
 
     /// Non-directory file paths from BASENAMES, DIRNAMES and DIRINDEXES.
@@ -211,17 +222,27 @@ impl<'a> Header<'a> {
                 what: "more files than strata reads in one package",
             });
         }
-        let bases = self.strings(tag::BASENAMES)?.unwrap_or_default();
-        let dirs = self.strings(tag::DIRNAMES)?.unwrap_or_default();
-        let index = self.numbers(tag::DIRINDEXES)?.unwrap_or_default();
-        let modes = self.numbers(tag::FILEMODES)?.unwrap_or_default();
-        if index.len() != bases.len() {
-            return Err(HeaderError::BadTag {
-                tag: tag::DIRINDEXES,
-                what: "count differs from BASENAMES",
-            });
-        }
-        let mut files = Vec::with_capacity(bases.len());
+        let bases = self.strings(tag::BASENAMES, MAX_FILES)?.unwrap_or_default();
+        // A package has no more directories than files; a longer DIRNAMES
+        // is read only as far as an index can reach.
+        let dirs = self
+            .strings(tag::DIRNAMES, bases.len())?
+            .unwrap_or_default();
+        let index: Vec<u64> = match self.numbers(tag::DIRINDEXES)? {
+            Some(n) if n.len() == bases.len() => n.collect(),
+            None if bases.is_empty() => Vec::new(),
+            _ => {
+                return Err(HeaderError::BadTag {
+                    tag: tag::DIRINDEXES,
+                    what: "count differs from BASENAMES",
+                })
+            }
+        };
+        let modes: Vec<u64> = self
+            .numbers(tag::FILEMODES)?
+            .map(|n| n.take(bases.len()).collect())
+            .unwrap_or_default();
+        let (mut files, mut bytes) = (Vec::with_capacity(bases.len()), 0usize);
         for (i, (base, &dir)) in bases.iter().zip(&index).enumerate() {
             if modes.get(i).is_some_and(|m| m & 0o170_000 == 0o040_000) {
                 continue;
@@ -234,6 +255,18 @@ impl<'a> Header<'a> {
                         tag: tag::DIRINDEXES,
                         what: "index past DIRNAMES",
                     })?;
+            let bad = |what| HeaderError::BadTag {
+                tag: tag::BASENAMES,
+                what,
+            };
+            let len = dir.len() + base.len();
+            if len > MAX_PATH {
+                return Err(bad("a path longer than PATH_MAX"));
+            }
+            bytes += len;
+            if bytes > MAX_PATH_BYTES {
+                return Err(bad("more path bytes than strata reads in one package"));
+            }
             let mut path = [*dir, *base].concat();
             let lead = path.iter().take_while(|&&b| b == b'/').count();
             path.drain(..lead);
@@ -259,15 +292,19 @@ impl<'a> Header<'a> {
         if let Some(release) = self.string(tag::RELEASE)? {
             evr = format!("{evr}-{release}");
         }
-        let sizes = match self.numbers(tag::LONGFILESIZES)? {
-            Some(s) => Some(s),
-            None => self.numbers(tag::FILESIZES)?,
-        };
-        let size = match self.number(tag::LONGSIZE)? {
+        let declared = match self.number(tag::LONGSIZE)? {
             Some(s) => Some(s),
             None => self.number(tag::SIZE)?,
-        }
-        .or_else(|| sizes.map(|s| s.iter().fold(0u64, |a, &b| a.saturating_add(b))));
+        };
+        let size = match declared {
+            Some(s) => Some(s),
+            None => match self.numbers(tag::LONGFILESIZES)? {
+                Some(s) => Some(s.fold(0u64, u64::saturating_add)),
+                None => self
+                    .numbers(tag::FILESIZES)?
+                    .map(|s| s.fold(0u64, u64::saturating_add)),
+            },
+        };
         Ok(RpmPackage {
             name,
             version: evr,

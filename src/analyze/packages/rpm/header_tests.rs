@@ -192,3 +192,86 @@ fn wrong_types_and_dangling_directory_indexes_are_errors() {
     ]);
     assert!(Header::parse(&h).unwrap().package().is_err());
 }
+
+#[test]
+fn a_shared_long_directory_cannot_spell_more_path_bytes_than_the_cap() {
+    // One 4 000-byte directory named by 200 000 one-byte files: an 800 MB
+    // file list from a 1.2 MB header.
+    let dir = format!("/{}/", "d".repeat(3998));
+    let bases = vec!["f"; 200_000];
+    let index = vec![0u32; bases.len()];
+    let h = blob(&[
+        (tag::NAME, Value::Str("a")),
+        (tag::VERSION, Value::Str("1")),
+        (tag::DIRNAMES, Value::Strs(&[&dir])),
+        (tag::BASENAMES, Value::Strs(&bases)),
+        (tag::DIRINDEXES, Value::I32(&index)),
+    ]);
+    assert_eq!(
+        Header::parse(&h).unwrap().package().err(),
+        Some(HeaderError::BadTag {
+            tag: tag::BASENAMES,
+            what: "more path bytes than strata reads in one package"
+        })
+    );
+    let long = format!("/{}/", "d".repeat(MAX_PATH));
+    let h = blob(&[
+        (tag::NAME, Value::Str("a")),
+        (tag::VERSION, Value::Str("1")),
+        (tag::DIRNAMES, Value::Strs(&[&long])),
+        (tag::BASENAMES, Value::Strs(&["f"])),
+        (tag::DIRINDEXES, Value::I32(&[0])),
+    ]);
+    assert!(Header::parse(&h).unwrap().package().is_err());
+}
+
+#[test]
+fn huge_string_arrays_and_number_lists_are_read_as_far_as_needed() {
+    // NAME as 2 million strings, EPOCH and FILEMODES as 2 million INT16s,
+    // DIRNAMES as 2 million directories for one file: once 16 bytes a
+    // string and 8 a number, now only what is used.
+    let names = vec!["n"; 2_000_000];
+    let numbers = vec![7u16; 2_000_000];
+    let dirs = vec!["/d/"; 2_000_000];
+    let h = blob(&[
+        (tag::NAME, Value::Strs(&names)),
+        (tag::VERSION, Value::Str("1")),
+        (tag::EPOCH, Value::I16(&numbers)),
+        (tag::FILESIZES, Value::I16(&numbers)),
+        (tag::FILEMODES, Value::I16(&numbers)),
+        (tag::DIRNAMES, Value::Strs(&dirs)),
+        (tag::BASENAMES, Value::Strs(&["f"])),
+        (tag::DIRINDEXES, Value::I32(&[0])),
+    ]);
+    let p = Header::parse(&h).unwrap().package().unwrap();
+    assert_eq!((p.name.as_str(), p.version.as_str()), ("n", "7:1"));
+    assert_eq!(p.size, Some(14_000_000));
+    assert_eq!(p.files, [b"d/f".to_vec()]);
+}
+
+#[test]
+fn a_dribble_entry_after_the_region_replaces_the_region_s_copy_as_in_rpm() {
+    let h = blob(&[
+        (tag::NAME, Value::Str("a")),
+        (tag::VERSION, Value::Str("1")),
+        (tag::VERSION, Value::Str("2")),
+    ]);
+    assert_eq!(Header::parse(&h).unwrap().package().unwrap().version, "2");
+}
+
+#[test]
+fn a_header_claiming_two_to_the_31_entries_is_refused_before_any_allocation() {
+    let mut h = sample();
+    h[..4].copy_from_slice(&(1u32 << 31).to_be_bytes());
+    assert_eq!(
+        Header::parse(&h).err(),
+        Some(HeaderError::TooManyEntries(1 << 31))
+    );
+    // At the cap, the index itself must be present.
+    let mut h = sample();
+    h[..4].copy_from_slice(&MAX_ENTRIES.to_be_bytes());
+    assert_eq!(
+        Header::parse(&h).err(),
+        Some(HeaderError::Truncated("index"))
+    );
+}

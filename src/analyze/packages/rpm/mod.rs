@@ -15,6 +15,9 @@ pub const MAX_HEADERS: usize = 200_000;
 /// File paths kept over all databases (a full Fedora install lists ~400 000);
 /// past it, packages fall back to their declared size.
 const MAX_FILES: usize = 2_000_000;
+/// Bytes of those paths (a full Fedora install needs ~40 MB; a header's
+/// shared directories can spell up to 32 MiB a package, cheaply).
+const MAX_FILE_BYTES: usize = 256 << 20;
 
 const SQLITE: [&str; 2] = [
     "var/lib/rpm/rpmdb.sqlite",
@@ -26,6 +29,7 @@ const BDB: &str = "var/lib/rpm/Packages";
 pub struct Rpm {
     packages: Vec<Found>,
     files: usize,
+    file_bytes: usize,
 }
 
 impl Reader for Rpm {
@@ -55,7 +59,8 @@ impl Reader for Rpm {
                 Ok(p) if p.name == "gpg-pubkey" => {}
                 Ok(mut p) => {
                     self.files += p.files.len();
-                    if self.files > MAX_FILES {
+                    self.file_bytes += p.files.iter().map(Vec::len).sum::<usize>();
+                    if self.files > MAX_FILES || self.file_bytes > MAX_FILE_BYTES {
                         dropped += 1;
                         p.files = Vec::new();
                     }
@@ -78,7 +83,7 @@ impl Reader for Rpm {
         }
         if dropped > 0 {
             warn(format!(
-                "/{}: over {MAX_FILES} files listed; {dropped} package(s) show their declared size",
+                "/{}: over {MAX_FILES} files or {MAX_FILE_BYTES} bytes of paths listed; {dropped} package(s) show their declared size",
                 file.path
             ));
         }

@@ -163,11 +163,17 @@ fn any_single_corrupted_byte_of_a_database_gives_packages_or_warnings_never_a_pa
 }
 
 #[test]
-fn past_the_file_cap_packages_keep_no_files_and_one_warning_says_so() {
-    let mut rpm = Box::new(Rpm {
-        packages: Vec::new(),
-        files: MAX_FILES,
-    });
+fn past_the_file_or_path_byte_cap_packages_keep_no_files_and_one_warning_says_so() {
+    for (files, file_bytes) in [(MAX_FILES, 0), (0, MAX_FILE_BYTES)] {
+        past_the_cap(Box::new(Rpm {
+            packages: Vec::new(),
+            files,
+            file_bytes,
+        }));
+    }
+}
+
+fn past_the_cap(mut rpm: Box<Rpm>) {
     let mut warnings = Vec::new();
     let file = DbFile {
         path: "var/lib/rpm/rpmdb.sqlite",
@@ -176,7 +182,72 @@ fn past_the_file_cap_packages_keep_no_files_and_one_warning_says_so() {
     };
     rpm.read(file, &mut |w| warnings.push(w));
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("files listed; 3 package(s) show their declared size"));
+    assert!(warnings[0].contains("bytes of paths listed; 3 package(s) show their declared size"));
     let found = rpm.finish(&mut |w| warnings.push(w));
     assert!(found.iter().all(|f| f.owns == Owns::Files(Vec::new())));
+}
+
+/// A xorshift64 generator: the same mutations on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// `base` with a few random byte flips, a truncation, a splice of another
+/// region over itself, or a 32-bit field set to an extreme value.
+fn mutate(rng: &mut Rng, base: &[u8]) -> Vec<u8> {
+    let mut v = base.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        let at = rng.below(v.len());
+        match rng.below(5) {
+            0 if !v.is_empty() => v[at] ^= 1 << rng.below(8),
+            1 if !v.is_empty() => v[at] = rng.next() as u8,
+            2 => v.truncate(at),
+            3 => {
+                let (from, len) = (rng.below(v.len()), 1 + rng.below(64));
+                let chunk: Vec<u8> = v.iter().skip(from).take(len).copied().collect();
+                let end = (at + chunk.len()).min(v.len());
+                v[at..end].copy_from_slice(&chunk[..end - at]);
+            }
+            _ if at + 4 <= v.len() => {
+                let x = [0, 1, u32::MAX, 0x7fff_ffff, 0x8000_0000, rng.next() as u32];
+                v[at..at + 4].copy_from_slice(&x[rng.below(x.len())].to_be_bytes());
+            }
+            _ => {}
+        }
+    }
+    v
+}
+
+#[test]
+fn thousands_of_random_mutations_give_packages_or_warnings_never_a_panic() {
+    let start = std::time::Instant::now();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for (path, content, rounds) in [
+        ("var/lib/rpm/Packages", BDB_LE, 6000),
+        ("var/lib/rpm/Packages", BDB_BE, 6000),
+        ("var/lib/rpm/rpmdb.sqlite", SQLITE_DB, 1500),
+    ] {
+        for _ in 0..rounds {
+            let _ = read(path, &mutate(&mut rng, content));
+        }
+    }
+    for blob in sqlite::blobs(SQLITE_DB).unwrap() {
+        for _ in 0..5000 {
+            let bad = mutate(&mut rng, &blob);
+            let _ = header::Header::parse(&bad).and_then(|h| h.package());
+        }
+    }
+    let spent = start.elapsed();
+    assert!(spent.as_secs() < 20, "{spent:?}");
 }
