@@ -101,8 +101,14 @@ pub fn scan<R: Read + Send>(
         pipe::decode_and_walk(compression, input, digest, diff_alg, &mut builder)?
     } else {
         let mut input = BufReader::with_capacity(INPUT_BUFFER, input);
-        let dec = decoder(compression, &mut input).map_err(|e| walk::corrupt(digest, e))?;
-        let walked = walk::walk(BufReader::new(dec), digest, diff_alg, &mut builder)?;
+        let walked = if compression == Compression::None {
+            // The blob is the tar stream: walk it in its own buffer.
+            walk::walk(&mut input, digest, diff_alg, &mut builder)?
+        } else {
+            let dec = decoder(compression, &mut input).map_err(|e| walk::corrupt(digest, e))?;
+            let dec = BufReader::with_capacity(INPUT_BUFFER, dec);
+            walk::walk(dec, digest, diff_alg, &mut builder)?
+        };
         let (d, n) = input
             .into_inner()
             .inner
