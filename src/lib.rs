@@ -14,6 +14,7 @@ pub mod reference;
 pub mod report;
 pub mod source;
 pub mod store;
+pub mod tar_reader;
 pub mod units;
 
 pub use error::Error;

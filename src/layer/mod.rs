@@ -5,7 +5,6 @@ pub mod decode;
 pub mod digest;
 pub mod index;
 mod pipe;
-pub mod tar_reader;
 pub mod walk;
 
 use std::io::{self, BufReader, BufWriter, Read};

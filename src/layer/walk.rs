@@ -11,9 +11,9 @@ use super::decode::stage_of;
 use super::digest::HashingReader;
 use super::index::{is_package_db, Entry, EntryKind, IndexBuilder, PackageDb};
 use super::index::{is_rpm_db, PACKAGE_DBS_LIMIT, PACKAGE_DB_LIMIT, RPM_DB_LIMIT};
-use super::tar_reader::{TarEntry, TarReader};
 use crate::error::{clip, Error};
 use crate::image::{Algorithm, Digest};
+use crate::tar_reader::{TarEntry, TarReader};
 use tar::EntryType;
 
 /// What the walk of one tar stream found besides its entries.

@@ -185,6 +185,23 @@ fn archives_past_their_caps_are_refused() {
     let line = r.fails(&["footprint", &format!("oci-archive:{}", out.display())]);
     assert!(line.contains("more than 64 KiB"), "{line}");
     assert!(start.elapsed() < Duration::from_secs(5));
+    // The same on stdin (and from an engine's export stream): before the
+    // stream was read with strata's bounded tar reader, the name was buffered whole.
+    let start = Instant::now();
+    // The file itself as stdin (piping 1 GiB through the harness would time the harness).
+    let run = std::process::Command::new(assert_cmd::cargo::cargo_bin("strata"))
+        .env("STRATA_CACHE_DIR", r.cache())
+        .args(["footprint", "docker-archive:-"])
+        .stdin(fs::File::open(&out).unwrap())
+        .output()
+        .unwrap();
+    let line = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{line}");
+    assert!(
+        line.contains("GNU long name of 1073741824 bytes (limit 65536)"),
+        "{line}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(5));
 }
 
 #[test]

@@ -8,8 +8,11 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::sync::Arc;
 
+use tar::EntryType;
+
 use super::super::fs::Fs;
 use crate::error::{Error, Result};
+use crate::tar_reader::TarReader;
 
 /// Entries up to this size stay in memory (configs, manifest.json, `json`,
 /// `VERSION`, empty layers); larger ones go to the spool file.
@@ -93,52 +96,45 @@ impl StreamFs {
     }
 
     fn read_entries<R: Read>(&mut self, stream: &mut Counting<R>) -> Result<(), StreamError> {
-        let mut archive = tar::Archive::new(stream);
+        // strata's bounded tar reader: long names and PAX headers are capped
+        // before they are read (the tar crate would buffer them whole).
+        let mut archive = TarReader::new(io::BufReader::new(stream));
         let mut in_memory = 0u64;
-        let entries = archive.entries().map_err(|e| self.bad(e))?;
-        for entry in entries {
-            let mut entry = entry.map_err(|e| self.bad(e))?;
+        while let Some(entry) = archive.next_entry().map_err(|e| self.bad(e))? {
             if self.items.len() >= MAX_ENTRIES {
                 return Err(StreamError::Other(Error::malformed(
                     &self.name,
                     format!("more than {MAX_ENTRIES} entries; not a docker save archive"),
                 )));
             }
-            let path = normalise(&String::from_utf8_lossy(&entry.path_bytes()));
-            let kind = entry.header().entry_type();
-            let item = if kind.is_file() {
-                let size = entry.size();
-                if size <= IN_MEMORY_ENTRY && in_memory + size <= IN_MEMORY_TOTAL {
-                    let mut bytes = Vec::with_capacity(size as usize);
-                    entry.read_to_end(&mut bytes).map_err(|e| self.bad(e))?;
-                    if (bytes.len() as u64) < size {
-                        return Err(StreamError::Truncated);
+            let path = normalise(&String::from_utf8_lossy(&entry.path));
+            let item = match entry.kind {
+                EntryType::Regular | EntryType::Continuous => {
+                    let size = entry.stored;
+                    let mut data = archive.data();
+                    if size <= IN_MEMORY_ENTRY && in_memory + size <= IN_MEMORY_TOTAL {
+                        let mut bytes = Vec::with_capacity(size as usize);
+                        data.read_to_end(&mut bytes).map_err(|e| self.bad(e))?;
+                        in_memory += size;
+                        Item::Memory(bytes.into())
+                    } else {
+                        let offset = self.spooled;
+                        let mut spool: &File = self.spool_file()?;
+                        let copied = io::copy(&mut data, &mut spool);
+                        let copied = copied.map_err(|e| self.bad(e))?;
+                        self.spooled += copied;
+                        Item::Spooled { offset, size }
                     }
-                    in_memory += size;
-                    Item::Memory(bytes.into())
-                } else {
-                    let offset = self.spooled;
-                    let mut spool: &File = self.spool_file()?;
-                    let copied = io::copy(&mut entry, &mut spool);
-                    let copied = copied.map_err(|e| self.bad(e))?;
-                    if copied < size {
-                        return Err(StreamError::Truncated);
-                    }
-                    self.spooled += copied;
-                    Item::Spooled { offset, size }
                 }
-            } else if kind.is_symlink() || kind.is_hard_link() {
-                let target = entry
-                    .link_name_bytes()
-                    .map(|l| String::from_utf8_lossy(&l).into_owned())
-                    .unwrap_or_default();
-                Item::Link(if kind.is_symlink() {
-                    resolve_relative(&path, &target)
-                } else {
-                    normalise(&target)
-                })
-            } else {
-                continue;
+                EntryType::Symlink | EntryType::Link => {
+                    let target = String::from_utf8_lossy(entry.link.as_deref().unwrap_or_default());
+                    Item::Link(if entry.kind == EntryType::Symlink {
+                        resolve_relative(&path, &target)
+                    } else {
+                        normalise(&target)
+                    })
+                }
+                _ => continue,
             };
             self.items.insert(path, item);
         }
@@ -161,9 +157,9 @@ impl StreamFs {
         if e.kind() == io::ErrorKind::UnexpectedEof {
             return StreamError::Truncated;
         }
-        // tar reports a short stream as "failed to read entire block" / "unexpected EOF".
+        // The tar reader reports a short stream as "archive ends in the middle of …".
         let text = e.to_string();
-        if text.contains("entire block") || text.contains("unexpected EOF") {
+        if text.contains("archive ends in the middle") {
             return StreamError::Truncated;
         }
         StreamError::Other(Error::malformed(&self.name, crate::error::clip(&text)))

@@ -3,7 +3,8 @@
 //! any declared length into memory and expands sparse holes byte by byte:
 //! every length an archive declares is capped before it is read, sparse
 //! files are accounted by their map, and (like Go's archive/tar) entries
-//! after a lone zero block are refused.
+//! after a lone zero block are refused. It reads layer tar streams and the
+//! docker save streams of engines and stdin alike.
 
 use std::io::{self, BufRead, Read};
 
