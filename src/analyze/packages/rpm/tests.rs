@@ -251,3 +251,70 @@ fn thousands_of_random_mutations_give_packages_or_warnings_never_a_panic() {
     let spent = start.elapsed();
     assert!(spent.as_secs() < 20, "{spent:?}");
 }
+
+/// Real databases (go-rpmdb's test data): go-rpmdb's own expected figures.
+mod real {
+    use super::*;
+
+    const RHEL8_BDB: &[u8] = include_bytes!("../../../../fixtures/rpm/go-rpmdb/libuuid-Packages");
+    const MARINER_SQLITE: &[u8] =
+        include_bytes!("../../../../fixtures/rpm/go-rpmdb/cbl-mariner-2.0-rpmdb.sqlite");
+
+    fn files(found: &Found) -> Vec<String> {
+        match &found.owns {
+            Owns::Files(paths) => paths
+                .iter()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect(),
+            Owns::Dir(_) => panic!("rpm packages own files"),
+        }
+    }
+
+    fn check(found: &Found, version: &str, size: u64, regular: &[&str]) {
+        assert_eq!(found.version, version);
+        assert_eq!(found.arch.as_deref(), Some("x86_64"));
+        assert_eq!(found.declared, Some(size));
+        let owned = files(found);
+        for f in regular {
+            assert!(owned.iter().any(|o| o == f), "{f} not in {owned:?}");
+        }
+    }
+
+    #[test]
+    fn a_rhel_8_berkeley_db_reads_as_go_rpmdb_reads_it() {
+        let (found, warnings) = read("var/lib/rpm/Packages", RHEL8_BDB);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["libuuid"]);
+        check(
+            &found[0],
+            "2.32.1-42.el8_8",
+            35104,
+            &[
+                "usr/lib64/libuuid.so.1.3.0",
+                "usr/share/licenses/libuuid/COPYING",
+                "usr/share/licenses/libuuid/COPYING.BSD-3",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_cbl_mariner_sqlite_database_reads_as_go_rpmdb_reads_it() {
+        let (found, warnings) = read("var/lib/rpm/rpmdb.sqlite", MARINER_SQLITE);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(found.len(), 129);
+        let curl = found.iter().find(|f| f.name == "curl").expect("curl");
+        check(
+            curl,
+            "7.76.0-6.cm2",
+            326023,
+            &[
+                "usr/bin/curl",
+                "usr/bin/curl-config",
+                "usr/share/licenses/curl/COPYING",
+                "usr/share/man/man1/curl-config.1.gz",
+                "usr/share/man/man1/curl.1.gz",
+            ],
+        );
+    }
+}
