@@ -32,7 +32,8 @@ fn main() {
         c
     };
     let cold = run(&mut cached(&["du", &reference]));
-    let idx = std::fs::read_dir(cache.path().join("layers/v2/sha256"))
+    let layers = format!("layers/v{}/sha256", strata::layer::FORMAT_VERSION);
+    let idx = std::fs::read_dir(cache.path().join(layers))
         .unwrap()
         .flatten()
         .map(|e| e.path())
