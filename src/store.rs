@@ -223,8 +223,11 @@ impl Store {
         let results: Mutex<Vec<Option<Result<LayerSummary>>>> =
             Mutex::new((0..layers.len()).map(|_| None).collect());
         let advance = |n: u64| progress.advance(n);
-        let opts = ScanOptions {
-            pipelined: self.threads > 1,
+        // A layer scan is pipelined (its own threads for reading, inflating
+        // and walking) only when cores would otherwise idle: while other
+        // layers wait, one-thread scans side by side use the cores better.
+        let opts = |i: usize| ScanOptions {
+            pipelined: self.threads > 1 && layers.len() - i < self.threads,
             progress: Some(&advance),
         };
         std::thread::scope(|s| {
@@ -235,7 +238,7 @@ impl Store {
                         break;
                     }
                     let (layer, blobs) = layers[i];
-                    let result = self.scan_one(layer, blobs.as_ref(), opts);
+                    let result = self.scan_one(layer, blobs.as_ref(), opts(i));
                     if result.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
