@@ -223,22 +223,22 @@ impl Store {
         let results: Mutex<Vec<Option<Result<LayerSummary>>>> =
             Mutex::new((0..layers.len()).map(|_| None).collect());
         let advance = |n: u64| progress.advance(n);
-        // A layer scan is pipelined (its own threads for reading, inflating
-        // and walking) only when cores would otherwise idle: while other
-        // layers wait, one-thread scans side by side use the cores better.
-        let opts = |i: usize| ScanOptions {
-            pipelined: self.threads > 1 && layers.len() - i < self.threads,
+        let sizes: Vec<u64> = layers.iter().map(|(l, _)| l.size).collect();
+        let plan = scan_plan(&sizes, self.threads);
+        let opts = |k: usize| ScanOptions {
+            pipelined: plan[k].1,
             progress: Some(&advance),
         };
         std::thread::scope(|s| {
             for _ in 0..self.threads.min(layers.len()) {
                 s.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= layers.len() || failed.load(Ordering::Relaxed) {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    if k >= layers.len() || failed.load(Ordering::Relaxed) {
                         break;
                     }
+                    let i = plan[k].0;
                     let (layer, blobs) = layers[i];
-                    let result = self.scan_one(layer, blobs.as_ref(), opts(i));
+                    let result = self.scan_one(layer, blobs.as_ref(), opts(k));
                     if result.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
@@ -283,6 +283,24 @@ fn private() -> Result<tempfile::TempDir> {
         .prefix("strata-")
         .tempdir()
         .map_err(|e| Error::io(std::env::temp_dir(), e))
+}
+
+/// The order layers are scanned in, largest first (the tail of a run is then
+/// the small ones), and whether each scan is pipelined (its own threads for
+/// reading, inflating and walking): only when the other workers would run out
+/// of layers before it ends. While layers wait, one-thread scans side by side
+/// use the cores better.
+fn scan_plan(sizes: &[u64], threads: usize) -> Vec<(usize, bool)> {
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+    let others = threads.saturating_sub(1) as u128;
+    (0..order.len())
+        .map(|k| {
+            let after: u128 = order[k + 1..].iter().map(|&i| u128::from(sizes[i])).sum();
+            let pipelined = others > 0 && after < u128::from(sizes[order[k]]) * others;
+            (order[k], pipelined)
+        })
+        .collect()
 }
 
 /// `<cache>/layers/v<FORMAT_VERSION>`
@@ -346,6 +364,26 @@ fn write_summary(dir: &Path, path: &Path, summary: &LayerSummary) -> std::io::Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scan_plan_runs_the_largest_first_and_pipelines_only_what_would_leave_cores_idle() {
+        // Four equal layers on two cores: side by side, the last one pipelined.
+        let plan = scan_plan(&[250, 250, 250, 250], 2);
+        let piped: Vec<bool> = plan.iter().map(|p| p.1).collect();
+        assert_eq!(piped, [false, false, false, true]);
+        // A big base and a small app layer: the base is pipelined, first.
+        assert_eq!(scan_plan(&[10, 337], 2), [(1, true), (0, true)]);
+        // One core: never pipelined.
+        assert!(scan_plan(&[5, 500, 50], 1).iter().all(|p| !p.1));
+        assert_eq!(
+            scan_plan(&[5, 500, 50], 1)
+                .iter()
+                .map(|p| p.0)
+                .collect::<Vec<_>>(),
+            [1, 2, 0]
+        );
+        assert!(scan_plan(&[], 4).is_empty());
+    }
     use crate::image::Compression;
 
     fn summary() -> LayerSummary {
