@@ -160,7 +160,9 @@ fn hash_content<R: BufRead>(
             hasher.update(&len.to_le_bytes());
         }
     }
-    let mut kept = capture.then(Vec::new);
+    // Sized once (a captured file's size is within its budget): a doubling
+    // Vec would hold up to twice the budget until the index is written.
+    let mut kept = capture.then(|| Vec::with_capacity(member.stored as usize));
     tar.each_data_chunk(|chunk| {
         hasher.update(chunk);
         if let Some(kept) = kept.as_mut() {
@@ -308,6 +310,21 @@ mod tests {
             index.finish(&mut w).unwrap()
         };
         assert_eq!(sorted.entries, count as u64 + 1);
+    }
+
+    /// Captured content stays in memory until the index is written: it
+    /// holds what the file has, not a doubling Vec's slack (up to 2x).
+    #[test]
+    fn captured_content_read_in_small_chunks_holds_no_slack() {
+        let status = b"Package: a\n".repeat(10_000);
+        let tar = tar_of(&[("var/lib/dpkg/status", status.clone())]);
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = IndexBuilder::new(dir.path());
+        let chunked = io::BufReader::with_capacity(4096, &tar[..]);
+        let walked = walk(chunked, "d", None, &mut index).unwrap();
+        let content = &walked.package_dbs[0].content;
+        assert_eq!(content, &status);
+        assert_eq!(content.capacity(), status.len());
     }
 
     #[test]
