@@ -457,6 +457,37 @@ mod tests {
         }
     }
 
+    /// A stage's own failure is named after it in both modes: a corrupt
+    /// gzip or zstd header (its blob digest right), a bad tar header.
+    #[test]
+    fn a_failing_stage_is_named_in_both_modes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tar_blob, _) = layer_of(Compression::None, Algorithm::Sha256);
+        let mut bad_tar = tar_blob.clone();
+        bad_tar[100] ^= 0xff; // the first header's checksum no longer matches
+        for (compression, stage) in [
+            (Compression::Gzip, "gzip"),
+            (Compression::Zstd, "zstd"),
+            (Compression::None, "tar"),
+        ] {
+            let (mut blob, mut desc) = layer_of(compression, Algorithm::Sha256);
+            match compression {
+                Compression::None => blob = bad_tar.clone(),
+                // Past the sniffed magic: an unknown method, a reserved bit.
+                Compression::Gzip => blob[2] = 7,
+                Compression::Zstd => blob[4] |= 0x08,
+            }
+            desc.digest = crate::image::Digest::sha256_of(&blob);
+            for pipelined in [false, true] {
+                let err = scan(Trickle(&blob), &desc, opts(pipelined), dir.path()).unwrap_err();
+                assert!(
+                    matches!(&err, Error::CorruptLayer { stage: s, .. } if *s == stage),
+                    "{compression:?} pipelined={pipelined}: {err:?}"
+                );
+            }
+        }
+    }
+
     /// Counts the bytes the source handed out.
     struct Counted<'a, R> {
         inner: R,
