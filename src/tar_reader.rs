@@ -546,4 +546,51 @@ mod tests {
         let err = all(&bytes[..1000]).unwrap_err().to_string();
         assert!(err.contains("archive ends in the middle"), "{err}");
     }
+
+    /// Data handed out in place, a byte at a time, then skipped members and
+    /// padding: the hashing reader below sees every byte of the stream once.
+    #[test]
+    fn data_in_place_and_skips_pass_every_byte_once() {
+        use crate::image::{Algorithm, Digest};
+        use crate::layer::digest::HashingReader;
+        let bytes = archive(|b| {
+            file(b, "a", &[1u8; 1000]);
+            file(b, "b", &[2u8; 513]);
+            file(b, "c", b"");
+            file(b, "d", &[3u8; 5]);
+        });
+        for capacity in [1, 7, 512, 1 << 16] {
+            let inner = io::BufReader::with_capacity(capacity, &bytes[..]);
+            let mut r = TarReader::new(HashingReader::new(inner, Algorithm::Sha256));
+            let mut seen = Vec::new();
+            while let Some(e) = r.next_entry().unwrap() {
+                // "b" is skipped by next_entry; the others are read in place.
+                if e.path != b"b" {
+                    let mut data = Vec::new();
+                    r.each_data_chunk(|c| data.extend_from_slice(c)).unwrap();
+                    seen.push((e.path, data.len()));
+                }
+            }
+            assert_eq!(
+                seen,
+                [
+                    (b"a".to_vec(), 1000),
+                    (b"c".to_vec(), 0),
+                    (b"d".to_vec(), 5)
+                ]
+            );
+            let (digest, count) = r.into_inner().finish().unwrap();
+            assert_eq!(count, bytes.len() as u64, "capacity {capacity}");
+            assert_eq!(digest, Some(Digest::sha256_of(&bytes)));
+        }
+    }
+
+    #[test]
+    fn data_in_place_of_a_truncated_member_says_so() {
+        let bytes = archive(|b| file(b, "a", &[7u8; 2000]));
+        let mut r = TarReader::new(io::BufReader::with_capacity(3, &bytes[..1000]));
+        r.next_entry().unwrap().unwrap();
+        let err = r.each_data_chunk(|_| {}).unwrap_err().to_string();
+        assert!(err.contains("archive ends in the middle"), "{err}");
+    }
 }

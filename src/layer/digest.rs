@@ -114,4 +114,32 @@ mod tests {
         assert_eq!(count, data.len() as u64);
         assert_eq!(digest, Some(Digest::sha256_of(&data)));
     }
+
+    /// A consume after EOF, or of nothing, hashes nothing; a source that
+    /// hands out one byte a fill still hashes each byte once.
+    #[test]
+    fn consumes_at_eof_and_one_byte_buffers_hash_each_byte_once() {
+        let data = b"abcdefghij".repeat(300);
+        let inner = io::BufReader::with_capacity(1, &data[..]);
+        let mut r = HashingReader::new(inner, Algorithm::Sha256);
+        let mut header = [0u8; 3];
+        loop {
+            // Alternate plain reads and in-place consumes, as the tar walk does.
+            if r.read(&mut header).unwrap() == 0 {
+                break;
+            }
+            let buf = r.fill_buf().unwrap();
+            if buf.is_empty() {
+                break;
+            }
+            assert_eq!(buf.len(), 1);
+            r.consume(1);
+        }
+        r.consume(5);
+        r.consume(0);
+        assert!(r.fill_buf().unwrap().is_empty());
+        let (digest, count) = r.finish().unwrap();
+        assert_eq!(count, data.len() as u64);
+        assert_eq!(digest, Some(Digest::sha256_of(&data)));
+    }
 }

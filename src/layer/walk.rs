@@ -11,6 +11,7 @@ use super::decode::stage_of;
 use super::digest::HashingReader;
 use super::index::{is_package_db, Entry, EntryKind, IndexBuilder, PackageDb};
 use super::index::{is_rpm_db, PACKAGE_DBS_LIMIT, PACKAGE_DB_LIMIT, RPM_DB_LIMIT};
+use super::index::{PACKAGE_DB_LIST_LIMIT, PACKAGE_DB_RECORD_COST};
 use crate::error::{clip, Error};
 use crate::image::{Algorithm, Digest};
 use crate::tar_reader::{TarEntry, TarReader};
@@ -41,6 +42,8 @@ pub fn walk<R: BufRead>(
     let mut out = Walked::default();
     // Bytes captured so far: other databases, rpm databases.
     let (mut captured, mut captured_rpm) = (0u64, 0u64);
+    // Bytes of the listing (paths and records), capped on its own.
+    let mut listed = 0u64;
     let tar_err = |e: io::Error| corrupt(digest, e);
     while let Some(member) = tar.next_entry().map_err(tar_err)? {
         let path = clean_path(&member.path, digest)?;
@@ -73,7 +76,13 @@ pub fn walk<R: BufRead>(
         } else {
             match member.kind {
                 EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                    let wanted = is_package_db(&entry.path);
+                    let name = is_package_db(&entry.path)
+                        .then(|| String::from_utf8_lossy(&entry.path))
+                        .filter(|name| {
+                            listed + name.len() as u64 + PACKAGE_DB_RECORD_COST
+                                <= PACKAGE_DB_LIST_LIMIT
+                        });
+                    let wanted = name.is_some();
                     let rpm = wanted && is_rpm_db(&entry.path);
                     let fits = if rpm {
                         captured_rpm + member.size <= RPM_DB_LIMIT
@@ -87,7 +96,8 @@ pub fn walk<R: BufRead>(
                     entry.kind = EntryKind::File;
                     entry.size = member.size;
                     entry.hash = Some(hash);
-                    if wanted {
+                    if let Some(name) = name {
+                        listed += name.len() as u64 + PACKAGE_DB_RECORD_COST;
                         let kept = content.as_ref().map_or(0, |c| c.len() as u64);
                         *(if rpm {
                             &mut captured_rpm
@@ -96,7 +106,7 @@ pub fn walk<R: BufRead>(
                         }) += kept;
                         // Over budget: listed as skipped, never silently dropped.
                         out.package_dbs.push(PackageDb {
-                            path: String::from_utf8_lossy(&entry.path).into_owned(),
+                            path: name.into_owned(),
                             skipped: content.is_none(),
                             content: content.unwrap_or_default(),
                             size: member.size,
@@ -150,7 +160,9 @@ fn hash_content<R: BufRead>(
             hasher.update(&len.to_le_bytes());
         }
     }
-    let mut kept = capture.then(Vec::new);
+    // Sized once (a captured file's size is within its budget): a doubling
+    // Vec would hold up to twice the budget until the index is written.
+    let mut kept = capture.then(|| Vec::with_capacity(member.stored as usize));
     tar.each_data_chunk(|chunk| {
         hasher.update(chunk);
         if let Some(kept) = kept.as_mut() {
@@ -259,6 +271,60 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// A hostile layer of empty package-database-named files with long names
+    /// (each costs nothing of the capture budgets) is listed only as far as
+    /// the listing budget: the walk's memory stays bounded.
+    #[test]
+    fn the_listing_of_package_databases_is_bounded_however_many_there_are() {
+        let name = "n".repeat(4000);
+        let count = (PACKAGE_DB_LIST_LIMIT / 4000) as usize + 100;
+        let files: Vec<(String, Vec<u8>)> = (0..count)
+            .map(|i| (format!("srv/{name}{i}.egg-info"), Vec::new()))
+            .collect();
+        let files: Vec<(&str, Vec<u8>)> =
+            files.iter().map(|(p, c)| (p.as_str(), c.clone())).collect();
+        let mut all = vec![("var/lib/dpkg/status", b"Package: a\n".to_vec())];
+        all.extend(files);
+        let tar = tar_of(&all);
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = IndexBuilder::new(dir.path());
+        let walked = walk(&tar[..], "d", None, &mut index).unwrap();
+        let listed: u64 = walked
+            .package_dbs
+            .iter()
+            .map(|d| d.path.len() as u64 + PACKAGE_DB_RECORD_COST + d.content.len() as u64)
+            .sum();
+        assert!(listed <= PACKAGE_DB_LIST_LIMIT + 11, "{listed}");
+        assert!(
+            walked.package_dbs.len() < count,
+            "{}",
+            walked.package_dbs.len()
+        );
+        assert!(walked.package_dbs.len() > count / 2);
+        assert_eq!(walked.package_dbs[0].content, b"Package: a\n");
+        // Every file is still in the index, hashed.
+        let sorted = {
+            let mut w = crate::layer::IndexWriter::new(Vec::new(), 1).unwrap();
+            index.finish(&mut w).unwrap()
+        };
+        assert_eq!(sorted.entries, count as u64 + 1);
+    }
+
+    /// Captured content stays in memory until the index is written: it
+    /// holds what the file has, not a doubling Vec's slack (up to 2x).
+    #[test]
+    fn captured_content_read_in_small_chunks_holds_no_slack() {
+        let status = b"Package: a\n".repeat(10_000);
+        let tar = tar_of(&[("var/lib/dpkg/status", status.clone())]);
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = IndexBuilder::new(dir.path());
+        let chunked = io::BufReader::with_capacity(4096, &tar[..]);
+        let walked = walk(chunked, "d", None, &mut index).unwrap();
+        let content = &walked.package_dbs[0].content;
+        assert_eq!(content, &status);
+        assert_eq!(content.capacity(), status.len());
     }
 
     #[test]

@@ -170,7 +170,7 @@ where
 {
     let index_err = |e| crate::error::Error::io("layer index", e);
     // Pass 1: the database files a container of the image sees, by layer.
-    let mut survivors: BTreeMap<usize, Vec<Vec<u8>>> = BTreeMap::new();
+    let mut survivors: BTreeMap<usize, Vec<(Vec<u8>, u64)>> = BTreeMap::new();
     // Top-level symlinks (merged /usr: bin -> usr/bin), so a package's
     // listed /bin/bash is found at usr/bin/bash.
     let mut links: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
@@ -178,7 +178,11 @@ where
         let node = node.map_err(index_err)?;
         if let Some(v) = node.visible {
             if v.entry.kind == EntryKind::File && is_package_db(&node.path) {
-                survivors.entry(v.layer).or_default().push(node.path);
+                let size = v.entry.size;
+                survivors
+                    .entry(v.layer)
+                    .or_default()
+                    .push((node.path, size));
             } else if v.entry.kind == EntryKind::Symlink && !node.path.contains(&b'/') {
                 let target = String::from_utf8_lossy(v.entry.link.as_deref().unwrap_or_default());
                 if let Some(target) = join("", &target) {
@@ -190,11 +194,16 @@ where
     let mut readers = readers();
     let mut skipped: Vec<(String, u64)> = Vec::new();
     for (layer, paths) in survivors {
-        let mut captured = dbs(layer)?;
+        let captured = dbs(layer)?;
         // A path written twice in one layer: the last copy is the one kept.
-        captured.reverse();
-        for path in paths {
-            let Some(db) = captured.iter().find(|d| d.path.as_bytes() == path) else {
+        // (Listed as the walk names them: a non-UTF-8 path lossily.)
+        let by_path: HashMap<&str, &PackageDb> =
+            captured.iter().map(|d| (d.path.as_str(), d)).collect();
+        for (path, size) in paths {
+            let path = String::from_utf8_lossy(&path);
+            let Some(&db) = by_path.get(&*path) else {
+                // Past the layer's listing budget: hashed, never captured.
+                skipped.push((path.into_owned(), size));
                 continue;
             };
             let Some(reader) = readers.iter_mut().find(|r| r.wants(&db.path)) else {

@@ -1,6 +1,7 @@
 //! Python: `*.dist-info/METADATA` + `RECORD` (wheels, pip) and
-//! `*.egg-info/PKG-INFO` + `installed-files.txt` (setuptools), in any
-//! `site-packages` or `dist-packages` directory (venvs included).
+//! `*.egg-info/PKG-INFO` + `installed-files.txt` (setuptools), wherever they
+//! are (site-packages, dist-packages, vendored or on a program's own path);
+//! RECORD paths are relative to the directory holding the dist-info.
 
 use std::collections::BTreeMap;
 

@@ -237,6 +237,23 @@ fn a_database_over_budget_and_a_corrupt_rpm_database_are_warnings_naming_them() 
 }
 
 #[test]
+fn a_surviving_database_past_the_listing_budget_is_named_as_over_the_budget() {
+    // The walk hashed it but listed no record for it (its layer's listing
+    // budget was spent): never silently dropped.
+    let (inv, warnings) = run(vec![(
+        vec![file("srv/x-1.0.egg-info", 40)],
+        vec![db("srv/y-2.0.egg-info", "Name: y\nVersion: 2.0\n")],
+    )]);
+    assert_eq!(inv.packages.len(), 1);
+    assert_eq!(find(&inv, "y").version, "2.0");
+    assert_eq!(
+        warnings,
+        ["/srv/x-1.0.egg-info (40 bytes): over the capture budget; \
+          their packages are not listed"]
+    );
+}
+
+#[test]
 fn a_single_file_egg_info_owns_itself() {
     let meta = "Metadata-Version: 1.1\nName: python-apt\nVersion: 2.6.0\n";
     let (inv, _) = run(vec![(

@@ -23,7 +23,8 @@ pub const FORMAT_VERSION: u32 = 4;
 const BLOCK_TARGET: usize = 32 * 1024;
 /// No valid block is larger (a record holds at most two 64 KiB names).
 const BLOCK_LIMIT: usize = 1 << 20;
-/// The captured databases' budgets (48 + 64 MiB) with room for framing.
+/// The captured databases' budgets (48 + 64 MiB) and their listing (8 MiB)
+/// with room for framing.
 const FOOTER_LIMIT: u64 = 128 << 20;
 
 /// What follows the entries: the layer's figures and its captured files.

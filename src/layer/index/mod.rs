@@ -234,6 +234,15 @@ pub const PACKAGE_DBS_LIMIT: u64 = 48 << 20;
 /// `Packages` of a large RHEL 8 image passes 16 MiB): its own budget per layer.
 pub const RPM_DB_LIMIT: u64 = 64 << 20;
 
+/// The listing of one layer's package database files, captured or skipped:
+/// each costs its path and its record. A layer of millions of empty
+/// `*.egg-info` or `package.json` files with 64 KiB names would otherwise
+/// hold gigabytes (and a footer nobody can read back). Past it, files are
+/// hashed but not listed; the inventory names them as over the budget.
+pub const PACKAGE_DB_LIST_LIMIT: u64 = 8 << 20;
+/// What one listed file costs besides its path.
+pub const PACKAGE_DB_RECORD_COST: u64 = std::mem::size_of::<PackageDb>() as u64;
+
 /// Is this captured path an rpm database (budgeted on its own)?
 pub fn is_rpm_db(path: &[u8]) -> bool {
     matches!(
