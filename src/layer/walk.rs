@@ -10,7 +10,7 @@ use xxhash_rust::xxh3::Xxh3;
 use super::decode::stage_of;
 use super::digest::HashingReader;
 use super::index::{is_package_db, Entry, EntryKind, IndexBuilder, PackageDb};
-use super::index::{is_rpm_db, PACKAGE_DBS_LIMIT, PACKAGE_DB_LIMIT, RPM_DB_LIMIT};
+use super::index::{CaptureBudget, PACKAGE_DB_LIMIT};
 use super::index::{PACKAGE_DB_LIST_LIMIT, PACKAGE_DB_RECORD_COST};
 use crate::error::{clip, Error};
 use crate::image::{Algorithm, Digest};
@@ -40,8 +40,8 @@ pub fn walk<R: BufRead>(
 ) -> Result<Walked, Error> {
     let mut tar = TarReader::new(HashingReader::maybe(stream, diff_alg));
     let mut out = Walked::default();
-    // Bytes captured so far: other databases, rpm databases.
-    let (mut captured, mut captured_rpm) = (0u64, 0u64);
+    // Bytes captured so far, by budget.
+    let mut captured = [0u64; 3];
     // Bytes of the listing (paths and records), capped on its own.
     let mut listed = 0u64;
     let tar_err = |e: io::Error| corrupt(digest, e);
@@ -83,13 +83,9 @@ pub fn walk<R: BufRead>(
                                 <= PACKAGE_DB_LIST_LIMIT
                         });
                     let wanted = name.is_some();
-                    let rpm = wanted && is_rpm_db(&entry.path);
-                    let fits = if rpm {
-                        captured_rpm + member.size <= RPM_DB_LIMIT
-                    } else {
-                        member.size <= PACKAGE_DB_LIMIT
-                            && captured + member.size <= PACKAGE_DBS_LIMIT
-                    };
+                    let budget = CaptureBudget::of(&entry.path);
+                    let fits = (budget == CaptureBudget::Rpm || member.size <= PACKAGE_DB_LIMIT)
+                        && captured[budget as usize] + member.size <= budget.limit();
                     let capture = wanted && member.sparse.is_none() && fits;
                     let (hash, content) =
                         hash_content(&member, &mut tar, capture).map_err(tar_err)?;
@@ -99,11 +95,7 @@ pub fn walk<R: BufRead>(
                     if let Some(name) = name {
                         listed += name.len() as u64 + PACKAGE_DB_RECORD_COST;
                         let kept = content.as_ref().map_or(0, |c| c.len() as u64);
-                        *(if rpm {
-                            &mut captured_rpm
-                        } else {
-                            &mut captured
-                        }) += kept;
+                        captured[budget as usize] += kept;
                         // Over budget: listed as skipped, never silently dropped.
                         out.package_dbs.push(PackageDb {
                             path: name.into_owned(),
@@ -234,7 +226,7 @@ mod tests {
     fn package_databases_over_budget_are_recorded_as_skipped() {
         let big = vec![b'x'; PACKAGE_DB_LIMIT as usize + 1];
         let rpm = vec![b'r'; PACKAGE_DB_LIMIT as usize + 1];
-        let too_big_rpm = vec![b'r'; (RPM_DB_LIMIT - PACKAGE_DB_LIMIT) as usize];
+        let too_big_rpm = vec![b'r'; (CaptureBudget::Rpm.limit() - PACKAGE_DB_LIMIT) as usize];
         let tar = tar_of(&[
             ("var/lib/dpkg/status", b"Package: a\n".to_vec()),
             ("lib/apk/db/installed", big),
@@ -266,10 +258,46 @@ mod tests {
                 (
                     "var/lib/rpm/rpmdb.sqlite",
                     0,
-                    RPM_DB_LIMIT - PACKAGE_DB_LIMIT,
+                    CaptureBudget::Rpm.limit() - PACKAGE_DB_LIMIT,
                     true
                 ),
             ]
+        );
+    }
+
+    /// Python metadata that fills its own budget first (it sorts before
+    /// `var/` in a tar) never pushes dpkg's database over budget.
+    #[test]
+    fn language_metadata_cannot_crowd_out_the_system_package_database() {
+        let chunk = vec![b'm'; (PACKAGE_DB_LIMIT / 2) as usize];
+        let n = (CaptureBudget::Language.limit() / (PACKAGE_DB_LIMIT / 2)) as usize + 1;
+        let mut files: Vec<(String, Vec<u8>)> = (0..n)
+            .map(|i| {
+                (
+                    format!("usr/lib/python3/dist-packages/p{i}.dist-info/RECORD"),
+                    chunk.clone(),
+                )
+            })
+            .collect();
+        files.push(("var/lib/dpkg/status".into(), b"Package: a\n".to_vec()));
+        let refs: Vec<(&str, Vec<u8>)> =
+            files.iter().map(|(p, c)| (p.as_str(), c.clone())).collect();
+        let tar = tar_of(&refs);
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = IndexBuilder::new(dir.path());
+        let walked = walk(&tar[..], "d", None, &mut index).unwrap();
+        let skipped: Vec<&str> = walked
+            .package_dbs
+            .iter()
+            .filter(|d| d.skipped)
+            .map(|d| d.path.as_str())
+            .collect();
+        // The last RECORD passes the language budget; dpkg's status does not.
+        assert_eq!(skipped, [files[n - 1].0.as_str()]);
+        let status = walked.package_dbs.last().unwrap();
+        assert_eq!(
+            (status.path.as_str(), status.skipped),
+            ("var/lib/dpkg/status", false)
         );
     }
 

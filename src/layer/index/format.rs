@@ -19,13 +19,13 @@ use super::{Entry, EntryKind, LayerSummary, PackageDb};
 const MAGIC: &[u8; 8] = b"STRATAIX";
 /// Bump when the file layout, the record or the package databases captured
 /// change; old files are then misses.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 const BLOCK_TARGET: usize = 32 * 1024;
 /// No valid block is larger (a record holds at most two 64 KiB names).
 const BLOCK_LIMIT: usize = 1 << 20;
-/// The captured databases' budgets (48 + 64 MiB) and their listing (8 MiB)
-/// with room for framing.
-const FOOTER_LIMIT: u64 = 128 << 20;
+/// The captured databases' budgets (32 + 64 + 48 MiB) and their listing
+/// (8 MiB), with room for framing.
+const FOOTER_LIMIT: u64 = 160 << 20;
 
 /// What follows the entries: the layer's figures and its captured files.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -226,13 +226,43 @@ pub fn is_package_db(path: &[u8]) -> bool {
     base.len() > 8 && base.ends_with(b".gemspec") && parent(1) == Some(b"specifications")
 }
 
-/// Package database files larger than this are not captured (recorded as skipped).
+/// Package database files larger than this are not captured (recorded as
+/// skipped); rpm databases excepted (their budget is their limit).
 pub const PACKAGE_DB_LIMIT: u64 = 16 << 20;
-/// All package database files of one layer together (the rest: skipped).
-pub const PACKAGE_DBS_LIMIT: u64 = 48 << 20;
-/// An rpm database (one file holds every package's header, and a Berkeley DB
-/// `Packages` of a large RHEL 8 image passes 16 MiB): its own budget per layer.
-pub const RPM_DB_LIMIT: u64 = 64 << 20;
+
+/// Which budget a captured file draws on. Each has its own, so Python, npm
+/// or gem metadata earlier in the tar can never push the system's own
+/// package database over budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptureBudget {
+    /// dpkg (`status`, `status.d/*`, `info/*.list`) and apk.
+    System = 0,
+    /// An rpm database (one file holds every package's header, and a
+    /// Berkeley DB `Packages` of a large RHEL 8 image passes 16 MiB).
+    Rpm = 1,
+    /// Language ecosystems: Python, npm, RubyGems.
+    Language = 2,
+}
+
+impl CaptureBudget {
+    /// Bytes of one layer's captured files drawing on each budget (the rest: skipped).
+    pub const LIMITS: [u64; 3] = [32 << 20, 64 << 20, 48 << 20];
+
+    pub fn of(path: &[u8]) -> CaptureBudget {
+        match path {
+            b"var/lib/rpm/rpmdb.sqlite"
+            | b"usr/lib/sysimage/rpm/rpmdb.sqlite"
+            | b"var/lib/rpm/Packages" => CaptureBudget::Rpm,
+            b"lib/apk/db/installed" => CaptureBudget::System,
+            p if p.starts_with(b"var/lib/dpkg/") => CaptureBudget::System,
+            _ => CaptureBudget::Language,
+        }
+    }
+
+    pub fn limit(self) -> u64 {
+        Self::LIMITS[self as usize]
+    }
+}
 
 /// The listing of one layer's package database files, captured or skipped:
 /// each costs its path and its record. A layer of millions of empty
@@ -242,16 +272,6 @@ pub const RPM_DB_LIMIT: u64 = 64 << 20;
 pub const PACKAGE_DB_LIST_LIMIT: u64 = 8 << 20;
 /// What one listed file costs besides its path.
 pub const PACKAGE_DB_RECORD_COST: u64 = std::mem::size_of::<PackageDb>() as u64;
-
-/// Is this captured path an rpm database (budgeted on its own)?
-pub fn is_rpm_db(path: &[u8]) -> bool {
-    matches!(
-        path,
-        b"var/lib/rpm/rpmdb.sqlite"
-            | b"usr/lib/sysimage/rpm/rpmdb.sqlite"
-            | b"var/lib/rpm/Packages"
-    )
-}
 
 #[cfg(test)]
 mod tests {
