@@ -4,17 +4,7 @@ use super::*;
 use crate::layer::index::entry_order;
 
 fn file(path: &str, size: u64) -> Entry {
-    Entry {
-        path: path.as_bytes().to_vec(),
-        kind: EntryKind::File,
-        size,
-        mode: 0o644,
-        uid: 0,
-        gid: 0,
-        mtime: 0,
-        link: None,
-        hash: None,
-    }
+    Entry::sample(path, EntryKind::File, size)
 }
 
 fn whiteout(path: &str) -> Entry {

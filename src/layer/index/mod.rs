@@ -175,16 +175,19 @@ pub struct LayerSummary {
     pub entries: u64,
 }
 
+/// rpm's databases: sqlite (Fedora, RHEL/UBI 9) and Berkeley DB (RHEL/UBI 8, CentOS 7).
+const RPM_DATABASES: [&[u8]; 3] = [
+    b"var/lib/rpm/rpmdb.sqlite",
+    b"usr/lib/sysimage/rpm/rpmdb.sqlite",
+    b"var/lib/rpm/Packages",
+];
+
 /// Paths whose content is kept in the index as a package database.
 pub fn is_package_db(path: &[u8]) -> bool {
-    const EXACT: [&[u8]; 5] = [
-        b"var/lib/dpkg/status",
-        b"lib/apk/db/installed",
-        b"var/lib/rpm/rpmdb.sqlite",
-        b"usr/lib/sysimage/rpm/rpmdb.sqlite",
-        b"var/lib/rpm/Packages",
-    ];
-    if EXACT.contains(&path) {
+    if path == b"var/lib/dpkg/status"
+        || path == b"lib/apk/db/installed"
+        || RPM_DATABASES.contains(&path)
+    {
         return true;
     }
     // The base name and up to three parents, without allocating (a hot path).
@@ -250,9 +253,7 @@ impl CaptureBudget {
 
     pub fn of(path: &[u8]) -> CaptureBudget {
         match path {
-            b"var/lib/rpm/rpmdb.sqlite"
-            | b"usr/lib/sysimage/rpm/rpmdb.sqlite"
-            | b"var/lib/rpm/Packages" => CaptureBudget::Rpm,
+            p if RPM_DATABASES.contains(&p) => CaptureBudget::Rpm,
             b"lib/apk/db/installed" => CaptureBudget::System,
             p if p.starts_with(b"var/lib/dpkg/") => CaptureBudget::System,
             _ => CaptureBudget::Language,
