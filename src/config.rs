@@ -1,7 +1,5 @@
 //! Turns the raw command line into a validated Config before any work starts.
 
-use std::path::PathBuf;
-
 use anyhow::Context;
 
 use crate::analyze::sizes::Measure;
@@ -12,18 +10,15 @@ use crate::commands;
 use crate::error::Error;
 use crate::reference::Reference;
 use crate::report::{Format, Style};
+use crate::session::SessionOptions;
 use crate::source::registry::{Credentials, RegistryOptions};
 use crate::source::{Platform, PlatformChoice, SourceOptions};
 
 #[derive(Debug)]
 pub struct Config {
     pub command: Command,
-    pub source: SourceOptions,
-    /// None: --no-cache.
-    pub cache_dir: Option<PathBuf>,
-    pub quiet: bool,
-    pub format: Format,
-    pub style: Style,
+    /// What the run's session is built from.
+    pub session: SessionOptions,
 }
 
 /// The command to run, with its arguments validated.
@@ -197,26 +192,27 @@ impl Config {
         };
         Ok(Config {
             command,
-            source: SourceOptions {
-                platform,
-                registry: RegistryOptions {
-                    credentials,
-                    insecure: g.insecure_registry.clone(),
-                    timeout: parse_timeout(&g.timeout)?,
+            session: SessionOptions {
+                source: SourceOptions {
+                    platform,
+                    registry: RegistryOptions {
+                        credentials,
+                        insecure: g.insecure_registry.clone(),
+                        timeout: parse_timeout(&g.timeout)?,
+                    },
+                    shallow,
+                    cache_dir: cache_dir.clone(),
+                    authfile: g.authfile.clone(),
                 },
-                shallow,
-                cache_dir: cache_dir.clone(),
+                cache_dir,
                 quiet: g.quiet,
-                authfile: g.authfile.clone(),
+                format: match g.format {
+                    FormatArg::Table => Format::Table,
+                    FormatArg::Json => Format::Json,
+                    FormatArg::Markdown => Format::Markdown,
+                },
+                style: Style { raw_bytes: g.bytes },
             },
-            cache_dir,
-            quiet: g.quiet,
-            format: match g.format {
-                FormatArg::Table => Format::Table,
-                FormatArg::Json => Format::Json,
-                FormatArg::Markdown => Format::Markdown,
-            },
-            style: Style { raw_bytes: g.bytes },
         })
     }
 }

@@ -12,9 +12,11 @@ pub mod image;
 pub mod layer;
 pub mod reference;
 pub mod report;
+pub mod session;
 pub mod source;
 pub mod store;
 pub mod tar_reader;
 pub mod units;
+pub mod warnings;
 
 pub use error::Error;

@@ -6,11 +6,11 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::analyze::advise::{advise, Kind};
-use crate::app::{Outcome, Session};
 use crate::commands::{index_error, merged};
 use crate::image::Digest;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
+use crate::session::{Outcome, Session};
 use crate::units;
 
 #[derive(Debug)]

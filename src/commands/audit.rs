@@ -8,12 +8,12 @@ use serde::Serialize;
 use crate::analyze::du::DuNode;
 use crate::analyze::layer_audit::{audit_layer, Deletion, DeletionKind, LargeFile, Overwrite};
 use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
-use crate::app::{Outcome, Session};
 use crate::commands::packages::image_inventory;
 use crate::commands::{index_error, merged};
 use crate::commands::{legend, one_image, resolve_layer, LayerChoice, LayerInfo};
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
+use crate::session::{Outcome, Session};
 use crate::units;
 
 #[derive(Debug)]

@@ -7,12 +7,12 @@ use crate::analyze::compare::{
     compare, Compare, Differences, FamilyInput, Member, PairedBy, Ratio, Ratios, Signed,
 };
 use crate::analyze::sizes::{Measure, Sizes};
-use crate::app::{Outcome, Session};
 use crate::commands::footprint::layer_figures;
 use crate::error::Error;
 use crate::image::Image;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
+use crate::session::{Outcome, Session};
 
 #[derive(Debug)]
 pub struct Side {

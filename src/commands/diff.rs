@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use crate::analyze::diff::{diff_files, Change, FileDiff};
 use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
-use crate::app::{Outcome, Session};
 use crate::commands::one_image;
 use crate::commands::packages::image_inventory;
 use crate::commands::{index_error, merged};
@@ -17,6 +16,7 @@ use crate::image::{Digest, Image};
 use crate::layer::LayerSummary;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
+use crate::session::{Outcome, Session};
 use crate::units;
 
 #[derive(Debug)]

@@ -6,13 +6,13 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::analyze::du::{DuBuilder, DuNode, LayerBytes};
-use crate::app::{Outcome, Session};
 use crate::commands::{
     index_error, legend, legend_lines, merged, one_image, resolve_layer, LayerChoice, LayerInfo,
 };
 use crate::error::Error;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
+use crate::session::{Outcome, Session};
 use crate::units;
 
 #[derive(Debug)]

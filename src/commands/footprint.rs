@@ -5,10 +5,10 @@ use std::io::Write;
 
 use crate::analyze::footprint::{footprint, Footprint, LayerFigures};
 use crate::analyze::sizes::{Measure, Sizes};
-use crate::app::{Outcome, Session};
 use crate::image::{Digest, Image};
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
+use crate::session::{Outcome, Session};
 use crate::units;
 
 #[derive(Debug)]

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use crate::analyze::footprint::{footprint, LayerFigures};
 use crate::analyze::sizes::Measure;
-use crate::app::{Outcome, Session};
 use crate::commands::layers::audit_image;
 use crate::commands::{index_error, merged};
 use crate::error::Error;
@@ -18,6 +17,7 @@ use crate::gate::{
 use crate::image::{Digest, Image};
 use crate::reference::Reference;
 use crate::report::{junit, Column, Doc, Style, Table, View};
+use crate::session::{Outcome, Session};
 use crate::units;
 
 #[derive(Debug)]

@@ -7,12 +7,12 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::analyze::audit::{audit, Audit, DiveEfficiency, LayerChanges, Waste};
-use crate::app::{Outcome, Session};
 use crate::commands::{index_error, merged};
 use crate::commands::{legend, one_image};
 use crate::image::{Digest, Image};
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
+use crate::session::{Outcome, Session};
 use crate::store::Store;
 use crate::units;
 

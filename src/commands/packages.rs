@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use super::{legend, legend_lines, one_image, LayerInfo};
 use crate::analyze::packages::{self, BytesSource, Ecosystem, Package, Tally};
-use crate::app::{Outcome, Session};
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
+use crate::session::{Outcome, Session};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortBy {

@@ -26,8 +26,6 @@ pub struct SourceOptions {
     pub shallow: bool,
     /// Where registry configs are cached (None: --no-cache).
     pub cache_dir: Option<std::path::PathBuf>,
-    /// No warnings on stderr (--quiet).
-    pub quiet: bool,
     /// `--authfile`: registry credentials looked up there first.
     pub authfile: Option<std::path::PathBuf>,
 }
@@ -38,7 +36,11 @@ pub static AUTHFILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLo
 /// Resolves references into the images they name, in order (an OCI layout
 /// without a ref names all of its images; an index one per selected platform).
 /// Registry references are resolved together, concurrently.
-pub fn load_all(refs: &[Reference], opts: &SourceOptions) -> anyhow::Result<Vec<Image>> {
+pub fn load_all(
+    refs: &[Reference],
+    opts: &SourceOptions,
+    warnings: &crate::warnings::Warnings,
+) -> anyhow::Result<Vec<Image>> {
     use anyhow::Context;
     if let Some(file) = &opts.authfile {
         let _ = AUTHFILE.set(file.clone());
@@ -83,10 +85,8 @@ pub fn load_all(refs: &[Reference], opts: &SourceOptions) -> anyhow::Result<Vec<
         images.extend(loaded?);
     }
     let (images, repeats) = dedup(images);
-    if !opts.quiet {
-        for w in repeats {
-            eprintln!("strata: warning: {}", crate::escape::escape(&w));
-        }
+    for w in repeats {
+        warnings.warn(w);
     }
     check_declared_sizes(&images)?;
     Ok(images)
