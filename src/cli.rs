@@ -166,9 +166,15 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// The man page (roff) on stdout.
-    #[command(after_help = "Example:\n  strata man > ~/.local/share/man/man1/strata.1")]
-    Man,
+    /// The man pages (roff): strata's on stdout, or one per command into a directory.
+    #[command(
+        after_help = "Examples:\n  strata man --dir ~/.local/share/man/man1     strata.1, strata-footprint.1, …\n  strata man > strata.1                        the top page alone"
+    )]
+    Man {
+        /// Write strata.1 and a page per command (strata-footprint.1, …) into DIR.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

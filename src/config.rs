@@ -186,7 +186,7 @@ impl Config {
             ),
             CliCommand::Packages(args) => (Command::Packages(packages_args(args)?), false),
             // Generators: written by commands::completions before any config.
-            CliCommand::Completions { .. } | CliCommand::Man => {
+            CliCommand::Completions { .. } | CliCommand::Man { .. } => {
                 anyhow::bail!("completions and man need no configuration")
             }
         };
