@@ -30,6 +30,19 @@ fn gate(r: &Run, args: &[&str]) -> (i32, String) {
     )
 }
 
+/// `strata gate --format json ARGS`: the exit code, the report, stderr.
+fn gate_json(r: &Run, args: &[&str]) -> (i32, Value, String) {
+    let out = r
+        .cmd()
+        .args(["gate", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{stderr}"));
+    (out.status.code().unwrap(), v, stderr)
+}
+
 #[test]
 fn each_size_rule_trips_one_byte_over_its_limit_and_not_at_it() {
     let r = Run::new();
@@ -231,20 +244,139 @@ fn growth_against_a_baseline_names_the_layer_behind_it() {
 }
 
 #[test]
-fn a_malformed_policy_names_the_file_line_and_key() {
+fn a_malformed_policy_names_the_file_line_and_column_never_its_text() {
     let r = Run::new();
-    for (text, needle) in [
-        ("[[image]]\nmax_compresed = 1\n", "max_compresed"),
-        ("[[image]]\nmax_files = \"12 MBB\"\n", "12 MBB"),
-        ("[[image]]\nmax_layers = \"many\"\n", "max_layers"),
+    for (text, expected) in [
+        (
+            "[[image]]\nSECRET_max_compresed = 1\n",
+            "line 2, column 1: unknown field, expected one of `match`",
+        ),
+        (
+            "[[image]]\nmax_files = \"12 SECRET\"\n",
+            "line 2, column 13: not a size",
+        ),
+        (
+            "[[image]]\nmax_layers = \"SECRET\"\n",
+            "line 2, column 14: invalid type, expected u64",
+        ),
+        (
+            "[[image]]\nlevel = \"SECRET\"\nmax_layers = 1\n",
+            "line 2, column 9: unknown variant, expected `fail` or `warn`",
+        ),
+        (
+            "[[image]]\nmatch = \"[SECRET\"\nmax_layers = 1\n",
+            "line 2, column 9: not a glob: an unclosed character class",
+        ),
+        (
+            "[[image]]\nforbidden_paths = [\"a/[SECRET\"]\n",
+            "line 2, column 19: not a glob",
+        ),
     ] {
         let p = policy(&r, text);
         let line = r.fails(&["gate", "--policy", &p, &app()]);
         assert!(
-            line.contains("policy.toml") && line.contains("line 2") && line.contains(needle),
-            "{line}"
+            line.contains(&format!("policy.toml: {expected}")),
+            "{text}: {line}"
         );
+        assert!(!line.contains("SECRET"), "{line}");
     }
+}
+
+/// Issue 18.7: `--policy /etc/passwd` printed the file's first line, and a
+/// shadow-like file its hash. Every file the gate reads (a TOML policy, a
+/// `.dive-ci`, a baseline) is named by place and by what was expected.
+#[test]
+fn a_secret_file_given_as_policy_or_baseline_never_reaches_stderr() {
+    let r = Run::new();
+    let secret = "root:$6$SECRETSALT$SECRETHASHSECRETHASH:19000:0:99999:7:::\n";
+    let shadow = r.path("shadow");
+    std::fs::write(&shadow, secret).unwrap();
+    let shadow = shadow.to_str().unwrap();
+    let line = r.fails(&["gate", "--policy", shadow, &app()]);
+    assert!(
+        line.contains("shadow: line 1, column 5: not valid TOML"),
+        "{line}"
+    );
+    let line = r.fails(&["gate", "--policy", "/etc/passwd", &app()]);
+    assert!(line.contains("/etc/passwd: line 1, column"), "{line}");
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let first = passwd.lines().next().unwrap_or("root:x:0:0");
+    assert!(!line.contains(first) && !line.contains("root:x"), "{line}");
+
+    let dive_ci = r.path(".dive-ci");
+    for text in [
+        "rules:\n  SECRETHASH: 1\n",
+        "rules:\n  lowestEfficiency: SECRETHASH\n",
+        "rules:\n  highestWastedBytes: SECRETHASH\n",
+        &format!("rules:\n{secret}"),
+    ] {
+        std::fs::write(&dive_ci, text).unwrap();
+        let line = r.fails(&["gate", "--policy", dive_ci.to_str().unwrap(), &app()]);
+        assert!(line.contains(".dive-ci: line 2, column"), "{line}");
+        assert!(!line.contains("SECRET"), "{line}");
+    }
+
+    let p = policy(&r, "[[image]]\nmax_growth = \"1MB\"\n");
+    for text in [
+        secret.to_owned(),
+        r#"{"schema_version": 1, "command": "baseline", "images": [{"name": "SECRETHASH", "key": "k", "compressed": "SECRETHASH", "uncompressed": 1, "files": 1, "layers": []}], "dedup_compressed": 1}"#.to_owned(),
+        r#"{"schema_version": 1, "command": "baseline", "images": [], "dedup_compressed": 1, "SECRETHASH": "#.to_owned(),
+    ] {
+        std::fs::write(r.path("base.json"), &text).unwrap();
+        let line = r.fails(&["gate", "--policy", &p, "--baseline", r.path("base.json").to_str().unwrap(), &app()]);
+        assert!(line.contains("base.json: malformed JSON"), "{line}");
+        assert!(line.contains("line 1 column"), "{line}");
+        assert!(!line.contains("SECRET"), "{line}");
+    }
+}
+
+/// Issue 19.1: `match = "app/api*"` ran against the full `docker://…` name,
+/// selected nothing, and the gate said PASS with 0 checks.
+#[test]
+fn a_rule_that_selects_no_image_is_an_error_naming_the_rule_and_the_names() {
+    let r = Run::new();
+    let p = policy(
+        &r,
+        "[[image]]\nmax_layers = 10\n\n[[image]]\nmatch = \"app/api*\"\nmax_layers = 1\n",
+    );
+    let line = r.fails(&["gate", "--policy", &p, &app(), &format!("{FAMILY}:worker")]);
+    assert!(
+        line.contains(
+            "policy.toml: [[image]] #2 (line 4): its match selects no image; tried against"
+        ),
+        "{line}"
+    );
+    assert!(
+        line.contains(&app()) && line.contains(&format!("{FAMILY}:worker")),
+        "{line}"
+    );
+    // A policy with no limit at all checks nothing: an error too.
+    let p = policy(&r, "[[image]]\nmatch = \"*\"\n");
+    let line = r.fails(&["gate", "--policy", &p, &app()]);
+    assert!(line.contains("no rule to check"), "{line}");
+    // Growth rules alone and no baseline: nothing could be checked.
+    let p = policy(&r, "[[image]]\nmax_growth = \"1MB\"\n");
+    let line = r.fails(&["gate", "--policy", &p, &app()]);
+    assert!(
+        line.contains("no check could run: growth rules are not checked without --baseline"),
+        "{line}"
+    );
+}
+
+/// A layout's ref name is matched as typed: `app` selects app, not app-dev.
+#[test]
+fn a_layouts_ref_name_selects_that_image_alone() {
+    let r = Run::new();
+    let p = policy(&r, "[[image]]\nmatch = \"app\"\nmax_layers = 3\n");
+    let (code, v, stderr) = gate_json(&r, &["--policy", &p, FAMILY]);
+    assert_eq!(code, 0, "{stderr}");
+    let scopes: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["scope"].as_str().unwrap())
+        .collect();
+    assert_eq!(scopes, [app().as_str()]);
 }
 
 #[test]
@@ -401,4 +533,166 @@ fn the_ci_snippets_commands_run_as_documented() {
     assert!(std::fs::read_to_string(&junit)
         .unwrap()
         .contains("<testsuite"));
+}
+
+/// Two layouts of the same app: v1 (ref names `app/api:1`, `app/api-dev:1`)
+/// and v2 (`api-2`, `api-dev-2`, for the registry), each v2 image one layer
+/// over its v1. Returns the layouts and the sizes of api's and api-dev's new layers.
+fn api_versions(r: &Run) -> (PathBuf, PathBuf, u64, u64) {
+    let layers = |lay: &mut OciLayout| {
+        let mk = |lay: &mut OciLayout, path: &str, len: usize, seed: u64| {
+            lay.layer(Compress::Gzip(6), |w| {
+                w.file(path, &builder::noise(len, seed));
+            })
+        };
+        (
+            mk(lay, "bin/sh", 20_000, 1),
+            mk(lay, "app/api", 10_000, 2),
+            mk(lay, "app/dev", 30_000, 3),
+            mk(lay, "app/api.v2", 5_000, 4),
+            mk(lay, "app/dev.v2", 50_000, 5),
+        )
+    };
+    let mut v1 = OciLayout::new(&r.path("v1"));
+    let (base, api, dev, _, _) = layers(&mut v1);
+    v1.image("app/api:1", &[&base, &api], "linux/amd64");
+    v1.image("app/api-dev:1", &[&base, &api, &dev], "linux/amd64");
+    let mut v2 = OciLayout::new(&r.path("v2"));
+    let (base, api, dev, api2, dev2) = layers(&mut v2);
+    v2.image("api-2", &[&base, &api, &api2], "linux/amd64");
+    v2.image("api-dev-2", &[&base, &api, &dev, &dev2], "linux/amd64");
+    (v1.finish(), v2.finish(), api2.size, dev2.size)
+}
+
+fn checks(v: &Value) -> Vec<(String, String, f64)> {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["scope"].as_str().unwrap().to_owned(),
+                c["rule"].as_str().unwrap().to_owned(),
+                c["actual"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Issue 19.1: `match` takes what users type (`app/api*`, `HOST/app/api:*`,
+/// the full reference), and a baseline entry is found by repository path and
+/// tag whatever the transport: api and api-dev, gated together against a
+/// baseline recorded from an OCI layout, are each compared with their own entry.
+#[test]
+fn match_and_baselines_go_by_repository_path_and_tag_across_transports() {
+    let r = Run::new();
+    let reg = super::registry_server::Registry::start(false);
+    let (v1, v2, api_growth, dev_growth) = api_versions(&r);
+    reg.push(&v2, "api-2", "app/api:2", false);
+    reg.push(&v2, "api-dev-2", "app/api-dev:2", false);
+    let host = &reg.host;
+    let (api, dev) = (
+        format!("docker://{host}/app/api:2"),
+        format!("docker://{host}/app/api-dev:2"),
+    );
+
+    for (pattern, selected) in [
+        ("app/api*", vec![&api, &dev]),
+        ("app/api", vec![&api]),
+        (&format!("{host}/app/api:*"), vec![&api]),
+        (&api, vec![&api]),
+        ("app/api-dev:2", vec![&dev]),
+    ] {
+        let p = policy(
+            &r,
+            &format!("[[image]]\nmatch = {pattern:?}\nmax_layers = 9\n"),
+        );
+        let v = r.json(&["gate", "--policy", &p, &api, &dev]);
+        let scopes: Vec<String> = checks(&v).into_iter().map(|c| c.0).collect();
+        let selected: Vec<String> = selected.into_iter().cloned().collect();
+        assert_eq!(scopes, selected, "match = {pattern:?}");
+    }
+    let p = policy(&r, "[[image]]\nmatch = \"app/apx*\"\nmax_layers = 9\n");
+    let line = r.fails(&["gate", "--policy", &p, &api, &dev]);
+    assert!(
+        line.contains("[[image]] #1 (line 1): its match selects no image"),
+        "{line}"
+    );
+    assert!(line.contains(&api) && line.contains(&dev), "{line}");
+
+    // The baseline, from the layout: entries by repository path and tag.
+    let base = r.path("base.json");
+    let out = r
+        .cmd()
+        .args(["gate", "--write-baseline"])
+        .arg(&base)
+        .arg(oci(&v1))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recorded: Value = serde_json::from_slice(&std::fs::read(&base).unwrap()).unwrap();
+    let entries: Vec<(&str, &str)> = recorded["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["repository"].as_str().unwrap(),
+                e["tag"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(entries, [("app/api", "1"), ("app/api-dev", "1")]);
+
+    let growth = policy(&r, "[[image]]\nmax_growth = \"1GB\"\n");
+    let b = base.to_str().unwrap();
+    let v = r.json(&["gate", "--policy", &growth, "--baseline", b, &api, &dev]);
+    assert_eq!(
+        checks(&v),
+        [
+            (api.clone(), "max_growth".to_owned(), api_growth as f64),
+            (dev.clone(), "max_growth".to_owned(), dev_growth as f64),
+        ],
+        "each image against its own entry"
+    );
+
+    // A baseline holding one of them: the other is not matched to it.
+    let only = |repo: &str, file: &str| {
+        let mut b = recorded.clone();
+        b["images"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|e| e["repository"] == repo);
+        std::fs::write(r.path(file), serde_json::to_vec(&b).unwrap()).unwrap();
+        r.path(file).display().to_string()
+    };
+    let dev_only = only("app/api-dev", "dev.json");
+    let (code, v, stderr) = gate_json(
+        &r,
+        &["--policy", &growth, "--baseline", &dev_only, &api, &dev],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        checks(&v),
+        [(dev.clone(), "max_growth".to_owned(), dev_growth as f64)]
+    );
+    assert!(
+        stderr.contains(&format!("{api} is not in the baseline")),
+        "{stderr}"
+    );
+    let line = r.fails(&["gate", "--policy", &growth, "--baseline", &dev_only, &api]);
+    assert!(
+        line.contains(&format!("no check could run: {api} is not in the baseline")),
+        "{line}"
+    );
+    let api_only = only("app/api", "api.json");
+    let line = r.fails(&["gate", "--policy", &growth, "--baseline", &api_only, &dev]);
+    assert!(
+        line.contains(&format!("{dev} is not in the baseline")),
+        "{line}"
+    );
 }
