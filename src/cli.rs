@@ -317,9 +317,11 @@ pub struct FootprintArgs {
     /// Image references (see below); an OCI layout without :REF means all of its images.
     #[arg(required = true, value_name = "REF")]
     pub refs: Vec<String>,
-    /// Which size the SHARED and UNIQUE columns show (JSON always has all three).
-    #[arg(long, value_enum, default_value_t = MeasureArg::Compressed)]
-    pub measure: MeasureArg,
+    /// Which size the SHARED, UNIQUE and FAIR columns show (JSON always has
+    /// all three) [default: compressed; uncompressed when an image has no
+    /// compressed size, as an engine's]
+    #[arg(long, value_enum)]
+    pub measure: Option<MeasureArg>,
     /// Registry images only: figures from manifests alone (compressed sizes), no blob download.
     #[arg(long)]
     pub shallow: bool,
@@ -351,9 +353,10 @@ pub struct CompareArgs {
     /// What a node pulls and stores to run exactly these images, per family.
     #[arg(long, value_name = "NAME,NAME…", value_delimiter = ',')]
     pub deploy: Vec<String>,
-    /// Which size the tables show (JSON always has all three).
-    #[arg(long, value_enum, default_value_t = MeasureArg::Compressed)]
-    pub measure: MeasureArg,
+    /// Which size the tables show (JSON always has all three) [default:
+    /// compressed; uncompressed when an image has no compressed size, as an engine's]
+    #[arg(long, value_enum)]
+    pub measure: Option<MeasureArg>,
     /// Registry images only: figures from manifests alone (compressed sizes), no blob download.
     #[arg(long)]
     pub shallow: bool,

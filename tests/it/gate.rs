@@ -696,3 +696,88 @@ fn match_and_baselines_go_by_repository_path_and_tag_across_transports() {
         "{line}"
     );
 }
+
+/// An engine keeps no compressed size: a compressed limit on its image is
+/// not checked and says so (alone, it is a gate that checks nothing: an
+/// error); its baseline entry records no compressed size, and growth against
+/// it is measured in uncompressed bytes, matched by repository and tag.
+#[test]
+fn an_engine_image_is_never_gated_on_a_compressed_size_it_lacks() {
+    let Some(podman) = super::footprint::podman_with(&[
+        ("app", "localhost/fam/app:1"),
+        ("app-dev", "localhost/fam/app:2"),
+    ]) else {
+        return;
+    };
+    let r = Run::new();
+    let engine = || super::footprint::engine_cmd(&r, &podman);
+    let (v1, v2) = (
+        "docker-daemon:localhost/fam/app:1",
+        "docker-daemon:localhost/fam/app:2",
+    );
+    let p = policy(&r, "[[image]]\nmax_compressed = \"1GB\"\n");
+    let out = engine()
+        .args(["gate", "--policy", &p, v1])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("no check could run: {v1}: no compressed size (an engine keeps layers uncompressed): max_compressed not checked")),
+        "{stderr}"
+    );
+    let p = policy(
+        &r,
+        "[[image]]\nmax_compressed = \"1GB\"\nmax_uncompressed = \"1GB\"\n",
+    );
+    let out = engine()
+        .args(["gate", "--format", "json", "--policy", &p, v1])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(checks(&v).len(), 1, "max_uncompressed alone: {v}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("max_compressed not checked"));
+
+    let base = r.path("base.json");
+    let out = engine()
+        .args(["gate", "--write-baseline"])
+        .arg(&base)
+        .arg(v1)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b: Value = serde_json::from_slice(&std::fs::read(&base).unwrap()).unwrap();
+    assert_eq!(b["images"][0]["compressed"], Value::Null, "{b}");
+    assert_eq!(b["images"][0]["repository"], "fam/app");
+    assert_eq!(b["dedup_compressed"], Value::Null);
+    let uncompressed = |v: &Value| v["images"][0]["total"]["uncompressed"].as_u64().unwrap();
+    let growth = uncompressed(&r.json(&["footprint", &format!("{FAMILY}:app-dev")]))
+        - uncompressed(&r.json(&["footprint", &app()]));
+    let p = policy(&r, "[[image]]\nmax_growth = \"1GB\"\n");
+    let out = engine()
+        .args(["gate", "--format", "json", "--policy", &p, "--baseline"])
+        .arg(&base)
+        .arg(v2)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        checks(&v),
+        [(v2.to_owned(), "max_growth".to_owned(), growth as f64)]
+    );
+    assert_eq!(
+        v["checks"][0]["detail"][0],
+        "in uncompressed bytes: one side has no compressed size"
+    );
+}
