@@ -168,7 +168,7 @@ pub enum Command {
     },
     /// The man pages (roff): strata's on stdout, or one per command into a directory.
     #[command(
-        after_help = "Examples:\n  strata man --dir ~/.local/share/man/man1     strata.1, strata-footprint.1, …\n  strata man > strata.1                        the top page alone"
+        after_help = "Examples:\n  strata man --dir ~/.cargo/share/man/man1     strata.1, strata-footprint.1, …\n  strata man > strata.1                        the top page alone"
     )]
     Man {
         /// Write strata.1 and a page per command (strata-footprint.1, …) into DIR.

@@ -8,7 +8,7 @@ use super::*;
 
 const SERVICES: [&str; 3] = ["nova", "glance", "keystone"];
 
-struct Families {
+pub struct Families {
     fat: PathBuf,
     lean: PathBuf,
     fat_base: Vec<Layer>,
@@ -26,17 +26,22 @@ fn service_layer(oci: &mut OciLayout, i: usize, flavour: u64) -> Layer {
     })
 }
 
+fn families(r: &Run) -> Families {
+    families_in(&r.path("fat"), &r.path("lean"))
+}
+
 /// fat: an OS layer and a libraries layer; lean: one small OS layer. Tags
 /// carry a family prefix (fat-nova, lean-nova) so pairing must cut it.
-fn families(r: &Run) -> Families {
-    let mut fat = OciLayout::new(&r.path("fat"));
+/// Shipped in fixtures/compare for the README's example.
+pub fn families_in(fat: &Path, lean: &Path) -> Families {
+    let mut fat = OciLayout::new(fat);
     let os = fat.layer(Compress::Gzip(6), |w| {
         w.dir("usr").file("usr/os", &builder::noise(60_000, 1));
     });
     let libs = fat.layer(Compress::Gzip(6), |w| {
         w.dir("usr").file("usr/libs", &builder::noise(25_001, 2));
     });
-    let mut lean = OciLayout::new(&r.path("lean"));
+    let mut lean = OciLayout::new(lean);
     let small = lean.layer(Compress::Gzip(6), |w| {
         w.dir("usr").file("usr/os", &builder::noise(9_000, 3));
     });

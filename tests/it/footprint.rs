@@ -146,43 +146,6 @@ fn json_snapshot() {
     insta::assert_snapshot!(stable(&String::from_utf8(out.stdout).unwrap(), &r));
 }
 
-/// fixtures/family is the builder's family, committed for the README demo.
-/// Rebuild it with `STRATA_BLESS=1 cargo test --test it fixtures`.
-#[test]
-fn committed_fixtures_are_what_the_builder_writes() {
-    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/family");
-    if std::env::var_os("STRATA_BLESS").is_some() {
-        let _ = std::fs::remove_dir_all(&committed);
-        builder::family(&committed, Compress::Gzip(6));
-        std::fs::remove_dir_all(committed.join("blobs/tmp")).ok();
-    }
-    let r = Run::new();
-    let fresh = builder::family(&r.path("layout"), Compress::Gzip(6));
-    let list = |root: &std::path::Path| -> Vec<(String, Vec<u8>)> {
-        let mut out = Vec::new();
-        let mut stack = vec![root.to_owned()];
-        while let Some(dir) = stack.pop() {
-            for e in std::fs::read_dir(&dir).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    out.push((
-                        p.strip_prefix(root).unwrap().display().to_string(),
-                        std::fs::read(&p).unwrap(),
-                    ));
-                }
-            }
-        }
-        out.sort();
-        out
-    };
-    assert!(
-        list(&committed) == list(&fresh.layout),
-        "fixtures/family is stale: rebuild with STRATA_BLESS=1"
-    );
-}
-
 fn fair_shares_add_up(v: &Value) {
     for k in ["compressed", "uncompressed", "files"] {
         let sum: u64 = v["images"]

@@ -17,6 +17,7 @@ mod hostile_sources;
 mod layers;
 mod local_sources;
 mod packages;
+mod readme;
 mod registry;
 mod registry_server;
 
