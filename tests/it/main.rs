@@ -12,6 +12,7 @@ mod engine;
 mod fault_proxy;
 mod footprint;
 mod gate;
+mod gate_match;
 mod hostile_layers;
 mod hostile_sources;
 mod layers;
