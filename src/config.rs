@@ -186,7 +186,7 @@ impl Config {
             ),
             CliCommand::Packages(args) => (Command::Packages(packages_args(args)?), false),
             // Generators: written by commands::completions before any config.
-            CliCommand::Completions { .. } | CliCommand::Man => {
+            CliCommand::Completions { .. } | CliCommand::Man { .. } => {
                 anyhow::bail!("completions and man need no configuration")
             }
         };
@@ -224,16 +224,18 @@ fn parse_refs(refs: &[String]) -> anyhow::Result<Vec<Reference>> {
         .collect::<Result<_, _>>()?)
 }
 
-fn measure_of(arg: MeasureArg, shallow: bool) -> anyhow::Result<Measure> {
-    let measure = match arg {
+/// `--measure`; None: the default (compressed, or uncompressed when an
+/// image has no compressed size), chosen once the images are known.
+fn measure_of(arg: Option<MeasureArg>, shallow: bool) -> anyhow::Result<Option<Measure>> {
+    let measure = arg.map(|arg| match arg {
         MeasureArg::Compressed => Measure::Compressed,
         MeasureArg::Uncompressed => Measure::Uncompressed,
         MeasureArg::Files => Measure::Files,
-    };
-    if shallow && measure != Measure::Compressed {
+    });
+    if let Some(m) = measure.filter(|m| shallow && *m != Measure::Compressed) {
         anyhow::bail!(
             "--shallow knows compressed sizes only: drop --measure {}",
-            measure.name()
+            m.name()
         );
     }
     Ok(measure)

@@ -1,20 +1,20 @@
 //! `strata gate`: a CI size-regression gate — a policy and a baseline applied
 //! to an image set; exit 1 when a fail rule trips, whatever the format.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::analyze::footprint::{footprint, LayerFigures};
+use crate::analyze::footprint::footprint;
 use crate::analyze::sizes::Measure;
+use crate::commands::footprint::layer_figures;
 use crate::commands::layers::audit_image;
 use crate::commands::{index_error, merged};
 use crate::error::Error;
 use crate::gate::{
-    evaluate, AuditFacts, Baseline, BaselineImage, Forbidden, GateReport, ImageFacts, Policy,
-    Status, Unit,
+    evaluate, AuditFacts, Baseline, BaselineImage, Forbidden, GateReport, ImageFacts, Names,
+    Policy, SetFacts, Status, Unit,
 };
-use crate::image::{Digest, Image};
+use crate::image::Image;
 use crate::reference::Reference;
 use crate::report::{junit, Column, Doc, Style, Table, View};
 use crate::session::{Outcome, Session};
@@ -32,6 +32,9 @@ pub struct Args {
 /// Bump when the baseline's shape changes.
 pub const BASELINE_VERSION: u32 = 1;
 
+/// The most a baseline file may hold (a few hundred bytes per image).
+const MAX_BASELINE: u64 = 16 << 20;
+
 fn key(image: &Image) -> String {
     let mut n = image.name.clone();
     n.tag = None;
@@ -44,17 +47,18 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let baseline = args.baseline.as_deref().map(read_baseline).transpose()?;
     let images = session.load(&args.refs)?;
     let store = session.store()?;
-    let (summaries, _) = store.summaries(&images, session.progress())?;
-    let figures: HashMap<Digest, LayerFigures> = summaries
-        .iter()
-        .map(|(d, s)| (d.clone(), LayerFigures::scanned(s)))
-        .collect();
+    // As footprint has them: an engine's layers have no compressed size.
+    let figures = layer_figures(session, &images)?;
     let fp = footprint(&images, &figures, Measure::Compressed, false);
-    let dedup = fp.set.dedup_total.compressed.unwrap_or(0);
+    let set = SetFacts {
+        dedup_compressed: fp.set.dedup_total.compressed,
+        dedup_uncompressed: fp.set.dedup_total.uncompressed,
+    };
     let mut facts = Vec::new();
     for (image, row) in images.iter().zip(&fp.images) {
         let mut f = ImageFacts {
             name: row.name.clone(),
+            names: Names::of(&image.name),
             key: key(image),
             compressed: row.total.compressed,
             uncompressed: row.total.uncompressed.unwrap_or(0),
@@ -133,18 +137,9 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         let b = Baseline {
             schema_version: BASELINE_VERSION,
             command: "baseline".to_owned(),
-            images: facts
-                .iter()
-                .map(|f| BaselineImage {
-                    name: f.name.clone(),
-                    key: f.key.clone(),
-                    compressed: f.compressed.unwrap_or(0),
-                    uncompressed: f.uncompressed,
-                    files: f.files,
-                    layers: f.layer_digests.iter().map(|l| l.0.clone()).collect(),
-                })
-                .collect(),
-            dedup_compressed: dedup,
+            images: facts.iter().map(BaselineImage::new).collect(),
+            dedup_compressed: set.dedup_compressed,
+            dedup_uncompressed: set.dedup_uncompressed,
         };
         let text = serde_json::to_vec_pretty(&b)?;
         std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
@@ -152,7 +147,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let Some(policy) = policy else {
         return Ok(Outcome::Ok);
     };
-    let report = evaluate(&policy, &facts, dedup, baseline.as_ref());
+    let report = evaluate(&policy, &facts, set, baseline.as_ref())?;
     for w in &report.warnings {
         session.warn(w.clone());
     }
@@ -168,9 +163,9 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
 }
 
 fn read_baseline(path: &std::path::Path) -> anyhow::Result<Baseline> {
-    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::gate::user_file::read_text(path, MAX_BASELINE, "baseline")?;
     let value: serde_json::Value =
-        serde_json::from_slice(&text).map_err(|e| Error::json(path.display().to_string(), e))?;
+        serde_json::from_str(&text).map_err(|e| Error::json(path.display().to_string(), e))?;
     let version = value.get("schema_version").and_then(|v| v.as_u64());
     if version != Some(u64::from(BASELINE_VERSION))
         || value.get("command").and_then(|c| c.as_str()) != Some("baseline")
@@ -184,7 +179,8 @@ fn read_baseline(path: &std::path::Path) -> anyhow::Result<Baseline> {
         )
         .into());
     }
-    Ok(serde_json::from_value(value).map_err(|e| Error::json(path.display().to_string(), e))?)
+    // Parsed again from the text, so an error has its line and column.
+    Ok(serde_json::from_str(&text).map_err(|e| Error::json(path.display().to_string(), e))?)
 }
 
 /// Files of the merged filesystem matching each forbidden pattern.

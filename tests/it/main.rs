@@ -12,11 +12,13 @@ mod engine;
 mod fault_proxy;
 mod footprint;
 mod gate;
+mod gate_match;
 mod hostile_layers;
 mod hostile_sources;
 mod layers;
 mod local_sources;
 mod packages;
+mod readme;
 mod registry;
 mod registry_server;
 

@@ -71,7 +71,8 @@ fn len(s: &str) -> u64 {
 
 /// "before": base (dpkg + apk) and a layer of Python, npm and gems;
 /// "after": one more layer that uninstalls six and deletes the apk database.
-fn image(dir: &std::path::Path) -> std::path::PathBuf {
+/// Shipped in fixtures/packages for the README's example.
+pub fn image(dir: &std::path::Path) -> std::path::PathBuf {
     let mut oci = OciLayout::new(dir);
     let base = oci.layer(Compress::Gzip(6), |w| {
         w.dir("bin").file("bin/bash", &builder::noise(1200, 1));
