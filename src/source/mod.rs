@@ -30,9 +30,6 @@ pub struct SourceOptions {
     pub authfile: Option<std::path::PathBuf>,
 }
 
-/// The run's `--authfile`, for the registry's credential lookup (set once by `load_all`).
-pub static AUTHFILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-
 /// Resolves references into the images they name, in order (an OCI layout
 /// without a ref names all of its images; an index one per selected platform).
 /// Registry references are resolved together, concurrently.
@@ -42,9 +39,6 @@ pub fn load_all(
     warnings: &crate::warnings::Warnings,
 ) -> anyhow::Result<Vec<Image>> {
     use anyhow::Context;
-    if let Some(file) = &opts.authfile {
-        let _ = AUTHFILE.set(file.clone());
-    }
     let remote: Vec<&crate::reference::RegistryRef> = refs
         .iter()
         .filter_map(|r| match r {
@@ -55,7 +49,7 @@ pub fn load_all(
     let mut remote_images = if remote.is_empty() {
         Vec::new()
     } else {
-        registry::load_all(&remote, opts)?
+        registry::load_all(&remote, opts, warnings)?
     }
     .into_iter();
     let mut images = Vec::new();

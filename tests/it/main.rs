@@ -18,6 +18,7 @@ mod layers;
 mod local_sources;
 mod packages;
 mod registry;
+mod registry_auth;
 mod registry_server;
 
 use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@ mod catalog;
 mod config_cache;
 mod errors;
 mod http;
+mod resolve;
 mod retry;
 mod token;
 
@@ -34,6 +35,7 @@ use super::{Image, SourceOptions};
 use crate::error::{Error, Result};
 use crate::image::{Digest, ImageName, Transport};
 use crate::reference::RegistryRef;
+use crate::warnings::Warnings;
 
 const ACCEPT: &[&str] = &[
     OCI_IMAGE_MEDIA_TYPE,
@@ -76,7 +78,11 @@ struct Session {
 }
 
 /// Resolves every registry reference, concurrently; one Vec of images per reference.
-pub fn load_all(refs: &[&RegistryRef], opts: &SourceOptions) -> Result<Vec<Vec<Image>>> {
+pub fn load_all(
+    refs: &[&RegistryRef],
+    opts: &SourceOptions,
+    warnings: &Warnings,
+) -> Result<Vec<Vec<Image>>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -89,9 +95,15 @@ pub fn load_all(refs: &[&RegistryRef], opts: &SourceOptions) -> Result<Vec<Vec<I
             plain_http.insert(host);
         }
     }
+    let lookup = auth::Lookup::new(
+        opts.registry.credentials.clone(),
+        opts.authfile.clone(),
+        warnings.clone(),
+    );
     let http = Http::new(
         plain_http,
-        opts.registry.credentials.clone(),
+        opts.registry.insecure.clone(),
+        lookup,
         opts.registry.timeout,
     )
     .map_err(|e| Error::Registry {
