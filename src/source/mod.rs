@@ -18,6 +18,11 @@ pub use crate::image::{BlobSource, Image, LayerDesc};
 use crate::reference::Reference;
 pub use platform::{Platform, PlatformChoice};
 
+/// At most this many images per run (indexes with `--all-platforms`, globs,
+/// references together): each costs a manifest and a config request, and
+/// every view lists them all.
+pub const MAX_IMAGES: usize = 1000;
+
 #[derive(Debug, Clone)]
 pub struct SourceOptions {
     pub platform: PlatformChoice,
@@ -53,13 +58,14 @@ pub fn load_all(
     }
     .into_iter();
     let mut images = Vec::new();
+    let with = layout::With { opts, warnings };
     for r in refs {
         let loaded = match r {
             Reference::OciDir { path, name } => by_digest(name.as_deref(), |wanted| {
-                layout::load_dir(path, wanted, opts)
+                layout::load_dir(path, wanted, &with)
             }),
             Reference::OciArchive { path, name } => by_digest(name.as_deref(), |wanted| {
-                layout::load_archive(path, wanted, opts)
+                layout::load_archive(path, wanted, &with)
             })
             .map_err(|e| match archive::truncated_at(path) {
                 Some(n) => archive::truncated(&r.to_string(), n),
@@ -77,6 +83,12 @@ pub fn load_all(
             other => other.with_context(|| format!("loading {r}")),
         };
         images.extend(loaded?);
+        if images.len() > MAX_IMAGES {
+            anyhow::bail!(
+                "{} images named; strata reads at most {MAX_IMAGES} per run",
+                images.len()
+            );
+        }
     }
     let (images, repeats) = dedup(images);
     for w in repeats {

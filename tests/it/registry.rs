@@ -309,3 +309,48 @@ fn server_errors_are_retried_with_backoff_then_reported() {
     );
     assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 4);
 }
+
+#[test]
+fn a_platform_the_index_lists_is_found_even_when_its_config_says_another() {
+    // `podman manifest add --arch arch77` rewrites the index, not the config.
+    let reg = Registry::start(false);
+    let r = Run::new();
+    let mut lay = builder::OciLayout::new(&r.path("multi"));
+    let amd = lay.layer(Compress::Gzip(6), |w| {
+        w.file("amd", &builder::noise(1000, 1));
+    });
+    let odd = lay.layer(Compress::Gzip(6), |w| {
+        w.file("odd", &builder::noise(3000, 2));
+    });
+    let mut a = lay.manifest(&[&amd], "linux/amd64");
+    a["platform"] = serde_json::json!({"os": "linux", "architecture": "amd64"});
+    let mut b = lay.manifest(&[&odd], "linux/amd64");
+    b["platform"] = serde_json::json!({"os": "linux", "architecture": "arch77"});
+    let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [a, b]});
+    let (digest, size) = lay.put_blob(&serde_json::to_vec(&index).unwrap());
+    let dir = lay.finish();
+    let top = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.index.v1+json", "digest": digest, "size": size,
+        "annotations": {"org.opencontainers.image.ref.name": "multi"}
+    }]});
+    fs::write(dir.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+    reg.push(&dir, "multi", "multi:1", false);
+    for reference in [
+        format!("docker://{}/multi:1", reg.host),
+        format!("{}:multi", oci(&dir)),
+    ] {
+        let out = r.run(&[
+            "footprint",
+            "--format=json",
+            "--platform",
+            "linux/arch77",
+            &reference,
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{reference}: {stderr}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["images"][0]["platform"], "linux/arch77", "{reference}");
+        assert_eq!(v["images"][0]["total"]["files"], 3000, "{reference}");
+        assert!(stderr.contains("its config says linux/amd64"), "{stderr}");
+    }
+}

@@ -44,6 +44,8 @@ pub async fn expand(http: &Http, text: &str) -> Result<Vec<OciRef>> {
         .into_iter()
         .filter(|r| glob_match(pattern, r))
         .collect();
+    // Each matching repository names one image at least: refuse before listing tags.
+    too_many(host, text, repos.len())?;
     // Tag lists of all matching repositories, fetched concurrently.
     let listed = futures_util::future::try_join_all(repos.iter().map(|repo| async move {
         let what = format!("tags of {repo}");
@@ -69,6 +71,7 @@ pub async fn expand(http: &Http, text: &str) -> Result<Vec<OciRef>> {
             refs.push(OciRef::with_tag(host.to_owned(), repo.clone(), t.clone()));
         }
     }
+    too_many(host, text, refs.len())?;
     if refs.is_empty() {
         return Err(Error::Registry {
             registry: host.to_owned(),
@@ -76,6 +79,20 @@ pub async fn expand(http: &Http, text: &str) -> Result<Vec<OciRef>> {
         });
     }
     Ok(refs)
+}
+
+/// A glob may name at most MAX_IMAGES images.
+fn too_many(host: &str, text: &str, images: usize) -> Result<()> {
+    if images <= crate::source::MAX_IMAGES {
+        return Ok(());
+    }
+    Err(Error::Registry {
+        registry: host.to_owned(),
+        reason: format!(
+            "{text} names {images} images or more; strata reads at most {} per run",
+            crate::source::MAX_IMAGES
+        ),
+    })
 }
 
 fn bad(text: &str, reason: &str) -> Error {

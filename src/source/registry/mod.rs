@@ -29,7 +29,7 @@ use blobs::RegistryBlobs;
 use errors::registry_error;
 use http::{Fail, Http, Target};
 
-use super::platform::{select, Platform};
+use super::platform::{reconcile, select, Platform};
 use super::{config_platform, history_of, layers_of, parse_config, parse_manifest, shallow_layers};
 use super::{Image, SourceOptions};
 use crate::error::{Error, Result};
@@ -75,6 +75,7 @@ struct Session {
     http: Arc<Http>,
     runtime: Arc<tokio::runtime::Runtime>,
     opts: SourceOptions,
+    warnings: Warnings,
 }
 
 /// Resolves every registry reference, concurrently; one Vec of images per reference.
@@ -114,6 +115,7 @@ pub fn load_all(
         http: Arc::new(http),
         runtime: Arc::new(runtime),
         opts: opts.clone(),
+        warnings: warnings.clone(),
     };
     let runtime = session.runtime.clone();
     runtime.block_on(try_join_all(refs.iter().map(|r| session.resolve(r))))
@@ -295,9 +297,15 @@ impl Session {
             }
         };
         let config = parse_config(&config_bytes, &config_what)?;
+        let shown = reconcile(
+            platform.as_ref(),
+            config_platform(&config),
+            &what,
+            &self.warnings,
+        );
         Ok(Image {
             name: name.clone(),
-            platform: Some(config_platform(&config)),
+            platform: Some(shown),
             manifest_digest: Some(digest),
             config_digest,
             layers: layers_of(&manifest, &config, &what)?,
