@@ -207,7 +207,7 @@ fn load(endpoint: &Endpoint, transport: Transport, name: &str) -> Result<Vec<Ima
         }
     }
     // The first chunk says whether the engine has the image at all.
-    let mut export = Box::pin(with_deadline(docker.export_image(name)));
+    let mut export = Box::pin(with_deadline(docker.export_image(asked(name))));
     let first = rt.block_on(export.next());
     let first = match first {
         Some(Ok(bytes)) => Some(Ok(bytes)),
@@ -227,6 +227,16 @@ fn load(endpoint: &Endpoint, transport: Transport, name: &str) -> Result<Vec<Ima
             image
         })
         .collect())
+}
+
+/// What the engine is asked for: an image ID cut short (`sha256:a1262e20aac6`)
+/// goes as its bare digits, the only short form Docker's and Podman's APIs
+/// look up; names and whole IDs go as given.
+fn asked(name: &str) -> &str {
+    match name.strip_prefix("sha256:") {
+        Some(hex) if hex.len() < 64 => hex,
+        _ => name,
+    }
 }
 
 enum Waited {
@@ -265,6 +275,15 @@ fn with_deadline(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_image_id_is_asked_for_by_its_digits() {
+        assert_eq!(asked("sha256:a1262e20aac6"), "a1262e20aac6");
+        let whole = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(asked(&whole), whole);
+        assert_eq!(asked("fam/app:1"), "fam/app:1");
+        assert_eq!(asked("a1262e20aac6"), "a1262e20aac6");
+    }
 
     #[test]
     fn docker_host_forms() {
