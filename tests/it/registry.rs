@@ -354,3 +354,57 @@ fn a_platform_the_index_lists_is_found_even_when_its_config_says_another() {
         assert!(stderr.contains("its config says linux/amd64"), "{stderr}");
     }
 }
+
+#[test]
+fn a_missing_tag_lists_the_tags_there_and_a_glob_names_the_repositories_that_lack_it() {
+    let reg = Registry::start(false);
+    let r = Run::new();
+    let fam = pushed_family(&reg, &r, false);
+    for i in 2..13 {
+        reg.push(&fam.layout, "app", &format!("fam/app:{i}"), false);
+    }
+    let line = r.fails(&["footprint", &format!("docker://{}/fam/app:404", reg.host)]);
+    assert!(
+        line.contains("manifest unknown")
+            && line.contains("tags there: 1, 10, 11, 12, 2, 3, 4, 5, 6, 7, +2 more"),
+        "{line}"
+    );
+    let line = r.fails(&["footprint", &format!("docker://{}/fam/worker:2", reg.host)]);
+    assert!(line.contains("tags there: 1"), "{line}");
+    // A repository that does not exist has no tags to list.
+    let line = r.fails(&["footprint", &format!("docker://{}/nope/x:1", reg.host)]);
+    assert!(!line.contains("tags there"), "{line}");
+
+    let line = r.fails(&["footprint", &format!("docker://{}/fam/*:404", reg.host)]);
+    assert!(
+        line.contains(
+            "no repository matching fam/* has tag 404: fam/app, fam/app-dev, fam/rebuilt, fam/worker lack it (tags there: 1, 10, 11"
+        ),
+        "{line}"
+    );
+    let line = r.fails(&["footprint", &format!("docker://{}/nope/*:1", reg.host)]);
+    assert!(line.contains("no repository matches nope/*"), "{line}");
+}
+
+#[test]
+fn a_host_that_does_not_resolve_is_named_as_such_at_once() {
+    // `.invalid` never resolves (RFC 6761): strata fails it without asking
+    // any DNS server, so this test reaches no network.
+    let r = Run::new();
+    for reference in [
+        "docker://registry.invalid/app:1",
+        "docker://registry.invalid:5000/app/*:1",
+    ] {
+        let line = r.fails(&[
+            "footprint",
+            "--insecure-registry",
+            "registry.invalid:5000",
+            reference,
+        ]);
+        assert!(
+            line.contains("cannot resolve host registry.invalid"),
+            "{line}"
+        );
+        assert!(!line.contains("tries"), "retried: {line}");
+    }
+}

@@ -206,6 +206,9 @@ impl Session {
                     reason: format!("{name}: a manifest of more than {} MiB; refused", cap >> 20),
                 })
             }
+            Err(e @ Fail::Status { code: 404, .. }) if reference.digest().is_none() => {
+                return Err(self.missing_tag(host, repository, name, e).await)
+            }
             Err(e) => return Err(registry_error(host, name, e)),
         };
         let digest = match reference.digest() {
@@ -223,6 +226,24 @@ impl Session {
             None => Digest::sha256_of(&bytes),
         };
         Ok((bytes, digest))
+    }
+
+    /// A tag the registry does not know: the error lists up to ten tags the
+    /// repository has (when it can be listed at all).
+    async fn missing_tag(&self, host: &str, repository: &str, name: &str, fail: Fail) -> Error {
+        let mut reason = format!("{name}: {fail}");
+        if let Ok(mut tags) = catalog::tags(&self.http, host, repository).await {
+            tags.sort();
+            reason.push_str(&if tags.is_empty() {
+                "; the repository has no tags".to_owned()
+            } else {
+                format!("; tags there: {}", catalog::some(&tags))
+            });
+        }
+        Error::Registry {
+            registry: host.to_owned(),
+            reason,
+        }
     }
 
     async fn image(
