@@ -18,6 +18,23 @@ pub use crate::image::{BlobSource, Image, LayerDesc};
 use crate::reference::Reference;
 pub use platform::{Platform, PlatformChoice};
 
+/// Where a source reports a stream it reads whole before any scan (an
+/// engine's export, `docker-archive:-`), whose length is not known ahead.
+pub trait Reading: Sync {
+    fn begin(&self, what: &str);
+    fn advance(&self, bytes: u64);
+    fn end(&self);
+}
+
+/// Reading reported nowhere.
+pub struct NotShown;
+
+impl Reading for NotShown {
+    fn begin(&self, _: &str) {}
+    fn advance(&self, _: u64) {}
+    fn end(&self) {}
+}
+
 /// At most this many images per run (indexes with `--all-platforms`, globs,
 /// references together): each costs a manifest and a config request, and
 /// every view lists them all.
@@ -42,6 +59,7 @@ pub fn load_all(
     refs: &[Reference],
     opts: &SourceOptions,
     warnings: &crate::warnings::Warnings,
+    reading: &dyn Reading,
 ) -> anyhow::Result<Vec<Image>> {
     use anyhow::Context;
     let remote: Vec<&crate::reference::RegistryRef> = refs
@@ -71,9 +89,11 @@ pub fn load_all(
                 Some(n) => archive::truncated(&r.to_string(), n),
                 None => e,
             }),
-            Reference::DockerArchive { path, name } => archive::load(path, name.as_deref()),
-            Reference::DockerDaemon { name } => engine::load_docker(name),
-            Reference::ContainersStorage { name } => engine::load_podman(name),
+            Reference::DockerArchive { path, name } => {
+                archive::load(path, name.as_deref(), reading)
+            }
+            Reference::DockerDaemon { name } => engine::load_docker(name, reading),
+            Reference::ContainersStorage { name } => engine::load_podman(name, reading),
             Reference::Registry(_) => Ok(remote_images.next().unwrap_or_default()),
         };
         let loaded = loaded.and_then(|images| platform::check_named(images, opts));
