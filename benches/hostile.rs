@@ -10,15 +10,16 @@
 mod builder;
 #[path = "../tests/it/fault_proxy.rs"]
 mod fault_proxy;
+#[path = "support/measure.rs"]
+mod measure;
 #[path = "../tests/it/registry_server.rs"]
 mod registry_server;
 
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use builder::{Compress, OciLayout};
 use fault_proxy::{Fault, FaultProxy};
@@ -55,31 +56,10 @@ fn run(args: &[String]) -> Outcome {
         .env_remove("REGISTRY_AUTH_FILE")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
-    unsafe {
-        cmd.pre_exec(|| {
-            let lim = libc::rlimit {
-                rlim_cur: AS_LIMIT,
-                rlim_max: AS_LIMIT,
-            };
-            if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let start = Instant::now();
-    // Reaped below by wait4(2), which also reports the peak RSS.
-    #[allow(clippy::zombie_processes)]
-    let child = cmd.spawn().unwrap();
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as libc::pid_t;
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid);
+    let (status, cost) = measure::measured(&cmd, Stdio::null(), Some(AS_LIMIT));
     Outcome {
-        peak_kib: usage.ru_maxrss,
-        secs: start.elapsed().as_secs_f64(),
+        peak_kib: cost.peak_rss_kib,
+        secs: cost.wall.as_secs_f64(),
         status,
     }
 }
@@ -396,6 +376,7 @@ fn token_service(len: usize) -> &'static str {
 }
 
 fn main() {
+    measure::serve();
     let work = tempfile::tempdir().unwrap();
     let mut cases = local_cases(work.path());
     cases.extend(layer_cases(work.path()));
