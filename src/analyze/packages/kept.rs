@@ -50,8 +50,10 @@ pub struct KeptStats {
     pub spilled_runs: usize,
 }
 
-#[derive(Default)]
 pub struct Kept {
+    /// Claim bytes per budget, and record bytes (`CLAIM_BUDGET`, `RECORD_BUDGET`).
+    claim_budget: u64,
+    record_budget: u64,
     runs: Runs,
     links: HashMap<Vec<u8>, Vec<u8>>,
     link_bytes: usize,
@@ -61,7 +63,28 @@ pub struct Kept {
     buf: Vec<u8>,
 }
 
+impl Default for Kept {
+    fn default() -> Self {
+        Kept::with_budgets(CLAIM_BUDGET, RECORD_BUDGET)
+    }
+}
+
 impl Kept {
+    /// A ledger with budgets of its own (tests use small ones).
+    pub fn with_budgets(claims: u64, records: u64) -> Kept {
+        Kept {
+            claim_budget: claims,
+            record_budget: records,
+            runs: Runs::default(),
+            links: HashMap::new(),
+            link_bytes: 0,
+            lists: Vec::new(),
+            stats: KeptStats::default(),
+            error: None,
+            buf: Vec::new(),
+        }
+    }
+
     /// A top-level symlink (`bin` -> `usr/bin`) that claimed paths follow;
     /// past the caps, links are not followed.
     pub fn link(&mut self, name: Vec<u8>, target: Vec<u8>) {
@@ -84,7 +107,7 @@ impl Kept {
     /// A new, empty file list drawing on `budget`.
     pub fn list(&mut self, budget: Budget) -> ListId {
         let id = ListId(self.lists.len() as u32);
-        let complete = charge(&mut self.stats, budget, CLAIM_COST);
+        let complete = charge(&mut self.stats, self.claim_budget, budget, CLAIM_COST);
         self.lists.push(List { budget, complete });
         if !complete {
             self.stats.dropped_lists[budget as usize] += 1;
@@ -107,7 +130,12 @@ impl Kept {
         let cut = path.iter().position(|&b| b == b'/').unwrap_or(path.len());
         let target = self.links.get(&path[..cut]);
         let len = target.map_or(path.len(), |t| t.len() + path.len() - cut);
-        if !charge(&mut self.stats, budget, len as u64 + CLAIM_COST) {
+        if !charge(
+            &mut self.stats,
+            self.claim_budget,
+            budget,
+            len as u64 + CLAIM_COST,
+        ) {
             self.lists[list.0 as usize].complete = false;
             self.stats.dropped_lists[budget as usize] += 1;
             return false;
@@ -138,7 +166,7 @@ impl Kept {
     /// when the record budget is spent: the caller drops the record.
     pub fn record(&mut self, bytes: usize) -> bool {
         let bytes = bytes as u64;
-        if self.stats.record_bytes + bytes > RECORD_BUDGET {
+        if self.stats.record_bytes + bytes > self.record_budget {
             self.stats.dropped_records += 1;
             return false;
         }
@@ -162,7 +190,7 @@ impl Kept {
                     "{n} package file list(s) past the {} budget of {} MiB of paths: \
                      their packages show their declared size or their metadata directory",
                     budget.name(),
-                    CLAIM_BUDGET >> 20
+                    self.claim_budget >> 20
                 ));
             }
         }
@@ -170,7 +198,7 @@ impl Kept {
             warn(format!(
                 "{} package(s) past the budget of {} MiB of package records are not listed",
                 self.stats.dropped_records,
-                RECORD_BUDGET >> 20
+                self.record_budget >> 20
             ));
         }
     }
@@ -197,10 +225,10 @@ impl Kept {
     }
 }
 
-/// Charges `cost` to `budget`; false (nothing charged) when it would pass it.
-fn charge(stats: &mut KeptStats, budget: Budget, cost: u64) -> bool {
+/// Charges `cost` to `budget`; false (nothing charged) when it would pass `limit`.
+fn charge(stats: &mut KeptStats, limit: u64, budget: Budget, cost: u64) -> bool {
     let used = &mut stats.claim_bytes[budget as usize];
-    if *used + cost > CLAIM_BUDGET {
+    if *used + cost > limit {
         return false;
     }
     *used += cost;
