@@ -10,6 +10,8 @@
 mod builder;
 #[path = "../tests/it/fault_proxy.rs"]
 mod fault_proxy;
+#[path = "../tests/it/package_images.rs"]
+mod package_images;
 #[path = "../tests/it/registry_server.rs"]
 mod registry_server;
 
@@ -323,6 +325,56 @@ fn registry_cases(work: &Path) -> Option<(registry_server::Registry, Vec<Case>)>
     Some((reg, cases))
 }
 
+/// Issue 18's package databases at the issue's sizes (built by
+/// tests/it/hostile_packages.rs): targets <= 128 MiB and <= 30 s, beside
+/// what the issue measured before the fix.
+struct PackageCase {
+    name: &'static str,
+    args: Vec<String>,
+    before: &'static str,
+}
+
+const PACKAGE_TARGET_KIB: i64 = 128 * 1024;
+const PACKAGE_TARGET_TIME: Duration = Duration::from_secs(30);
+
+fn package_cases(work: &Path) -> Vec<PackageCase> {
+    let record = package_images::long_record(&work.join("record"), 4_000_000, Compress::Gzip(6));
+    let record = format!("{}:h", oci(&record));
+    let lists =
+        package_images::tiny_list_lines(&work.join("lists"), 12, 2, 16 << 20, Compress::Gzip(6));
+    let lists = format!("{}:h", oci(&lists));
+    let name = package_images::long_name(&work.join("name"), 15_000_000, Compress::Gzip(6));
+    let name = format!("{}:h", oci(&name));
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect();
+    vec![
+        PackageCase {
+            name: "RECORD 4M lines, 4 KB dir: packages",
+            args: args(&["packages", &record]),
+            before: "8 GB, SIGABRT",
+        },
+        PackageCase {
+            name: "RECORD 4M lines, 4 KB dir: audit",
+            args: args(&["audit", &record, "--layer", "1"]),
+            before: "8 GB, SIGABRT",
+        },
+        PackageCase {
+            name: "RECORD 4M lines, 4 KB dir: diff",
+            args: args(&["diff", &record, &record]),
+            before: "8 GB, SIGABRT",
+        },
+        PackageCase {
+            name: "dpkg lists, 12 x 32 MiB of 2-byte lines",
+            args: args(&["packages", &lists]),
+            before: "7.4 GB at 8 layers; abort at 12",
+        },
+        PackageCase {
+            name: "package name of 15 MB",
+            args: args(&["packages", &name]),
+            before: "printed whole, 30 s",
+        },
+    ]
+}
+
 fn main() {
     let work = tempfile::tempdir().unwrap();
     let mut cases = local_cases(work.path());
@@ -361,6 +413,28 @@ fn main() {
         );
     }
     drop(registry);
+    println!(
+        "\n{:<42} {:>4} {:>9} {:>9}  {:<32} target",
+        "package databases (issue 18)", "exit", "peak RSS", "wall", "before"
+    );
+    for c in package_cases(work.path()) {
+        let o = run(&c.args);
+        let exit = libc::WEXITSTATUS(o.status);
+        let ok = o.peak_kib <= PACKAGE_TARGET_KIB
+            && o.secs <= PACKAGE_TARGET_TIME.as_secs_f64()
+            && libc::WIFEXITED(o.status)
+            && exit == 0;
+        missed |= !ok;
+        println!(
+            "{:<42} {:>4} {:>5.1} MiB {:>7.2} s  {:<32} {} (<= 128 MiB, <= 30 s)",
+            c.name,
+            exit,
+            o.peak_kib as f64 / 1024.0,
+            o.secs,
+            c.before,
+            if ok { "ok" } else { "MISSED" },
+        );
+    }
     if missed {
         eprintln!("a target was missed");
         std::process::exit(1);

@@ -13,10 +13,13 @@ mod fault_proxy;
 mod footprint;
 mod gate;
 mod hostile_layers;
+mod hostile_packages;
 mod hostile_sources;
 mod layers;
 mod local_sources;
+mod package_images;
 mod packages;
+mod purls;
 mod registry;
 mod registry_server;
 

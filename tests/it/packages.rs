@@ -38,7 +38,7 @@ Version: 0.1
 
 const BASH_LIST: &str = "/.\n/bin\n/bin/bash\n/usr\n/usr/share\n/usr/share/doc\n/usr/share/doc/bash\n/usr/share/doc/bash/copyright\n";
 
-const APK: &str = "\
+pub const APK: &str = "\
 C:Q1cfbVSa5yW0R2ywGR2mJ2n4CuXUA=
 P:musl
 V:1.2.4-r2
@@ -524,4 +524,19 @@ fn packages_markdown_snapshot() {
 #[test]
 fn packages_json_snapshot() {
     insta::assert_snapshot!(snapshot(&["--format", "json"]));
+}
+
+/// Issue 19.14: the top-level help named every package ecosystem but rpm.
+#[test]
+fn top_level_help_lists_rpm_among_the_package_ecosystems() {
+    let out = Run::new().run(&["--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("packages "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("(deb, rpm, apk, Python, npm, gems)"),
+        "{line}"
+    );
 }

@@ -50,8 +50,14 @@ impl Runs {
         self.spilled.len()
     }
 
-    /// Adds a claim; `path` is at most a few KiB (the caller caps it).
+    /// Adds a claim; `path` is at most a few KiB (the caller caps it). A
+    /// claim equal to the one before it is kept once.
     pub(super) fn push(&mut self, path: &[u8], list: u32) -> io::Result<()> {
+        if let Some(last) = self.items.last() {
+            if last.list == list && self.path(last) == path {
+                return Ok(());
+            }
+        }
         self.items.push(Item {
             start: self.arena.len() as u32,
             len: path.len() as u32,
@@ -64,12 +70,16 @@ impl Runs {
         Ok(())
     }
 
+    fn path(&self, item: &Item) -> &[u8] {
+        &self.arena[item.start as usize..(item.start + item.len) as usize]
+    }
+
     /// The run in order, each claim once.
     fn sort(&mut self) {
         let arena = &self.arena;
         let path = |i: &Item| &arena[i.start as usize..(i.start + i.len) as usize];
         self.items
-            .sort_unstable_by(|a, b| path_order(path(a), path(b)).then(a.list.cmp(&b.list)));
+            .sort_unstable_by(|a, b| claim_order(path(a), path(b)).then(a.list.cmp(&b.list)));
         self.items
             .dedup_by(|a, b| a.list == b.list && path(a) == path(b));
     }
@@ -187,7 +197,7 @@ struct Head {
 
 impl Ord for Head {
     fn cmp(&self, other: &Self) -> Ordering {
-        path_order(&other.path, &self.path)
+        claim_order(&other.path, &self.path)
             .then(other.list.cmp(&self.list))
             .then(other.source.cmp(&self.source))
     }
@@ -219,7 +229,7 @@ impl Merged {
     pub(super) fn claims_of(&mut self, path: &[u8], out: &mut Vec<u32>) -> io::Result<()> {
         out.clear();
         while let Some(top) = self.heap.peek() {
-            match path_order(&top.path, path) {
+            match claim_order(&top.path, path) {
                 Ordering::Greater => break,
                 order => {
                     if order == Ordering::Equal {
@@ -251,6 +261,19 @@ impl Merged {
         }
         all
     }
+}
+
+/// `path_order` (`/` below every other byte), comparing 16 bytes at a time
+/// up to the first difference: claims share long prefixes.
+fn claim_order(a: &[u8], b: &[u8]) -> Ordering {
+    let n = a.len().min(b.len());
+    let skip = a[..n]
+        .chunks_exact(16)
+        .zip(b[..n].chunks_exact(16))
+        .take_while(|(x, y)| x == y)
+        .count()
+        * 16;
+    path_order(&a[skip..], &b[skip..])
 }
 
 fn varint<W: Write>(w: &mut W, mut n: u64) -> io::Result<()> {
@@ -326,6 +349,21 @@ mod tests {
         assert_eq!(of("usr/d1/f1"), [1, 9], "a duplicate claim counts once");
         assert_eq!(of("usr/d1"), [4]);
         assert_eq!(of("usr/missing"), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn claim_order_is_path_order() {
+        let long = "d".repeat(40);
+        let paths: Vec<String> = ["", "a", "a/b", "a.b", "a-b", "b"]
+            .iter()
+            .flat_map(|p| [p.to_string(), format!("{long}/{p}"), format!("{long}{p}")])
+            .collect();
+        for a in &paths {
+            for b in &paths {
+                let (a, b) = (a.as_bytes(), b.as_bytes());
+                assert_eq!(claim_order(a, b), path_order(a, b), "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]

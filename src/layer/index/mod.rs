@@ -150,6 +150,9 @@ pub fn is_below(path: &[u8], dir: &[u8]) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageDb {
     pub path: String,
+    /// As bytes (postcard: the same encoding as a sequence of u8, read and
+    /// written whole rather than byte by byte).
+    #[serde(with = "serde_bytes")]
     pub content: Vec<u8>,
     /// The file's size in the layer.
     pub size: u64,
@@ -188,6 +191,35 @@ mod tests {
         );
         assert!(is_below(b"a/b", b"a") && !is_below(b"ab", b"a") && !is_below(b"a", b"a"));
         assert!(is_below(b"a", b""));
+    }
+
+    /// Captured content is written as bytes: the same encoding as the
+    /// sequence of u8 earlier indexes hold.
+    #[test]
+    fn package_db_content_encodes_as_a_sequence_of_bytes_did() {
+        #[derive(Serialize)]
+        struct Plain {
+            path: String,
+            content: Vec<u8>,
+            size: u64,
+            skipped: bool,
+        }
+        let content: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
+        let db = PackageDb {
+            path: "var/lib/dpkg/status".into(),
+            content: content.clone(),
+            size: 512,
+            skipped: false,
+        };
+        let plain = Plain {
+            path: db.path.clone(),
+            content,
+            size: 512,
+            skipped: false,
+        };
+        let bytes = postcard::to_stdvec(&db).unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&plain).unwrap());
+        assert_eq!(postcard::from_bytes::<PackageDb>(&bytes).unwrap(), db);
     }
 
     #[test]
