@@ -196,7 +196,8 @@ impl Kept {
         }
         if self.stats.dropped_records > 0 {
             warn(format!(
-                "{} package(s) past the budget of {} MiB of package records are not listed",
+                "{} package record(s) past the budget of {} MiB were not kept: \
+                 those packages are not listed or not measured",
                 self.stats.dropped_records,
                 self.record_budget >> 20
             ));

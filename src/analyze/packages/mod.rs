@@ -204,6 +204,12 @@ pub struct Inventory {
     pub kept: KeptStats,
 }
 
+/// Bytes of the surviving database files' paths (plus `SURVIVOR_COST`
+/// each) listed for reading, over all layers; past it, files are named as
+/// over the capture budget.
+const SURVIVORS_LIMIT: usize = 32 << 20;
+const SURVIVOR_COST: usize = std::mem::size_of::<(Vec<u8>, u64)>();
+
 /// Bytes of an os-release read (a real one has a few hundred).
 const OS_RELEASE_LIMIT: usize = 64 << 10;
 
@@ -236,13 +242,20 @@ where
     D: FnMut(usize) -> anyhow::Result<Vec<PackageDb>>,
 {
     let index_err = |e| crate::error::Error::io("layer index", e);
-    // Pass 1: the database files a container of the image sees, by layer.
+    // Pass 1: the database files a container of the image sees, by layer
+    // (each layer's listing is capped; all layers' together, here).
     let mut survivors: BTreeMap<usize, Vec<(Vec<u8>, u64)>> = BTreeMap::new();
+    let (mut listed, mut skipped) = (0usize, Skipped::default());
     for node in Overlay::new(open()?).map_err(index_err)? {
         let node = node.map_err(index_err)?;
         if let Some(v) = node.visible {
             if v.entry.kind == EntryKind::File && capture::classify(&node.path).is_some() {
                 let size = v.entry.size;
+                listed += node.path.len() + SURVIVOR_COST;
+                if listed > SURVIVORS_LIMIT {
+                    skipped.add(&String::from_utf8_lossy(&node.path), size);
+                    continue;
+                }
                 survivors
                     .entry(v.layer)
                     .or_default()
@@ -258,7 +271,6 @@ where
         }
     }
     let mut readers = readers();
-    let mut skipped: Vec<(String, u64)> = Vec::new();
     let mut os_release: Vec<(String, Vec<u8>)> = Vec::new();
     for (layer, paths) in survivors {
         let captured = dbs(layer)?;
@@ -270,14 +282,14 @@ where
             let path = String::from_utf8_lossy(&path);
             let Some(&db) = by_path.get(&*path) else {
                 // Past the layer's listing budget: hashed, never captured.
-                skipped.push((path.into_owned(), size));
+                skipped.add(&path, size);
                 continue;
             };
             let Some(catalog) = capture::classify(db.path.as_bytes()) else {
                 continue;
             };
             if db.skipped {
-                skipped.push((db.path.clone(), db.size));
+                skipped.add(&db.path, db.size);
                 continue;
             }
             if std::ptr::eq(catalog, &capture::OS_RELEASE) {
@@ -299,7 +311,7 @@ where
             reader.read(file, &mut kept, warn);
         }
     }
-    warn_skipped(&skipped, warn);
+    skipped.warn(warn);
     let found: Vec<Found> = readers
         .into_iter()
         .flat_map(|r| r.finish(&kept, warn))
@@ -390,25 +402,43 @@ fn list_count(found: &[Found]) -> usize {
         .unwrap_or(0)
 }
 
-/// One warning for the database files over the capture budget, naming a few.
-fn warn_skipped(skipped: &[(String, u64)], warn: &mut dyn FnMut(String)) {
+/// The database files over a budget: a few named, the rest counted.
+#[derive(Default)]
+struct Skipped {
+    named: Vec<(String, u64)>,
+    more: usize,
+}
+
+impl Skipped {
     const NAMED: usize = 3;
-    if skipped.is_empty() {
-        return;
+
+    fn add(&mut self, path: &str, size: u64) {
+        if self.named.len() < Self::NAMED {
+            self.named.push((path.to_owned(), size));
+        } else {
+            self.more += 1;
+        }
     }
-    let named: Vec<String> = skipped
-        .iter()
-        .take(NAMED)
-        .map(|(path, size)| format!("/{path} ({size} bytes)"))
-        .collect();
-    let more = match skipped.len().saturating_sub(NAMED) {
-        0 => String::new(),
-        n => format!(" and {n} more"),
-    };
-    warn(format!(
-        "{}{more}: over the capture budget; their packages are not listed",
-        named.join(", ")
-    ));
+
+    /// One warning, naming a few.
+    fn warn(&self, warn: &mut dyn FnMut(String)) {
+        if self.named.is_empty() {
+            return;
+        }
+        let named: Vec<String> = self
+            .named
+            .iter()
+            .map(|(path, size)| format!("/{path} ({size} bytes)"))
+            .collect();
+        let more = match self.more {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        warn(format!(
+            "{}{more}: over the capture budget; their packages are not listed",
+            named.join(", ")
+        ));
+    }
 }
 
 #[cfg(test)]

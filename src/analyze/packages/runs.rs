@@ -100,8 +100,9 @@ impl Runs {
         }
         w.flush()?;
         self.spilled.push(file);
-        self.arena = Vec::new();
-        self.items = Vec::new();
+        // The buffers keep their capacity (under the run limit) for the next run.
+        self.arena.clear();
+        self.items.clear();
         Ok(())
     }
 
