@@ -201,7 +201,7 @@ impl Config {
                         timeout: parse_timeout(&g.timeout)?,
                     },
                     shallow,
-                    cache_dir: cache_dir.clone(),
+                    configs: None,
                     authfile: g.authfile.clone(),
                 },
                 cache_dir,
