@@ -99,7 +99,7 @@ pub enum Error {
         reason: &'static str,
     },
 
-    #[error("{image}: {layers} layers, more than the {limit} strata merges into one filesystem (engines run at most a few hundred; footprint and compare take any number)")]
+    #[error("{image}: {layers} layers, more than the {limit} strata reads the files of (engines run at most a few hundred); footprint takes any number")]
     TooManyLayers {
         image: String,
         layers: usize,

@@ -13,13 +13,26 @@ use crate::error::{Error, Result};
 use crate::image::{Digest, Image};
 use crate::layer::{Footer, IndexReader, LayerSummary};
 
-/// Layers one merged filesystem may have. Docker and containerd run at most
-/// 127 or so; past this, an image is refused rather than merged with a
-/// block of memory per layer (about 32 KiB each).
+/// Layers an image may have for views of its files. Docker and containerd
+/// run at most 127 or so; past this, an image is refused (before any scan)
+/// rather than merged with a block of memory per layer (about 32 KiB each).
 pub const MAX_MERGED_LAYERS: usize = 1000;
 /// Up to this many layers, a merge keeps each index open; past it, each
 /// reader opens its file only while it reads a block.
 const HELD_LAYERS: usize = 64;
+
+/// Refuses an image of more layers than views of its files read.
+pub fn check_layers(image: &Image) -> Result<()> {
+    let n = image.layers.len();
+    if n > MAX_MERGED_LAYERS {
+        return Err(Error::TooManyLayers {
+            image: image.name.to_string(),
+            layers: n,
+            limit: MAX_MERGED_LAYERS,
+        });
+    }
+    Ok(())
+}
 
 /// Indexes made sure of for a set of images, and their layers' summaries.
 pub struct Indexes<'s> {
@@ -73,14 +86,8 @@ impl<'s> Indexes<'s> {
     /// Readers of every layer of `image`, bottom first, for its merged
     /// filesystem: at most HELD_LAYERS files open, at most MAX_MERGED_LAYERS layers.
     pub fn open_layers(&self, image: &Image) -> Result<Vec<IndexReader>> {
+        check_layers(image)?;
         let n = image.layers.len();
-        if n > MAX_MERGED_LAYERS {
-            return Err(Error::TooManyLayers {
-                image: image.name.to_string(),
-                layers: n,
-                limit: MAX_MERGED_LAYERS,
-            });
-        }
         image
             .layers
             .iter()

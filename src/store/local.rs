@@ -148,7 +148,7 @@ impl Local {
         self.layers.join(digest.algorithm().name())
     }
 
-    fn index_path(&self, digest: &Digest) -> PathBuf {
+    pub(super) fn index_path(&self, digest: &Digest) -> PathBuf {
         self.scratch(digest).join(format!("{}.idx", digest.hex()))
     }
 

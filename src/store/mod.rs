@@ -220,7 +220,11 @@ impl Store {
     /// Makes sure every distinct layer of `images` has an intact index
     /// (checked in full once per run, scanning what is missing or damaged)
     /// and returns the handle that opens them.
+    /// An image of more than MAX_MERGED_LAYERS layers is refused first.
     pub fn indexes(&self, images: &[Image], progress: &dyn Progress) -> Result<Indexes<'_>> {
+        for image in images {
+            indexes::check_layers(image)?;
+        }
         let (summaries, _) = self.collect(images, progress, true)?;
         let checked = self.checked.lock().map_err(|_| poisoned())?;
         let files = summaries

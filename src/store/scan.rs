@@ -17,8 +17,9 @@ use crate::layer::{self, ScanOptions};
 
 /// One layer to scan, and where its blob comes from.
 pub type Job<'a> = (&'a LayerDesc, &'a Arc<dyn BlobSource>);
-/// A scan kept: its record, and where its index is.
-type Done = Result<(Kept, PathBuf)>;
+/// A scan kept: its record, and the tier it went to. (No path: what a
+/// worker thread allocates and the run keeps fragments its heap.)
+type Done<'s> = Result<(Kept, &'s Local)>;
 
 impl Store {
     /// Scans `layers` (in parallel, bounded by the cores): what was kept for
@@ -65,12 +66,26 @@ impl Store {
         progress.finish();
         let results = results.into_inner().unwrap_or_default();
         // Report the first failure in scan order, whatever thread met it first.
-        results.into_iter().flatten().collect()
+        results
+            .into_iter()
+            .flatten()
+            .map(|done| {
+                done.map(|(kept, local)| {
+                    let path = local.index_path(&kept.summary.digest);
+                    (kept, path)
+                })
+            })
+            .collect()
     }
 
     /// Scans one layer into the tier taking new entries; when that is the
     /// cache and it cannot be written, once more into the private directory.
-    fn scan_one(&self, layer: &LayerDesc, blobs: &dyn BlobSource, opts: ScanOptions<'_>) -> Done {
+    fn scan_one(
+        &self,
+        layer: &LayerDesc,
+        blobs: &dyn BlobSource,
+        opts: ScanOptions<'_>,
+    ) -> Done<'_> {
         let local = self.writer()?;
         match scan_into(local, layer, blobs, opts) {
             Err(e) if self.is_cache(local) && write_failure(&e, local.root()) => {
@@ -86,18 +101,19 @@ impl Store {
 }
 
 /// Scans a layer into `local`'s scratch directory and keeps it there.
-fn scan_into(
-    local: &Local,
+fn scan_into<'s>(
+    local: &'s Local,
     layer: &LayerDesc,
     blobs: &dyn BlobSource,
     opts: ScanOptions<'_>,
-) -> Result<(Kept, PathBuf)> {
+) -> Done<'s> {
     let dir = local.scratch(&layer.digest);
     let blob = blobs.open_blob(layer)?;
     let scanned = layer::scan(blob, layer, opts, &dir)?;
-    local
-        .put(scanned.summary, scanned.index.into_temp_path())
-        .map_err(|e| Error::io(&dir, e))
+    match local.put(scanned.summary, scanned.index.into_temp_path()) {
+        Ok((kept, _)) => Ok((kept, local)),
+        Err(e) => Err(Error::io(&dir, e)),
+    }
 }
 
 /// Did writing to the cache at `root` fail because it is full or read-only
