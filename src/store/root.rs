@@ -171,18 +171,19 @@ pub enum Made {
 /// Makes `dir` (one level) and marks it, or finds it marked; an empty one
 /// is marked now. One holding files strata did not make is refused.
 pub fn claim(dir: &Path) -> Result<Made, Refused> {
-    let mark_or = |dir: &Path| match mark(dir) {
-        Ok(()) => Ok(Made::Ready),
-        Err(e) if cannot_write(&e) => Ok(Made::Unwritable(e.kind())),
-        Err(e) => Err(Refused(format!("{}: {e}", dir.display()))),
-    };
+    if let State::Missing = state(dir)? {
+        if let Made::Unwritable(kind) = ensure_dir(dir)? {
+            return Ok(Made::Unwritable(kind));
+        }
+    }
     match state(dir)? {
         State::Marked => Ok(Made::Ready),
-        State::Empty => mark_or(dir),
-        State::Missing => match ensure_dir(dir)? {
-            Made::Ready => claim(dir),
-            unwritable => Ok(unwritable),
+        State::Empty => match mark(dir) {
+            Ok(()) => Ok(Made::Ready),
+            Err(e) if cannot_write(&e) => Ok(Made::Unwritable(e.kind())),
+            Err(e) => Err(Refused(format!("{}: {e}", dir.display()))),
         },
+        State::Missing => Err(Refused(format!("{} keeps changing", dir.display()))),
         State::Foreign => Err(Refused(format!(
             "{} holds files strata did not make",
             dir.display()
@@ -370,6 +371,23 @@ mod tests {
         fs::remove_file(d.join(MARKER)).unwrap();
         std::os::unix::fs::symlink(real.join(MARKER), d.join(MARKER)).unwrap();
         assert!(!is_marked(d), "a linked marker proves nothing");
+    }
+
+    #[test]
+    fn claiming_marks_a_new_or_empty_directory_and_refuses_a_persons() {
+        let tmp = tempfile::tempdir().unwrap();
+        let new = tmp.path().join("v5");
+        assert_eq!(claim(&new), Ok(Made::Ready));
+        assert!(is_marked(&new));
+        let empty = tmp.path().join("empty");
+        fs::create_dir(&empty).unwrap();
+        assert_eq!(claim(&empty), Ok(Made::Ready));
+        assert!(is_marked(&empty));
+        let theirs = tmp.path().join("theirs");
+        fs::create_dir(&theirs).unwrap();
+        fs::write(theirs.join("x"), b"x").unwrap();
+        assert!(claim(&theirs).is_err());
+        assert!(!is_marked(&theirs) && theirs.join("x").exists());
     }
 
     #[test]
