@@ -26,6 +26,7 @@ mod readme;
 mod registry;
 mod registry_auth;
 mod registry_server;
+mod shared_cache;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
