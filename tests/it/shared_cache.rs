@@ -11,9 +11,6 @@ use std::process::Output;
 
 use serde_json::Value;
 use strata::source::registry::artifact::Artifacts;
-use strata::source::registry::RegistryOptions;
-use strata::source::{Platform, PlatformChoice, SourceOptions};
-use strata::warnings::Warnings;
 
 use super::builder::{self, Compress};
 use super::fault_proxy::{Fault, FaultProxy};
@@ -92,14 +89,7 @@ impl Fam {
 
     /// Client for the shared repository, for tampering with it.
     fn artifacts(&self) -> Artifacts {
-        let opts = SourceOptions {
-            platform: PlatformChoice::One(Platform::host()),
-            registry: RegistryOptions::default(),
-            shallow: false,
-            configs: None,
-            authfile: None,
-        };
-        Artifacts::open(&self.reg.host, "strata-cache", &opts, &Warnings::new()).unwrap()
+        Artifacts::with_defaults(&self.reg.host, "strata-cache").unwrap()
     }
 }
 
@@ -209,6 +199,14 @@ fn refused_and_replaced(r: &Run, f: &Fam, key: Option<&str>, why: &str, n: &str)
         "{why}: replaced, so no warning: {warnings:?}"
     );
     assert!(f.layer_reads(from).is_empty(), "{why}: replaced");
+}
+
+/// The family in a registry, the view every run prints, and its figures.
+fn family_figures(r: &Run) -> (Fam, Vec<String>, Vec<u8>) {
+    let f = fam(r);
+    let view = filled_view(&f);
+    let want = figures_of(r, &f);
+    (f, view, want)
 }
 
 fn filled_view(f: &Fam) -> Vec<String> {
@@ -359,9 +357,7 @@ fn a_short_key_is_refused_before_any_work() {
 #[test]
 fn an_unreachable_or_read_only_shared_cache_leaves_the_figures_with_one_warning() {
     let r = Run::new();
-    let f = fam(&r);
-    let view = filled_view(&f);
-    let want = figures_of(&r, &f);
+    let (f, view, want) = family_figures(&r);
     let down = format!("docker://127.0.0.1:{}/strata-cache", free_port());
     let out = with(&r, &r.path("u"), &down, None, &view);
     let warnings = same(&out, &want, "unreachable");
@@ -440,24 +436,6 @@ fn cache_push_fills_the_shared_cache_and_cache_pull_warms_a_local_one_from_it() 
     assert!(String::from_utf8_lossy(&none.stderr).contains("--shared-cache"));
 }
 
-/// Every regular file below `dir`.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[test]
 fn a_shared_directory_serves_like_a_registry_and_a_tampered_file_is_replaced() {
     let r = Run::new();
@@ -468,10 +446,7 @@ fn a_shared_directory_serves_like_a_registry_and_a_tampered_file_is_replaced() {
     let want = figures_of(&r, &f);
     let a = with(&r, &r.path("a"), &shared, Some(KEY), &view);
     assert!(same(&a, &want, "A").is_empty());
-    let idx: Vec<PathBuf> = files(&dir)
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "idx"))
-        .collect();
+    let idx: Vec<PathBuf> = super::du::files_ending(&dir, ".idx");
     assert_eq!(idx.len(), f.layers.len());
     assert!(idx
         .iter()
@@ -510,9 +485,7 @@ fn a_shared_directory_serves_like_a_registry_and_a_tampered_file_is_replaced() {
 #[test]
 fn a_shared_directory_that_cannot_be_written_leaves_the_figures_with_one_warning() {
     let r = Run::new();
-    let f = fam(&r);
-    let view = filled_view(&f);
-    let want = figures_of(&r, &f);
+    let (_f, view, want) = family_figures(&r);
     // A file where the directory should be: it can be neither read nor written.
     let file = r.path("not-a-dir");
     fs::write(&file, b"x").unwrap();
@@ -527,4 +500,55 @@ fn a_shared_directory_that_cannot_be_written_leaves_the_figures_with_one_warning
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("not a directory"), "{warnings:?}");
     assert_eq!(fs::read(&file).unwrap(), b"x");
+}
+
+#[test]
+fn a_shared_directory_strata_may_not_write_leaves_the_figures_with_one_warning() {
+    let r = Run::new();
+    let (_f, view, want) = family_figures(&r);
+    let dir = r.path("team-cache");
+    fs::create_dir(&dir).unwrap();
+    let cache = r.path("own-cache");
+    fs::create_dir(&cache).unwrap();
+    let chmod = |mode: &str, p: &Path| {
+        let ok = std::process::Command::new("chmod")
+            .arg(mode)
+            .arg(p)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    };
+    let shared = format!("file://{}", dir.display());
+    let mut cmd = r.cmd();
+    cmd.env("STRATA_CACHE_DIR", &cache)
+        .env("STRATA_SHARED_CACHE", &shared)
+        .env_remove("STRATA_SHARED_CACHE_KEY");
+    let out = if unsafe { libc::geteuid() } != 0 {
+        chmod("a-w", &dir);
+        let out = cmd.args(&view).output().unwrap();
+        chmod("u+w", &dir);
+        out
+    } else {
+        // Root writes anywhere: run as nobody, who may write its own cache only.
+        chmod("a+rx", r.tmp.path());
+        chmod("a+rwx", &cache);
+        let mut setpriv = std::process::Command::new("setpriv");
+        setpriv
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(cmd.get_program())
+            .args(&view)
+            .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))));
+        setpriv.output().unwrap()
+    };
+    let warnings = same(&out, &want, "unwritable");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("could not be pushed") && warnings[0].contains("denied"),
+        "{warnings:?}"
+    );
+    assert_eq!(
+        fs::read_dir(&dir).unwrap().count(),
+        0,
+        "nothing written there"
+    );
 }

@@ -129,6 +129,19 @@ impl Artifacts {
         })
     }
 
+    /// The repository with the default registry options: anonymous unless
+    /// the auth files skopeo and docker read have credentials for `host`.
+    pub fn with_defaults(host: &str, repository: &str) -> Result<Artifacts, Failed> {
+        let opts = SourceOptions {
+            platform: super::super::PlatformChoice::All,
+            registry: super::RegistryOptions::default(),
+            shallow: false,
+            configs: None,
+            authfile: None,
+        };
+        Artifacts::open(host, repository, &opts, &Warnings::new())
+    }
+
     fn to(&self) -> Target<'_> {
         Target {
             host: &self.host,
