@@ -205,3 +205,98 @@ impl Backend for Dir {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::tier::sample_summary;
+    use super::*;
+    use crate::image::Declared;
+    use crate::layer::{Entry, EntryKind, Footer, IndexWriter, LayerSummary};
+
+    /// A real index of three entries for `summary`, kept in `local`.
+    fn kept_in(local: &Local) -> (Kept, PathBuf, LayerDesc) {
+        let mut summary: LayerSummary = sample_summary();
+        summary.entries = 3;
+        let mut tmp = tempfile::NamedTempFile::new_in(local.scratch(&summary.digest)).unwrap();
+        let mut w = IndexWriter::new(tmp.as_file_mut(), 3).unwrap();
+        for p in ["a", "a/b", "c"] {
+            w.push(&Entry::sample(p, EntryKind::File, 1)).unwrap();
+        }
+        w.finish(&Footer {
+            summary: Some(summary.clone()),
+            package_dbs: Vec::new(),
+            entries: 3,
+        })
+        .unwrap();
+        let layer = LayerDesc {
+            digest: summary.digest.clone(),
+            size: summary.compressed,
+            diff_id: Some(summary.diff_id.clone()),
+            declared: Declared::Sniff,
+            history: None,
+        };
+        let (kept, path) = local.put(summary, tmp.into_temp_path()).unwrap();
+        (kept, path, layer)
+    }
+
+    #[test]
+    fn an_entry_pushed_reads_back_checked_and_a_tampered_or_unsigned_one_is_damaged() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mine = Local::private().unwrap();
+        let (kept, index, layer) = kept_in(&mine);
+        let shared = Dir::new(tmp.path().join("team"));
+        let key = Key::new(b"0123456789abcdef".to_vec());
+        assert!(matches!(shared.fetch(&layer, &mine, None), Fetched::Miss));
+        assert_eq!(shared.has(std::slice::from_ref(&layer.digest)), [Ok(false)]);
+        shared.push(&kept, &index, Some(&key)).unwrap();
+        assert_eq!(shared.has(std::slice::from_ref(&layer.digest)), [Ok(true)]);
+
+        let other = Local::private().unwrap();
+        match shared.fetch(&layer, &other, Some(&key)) {
+            Fetched::Hit(k, path) => {
+                assert_eq!(k, kept);
+                assert_eq!(fs::read(path).unwrap(), fs::read(&index).unwrap());
+            }
+            _ => panic!("an intact signed entry is a hit"),
+        }
+        let wrong = Key::new(b"0123456789abcdeF".to_vec());
+        assert!(matches!(
+            shared.fetch(&layer, &other, Some(&wrong)),
+            Fetched::Damaged("wrong MAC")
+        ));
+        let dir = tmp.path().join("team/layers/v6/sha256");
+        let mac = dir.join(name(&layer.digest, "mac"));
+        fs::rename(&mac, dir.join("aside")).unwrap();
+        assert!(matches!(
+            shared.fetch(&layer, &other, Some(&key)),
+            Fetched::Damaged("no MAC (STRATA_SHARED_CACHE_KEY is set)")
+        ));
+        assert!(matches!(
+            shared.fetch(&layer, &other, None),
+            Fetched::Hit(..)
+        ));
+        let idx = dir.join(name(&layer.digest, "idx"));
+        let mut bytes = fs::read(&idx).unwrap();
+        bytes[20] ^= 1;
+        fs::write(&idx, &bytes).unwrap();
+        assert!(matches!(
+            shared.fetch(&layer, &other, None),
+            Fetched::Damaged("index checksum")
+        ));
+        let bigger = LayerDesc {
+            size: layer.size + 1,
+            ..layer.clone()
+        };
+        assert!(matches!(
+            shared.fetch(&bigger, &other, None),
+            Fetched::Damaged("another size than the layer's")
+        ));
+        // Pushed again: replaced, and nothing else in the directory was touched.
+        shared.push(&kept, &index, None).unwrap();
+        assert!(matches!(
+            shared.fetch(&layer, &other, None),
+            Fetched::Hit(..)
+        ));
+        assert!(dir.join("aside").exists());
+    }
+}

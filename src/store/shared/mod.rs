@@ -273,3 +273,38 @@ impl SharedCache {
         self.inner.notes.lines()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_location_is_a_registry_repository_or_a_directory() {
+        assert_eq!(
+            Location::parse("docker://127.0.0.1:5000/team/strata-cache"),
+            Ok(Location::Registry {
+                host: "127.0.0.1:5000".into(),
+                repository: "team/strata-cache".into()
+            })
+        );
+        assert_eq!(
+            Location::parse("file:///srv/strata"),
+            Ok(Location::Dir("/srv/strata".into()))
+        );
+        for bad in [
+            "",
+            "file://",
+            "registry.example/cache",
+            "docker://registry.example",
+            "docker://registry.example/Cache",
+            "docker://registry.example/cache:tag",
+            "docker://registry.example/cache@sha256:00",
+            "docker://registry.example//cache",
+            "oci:/srv/x",
+        ] {
+            assert!(Location::parse(bad).is_err(), "{bad}");
+        }
+        let l = Location::parse("docker://h:1/r").unwrap();
+        assert_eq!(l.to_string(), "docker://h:1/r");
+    }
+}
