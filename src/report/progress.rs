@@ -123,6 +123,14 @@ impl Progress for Bar {
             format!("asking the shared cache for {layers} entr{plural}"),
         );
     }
+
+    fn pushing(&self, entries: usize) {
+        let plural = if entries == 1 { "y" } else { "ies" };
+        self.phase(
+            None,
+            format!("pushing {entries} entr{plural} to the shared cache"),
+        );
+    }
 }
 
 impl Reading for Bar {

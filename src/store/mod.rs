@@ -36,6 +36,8 @@ pub trait Progress: Sync {
     /// The entries of `layers` layers are being read from the shared cache
     /// (ended by `finish`).
     fn fetching(&self, _layers: usize) {}
+    /// The run waits for `entries` pushes to the shared cache (ended by `finish`).
+    fn pushing(&self, _entries: usize) {}
 }
 
 pub struct NoProgress;

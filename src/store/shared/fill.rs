@@ -83,7 +83,9 @@ impl Store {
             }
         }
         drop(checked);
+        progress.pushing(lacking.len());
         filled.pushed = shared.wait();
+        progress.finish();
         filled.failed = lacking.len().saturating_sub(filled.pushed + stats.shared);
         Ok(filled)
     }
