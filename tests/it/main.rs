@@ -27,6 +27,7 @@ mod registry;
 mod registry_auth;
 mod registry_server;
 mod shared_cache;
+mod shared_dir;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -2,11 +2,12 @@
 //! no layer blob once another run has filled it, and prints the same; a
 //! tampered, foreign, oversized or unsigned entry is refused, rescanned and
 //! replaced with one warning; an unreachable or read-only shared cache
-//! leaves the figures as they are, with one warning. Both backends.
+//! leaves the figures as they are, with one warning (the registry backend;
+//! the directory's are in shared_dir.rs).
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
@@ -18,15 +19,15 @@ use super::registry_server::{free_port, Registry};
 use super::*;
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const KEY: &str = "a-ci-secret-of-32-bytes-or-more!";
+pub const KEY: &str = "a-ci-secret-of-32-bytes-or-more!";
 
 /// The standard family, pushed as fam/{app,app-dev,worker}:1.
-struct Fam {
-    reg: Registry,
-    layers: BTreeSet<String>,
+pub struct Fam {
+    pub reg: Registry,
+    pub layers: BTreeSet<String>,
 }
 
-fn fam(r: &Run) -> Fam {
+pub fn fam(r: &Run) -> Fam {
     let reg = Registry::start(false);
     let f = builder::family(&r.path("layout"), Compress::Gzip(6));
     for name in ["app", "app-dev", "worker"] {
@@ -78,7 +79,7 @@ impl Fam {
     }
 
     /// Layer blobs read from the image repositories since request `from`.
-    fn layer_reads(&self, from: usize) -> Vec<String> {
+    pub fn layer_reads(&self, from: usize) -> Vec<String> {
         self.reg.requests()[from..]
             .iter()
             .filter(|l| l.starts_with("GET /v2/fam/") && l.contains("/blobs/"))
@@ -94,7 +95,7 @@ impl Fam {
 }
 
 /// strata with `cache` as its local cache and `shared` as the shared one.
-fn with(r: &Run, cache: &Path, shared: &str, key: Option<&str>, args: &[String]) -> Output {
+pub fn with(r: &Run, cache: &Path, shared: &str, key: Option<&str>, args: &[String]) -> Output {
     let mut cmd = r.cmd();
     cmd.env("STRATA_CACHE_DIR", cache)
         .env("STRATA_SHARED_CACHE", shared)
@@ -106,7 +107,7 @@ fn with(r: &Run, cache: &Path, shared: &str, key: Option<&str>, args: &[String])
 }
 
 /// Exit 0 and the stdout of `want`; returns the lines on stderr.
-fn same(out: &Output, want: &[u8], what: &str) -> Vec<String> {
+pub fn same(out: &Output, want: &[u8], what: &str) -> Vec<String> {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{what}: {stderr}");
     assert_eq!(
@@ -202,14 +203,14 @@ fn refused_and_replaced(r: &Run, f: &Fam, key: Option<&str>, why: &str, n: &str)
 }
 
 /// The family in a registry, the view every run prints, and its figures.
-fn family_figures(r: &Run) -> (Fam, Vec<String>, Vec<u8>) {
+pub fn family_figures(r: &Run) -> (Fam, Vec<String>, Vec<u8>) {
     let f = fam(r);
     let view = filled_view(&f);
     let want = figures_of(r, &f);
     (f, view, want)
 }
 
-fn filled_view(f: &Fam) -> Vec<String> {
+pub fn filled_view(f: &Fam) -> Vec<String> {
     vec![
         "footprint".to_owned(),
         f.image("app"),
@@ -219,7 +220,7 @@ fn filled_view(f: &Fam) -> Vec<String> {
 }
 
 /// The figures without any shared cache.
-fn figures_of(r: &Run, f: &Fam) -> Vec<u8> {
+pub fn figures_of(r: &Run, f: &Fam) -> Vec<u8> {
     let mut view = filled_view(f);
     view.push("--no-cache".into());
     let out = r
@@ -434,121 +435,4 @@ fn cache_push_fills_the_shared_cache_and_cache_pull_warms_a_local_one_from_it() 
         .unwrap();
     assert_eq!(none.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&none.stderr).contains("--shared-cache"));
-}
-
-#[test]
-fn a_shared_directory_serves_like_a_registry_and_a_tampered_file_is_replaced() {
-    let r = Run::new();
-    let f = fam(&r);
-    let dir = r.path("team-cache");
-    let shared = format!("file://{}", dir.display());
-    let view = filled_view(&f);
-    let want = figures_of(&r, &f);
-    let a = with(&r, &r.path("a"), &shared, Some(KEY), &view);
-    assert!(same(&a, &want, "A").is_empty());
-    let idx: Vec<PathBuf> = super::du::files_ending(&dir, ".idx");
-    assert_eq!(idx.len(), f.layers.len());
-    assert!(idx
-        .iter()
-        .all(|p| p.to_string_lossy().contains("/layers/v6/sha256/")));
-    let from = f.reg.requests().len();
-    let b = with(&r, &r.path("b"), &shared, Some(KEY), &view);
-    assert!(same(&b, &want, "B").is_empty());
-    assert!(f.layer_reads(from).is_empty());
-
-    let mut bytes = fs::read(&idx[0]).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0x01;
-    fs::write(&idx[0], &bytes).unwrap();
-    let c = with(&r, &r.path("c"), &shared, Some(KEY), &view);
-    let warnings = same(&c, &want, "flipped");
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("index checksum"), "{warnings:?}");
-    let from = f.reg.requests().len();
-    let d = with(&r, &r.path("d"), &shared, Some(KEY), &view);
-    assert!(same(&d, &want, "replaced").is_empty());
-    assert!(f.layer_reads(from).is_empty());
-    // Another format's entries and a person's files are never touched.
-    let other = dir.join("layers/v5/sha256");
-    fs::create_dir_all(&other).unwrap();
-    fs::write(other.join(format!("{}.idx", "ab".repeat(32))), b"old").unwrap();
-    fs::write(dir.join("layers/README"), b"mine").unwrap();
-    let e = with(&r, &r.path("e"), &shared, Some(KEY), &view);
-    assert!(e.status.success());
-    assert_eq!(
-        fs::read(other.join(format!("{}.idx", "ab".repeat(32)))).unwrap(),
-        b"old"
-    );
-    assert_eq!(fs::read(dir.join("layers/README")).unwrap(), b"mine");
-}
-
-#[test]
-fn a_shared_directory_that_cannot_be_written_leaves_the_figures_with_one_warning() {
-    let r = Run::new();
-    let (_f, view, want) = family_figures(&r);
-    // A file where the directory should be: it can be neither read nor written.
-    let file = r.path("not-a-dir");
-    fs::write(&file, b"x").unwrap();
-    let out = with(
-        &r,
-        &r.path("a"),
-        &format!("file://{}", file.display()),
-        None,
-        &view,
-    );
-    let warnings = same(&out, &want, "a file");
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("not a directory"), "{warnings:?}");
-    assert_eq!(fs::read(&file).unwrap(), b"x");
-}
-
-#[test]
-fn a_shared_directory_strata_may_not_write_leaves_the_figures_with_one_warning() {
-    let r = Run::new();
-    let (_f, view, want) = family_figures(&r);
-    let dir = r.path("team-cache");
-    fs::create_dir(&dir).unwrap();
-    let cache = r.path("own-cache");
-    fs::create_dir(&cache).unwrap();
-    let chmod = |mode: &str, p: &Path| {
-        let ok = std::process::Command::new("chmod")
-            .arg(mode)
-            .arg(p)
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    };
-    let shared = format!("file://{}", dir.display());
-    let mut cmd = r.cmd();
-    cmd.env("STRATA_CACHE_DIR", &cache)
-        .env("STRATA_SHARED_CACHE", &shared)
-        .env_remove("STRATA_SHARED_CACHE_KEY");
-    let out = if unsafe { libc::geteuid() } != 0 {
-        chmod("a-w", &dir);
-        let out = cmd.args(&view).output().unwrap();
-        chmod("u+w", &dir);
-        out
-    } else {
-        // Root writes anywhere: run as nobody, who may write its own cache only.
-        chmod("a+rx", r.tmp.path());
-        chmod("a+rwx", &cache);
-        let mut setpriv = std::process::Command::new("setpriv");
-        setpriv
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(cmd.get_program())
-            .args(&view)
-            .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))));
-        setpriv.output().unwrap()
-    };
-    let warnings = same(&out, &want, "unwritable");
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(
-        warnings[0].contains("could not be pushed") && warnings[0].contains("denied"),
-        "{warnings:?}"
-    );
-    assert_eq!(
-        fs::read_dir(&dir).unwrap().count(),
-        0,
-        "nothing written there"
-    );
 }
