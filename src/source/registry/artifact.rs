@@ -4,7 +4,6 @@
 //! received), plus what pushing needs from the distribution spec: HEAD,
 //! a monolithic blob upload (POST, then PUT with `?digest=`), a manifest PUT.
 
-use std::collections::BTreeSet;
 use std::io::{self, Read};
 use std::sync::Arc;
 
@@ -14,7 +13,7 @@ use reqwest::{Method, StatusCode};
 
 use super::http::{classify, read_capped, Fail, Http, Target};
 use super::retry::retry;
-use super::{auth, speaks_plain_http, SourceOptions};
+use super::SourceOptions;
 use crate::warnings::Warnings;
 
 /// What an error answer's body may add to a failure, at most.
@@ -106,21 +105,7 @@ impl Artifacts {
             .enable_all()
             .build()
             .map_err(|e| Failed::new(Problem::Other, format!("tokio runtime: {e}")))?;
-        let mut plain_http = BTreeSet::new();
-        if speaks_plain_http(host, &opts.registry) {
-            plain_http.insert(host.to_owned());
-        }
-        let lookup = auth::Lookup::new(
-            opts.registry.credentials.clone(),
-            opts.authfile.clone(),
-            warnings.clone(),
-        );
-        let http = Http::new(
-            plain_http,
-            opts.registry.insecure.clone(),
-            lookup,
-            opts.registry.timeout,
-        )?;
+        let http = super::client(&[host.to_owned()], opts, warnings)?;
         Ok(Artifacts {
             http: Arc::new(http),
             runtime,
