@@ -77,6 +77,12 @@ impl Registry {
         }
     }
 
+    /// The registry's storage root (distribution's filesystem driver), for
+    /// filling it in bulk (fleet_registry.rs).
+    pub fn storage(&self) -> PathBuf {
+        self._dir.path().join("storage")
+    }
+
     /// Pushes `oci:LAYOUT:NAME` to `REPO:TAG` with skopeo (every platform of an index).
     pub fn push(&self, layout: &Path, name: &str, repo_tag: &str, creds: bool) {
         let mut cmd = Command::new("skopeo");
