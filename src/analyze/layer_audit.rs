@@ -72,7 +72,7 @@ pub fn audit_layer<I: Iterator<Item = io::Result<Node>>>(
     depth: usize,
     top: usize,
 ) -> io::Result<LayerAudit> {
-    let mut rollup = DuBuilder::new(b"", depth);
+    let mut rollup = DuBuilder::new(b"", depth, top);
     let mut largest: BinaryHeap<Reverse<(u64, String, bool)>> = BinaryHeap::new();
     let mut deletes: Vec<Deletion> = Vec::new();
     // Deletion roots on the way down: (path, index into `deletes`).
@@ -168,7 +168,7 @@ pub fn audit_layer<I: Iterator<Item = io::Result<Node>>>(
     });
     Ok(LayerAudit {
         largest,
-        rollup: rollup.finish(top),
+        rollup: rollup.finish(),
         deletes,
         overwrites,
         overwritten_bytes,

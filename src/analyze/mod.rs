@@ -10,4 +10,8 @@ pub mod layer_audit;
 pub mod overlay;
 pub mod package_diff;
 pub mod packages;
+pub mod path;
+pub mod rollup;
 pub mod sizes;
+pub mod stack;
+pub mod top;

@@ -42,7 +42,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let image = one_image(session.load(std::slice::from_ref(&args.reference))?, "du")?;
     let store = session.store()?;
     store.indexes(std::slice::from_ref(&image), session.progress())?;
-    let mut du = DuBuilder::new(&args.path, args.depth);
+    let mut du = DuBuilder::new(&args.path, args.depth, args.top);
     let chosen = match &args.layer {
         None => {
             for node in merged(store, &image)? {
@@ -84,7 +84,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         depth: args.depth,
         top: args.top,
         layers,
-        tree: du.finish(args.top),
+        tree: du.finish(),
     };
     session.render(out, &report)?;
     Ok(Outcome::Ok)

@@ -129,10 +129,36 @@ pub fn entry_order(a: &Entry, b: &Entry) -> Ordering {
 /// Byte order with `/` below every other byte.
 pub fn path_order(a: &[u8], b: &[u8]) -> Ordering {
     let key = |c: u8| if c == b'/' { 0 } else { u16::from(c) + 1 };
-    match a.iter().zip(b).position(|(x, y)| x != y) {
-        Some(i) => key(a[i]).cmp(&key(b[i])),
-        None => a.len().cmp(&b.len()),
+    let i = common_prefix(a, b);
+    match (a.get(i), b.get(i)) {
+        (Some(&x), Some(&y)) => key(x).cmp(&key(y)),
+        _ => a.len().cmp(&b.len()),
     }
+}
+
+/// The length of the longest common prefix of `a` and `b`. Paths of one
+/// subtree share long prefixes (64 KiB in a deep tree), so this compares
+/// blocks (memcmp), then words, never byte by byte.
+pub fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 256;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut i = 0;
+    while i + BLOCK <= n && a[i..i + BLOCK] == b[i..i + BLOCK] {
+        i += BLOCK;
+    }
+    let word = |s: &[u8]| u64::from_le_bytes(s.try_into().unwrap_or_default());
+    while i + 8 <= n {
+        let x = word(&a[i..i + 8]) ^ word(&b[i..i + 8]);
+        if x != 0 {
+            return i + (x.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
 }
 
 /// Is `path` strictly inside directory `dir` ("" is the root)?
@@ -332,6 +358,27 @@ mod tests {
         );
         assert!(is_below(b"a/b", b"a") && !is_below(b"ab", b"a") && !is_below(b"a", b"a"));
         assert!(is_below(b"a", b""));
+    }
+
+    #[test]
+    fn common_prefixes_of_every_length_and_alignment() {
+        let base: Vec<u8> = (0..700u32).map(|i| (i % 251) as u8).collect();
+        for cut in [0, 1, 7, 8, 9, 255, 256, 257, 511, 600, 699] {
+            let mut other = base.clone();
+            other[cut] ^= 0x80;
+            assert_eq!(common_prefix(&base, &other), cut);
+            assert_eq!(common_prefix(&base[..cut], &base), cut);
+            let naive = |a: &[u8], b: &[u8]| match a.iter().zip(b).position(|(x, y)| x != y) {
+                Some(i) => i,
+                None => a.len().min(b.len()),
+            };
+            assert_eq!(
+                common_prefix(&other, &base[..650]),
+                naive(&other, &base[..650])
+            );
+        }
+        assert_eq!(path_order(b"a/b", b"a-b"), Ordering::Less);
+        assert_eq!(path_order(b"a", b"a/b"), Ordering::Less);
     }
 
     #[test]

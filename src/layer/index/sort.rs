@@ -4,6 +4,7 @@
 //! one layer keeps its last version (what extraction leaves).
 
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -107,42 +108,63 @@ impl IndexBuilder {
             .iter()
             .map(|t| IndexReader::open(t.path()))
             .collect::<io::Result<_>>()?;
-        let mut heads: Vec<Option<Entry>> = runs
-            .iter_mut()
-            .map(|r| r.next().transpose())
-            .collect::<io::Result<_>>()?;
-        // Few runs: a linear pick of the smallest head is as fast as a heap.
-        while let Some(b) = smallest(&heads) {
-            let Some(winner) = heads[b].take() else { break };
+        // A heap of the runs' heads: long paths (a deep tree's reach 64 KiB)
+        // make each comparison costly, so a merge of many runs compares
+        // log(runs) times per entry, not runs times.
+        let mut heads = BinaryHeap::with_capacity(runs.len());
+        for (run, r) in runs.iter_mut().enumerate() {
+            if let Some(entry) = r.next().transpose()? {
+                heads.push(Head { entry, run });
+            }
+        }
+        while let Some(Head { entry: winner, run }) = heads.pop() {
+            if let Some(entry) = runs[run].next().transpose()? {
+                heads.push(Head { entry, run });
+            }
             // Other runs' versions of the same path are older: drop them.
-            for (i, head) in heads.iter_mut().enumerate() {
-                if head
-                    .as_ref()
-                    .is_some_and(|e| entry_order(e, &winner) == Ordering::Equal)
-                {
-                    *head = runs[i].next().transpose()?;
+            while heads
+                .peek()
+                .is_some_and(|h| entry_order(&h.entry, &winner) == Ordering::Equal)
+            {
+                if let Some(Head { run, .. }) = heads.pop() {
+                    if let Some(entry) = runs[run].next().transpose()? {
+                        heads.push(Head { entry, run });
+                    }
                 }
             }
-            heads[b] = runs[b].next().transpose()?;
             emit(&winner)?;
         }
         Ok(sorted)
     }
 }
 
-/// The run whose head comes first; of equal heads, the latest run (it was
-/// pushed last, so it wins).
-fn smallest(heads: &[Option<Entry>]) -> Option<usize> {
-    let mut best: Option<(usize, &Entry)> = None;
-    for (i, head) in heads.iter().enumerate() {
-        let Some(e) = head else { continue };
-        match best {
-            Some((_, b)) if entry_order(e, b) == Ordering::Greater => {}
-            _ => best = Some((i, e)),
-        }
-    }
-    best.map(|(i, _)| i)
+/// A run's next entry, ordered for the merge: the smallest entry first and,
+/// of equal entries, the latest run's (it was pushed last, so it wins).
+struct Head {
+    entry: Entry,
+    run: usize,
 }
+
+impl Ord for Head {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Reversed: BinaryHeap pops the greatest.
+        entry_order(&other.entry, &self.entry).then(self.run.cmp(&other.run))
+    }
+}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Head {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Head {}
 
 #[cfg(test)]
 mod tests {
