@@ -28,6 +28,20 @@ pub trait Tally: Default {
     fn rank(&self) -> u64;
 }
 
+/// The simplest tally: bytes.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Bytes(pub u64);
+
+impl Tally for Bytes {
+    fn absorb(&mut self, other: &Self) {
+        self.0 += other.0;
+    }
+
+    fn rank(&self) -> u64 {
+        self.0
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeKind {
@@ -300,18 +314,6 @@ impl<T: Tally> Closed<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Debug, Default, Clone, PartialEq)]
-    struct Bytes(u64);
-
-    impl Tally for Bytes {
-        fn absorb(&mut self, other: &Self) {
-            self.0 += other.0;
-        }
-        fn rank(&self) -> u64 {
-            self.0
-        }
-    }
 
     fn names(n: &Node<Bytes>) -> Vec<(&str, u64)> {
         n.children

@@ -6,7 +6,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::analyze::advise::{advise, Kind};
-use crate::commands::{index_error, merged};
+use crate::analyze::merged::{index_error, merged};
 use crate::image::Digest;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
@@ -63,7 +63,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         top: args.top,
     };
     for image in &images {
-        let findings = advise(merged(store, image)?, args.big).map_err(index_error)?;
+        let findings = advise(merged(store, image)?, args.big, args.top).map_err(index_error)?;
         let rows: Vec<FindingRow> = findings
             .into_iter()
             .filter(|f| f.bytes >= args.min_bytes)
@@ -135,8 +135,9 @@ impl View for Advice {
                     .take(self.top)
                     .map(|p| units::cut(p, 50))
                     .collect();
-                if f.paths.len() > self.top {
-                    paths.push(format!("+{} more", f.paths.len() - self.top));
+                let listed = paths.len() as u64;
+                if f.files > listed {
+                    paths.push(format!("+{} more", f.files - listed));
                 }
                 t.row(vec![
                     f.kind.name().to_owned(),

@@ -6,9 +6,8 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::analyze::du::{DuBuilder, DuNode, LayerBytes};
-use crate::commands::{
-    index_error, legend, legend_lines, merged, one_image, resolve_layer, LayerChoice, LayerInfo,
-};
+use crate::analyze::merged::{index_error, merged};
+use crate::commands::{legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo};
 use crate::error::Error;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};

@@ -15,23 +15,21 @@ mod pick;
 
 pub use pick::{legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo};
 
-use crate::analyze::overlay::Overlay;
-use crate::error::Error;
-use crate::image::Image;
-use crate::layer::IndexReader;
-use crate::store::Store;
+use std::collections::HashMap;
 
-/// An image's merged filesystem, from the indexes `Store::indexes` made sure of.
-pub fn merged(store: &Store, image: &Image) -> anyhow::Result<Overlay<IndexReader>> {
-    let readers = image
-        .layers
-        .iter()
-        .map(|l| store.open_index(&l.digest))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Overlay::new(readers).map_err(index_error)?)
-}
+use crate::analyze::footprint::{declared_figures, scanned_figures, LayerFigures};
+use crate::image::{Digest, Image};
+use crate::session::Session;
 
-/// An index that cannot be read back (a damaged cache file).
-pub fn index_error(e: std::io::Error) -> Error {
-    Error::io("layer index", e)
+/// Figures for every layer of `images`: from a (cached) scan, or from the
+/// manifests alone when shallow.
+pub fn layer_figures(
+    session: &Session,
+    images: &[Image],
+) -> anyhow::Result<HashMap<Digest, LayerFigures>> {
+    if session.shallow() {
+        return Ok(declared_figures(images));
+    }
+    let summaries = session.store()?.summaries(images, session.progress())?.0;
+    Ok(scanned_figures(images, &summaries))
 }
