@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::du::{DuBuilder, DuNode, Rest};
 use super::overlay::{HiddenBy, Node};
-use super::path::show;
+use super::path::{self, show};
 use super::stack::PathStack;
 use super::top::Top;
 use crate::layer::EntryKind;
@@ -66,10 +66,16 @@ pub struct LayerAudit {
     pub overwritten_bytes: u64,
 }
 
-/// Above every path of a size (paths start with `/`): if a key of it would
-/// not be kept, no key of that size would.
-fn above_all_paths() -> String {
-    char::MAX.to_string()
+/// Lists rank by bytes, then the smaller path first.
+type Rank = (u64, Reverse<Vec<u8>>);
+
+fn rank(bytes: u64, path: &[u8]) -> Rank {
+    (bytes, Reverse(path::key(path, path::PATH_CAP)))
+}
+
+/// The best rank of these bytes: if it would not be kept, none of them would.
+fn best(bytes: u64) -> Rank {
+    (bytes, Reverse(Vec::new()))
 }
 
 /// Audits layer `layer` (0-based) of the image whose merged filesystem `nodes` is.
@@ -80,7 +86,7 @@ pub fn audit_layer<I: Iterator<Item = io::Result<Node>>>(
     top: usize,
 ) -> io::Result<LayerAudit> {
     let mut rollup = DuBuilder::new(b"", depth, top);
-    let mut largest: Top<(u64, String, bool), ()> = Top::new(top);
+    let mut largest: Top<Rank, LargeFile> = Top::new(top);
     // Deletion roots on the way down, each with what it hides so far.
     let mut roots: PathStack<Deletion> = PathStack::new();
     let mut deletes: Top<(u64, Reverse<String>), Deletion> = Top::new(top);
@@ -98,7 +104,7 @@ pub fn audit_layer<I: Iterator<Item = io::Result<Node>>>(
             more.bytes += cut.hidden_bytes;
         }
     };
-    let mut overwrites: Top<(u64, String, usize), ()> = Top::new(top);
+    let mut overwrites: Top<Rank, Overwrite> = Top::new(top);
     let mut overwritten_bytes = 0;
     for node in nodes {
         let node = node?;
@@ -111,11 +117,17 @@ pub fn audit_layer<I: Iterator<Item = io::Result<Node>>>(
             .find(|(v, _)| v.layer == layer);
         if let Some((v, survives)) = mine {
             rollup.add(layer, &v.entry);
-            let size = v.entry.size;
-            if v.entry.kind == EntryKind::File
-                && largest.would_keep(&(size, above_all_paths(), true))
-            {
-                largest.push((size, show(&node.path), survives), ());
+            if v.entry.kind == EntryKind::File {
+                let bytes = v.entry.size;
+                largest.offer(
+                    &best(bytes),
+                    || rank(bytes, &node.path),
+                    || LargeFile {
+                        path: show(&node.path),
+                        bytes,
+                        survives,
+                    },
+                );
             }
         }
         let kind = if node.whiteouts.contains(&layer) {
@@ -144,10 +156,15 @@ pub fn audit_layer<I: Iterator<Item = io::Result<Node>>>(
                 HiddenBy::Overwritten if h.version.entry.kind == EntryKind::Dir => {}
                 HiddenBy::Overwritten => {
                     overwritten_bytes += bytes;
-                    let below = h.version.layer + 1;
-                    if overwrites.would_keep(&(bytes, above_all_paths(), below)) {
-                        overwrites.push((bytes, show(&node.path), below), ());
-                    }
+                    overwrites.offer(
+                        &best(bytes),
+                        || rank(bytes, &node.path),
+                        || Overwrite {
+                            path: show(&node.path),
+                            below: h.version.layer + 1,
+                            wasted_below: bytes,
+                        },
+                    );
                 }
                 HiddenBy::Deleted | HiddenBy::Ancestor => {
                     if let Some(d) = roots.top_mut() {
@@ -160,24 +177,12 @@ pub fn audit_layer<I: Iterator<Item = io::Result<Node>>>(
     }
     roots.close_all(|_, d, _| close(d));
     let deletes: Vec<Deletion> = deletes.into_sorted().into_iter().map(|(_, d)| d).collect();
-    let mut largest: Vec<LargeFile> = largest
-        .into_sorted()
-        .into_iter()
-        .map(|((bytes, path, survives), ())| LargeFile {
-            path,
-            bytes,
-            survives,
-        })
-        .collect();
+    let mut largest: Vec<LargeFile> = largest.into_sorted().into_iter().map(|(_, f)| f).collect();
     largest.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
     let mut overwrites: Vec<Overwrite> = overwrites
         .into_sorted()
         .into_iter()
-        .map(|((wasted_below, path, below), ())| Overwrite {
-            path,
-            below,
-            wasted_below,
-        })
+        .map(|(_, o)| o)
         .collect();
     overwrites.sort_by(|a, b| {
         b.wasted_below

@@ -4,13 +4,13 @@
 //! rebuilt layer with the same content is no change). Files and bytes added,
 //! removed and changed, a directory roll-up of the delta, the biggest changes.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::io;
 
 use serde::Serialize;
 
 use super::overlay::Node;
-use super::path::show;
+use super::path::{self, show};
 use super::rollup::{NodeKind, Rollup, Tally as RollupTally};
 use super::top::Top;
 use crate::layer::index::path_order;
@@ -152,7 +152,8 @@ where
         dirs: Vec::new(),
         dirs_more: 0,
     };
-    let mut heap: Top<(u64, String, FileChangeKey), ()> = Top::new(top);
+    // Changes rank by their bytes, then the smaller path first.
+    let mut heap: Top<(u64, Reverse<Vec<u8>>), FileChange> = Top::new(top);
     let mut rollup: Rollup<Delta> = Rollup::new(b"", depth, 0).with_dirs(top);
     loop {
         let order = match (a.peek(), b.peek()) {
@@ -211,27 +212,20 @@ where
         };
         rollup.add(&path, NodeKind::File, delta);
         let weight = base_bytes.max(target_bytes);
-        let key = FileChangeKey {
-            change,
-            base_bytes,
-            target_bytes,
-            what,
-            layer: layer + 1,
-        };
-        heap.push((weight, show(&path), key), ());
+        heap.offer(
+            &(weight, Reverse(Vec::new())),
+            || (weight, Reverse(path::key(&path, path::PATH_CAP))),
+            || FileChange {
+                path: show(&path),
+                change,
+                base_bytes,
+                target_bytes,
+                what,
+                layer: layer + 1,
+            },
+        );
     }
-    let mut top_changes: Vec<FileChange> = heap
-        .into_sorted()
-        .into_iter()
-        .map(|((_, path, k), ())| FileChange {
-            path,
-            change: k.change,
-            base_bytes: k.base_bytes,
-            target_bytes: k.target_bytes,
-            what: k.what,
-            layer: k.layer,
-        })
-        .collect();
+    let mut top_changes: Vec<FileChange> = heap.into_sorted().into_iter().map(|(_, c)| c).collect();
     top_changes.sort_by(|x, y| {
         y.base_bytes
             .max(y.target_bytes)
@@ -251,26 +245,4 @@ where
         .collect();
     out.dirs_more = more;
     Ok(out)
-}
-
-/// A change's details, ordered only so the heap can hold it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct FileChangeKey {
-    change: Change,
-    base_bytes: u64,
-    target_bytes: u64,
-    what: Vec<&'static str>,
-    layer: usize,
-}
-
-impl PartialOrd for Change {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Change {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (*self as u8).cmp(&(*other as u8))
-    }
 }

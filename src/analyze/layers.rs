@@ -4,6 +4,7 @@
 //! paths listed), and the efficiency figures exactly as dive 0.13 computes
 //! them (dive.rs).
 
+use std::cmp::Reverse;
 use std::io;
 
 use serde::Serialize;
@@ -12,7 +13,7 @@ use super::dive::DiveBuilder;
 pub use super::dive::DiveEfficiency;
 use super::merged::Sink;
 use super::overlay::{HiddenBy, Node};
-use super::path::show;
+use super::path::{self, show};
 use super::sizes::Tally;
 use super::top::Top;
 use crate::layer::EntryKind;
@@ -62,8 +63,8 @@ pub struct Changes {
     pub dive: DiveEfficiency,
 }
 
-/// A wasted path ranked by its bytes: (wasted, path, copies, survives in).
-type Ranked = (u64, String, Vec<(usize, u64)>, Option<usize>);
+/// Paths rank by their bytes, then the smaller path first.
+type Rank = (u64, Reverse<Vec<u8>>);
 
 pub struct ChangesBuilder {
     layers: Vec<LayerChanges>,
@@ -71,7 +72,7 @@ pub struct ChangesBuilder {
     dive: DiveBuilder,
     merged: u64,
     wasted: u64,
-    top: Top<Ranked, ()>,
+    top: Top<Rank, WastedPath>,
 }
 
 impl ChangesBuilder {
@@ -96,17 +97,7 @@ impl ChangesBuilder {
 
     pub fn finish(self) -> Changes {
         let stored: u64 = self.layer_files.iter().sum();
-        let mut top: Vec<WastedPath> = self
-            .top
-            .into_sorted()
-            .into_iter()
-            .map(|((wasted, path, copies, survives_in), ())| WastedPath {
-                path,
-                wasted,
-                copies,
-                survives_in,
-            })
-            .collect();
+        let mut top: Vec<WastedPath> = self.top.into_sorted().into_iter().map(|(_, w)| w).collect();
         top.sort_by(|a, b| b.wasted.cmp(&a.wasted).then(a.path.cmp(&b.path)));
         Changes {
             layers: self.layers,
@@ -156,16 +147,16 @@ impl ChangesBuilder {
         }
         if !copies.is_empty() {
             let wasted: u64 = copies.iter().map(|(_, b)| b).sum();
-            // Above every key of these bytes (paths start with `/`): if it
-            // would not be kept, no path of these bytes would.
-            if self
-                .top
-                .would_keep(&(wasted, char::MAX.to_string(), Vec::new(), None))
-            {
-                let survives = node.visible.as_ref().map(|v| v.layer + 1);
-                self.top
-                    .push((wasted, show(&node.path), copies, survives), ());
-            }
+            self.top.offer(
+                &(wasted, Reverse(Vec::new())),
+                || (wasted, Reverse(path::key(&node.path, path::PATH_CAP))),
+                || WastedPath {
+                    path: show(&node.path),
+                    wasted,
+                    copies,
+                    survives_in: node.visible.as_ref().map(|v| v.layer + 1),
+                },
+            );
         }
     }
 }

@@ -358,6 +358,43 @@ mod tests {
         assert_eq!((f.hidden[0].by, f.hidden[0].how), (1, HiddenBy::Deleted));
     }
 
+    /// 8,000 directories each in the one before, opaque in a second layer
+    /// at every level: one path and a small frame per level are held (a
+    /// path per level would be 64 MB), and the file at the bottom is
+    /// hidden by the lowest opaque directory above it.
+    #[test]
+    fn a_deep_chain_holds_one_path_and_a_small_frame_per_level() {
+        let depth = 8_000;
+        let (mut lower, mut upper) = (Vec::new(), Vec::new());
+        let mut p = String::new();
+        for i in 0..depth {
+            if i > 0 {
+                p.push('/');
+            }
+            p.push('d');
+            lower.push(e(&p, Dir, 0));
+            upper.push(e(&p, OpaqueDir, 0));
+            upper.push(e(&p, Dir, 0));
+        }
+        lower.push(e(&format!("{p}/f"), File, 7));
+        let iters = [lower, upper].into_iter().map(|mut l| {
+            l.sort_by(entry_order);
+            l.into_iter().map(Ok)
+        });
+        let mut o = Overlay::new(iters.collect()).unwrap();
+        let (mut nodes, mut held) = (0, 0);
+        let mut last = None;
+        while let Some(node) = o.next() {
+            last = Some(node.unwrap());
+            nodes += 1;
+            held = held.max(o.stack.held_bytes() + o.events.len() * 64);
+        }
+        assert_eq!(nodes, depth + 1);
+        assert!(held < 1 << 20, "{held}");
+        let f = last.unwrap();
+        assert_eq!((f.hidden[0].by, f.hidden[0].how), (1, HiddenBy::Ancestor));
+    }
+
     #[test]
     fn a_whiteout_in_the_same_layer_as_the_file_does_not_delete_it() {
         let nodes = merged(vec![

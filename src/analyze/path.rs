@@ -14,6 +14,18 @@ pub const NAME_CAP: usize = 255;
 /// Bytes of a whole path kept for display (PATH_MAX).
 pub const PATH_CAP: usize = 4096;
 
+/// What orders paths (or names) in a list, without showing them: the bytes,
+/// or past `cap` the first `cap` bytes and a hash of them all. Equal for
+/// equal paths, in byte order for any real one, never more than `cap` + 8 bytes.
+pub fn key(bytes: &[u8], cap: usize) -> Vec<u8> {
+    if bytes.len() <= cap {
+        return bytes.to_vec();
+    }
+    let mut key = bytes[..cap].to_vec();
+    key.extend_from_slice(&xxh3_64(bytes).to_be_bytes());
+    key
+}
+
 /// `/` and the path (relative to the image root), every name and the whole cut to their caps.
 pub fn show(path: &[u8]) -> String {
     if path.len() <= NAME_CAP {

@@ -14,11 +14,11 @@ use serde::Serialize;
 use super::path;
 use super::stack::PathStack;
 use super::top::Top;
-use crate::layer::index::is_below;
+use crate::layer::index::{find_slash, is_below, rfind_slash};
 
 /// The deepest level listed. A person reads a few levels; a tar can nest
 /// 32,000, and every listed level costs a row, an indent and a path.
-pub const MAX_DEPTH: usize = 64;
+pub const MAX_DEPTH: usize = 32;
 
 /// What a roll-up adds up per node.
 pub trait Tally: Default {
@@ -71,11 +71,11 @@ pub struct More<T> {
 }
 
 /// Siblings rank by size, then by name (the smaller name first).
-type Key = (u64, Reverse<String>);
+type Key = (u64, Reverse<Vec<u8>>);
 
 /// The greatest key of a size: if it would not be kept, no key of that size would.
 fn best_key(rank: u64) -> Key {
-    (rank, Reverse(String::new()))
+    (rank, Reverse(Vec::new()))
 }
 
 struct Frame<T> {
@@ -188,10 +188,7 @@ impl<T: Tally> Rollup<T> {
                 return;
             }
             let from = if end == 0 { 0 } else { end + 1 };
-            end = path[from..]
-                .iter()
-                .position(|&b| b == b'/')
-                .map_or(path.len(), |i| from + i);
+            end = find_slash(&path[from..]).map_or(path.len(), |i| from + i);
             stack.open(&path[..end], Frame::new(top, None));
         }
     }
@@ -247,15 +244,18 @@ impl<T: Tally> Closed<T> {
         let top = *top;
         if let Some(dirs) = dirs.as_mut().filter(|_| f.has_below) {
             let rank = f.below.rank();
-            if dirs.would_keep(&best_key(rank)) {
-                let shown = path::show(path);
-                let key = (rank, Reverse(shown.clone()));
-                let mut figures = T::default();
-                figures.absorb(&f.below);
-                *dirs_more += u64::from(dirs.push(key, (shown, figures)).is_some());
-            } else {
-                *dirs_more += 1;
-            }
+            let before = dirs.len();
+            dirs.offer(
+                &best_key(rank),
+                || (rank, Reverse(path::key(path, path::PATH_CAP))),
+                || {
+                    let mut figures = T::default();
+                    figures.absorb(&f.below);
+                    (path::show(path), figures)
+                },
+            );
+            // Kept when the list grew or held on; dropped otherwise.
+            *dirs_more += u64::from(dirs.len() == before);
         }
         let mut tally = f.own;
         tally.absorb(&f.below);
@@ -281,27 +281,34 @@ impl<T: Tally> Closed<T> {
         if top == 0 {
             return;
         }
-        let evicted = if parent.children.would_keep(&best_key(rank)) {
-            let base = path.rsplit(|&b| b == b'/').next().unwrap_or_default();
-            let name = path::name(base).into_owned();
-            let size = 1 + f.kept;
-            count.kept += 1;
-            count.peak = count.peak.max(count.kept);
-            parent.kept += size;
-            let key = (rank, Reverse(name.clone()));
-            let node = node(name, f.children, f.more, kind, tally);
-            parent
-                .children
-                .push(key, (node, size))
-                .map(|(_, (n, size))| {
-                    count.kept -= size;
-                    parent.kept -= size;
-                    n.tally
-                })
+        let base = rfind_slash(path).map_or(path, |i| &path[i + 1..]);
+        let key = if parent.children.would_keep(&best_key(rank)) {
+            Some((rank, Reverse(path::key(base, path::NAME_CAP))))
         } else {
-            // Not kept: its subtree goes with it.
-            count.kept -= f.kept;
-            Some(tally)
+            None
+        };
+        let evicted = match key {
+            Some(key) if parent.children.would_keep(&key) => {
+                let name = path::name(base).into_owned();
+                let size = 1 + f.kept;
+                count.kept += 1;
+                count.peak = count.peak.max(count.kept);
+                parent.kept += size;
+                let node = node(name, f.children, f.more, kind, tally);
+                parent
+                    .children
+                    .push(key, (node, size))
+                    .map(|(_, (n, size))| {
+                        count.kept -= size;
+                        parent.kept -= size;
+                        n.tally
+                    })
+            }
+            _ => {
+                // Not kept: its subtree goes with it.
+                count.kept -= f.kept;
+                Some(tally)
+            }
         };
         if let Some(tally) = evicted {
             let more = parent.more.get_or_insert_with(More::default);

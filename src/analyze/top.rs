@@ -61,6 +61,20 @@ impl<K: Ord, V> Top<K, V> {
         None
     }
 
+    /// Offers an item that costs to build: `key` is made only when an item
+    /// as good as `best` would be kept, `value` only when this one is.
+    /// Lists of paths rank equals by the smaller path first, so a stream in
+    /// path order builds what it keeps, not every candidate.
+    pub fn offer(&mut self, best: &K, key: impl FnOnce() -> K, value: impl FnOnce() -> V) {
+        if !self.would_keep(best) {
+            return;
+        }
+        let key = key();
+        if self.would_keep(&key) {
+            self.push(key, value());
+        }
+    }
+
     /// Whether an item of this key would be kept now.
     pub fn would_keep(&self, key: &K) -> bool {
         self.n > 0 && (self.heap.len() < self.n || self.heap.peek().is_some_and(|m| *key > m.0.key))

@@ -161,6 +161,43 @@ pub fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     i
 }
 
+/// Bytes `0x80` where a byte of `w` is `/`, `0` elsewhere (exact, no carries).
+fn slashes(w: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = w ^ (0x0101_0101_0101_0101 * u64::from(b'/'));
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+fn word(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes.try_into().unwrap_or_default())
+}
+
+/// The first `/`, eight bytes at a time (names reach 64 KiB).
+pub fn find_slash(bytes: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let hits = slashes(word(&bytes[i..i + 8]));
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes[i..].iter().position(|&b| b == b'/').map(|p| i + p)
+}
+
+/// The last `/`, eight bytes at a time.
+pub fn rfind_slash(bytes: &[u8]) -> Option<usize> {
+    let mut end = bytes.len();
+    while end >= 8 {
+        let hits = slashes(word(&bytes[end - 8..end]));
+        if hits != 0 {
+            return Some(end - 8 + 7 - (hits.leading_zeros() / 8) as usize);
+        }
+        end -= 8;
+    }
+    bytes[..end].iter().rposition(|&b| b == b'/')
+}
+
 /// Is `path` strictly inside directory `dir` ("" is the root)?
 pub fn is_below(path: &[u8], dir: &[u8]) -> bool {
     if dir.is_empty() {
@@ -379,6 +416,25 @@ mod tests {
         }
         assert_eq!(path_order(b"a/b", b"a-b"), Ordering::Less);
         assert_eq!(path_order(b"a", b"a/b"), Ordering::Less);
+    }
+
+    #[test]
+    fn slashes_are_found_word_by_word_as_byte_by_byte() {
+        let mut path = Vec::new();
+        for i in 0..300u32 {
+            path.push(if i % 13 == 5 || i % 29 == 0 {
+                b'/'
+            } else {
+                b'a' + (i % 26) as u8
+            });
+            path.push(0xff);
+        }
+        for start in 0..path.len() {
+            let tail = &path[start..];
+            assert_eq!(find_slash(tail), tail.iter().position(|&b| b == b'/'));
+            let head = &path[..start];
+            assert_eq!(rfind_slash(head), head.iter().rposition(|&b| b == b'/'));
+        }
     }
 
     #[test]

@@ -103,39 +103,68 @@ impl IndexBuilder {
         if !self.run.is_empty() {
             self.spill()?;
         }
-        let mut runs: Vec<IndexReader> = self
-            .spilled
-            .iter()
-            .map(|t| IndexReader::open(t.path()))
-            .collect::<io::Result<_>>()?;
-        // A heap of the runs' heads: long paths (a deep tree's reach 64 KiB)
-        // make each comparison costly, so a merge of many runs compares
-        // log(runs) times per entry, not runs times.
-        let mut heads = BinaryHeap::with_capacity(runs.len());
-        for (run, r) in runs.iter_mut().enumerate() {
-            if let Some(entry) = r.next().transpose()? {
-                heads.push(Head { entry, run });
-            }
-        }
-        while let Some(Head { entry: winner, run }) = heads.pop() {
-            if let Some(entry) = runs[run].next().transpose()? {
-                heads.push(Head { entry, run });
-            }
-            // Other runs' versions of the same path are older: drop them.
-            while heads
-                .peek()
-                .is_some_and(|h| entry_order(&h.entry, &winner) == Ordering::Equal)
-            {
-                if let Some(Head { run, .. }) = heads.pop() {
-                    if let Some(entry) = runs[run].next().transpose()? {
-                        heads.push(Head { entry, run });
-                    }
+        // Each open run holds its buffers: merge at most FAN_IN at once,
+        // in passes, each group into one run where it stood (order is age).
+        let mut runs = std::mem::take(&mut self.spilled);
+        while runs.len() > FAN_IN {
+            let mut next = Vec::with_capacity(runs.len().div_ceil(FAN_IN));
+            let mut left = runs.into_iter().peekable();
+            while left.peek().is_some() {
+                let group: Vec<NamedTempFile> = left.by_ref().take(FAN_IN).collect();
+                if group.len() == 1 {
+                    next.extend(group);
+                    continue;
                 }
+                let tmp = NamedTempFile::with_prefix_in(".run-", &self.dir)?;
+                let mut w = IndexWriter::new(BufWriter::new(tmp.reopen()?), 1)?;
+                merge(&group, |e| w.push(e))?;
+                w.finish(&Footer::default())?;
+                next.push(tmp);
             }
-            emit(&winner)?;
+            runs = next;
         }
+        merge(&runs, emit)?;
         Ok(sorted)
     }
+}
+
+/// Runs merged at once; the rest wait for a next pass.
+const FAN_IN: usize = 64;
+
+/// Merges sorted runs (oldest first) into `emit`, each (path, marker) once:
+/// the latest run's version wins.
+fn merge(runs: &[NamedTempFile], mut emit: impl FnMut(&Entry) -> io::Result<()>) -> io::Result<()> {
+    let mut runs: Vec<IndexReader> = runs
+        .iter()
+        .map(|t| IndexReader::open(t.path()))
+        .collect::<io::Result<_>>()?;
+    // A heap of the runs' heads: long paths (a deep tree's reach 64 KiB)
+    // make each comparison costly, so a merge of many runs compares
+    // log(runs) times per entry, not runs times.
+    let mut heads = BinaryHeap::with_capacity(runs.len());
+    for (run, r) in runs.iter_mut().enumerate() {
+        if let Some(entry) = r.next().transpose()? {
+            heads.push(Head { entry, run });
+        }
+    }
+    while let Some(Head { entry: winner, run }) = heads.pop() {
+        if let Some(entry) = runs[run].next().transpose()? {
+            heads.push(Head { entry, run });
+        }
+        // Other runs' versions of the same path are older: drop them.
+        while heads
+            .peek()
+            .is_some_and(|h| entry_order(&h.entry, &winner) == Ordering::Equal)
+        {
+            if let Some(Head { run, .. }) = heads.pop() {
+                if let Some(entry) = runs[run].next().transpose()? {
+                    heads.push(Head { entry, run });
+                }
+            }
+        }
+        emit(&winner)?;
+    }
+    Ok(())
 }
 
 /// A run's next entry, ordered for the merge: the smallest entry first and,
@@ -203,9 +232,12 @@ mod tests {
         input.push(e("d3", EntryKind::Whiteout, 0)); // a marker is not the dir
         input.push(e("d3", EntryKind::Dir, 0));
         let (memory, s1, n1) = build(input.clone(), usize::MAX);
-        let (spilled, s2, n2) = build(input, 20_000);
+        let (spilled, s2, n2) = build(input, 4_000);
         assert_eq!(n1, 0);
-        assert!(n2 > 3, "the small budget spills runs");
+        assert!(
+            n2 > FAN_IN,
+            "the small budget spills runs, merged in passes"
+        );
         assert_eq!(memory, spilled);
         assert_eq!(s1, s2);
         assert_eq!(s1.entries, 3002);
