@@ -87,28 +87,45 @@ pub fn audit_layer<I: Iterator<Item = io::Result<Node>>>(
 ) -> io::Result<LayerAudit> {
     let mut rollup = DuBuilder::new(b"", depth, top);
     let mut largest: Top<Rank, LargeFile> = Top::new(top);
-    // Deletion roots on the way down, each with what it hides so far.
-    let mut roots: PathStack<Deletion> = PathStack::new();
-    let mut deletes: Top<(u64, Reverse<String>), Deletion> = Top::new(top);
+    // Deletion roots on the way down: how each deletes, what it hides so far.
+    let mut roots: PathStack<(DeletionKind, Rest)> = PathStack::new();
+    let mut deletes: Top<Rank, Deletion> = Top::new(top);
     let mut deletes_more: Option<Rest> = None;
-    let mut close = |d: Deletion| {
+    let mut close = |path: &[u8], (kind, hid): (DeletionKind, Rest)| {
         // A "replaced" root that hid nothing is an ordinary new file.
-        if d.kind == DeletionKind::Replaced && d.hidden_files == 0 {
+        if kind == DeletionKind::Replaced && hid.files == 0 {
             return;
         }
-        let key = (d.hidden_bytes, Reverse(d.path.clone()));
-        if let Some((_, cut)) = deletes.push(key, d) {
+        let key = deletes
+            .would_keep(&best(hid.bytes))
+            .then(|| rank(hid.bytes, path))
+            .filter(|key| deletes.would_keep(key));
+        let cut = match key {
+            Some(key) => {
+                let d = Deletion {
+                    path: show(path),
+                    kind,
+                    hidden_files: hid.files,
+                    hidden_bytes: hid.bytes,
+                };
+                deletes
+                    .push(key, d)
+                    .map(|(_, d)| (d.hidden_files, d.hidden_bytes))
+            }
+            None => Some((hid.files, hid.bytes)),
+        };
+        if let Some((files, bytes)) = cut {
             let more = deletes_more.get_or_insert_with(Rest::default);
             more.entries += 1;
-            more.files += cut.hidden_files;
-            more.bytes += cut.hidden_bytes;
+            more.files += files;
+            more.bytes += bytes;
         }
     };
     let mut overwrites: Top<Rank, Overwrite> = Top::new(top);
     let mut overwritten_bytes = 0;
     for node in nodes {
         let node = node?;
-        roots.close_to(&node.path, |_, d, _| close(d));
+        roots.close_to(&node.path, |p, d, _| close(p, d));
         let mine = node
             .visible
             .iter()
@@ -140,13 +157,7 @@ pub fn audit_layer<I: Iterator<Item = io::Result<Node>>>(
             None
         };
         if let Some(kind) = kind {
-            let root = Deletion {
-                path: show(&node.path),
-                kind,
-                hidden_files: 0,
-                hidden_bytes: 0,
-            };
-            roots.open(&node.path, root);
+            roots.open(&node.path, (kind, Rest::default()));
         }
         for h in node.hidden.iter().filter(|h| h.by == layer) {
             let bytes = h.version.entry.file_bytes();
@@ -167,15 +178,15 @@ pub fn audit_layer<I: Iterator<Item = io::Result<Node>>>(
                     );
                 }
                 HiddenBy::Deleted | HiddenBy::Ancestor => {
-                    if let Some(d) = roots.top_mut() {
-                        d.hidden_files += file;
-                        d.hidden_bytes += bytes;
+                    if let Some((_, hid)) = roots.top_mut() {
+                        hid.files += file;
+                        hid.bytes += bytes;
                     }
                 }
             }
         }
     }
-    roots.close_all(|_, d, _| close(d));
+    roots.close_all(|p, d, _| close(p, d));
     let deletes: Vec<Deletion> = deletes.into_sorted().into_iter().map(|(_, d)| d).collect();
     let mut largest: Vec<LargeFile> = largest.into_sorted().into_iter().map(|(_, f)| f).collect();
     largest.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
