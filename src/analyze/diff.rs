@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use super::overlay::Node;
 use super::path::{self, show};
-use super::rollup::{NodeKind, Rollup, Tally as RollupTally};
+use super::rollup::{NodeKind, Rollup, Totals};
+use super::sizes::Tally;
 use super::top::Top;
 use crate::layer::index::path_order;
 use crate::layer::{Entry, EntryKind};
@@ -22,13 +23,6 @@ pub enum Change {
     Added,
     Removed,
     Changed,
-}
-
-/// Files (not directories) and their bytes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Tally {
-    pub files: u64,
-    pub bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -115,7 +109,7 @@ impl Delta {
     }
 }
 
-impl RollupTally for Delta {
+impl Totals for Delta {
     fn absorb(&mut self, other: &Self) {
         self.added += other.added;
         self.removed += other.removed;
@@ -200,11 +194,10 @@ where
             Change::Removed => &mut out.removed,
             Change::Changed => &mut out.changed,
         };
-        tally.files += 1;
-        tally.bytes += match change {
+        tally.add(match change {
             Change::Removed => base_bytes,
             _ => target_bytes,
-        };
+        });
         out.delta += target_bytes as i64 - base_bytes as i64;
         let delta = Delta {
             added: target_bytes,

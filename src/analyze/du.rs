@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::path;
 pub use super::rollup::NodeKind;
-use super::rollup::{Node, Rollup, Tally};
+use super::rollup::{Node, Rollup, Totals};
 use crate::layer::{Entry, EntryKind};
 
 /// Bytes of a subtree that one layer wrote.
@@ -51,7 +51,7 @@ pub struct DuTally {
     by_layer: Vec<(usize, u64)>,
 }
 
-impl Tally for DuTally {
+impl Totals for DuTally {
     fn absorb(&mut self, other: &Self) {
         self.bytes += other.bytes;
         self.files += other.files;

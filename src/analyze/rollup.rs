@@ -21,7 +21,7 @@ use crate::layer::index::{find_slash, is_below, rfind_slash};
 pub const MAX_DEPTH: usize = 32;
 
 /// What a roll-up adds up per node.
-pub trait Tally: Default {
+pub trait Totals: Default {
     /// Adds another node's figures to this one's.
     fn absorb(&mut self, other: &Self);
     /// The size that ranks a node among its siblings.
@@ -32,7 +32,7 @@ pub trait Tally: Default {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Bytes(pub u64);
 
-impl Tally for Bytes {
+impl Totals for Bytes {
     fn absorb(&mut self, other: &Self) {
         self.0 += other.0;
     }
@@ -92,7 +92,7 @@ struct Frame<T> {
     kept: usize,
 }
 
-impl<T: Tally> Frame<T> {
+impl<T: Totals> Frame<T> {
     fn new(top: usize, kind: Option<NodeKind>) -> Frame<T> {
         Frame {
             kind,
@@ -113,7 +113,7 @@ struct Count {
     peak: usize,
 }
 
-pub struct Rollup<T: Tally> {
+pub struct Rollup<T: Totals> {
     root: Vec<u8>,
     depth: usize,
     stack: PathStack<Frame<T>>,
@@ -134,7 +134,7 @@ struct Closed<T> {
     count: Count,
 }
 
-impl<T: Tally> Rollup<T> {
+impl<T: Totals> Rollup<T> {
     /// `root`: the subtree to measure ("" for all); `depth`: levels listed
     /// below it (capped at MAX_DEPTH); `top`: children kept per directory
     /// (0: none, only totals).
@@ -231,7 +231,7 @@ impl<T: Tally> Rollup<T> {
     }
 }
 
-impl<T: Tally> Closed<T> {
+impl<T: Totals> Closed<T> {
     /// Closes one frame into the one below it (or, for the root, into `done`).
     fn fold(&mut self, path: &[u8], f: Frame<T>, below: Option<&mut Frame<T>>) {
         let Closed {
