@@ -155,7 +155,7 @@ pub enum Command {
     /// What could go: findings, the bytes each fix saves, the layer to blame.
     #[command(after_help = ADVISE_HELP)]
     Advise(AdviseArgs),
-    /// Installed packages (deb, apk, Python, npm, gems) with their bytes and layer.
+    /// Installed packages (deb, rpm, apk, Python, npm, gems) with their bytes and layer.
     #[command(after_help = PACKAGES_HELP)]
     Packages(PackagesArgs),
     /// Shell completions on stdout (bash, zsh, fish, elvish, powershell).
@@ -166,9 +166,15 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// The man page (roff) on stdout.
-    #[command(after_help = "Example:\n  strata man > ~/.local/share/man/man1/strata.1")]
-    Man,
+    /// The man pages (roff): strata's on stdout, or one per command into a directory.
+    #[command(
+        after_help = "Examples:\n  strata man --dir ~/.cargo/share/man/man1     strata.1, strata-footprint.1, …\n  strata man > strata.1                        the top page alone"
+    )]
+    Man {
+        /// Write strata.1 and a page per command (strata-footprint.1, …) into DIR.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -311,9 +317,11 @@ pub struct FootprintArgs {
     /// Image references (see below); an OCI layout without :REF means all of its images.
     #[arg(required = true, value_name = "REF")]
     pub refs: Vec<String>,
-    /// Which size the SHARED and UNIQUE columns show (JSON always has all three).
-    #[arg(long, value_enum, default_value_t = MeasureArg::Compressed)]
-    pub measure: MeasureArg,
+    /// Which size the SHARED, UNIQUE and FAIR columns show (JSON always has
+    /// all three) [default: compressed; uncompressed when an image has no
+    /// compressed size, as an engine's]
+    #[arg(long, value_enum)]
+    pub measure: Option<MeasureArg>,
     /// Registry images only: figures from manifests alone (compressed sizes), no blob download.
     #[arg(long)]
     pub shallow: bool,
@@ -345,9 +353,10 @@ pub struct CompareArgs {
     /// What a node pulls and stores to run exactly these images, per family.
     #[arg(long, value_name = "NAME,NAME…", value_delimiter = ',')]
     pub deploy: Vec<String>,
-    /// Which size the tables show (JSON always has all three).
-    #[arg(long, value_enum, default_value_t = MeasureArg::Compressed)]
-    pub measure: MeasureArg,
+    /// Which size the tables show (JSON always has all three) [default:
+    /// compressed; uncompressed when an image has no compressed size, as an engine's]
+    #[arg(long, value_enum)]
+    pub measure: Option<MeasureArg>,
     /// Registry images only: figures from manifests alone (compressed sizes), no blob download.
     #[arg(long)]
     pub shallow: bool,

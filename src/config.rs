@@ -1,7 +1,5 @@
 //! Turns the raw command line into a validated Config before any work starts.
 
-use anyhow::Context;
-
 use crate::analyze::rollup::MAX_DEPTH;
 use crate::analyze::sizes::Measure;
 use crate::cli::{
@@ -49,11 +47,7 @@ impl Config {
         };
         let credentials = match (&g.creds, &g.creds_file) {
             (Some(c), _) => Some(Credentials::parse(c)?),
-            (None, Some(file)) => {
-                let text = std::fs::read_to_string(file)
-                    .with_context(|| format!("reading --creds-file {}", file.display()))?;
-                Some(Credentials::parse(text.trim_end_matches(['\n', '\r']))?)
-            }
+            (None, Some(file)) => Some(Credentials::from_file(file)?),
             (None, None) => None,
         };
         if let Some(file) = &g.authfile {
@@ -187,7 +181,7 @@ impl Config {
             ),
             CliCommand::Packages(args) => (Command::Packages(packages_args(args)?), false),
             // Generators: written by commands::completions before any config.
-            CliCommand::Completions { .. } | CliCommand::Man => {
+            CliCommand::Completions { .. } | CliCommand::Man { .. } => {
                 anyhow::bail!("completions and man need no configuration")
             }
         };
@@ -225,16 +219,18 @@ fn parse_refs(refs: &[String]) -> anyhow::Result<Vec<Reference>> {
         .collect::<Result<_, _>>()?)
 }
 
-fn measure_of(arg: MeasureArg, shallow: bool) -> anyhow::Result<Measure> {
-    let measure = match arg {
+/// `--measure`; None: the default (compressed, or uncompressed when an
+/// image has no compressed size), chosen once the images are known.
+fn measure_of(arg: Option<MeasureArg>, shallow: bool) -> anyhow::Result<Option<Measure>> {
+    let measure = arg.map(|arg| match arg {
         MeasureArg::Compressed => Measure::Compressed,
         MeasureArg::Uncompressed => Measure::Uncompressed,
         MeasureArg::Files => Measure::Files,
-    };
-    if shallow && measure != Measure::Compressed {
+    });
+    if let Some(m) = measure.filter(|m| shallow && *m != Measure::Compressed) {
         anyhow::bail!(
             "--shallow knows compressed sizes only: drop --measure {}",
-            measure.name()
+            m.name()
         );
     }
     Ok(measure)

@@ -148,26 +148,35 @@ fn json_reason(e: &serde_json::Error) -> String {
             let msg = text
                 .rsplit_once(" at line ")
                 .map_or(text.as_str(), |(m, _)| m);
-            const SERDE: [&str; 5] = [
-                "invalid type",
-                "invalid value",
-                "invalid length",
-                "unknown variant",
-                "unknown field",
-            ];
-            if let Some(field) = msg.strip_prefix("missing field ") {
-                // The field name comes from the schema, not the input.
-                format!("missing field {field} {at}")
-            } else if let Some(kind) = SERDE.iter().find(|k| msg.starts_with(*k)) {
-                match msg.split_once(", expected ") {
-                    Some((_, expected)) => format!("{kind}, expected {expected} {at}"),
-                    None => format!("{kind} {at}"),
-                }
-            } else {
-                format!("invalid data {at}")
+            match serde_reason(msg) {
+                Some(reason) => format!("{reason} {at}"),
+                None => format!("invalid data {at}"),
             }
         }
     }
+}
+
+/// A serde data error without the input it may quote: its kind and what the
+/// schema expected (`invalid type, expected u64`, `unknown field, expected
+/// one of …`, `missing field `kind``); None for a message of another kind.
+pub fn serde_reason(msg: &str) -> Option<String> {
+    const SERDE: [&str; 5] = [
+        "invalid type",
+        "invalid value",
+        "invalid length",
+        "unknown variant",
+        "unknown field",
+    ];
+    if let Some(field) = msg.strip_prefix("missing field ") {
+        // The field name comes from the schema, not the input.
+        return Some(format!("missing field {field}"));
+    }
+    let kind = SERDE.iter().find(|k| msg.starts_with(*k))?;
+    // The last one: a quoted value before it may hold the same words.
+    Some(match msg.rsplit_once(", expected ") {
+        Some((_, expected)) => format!("{kind}, expected {expected}"),
+        None => (*kind).to_owned(),
+    })
 }
 
 /// Input-derived text fit for one error line: at most 64 characters, control
@@ -217,5 +226,12 @@ mod tests {
         assert!(reason(r#"{"size":1}"#).contains("missing field `kind`"));
         assert!(reason(r#"{"size":SECRET"#).contains("syntax error at line 1"));
         assert!(reason(r#"{"size":1"#).contains("ends early"));
+    }
+
+    #[test]
+    fn a_value_holding_the_word_expected_is_not_quoted_either() {
+        let r = reason(r#"{"size":"a, expected SECRET-3","kind":"A"}"#);
+        assert!(!r.contains("SECRET"), "{r}");
+        assert!(r.contains("expected u64"), "{r}");
     }
 }

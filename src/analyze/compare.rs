@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::footprint::{fair_shares, LayerFigures};
-use super::sizes::{Measure, Sizes};
+use super::sizes::{Lacking, Measure, Sizes};
 use crate::image::{Digest, Image};
 
 pub mod common;
@@ -37,6 +37,9 @@ pub struct Compare {
     pub deploy: Option<Deploy>,
     /// `--common`: file contents both families hold.
     pub common: Option<common::Common>,
+    /// Images without the measure the tables would show (tables only).
+    #[serde(skip)]
+    pub lacking: Lacking,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -403,6 +406,7 @@ pub fn compare(
         pairs,
         deploy,
         common: None,
+        lacking: Lacking::default(),
     })
 }
 

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::sizes::{Measure, Percents, Sizes};
+use super::sizes::{Lacking, Measure, Percents, Sizes};
 use crate::image::{Digest, Image, LayerDesc};
 use crate::layer::LayerSummary;
 
@@ -19,6 +19,9 @@ pub struct Footprint {
     pub set: SetFootprint,
     pub same_content: Vec<SameContent>,
     pub layers: Vec<LayerUse>,
+    /// Images without the measure the tables would show (tables only).
+    #[serde(skip)]
+    pub lacking: Lacking,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -305,6 +308,7 @@ pub fn footprint(
         images: rows,
         same_content,
         layers: layer_uses,
+        lacking: Lacking::default(),
     }
 }
 

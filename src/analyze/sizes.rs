@@ -168,6 +168,81 @@ impl Measure {
     }
 }
 
+/// Images with no figure in the measure the tables would show, and whether
+/// the tables fell back to `uncompressed` because of them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lacking {
+    /// The measure they lack.
+    pub measure: Measure,
+    pub images: Vec<String>,
+    /// The default measure (compressed) was lacking: the tables show
+    /// uncompressed bytes instead.
+    pub fell_back: bool,
+}
+
+/// The measure the tables show: the one asked for; by default compressed, or
+/// uncompressed when an image has no compressed size (an engine keeps its
+/// layers uncompressed), so that no column mixes figures and unknowns.
+pub fn table_measure(
+    requested: Option<Measure>,
+    totals: impl IntoIterator<Item = (String, Sizes)>,
+) -> (Measure, Lacking) {
+    let wanted = requested.unwrap_or_default();
+    let totals: Vec<(String, Sizes)> = totals.into_iter().collect();
+    let images: Vec<String> = totals
+        .iter()
+        .filter(|(_, s)| s.get(wanted).is_none())
+        .map(|(n, _)| n.clone())
+        .collect();
+    let fall_back = requested.is_none()
+        && !images.is_empty()
+        && totals.iter().all(|(_, s)| s.uncompressed.is_some());
+    let measure = if fall_back {
+        Measure::Uncompressed
+    } else {
+        wanted
+    };
+    (
+        measure,
+        Lacking {
+            measure: wanted,
+            images,
+            fell_back: fall_back,
+        },
+    )
+}
+
+impl Lacking {
+    /// The one note the tables carry about it, if any.
+    pub fn note(&self) -> Option<String> {
+        const SHOWN: usize = 3;
+        if self.images.is_empty() {
+            return None;
+        }
+        let mut names = self.images[..self.images.len().min(SHOWN)].join(", ");
+        if self.images.len() > SHOWN {
+            names.push_str(&format!(" and {} more", self.images.len() - SHOWN));
+        }
+        let why = if self.measure == Measure::Compressed {
+            " (an engine keeps its layers uncompressed)"
+        } else {
+            ""
+        };
+        Some(if self.fell_back {
+            format!(
+                "no {} size for {names}{why}: the tables show uncompressed bytes (--measure picks another)",
+                self.measure.name()
+            )
+        } else {
+            format!(
+                "no {} size for {names}{why}: {} figures show `-`",
+                self.measure.name(),
+                self.measure.name()
+            )
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +260,36 @@ mod tests {
         assert_eq!(sum.uncompressed, None);
         assert_eq!([known, known].into_iter().sum::<Sizes>().files, Some(40));
         assert_eq!(known.percent(shallow).uncompressed, None);
+    }
+
+    #[test]
+    fn the_default_measure_falls_back_to_uncompressed_when_an_image_lacks_it() {
+        let registry = Sizes {
+            compressed: Some(10),
+            uncompressed: Some(30),
+            files: Some(20),
+        };
+        let engine = Sizes {
+            compressed: None,
+            ..registry
+        };
+        let set = || [("reg".to_owned(), registry), ("engine".to_owned(), engine)];
+        let (m, lacking) = table_measure(None, set());
+        assert_eq!(m, Measure::Uncompressed);
+        assert!(lacking.fell_back);
+        assert_eq!(lacking.images, ["engine"]);
+        assert!(lacking
+            .note()
+            .unwrap()
+            .contains("no compressed size for engine"));
+        let (m, lacking) = table_measure(Some(Measure::Compressed), set());
+        assert_eq!(m, Measure::Compressed, "asked for: kept");
+        assert!(!lacking.fell_back);
+        assert!(lacking
+            .note()
+            .unwrap()
+            .ends_with("compressed figures show `-`"));
+        let (m, lacking) = table_measure(None, [("reg".to_owned(), registry)]);
+        assert_eq!((m, lacking.note()), (Measure::Compressed, None));
     }
 }

@@ -6,7 +6,7 @@ use crate::analyze::compare::common::common_content;
 use crate::analyze::compare::{
     compare, Compare, Differences, FamilyInput, Member, PairedBy, Ratio, Ratios, Signed,
 };
-use crate::analyze::sizes::{Measure, Sizes};
+use crate::analyze::sizes::{table_measure, Measure, Sizes};
 use crate::commands::layer_figures;
 use crate::error::Error;
 use crate::image::Image;
@@ -28,7 +28,8 @@ pub struct Args {
     /// `--pair A=B`, left name first.
     pub pairs: Vec<(String, String)>,
     pub deploy: Vec<String>,
-    pub measure: Measure,
+    /// `--measure`; None: the default.
+    pub measure: Option<Measure>,
     /// `--common`: file contents found in both families (reads layer indexes).
     pub common: bool,
 }
@@ -80,7 +81,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         &figures,
         &args.pairs,
         &args.deploy,
-        args.measure,
+        Measure::default(),
         session.shallow(),
     )
     .map_err(|reason| Error::BadArgument {
@@ -99,6 +100,13 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
             args.pairs.len()
         ));
     }
+    let totals = view
+        .pairs
+        .iter()
+        .flat_map(|p| [&p.left, &p.right])
+        .flatten()
+        .map(|m| (m.image.clone(), m.total));
+    (view.measure, view.lacking) = table_measure(args.measure, totals);
     if args.common {
         let store = session.store()?;
         let distinct = |images: &[Image]| {
@@ -292,6 +300,9 @@ impl View for Compare {
             doc.line(
                 "shallow: figures from manifests alone; `-` marks what only a layer scan can tell",
             );
+        }
+        if let Some(note) = self.lacking.note() {
+            doc.note(note);
         }
         doc
     }

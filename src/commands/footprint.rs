@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::analyze::footprint::{footprint, Footprint};
-use crate::analyze::sizes::{Measure, Sizes};
+use crate::analyze::sizes::{table_measure, Measure, Sizes};
 use crate::commands::layer_figures;
 use crate::image::Digest;
 use crate::reference::Reference;
@@ -14,14 +14,17 @@ use crate::units;
 #[derive(Debug)]
 pub struct Args {
     pub refs: Vec<Reference>,
-    pub measure: Measure,
+    /// `--measure`; None: the default.
+    pub measure: Option<Measure>,
 }
 
 pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let images = session.load(&args.refs)?;
     let shallow = session.shallow();
     let figures = layer_figures(session, &images)?;
-    let fp = footprint(&images, &figures, args.measure, shallow);
+    let mut fp = footprint(&images, &figures, Measure::default(), shallow);
+    let totals = fp.images.iter().map(|i| (i.name.clone(), i.total));
+    (fp.measure, fp.lacking) = table_measure(args.measure, totals);
     session.render(out, &fp)?;
     Ok(Outcome::Ok)
 }
@@ -43,6 +46,11 @@ impl View for Footprint {
             Column::figure("FAIR"),
         ]);
         for i in &self.images {
+            // An image without the measure has no share of it either (not 0B).
+            let share = |s: &Sizes| match i.total.get(self.measure) {
+                Some(_) => b(s.get(self.measure)),
+                None => "-".to_owned(),
+            };
             images.row(vec![
                 i.name.clone(),
                 i.platform.clone().unwrap_or_else(|| "-".to_owned()),
@@ -50,9 +58,9 @@ impl View for Footprint {
                 b(i.total.compressed),
                 b(i.total.uncompressed),
                 b(i.total.files),
-                b(i.shared.get(self.measure)),
-                b(i.unique.get(self.measure)),
-                b(i.fair_share.get(self.measure)),
+                share(&i.shared),
+                share(&i.unique),
+                share(&i.fair_share),
             ]);
         }
 
@@ -96,6 +104,9 @@ impl View for Footprint {
             doc.line(
                 "shallow: figures from manifests alone; `-` marks what only a layer scan can tell",
             );
+        }
+        if let Some(note) = self.lacking.note() {
+            doc.note(note);
         }
         for sc in &self.same_content {
             doc.note(format!(

@@ -6,16 +6,19 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::analyze::advise::AdviseBuilder;
-use crate::analyze::footprint::{footprint, LayerFigures};
+use crate::analyze::footprint::footprint;
 use crate::analyze::gate::{Forbidden as ForbiddenSink, Under};
 use crate::analyze::layers::ChangesBuilder;
 use crate::analyze::merged::{feed, inventory, Sink};
 use crate::analyze::sizes::Measure;
+use crate::commands::layer_figures;
 use crate::error::Error;
 use crate::gate::{
-    evaluate, AuditFacts, Baseline, BaselineImage, GateReport, ImageFacts, Policy, Status, Unit,
+    evaluate, AuditFacts, Baseline, BaselineImage, GateReport, ImageFacts, Names, Policy, SetFacts,
+    Status, Unit,
 };
 use crate::image::{Digest, Image};
+use crate::layer::LayerSummary;
 use crate::reference::Reference;
 use crate::report::{junit, Column, Doc, Style, Table, View};
 use crate::session::{Outcome, Session};
@@ -33,6 +36,9 @@ pub struct Args {
 /// Bump when the baseline's shape changes.
 pub const BASELINE_VERSION: u32 = 1;
 
+/// The most a baseline file may hold (a few hundred bytes per image).
+const MAX_BASELINE: u64 = 16 << 20;
+
 fn key(image: &Image) -> String {
     let mut n = image.name.clone();
     n.tag = None;
@@ -45,24 +51,27 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let baseline = args.baseline.as_deref().map(read_baseline).transpose()?;
     let images = session.load(&args.refs)?;
     let store = session.store()?;
+    // As footprint has them: an engine's layers have no compressed size.
+    let figures = layer_figures(session, &images)?;
+    // The merged filesystems are read when a rule asks for them.
     let walks = policy
         .as_ref()
         .is_some_and(|p| p.needs_findings() || p.needs_audit() || p.needs_packages());
-    let summaries = if walks {
+    let indexed = if walks {
         store.indexes(&images, session.progress())?
     } else {
-        store.summaries(&images, session.progress())?.0
+        HashMap::new()
     };
-    let figures: HashMap<Digest, LayerFigures> = summaries
-        .iter()
-        .map(|(d, s)| (d.clone(), LayerFigures::scanned(s)))
-        .collect();
     let fp = footprint(&images, &figures, Measure::Compressed, false);
-    let dedup = fp.set.dedup_total.compressed.unwrap_or(0);
+    let set = SetFacts {
+        dedup_compressed: fp.set.dedup_total.compressed,
+        dedup_uncompressed: fp.set.dedup_total.uncompressed,
+    };
     let mut facts = Vec::new();
     for (image, row) in images.iter().zip(&fp.images) {
         let mut f = ImageFacts {
             name: row.name.clone(),
+            names: Names::of(&image.name),
             key: key(image),
             compressed: row.total.compressed,
             uncompressed: row.total.uncompressed.unwrap_or(0),
@@ -84,7 +93,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
             findings: None,
         };
         if let Some(policy) = &policy {
-            image_facts(session, &mut f, policy, image, &summaries)?;
+            image_facts(session, &mut f, policy, image, &indexed)?;
         }
         facts.push(f);
     }
@@ -92,18 +101,9 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         let b = Baseline {
             schema_version: BASELINE_VERSION,
             command: "baseline".to_owned(),
-            images: facts
-                .iter()
-                .map(|f| BaselineImage {
-                    name: f.name.clone(),
-                    key: f.key.clone(),
-                    compressed: f.compressed.unwrap_or(0),
-                    uncompressed: f.uncompressed,
-                    files: f.files,
-                    layers: f.layer_digests.iter().map(|l| l.0.clone()).collect(),
-                })
-                .collect(),
-            dedup_compressed: dedup,
+            images: facts.iter().map(BaselineImage::new).collect(),
+            dedup_compressed: set.dedup_compressed,
+            dedup_uncompressed: set.dedup_uncompressed,
         };
         let text = serde_json::to_vec_pretty(&b)?;
         std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
@@ -111,7 +111,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let Some(policy) = policy else {
         return Ok(Outcome::Ok);
     };
-    let report = evaluate(&policy, &facts, dedup, baseline.as_ref());
+    let report = evaluate(&policy, &facts, set, baseline.as_ref())?;
     for w in &report.warnings {
         session.warn(w.clone());
     }
@@ -127,9 +127,9 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
 }
 
 fn read_baseline(path: &std::path::Path) -> anyhow::Result<Baseline> {
-    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::gate::user_file::read_text(path, MAX_BASELINE, "baseline")?;
     let value: serde_json::Value =
-        serde_json::from_slice(&text).map_err(|e| Error::json(path.display().to_string(), e))?;
+        serde_json::from_str(&text).map_err(|e| Error::json(path.display().to_string(), e))?;
     let version = value.get("schema_version").and_then(|v| v.as_u64());
     if version != Some(u64::from(BASELINE_VERSION))
         || value.get("command").and_then(|c| c.as_str()) != Some("baseline")
@@ -143,7 +143,8 @@ fn read_baseline(path: &std::path::Path) -> anyhow::Result<Baseline> {
         )
         .into());
     }
-    Ok(serde_json::from_value(value).map_err(|e| Error::json(path.display().to_string(), e))?)
+    // Parsed again from the text, so an error has its line and column.
+    Ok(serde_json::from_str(&text).map_err(|e| Error::json(path.display().to_string(), e))?)
 }
 
 /// What the policy asks of the image's merged filesystem, from one pass
@@ -153,7 +154,7 @@ fn image_facts(
     f: &mut ImageFacts,
     policy: &Policy,
     image: &Image,
-    summaries: &HashMap<Digest, crate::layer::LayerSummary>,
+    summaries: &HashMap<Digest, LayerSummary>,
 ) -> anyhow::Result<()> {
     let store = session.store()?;
     let rules = || policy.images.iter();
@@ -161,13 +162,16 @@ fn image_facts(
     let mut findings = policy
         .needs_findings()
         .then(|| AdviseBuilder::new(u64::MAX, 5));
-    let layer_files: Vec<u64> = image
-        .layers
-        .iter()
-        .map(|l| summaries[&l.digest].files)
-        .collect();
+    // Each layer's file bytes (the indexes were made sure of when a walk is needed).
+    let layer_files = || -> Vec<u64> {
+        image
+            .layers
+            .iter()
+            .map(|l| summaries.get(&l.digest).map_or(0, |s| s.files))
+            .collect()
+    };
     let audit = policy.needs_audit();
-    let mut changes = audit.then(|| ChangesBuilder::new(layer_files.clone(), 0));
+    let mut changes = audit.then(|| ChangesBuilder::new(layer_files(), 0));
     let mut under = audit.then(|| Under::new(rules().flat_map(|r| r.max_under.keys())));
     let patterns: Vec<String> = rules()
         .flat_map(|r| r.forbidden_paths.iter().cloned())
@@ -218,7 +222,7 @@ fn image_facts(
         let a = changes.finish();
         f.audit = Some(AuditFacts {
             wasted: a.waste.wasted_bytes,
-            stored_files: layer_files.iter().sum(),
+            stored_files: layer_files().iter().sum(),
             dive_efficiency: a.dive.efficiency,
             dive_wasted: a.dive.wasted_bytes,
             dive_user_wasted: a.dive.user_wasted_percent,

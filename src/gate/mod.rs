@@ -2,11 +2,19 @@
 //! figures, giving every check with actual vs limit and pass / warn / fail —
 //! decided before any report is rendered, whatever the format.
 
+mod checks;
+mod dive_ci;
+mod growth;
+pub mod names;
 pub mod policy;
+pub mod user_file;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use crate::error::{Error, Result};
 use crate::image::Digest;
+pub use growth::{Baseline, BaselineImage};
+pub use names::Names;
 pub use policy::{Level, Policy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -44,7 +52,10 @@ pub struct Check {
 #[derive(Debug, Clone, Default)]
 pub struct ImageFacts {
     pub name: String,
-    /// Matched against the baseline (the name without its tag).
+    /// What a policy's `match` and a baseline entry are matched against.
+    pub names: Names,
+    /// The name without its tag: how baselines before `repository` and
+    /// `tag` were recorded matched an image.
     pub key: String,
     pub compressed: Option<u64>,
     pub uncompressed: u64,
@@ -74,23 +85,12 @@ pub struct AuditFacts {
 /// A forbidden-path pattern and what matched it: (pattern, files, bytes, first paths).
 pub type Forbidden = (String, u64, u64, Vec<String>);
 
-/// The baseline a gate compares against (`--write-baseline`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Baseline {
-    pub schema_version: u32,
-    pub command: String,
-    pub images: Vec<BaselineImage>,
-    pub dedup_compressed: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct BaselineImage {
-    pub name: String,
-    pub key: String,
-    pub compressed: u64,
-    pub uncompressed: u64,
-    pub files: u64,
-    pub layers: Vec<Digest>,
+/// What the gate knows of the whole set.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SetFacts {
+    /// Each distinct layer once; None when an image has no compressed size.
+    pub dedup_compressed: Option<u64>,
+    pub dedup_uncompressed: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -100,306 +100,129 @@ pub struct GateReport {
     pub warnings: Vec<String>,
 }
 
-fn check(
-    scope: &str,
-    rule: &str,
-    actual: f64,
-    limit: f64,
-    unit: Unit,
-    level: Level,
-    tripped: bool,
-) -> Check {
-    Check {
-        scope: scope.to_owned(),
-        rule: rule.to_owned(),
-        actual,
-        limit,
-        unit,
-        status: match (tripped, level) {
-            (false, _) => Status::Pass,
-            (true, Level::Warn) => Status::Warn,
-            (true, Level::Fail) => Status::Fail,
-        },
-        detail: Vec::new(),
+/// The checks and warnings of one evaluation, as they accumulate.
+#[derive(Default)]
+struct Found {
+    checks: Vec<Check>,
+    warnings: Vec<String>,
+}
+
+impl Found {
+    /// A check of `rule` on `scope`: it trips when `tripped`, failing or warning by `level`.
+    #[allow(clippy::too_many_arguments)]
+    fn check(
+        &mut self,
+        scope: &str,
+        rule: &str,
+        actual: f64,
+        limit: f64,
+        unit: Unit,
+        level: Level,
+        tripped: bool,
+    ) -> &mut Check {
+        self.checks.push(Check {
+            scope: scope.to_owned(),
+            rule: rule.to_owned(),
+            actual,
+            limit,
+            unit,
+            status: match (tripped, level) {
+                (false, _) => Status::Pass,
+                (true, Level::Warn) => Status::Warn,
+                (true, Level::Fail) => Status::Fail,
+            },
+            detail: Vec::new(),
+        });
+        let last = self.checks.len() - 1;
+        &mut self.checks[last]
+    }
+
+    /// A byte limit: trips above it.
+    fn max(&mut self, scope: &str, rule: &str, actual: u64, limit: u64, level: Level) {
+        self.check(
+            scope,
+            rule,
+            actual as f64,
+            limit as f64,
+            Unit::Bytes,
+            level,
+            actual > limit,
+        );
+    }
+
+    fn warn_once(&mut self, warning: String) {
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
     }
 }
 
-/// Applies `policy` (and the baseline) to the set's figures.
+/// The images rule `index` selects: those whose names (`Names::forms`) its
+/// `match` glob matches. A rule that selects none is an error, naming the
+/// rule and the names it was tried against: a gate never passes by
+/// checking nothing.
+fn select<'a>(
+    policy: &Policy,
+    index: usize,
+    images: &'a [ImageFacts],
+) -> Result<Vec<&'a ImageFacts>> {
+    let pattern = &policy.images[index].pattern;
+    let glob = globset::Glob::new(pattern)
+        .map_err(|_| {
+            Error::malformed(
+                &policy.source,
+                format!("{}: not a glob", policy.rule_name(index)),
+            )
+        })?
+        .compile_matcher();
+    let selected: Vec<&ImageFacts> = images.iter().filter(|i| i.names.matches(&glob)).collect();
+    if selected.is_empty() {
+        const SHOWN: usize = 8;
+        let mut tried: Vec<String> = images
+            .iter()
+            .take(SHOWN)
+            .map(|i| i.names.full.clone())
+            .collect();
+        if images.len() > SHOWN {
+            tried.push(format!("+{} more", images.len() - SHOWN));
+        }
+        return Err(Error::malformed(
+            &policy.source,
+            format!(
+                "{}: its match selects no image; tried against {} (each also without its transport, registry host or tag: REPO:TAG, REPO)",
+                policy.rule_name(index),
+                tried.join(", ")
+            ),
+        ));
+    }
+    Ok(selected)
+}
+
+/// Applies `policy` (and the baseline) to the set's figures. An error when a
+/// rule selects no image, or when no check could run at all.
 pub fn evaluate(
     policy: &Policy,
     images: &[ImageFacts],
-    dedup_compressed: u64,
+    set: SetFacts,
     baseline: Option<&Baseline>,
-) -> GateReport {
-    let mut checks = Vec::new();
-    let mut warnings = Vec::new();
-    for rules in &policy.images {
-        let matcher = globset::Glob::new(&rules.pattern)
-            .map(|g| g.compile_matcher())
-            .ok();
-        for img in images
-            .iter()
-            .filter(|i| matcher.as_ref().is_some_and(|m| m.is_match(&i.name)))
-        {
-            let lvl = rules.level;
-            let n = &img.name;
-            let max = |rule: &str, actual: u64, limit: Option<policy::Size>| {
-                limit.map(|l| {
-                    check(
-                        n,
-                        rule,
-                        actual as f64,
-                        l.0 as f64,
-                        Unit::Bytes,
-                        lvl,
-                        actual > l.0,
-                    )
-                })
-            };
-            if let Some(c) = img.compressed {
-                checks.extend(max("max_compressed", c, rules.max_compressed));
-            }
-            checks.extend(max(
-                "max_uncompressed",
-                img.uncompressed,
-                rules.max_uncompressed,
-            ));
-            checks.extend(max("max_files", img.files, rules.max_files));
-            if let Some(l) = rules.max_layers {
-                checks.push(check(
-                    n,
-                    "max_layers",
-                    img.layers as f64,
-                    l as f64,
-                    Unit::Count,
-                    lvl,
-                    img.layers > l,
-                ));
-            }
-            if let Some(a) = &img.audit {
-                checks.extend(max("max_wasted", a.wasted, rules.max_wasted));
-                checks.extend(max("max_dive_wasted", a.dive_wasted, rules.max_dive_wasted));
-                if let Some(p) = rules.max_wasted_percent {
-                    let actual = if a.stored_files == 0 {
-                        0.0
-                    } else {
-                        a.wasted as f64 * 100.0 / a.stored_files as f64
-                    };
-                    checks.push(check(
-                        n,
-                        "max_wasted_percent",
-                        actual,
-                        p,
-                        Unit::Percent,
-                        lvl,
-                        actual > p,
-                    ));
-                }
-                if let Some(e) = rules.min_efficiency {
-                    checks.push(check(
-                        n,
-                        "min_efficiency",
-                        a.dive_efficiency,
-                        e,
-                        Unit::Ratio,
-                        lvl,
-                        a.dive_efficiency < e,
-                    ));
-                }
-                if let Some(u) = rules.max_dive_user_wasted {
-                    checks.push(check(
-                        n,
-                        "max_dive_user_wasted",
-                        a.dive_user_wasted,
-                        u,
-                        Unit::Ratio,
-                        lvl,
-                        a.dive_user_wasted > u,
-                    ));
-                }
-                for (path, limit) in &rules.max_under {
-                    let bytes = a.under.get(path).copied().unwrap_or(0);
-                    checks.extend(max(
-                        &format!("max_under /{}", path.trim_matches('/')),
-                        bytes,
-                        Some(*limit),
-                    ));
-                }
-                for (pattern, files, bytes, first) in &a.forbidden {
-                    if rules.forbidden_paths.contains(pattern) {
-                        let mut c = check(
-                            n,
-                            &format!("forbidden_paths {pattern}"),
-                            *files as f64,
-                            0.0,
-                            Unit::Count,
-                            lvl,
-                            *files > 0,
-                        );
-                        c.detail = first.clone();
-                        if *files > 0 {
-                            c.detail.push(format!("{files} files, {bytes} bytes"));
-                        }
-                        checks.push(c);
-                    }
-                }
-            }
-            if let Some(findings) = &img.findings {
-                for (kind, limit) in &rules.max_findings {
-                    let (bytes, paths) = findings.get(kind).cloned().unwrap_or_default();
-                    let mut c = check(
-                        n,
-                        &format!("max_findings {kind}"),
-                        bytes as f64,
-                        limit.0 as f64,
-                        Unit::Bytes,
-                        lvl,
-                        bytes > limit.0,
-                    );
-                    c.detail = paths.into_iter().take(5).collect();
-                    checks.push(c);
-                }
-            }
-            if let Some(pkgs) = &img.packages {
-                for pattern in &rules.forbidden_packages {
-                    let Ok(glob) = globset::Glob::new(pattern) else {
-                        continue;
-                    };
-                    let m = glob.compile_matcher();
-                    let hits: Vec<&(String, String, u64)> =
-                        pkgs.iter().filter(|p| m.is_match(&p.0)).collect();
-                    let mut c = check(
-                        n,
-                        &format!("forbidden_packages {pattern}"),
-                        hits.len() as f64,
-                        0.0,
-                        Unit::Count,
-                        lvl,
-                        !hits.is_empty(),
-                    );
-                    c.detail = hits
-                        .iter()
-                        .map(|(name, version, bytes)| format!("{name} {version} ({bytes} bytes)"))
-                        .collect();
-                    checks.push(c);
-                }
-            }
-            if rules.max_growth.is_some() || rules.max_growth_percent.is_some() {
-                let before = baseline.and_then(|b| {
-                    b.images.iter().find(|x| x.key == img.key).or(
-                        match (b.images.len(), images.len()) {
-                            (1, 1) => b.images.first(),
-                            _ => None,
-                        },
-                    )
-                });
-                match (before, img.compressed) {
-                    (Some(b), Some(now)) => {
-                        let growth = now as i64 - b.compressed as i64;
-                        let behind: Vec<String> = img
-                            .layer_digests
-                            .iter()
-                            .filter(|(d, _, _)| !b.layers.contains(d))
-                            .map(|(d, size, by)| {
-                                format!(
-                                    "new layer {} ({size} bytes): {}",
-                                    d.short(),
-                                    by.as_deref().unwrap_or("-")
-                                )
-                            })
-                            .collect();
-                        if let Some(l) = rules.max_growth {
-                            let mut c = check(
-                                n,
-                                "max_growth",
-                                growth as f64,
-                                l.0 as f64,
-                                Unit::Bytes,
-                                lvl,
-                                growth > l.0 as i64,
-                            );
-                            c.detail = behind.clone();
-                            checks.push(c);
-                        }
-                        if let Some(p) = rules.max_growth_percent {
-                            let pct = if b.compressed == 0 {
-                                0.0
-                            } else {
-                                growth as f64 * 100.0 / b.compressed as f64
-                            };
-                            let mut c =
-                                check(n, "max_growth_percent", pct, p, Unit::Percent, lvl, pct > p);
-                            c.detail = behind;
-                            checks.push(c);
-                        }
-                    }
-                    (None, _) if baseline.is_some() => {
-                        warnings.push(format!("{n} is not in the baseline: growth not checked"))
-                    }
-                    (None, _) => {
-                        let w = "growth rules are not checked without --baseline".to_owned();
-                        if !warnings.contains(&w) {
-                            warnings.push(w);
-                        }
-                    }
-                    (Some(_), None) => {
-                        warnings.push(format!("{n}: compressed size unknown: growth not checked"))
-                    }
-                }
-            }
+) -> Result<GateReport> {
+    let mut found = Found::default();
+    for (index, rules) in policy.images.iter().enumerate() {
+        for img in select(policy, index, images)? {
+            checks::image(&mut found, rules, img);
+            growth::image(&mut found, rules, img, images.len(), baseline);
         }
     }
-    if let Some(set) = &policy.set {
-        if let Some(l) = set.max_dedup_total {
-            checks.push(check(
-                "set",
-                "max_dedup_total",
-                dedup_compressed as f64,
-                l.0 as f64,
-                Unit::Bytes,
-                set.level,
-                dedup_compressed > l.0,
-            ));
-        }
-        match baseline {
-            Some(b) => {
-                let growth = dedup_compressed as i64 - b.dedup_compressed as i64;
-                if let Some(l) = set.max_growth {
-                    checks.push(check(
-                        "set",
-                        "max_growth",
-                        growth as f64,
-                        l.0 as f64,
-                        Unit::Bytes,
-                        set.level,
-                        growth > l.0 as i64,
-                    ));
-                }
-                if let Some(p) = set.max_growth_percent {
-                    let pct = if b.dedup_compressed == 0 {
-                        0.0
-                    } else {
-                        growth as f64 * 100.0 / b.dedup_compressed as f64
-                    };
-                    checks.push(check(
-                        "set",
-                        "max_growth_percent",
-                        pct,
-                        p,
-                        Unit::Percent,
-                        set.level,
-                        pct > p,
-                    ));
-                }
-            }
-            None if set.max_growth.is_some() || set.max_growth_percent.is_some() => {
-                let w = "growth rules are not checked without --baseline".to_owned();
-                if !warnings.contains(&w) {
-                    warnings.push(w);
-                }
-            }
-            None => {}
-        }
+    if let Some(rules) = &policy.set {
+        checks::set(&mut found, rules, set);
+        growth::set(&mut found, rules, set, baseline);
+    }
+    let Found { checks, warnings } = found;
+    if checks.is_empty() {
+        return Err(Error::malformed(
+            &policy.source,
+            format!("no check could run: {}", warnings.join("; ")),
+        ));
     }
     let status = if checks.iter().any(|c| c.status == Status::Fail) {
         Status::Fail
@@ -408,9 +231,9 @@ pub fn evaluate(
     } else {
         Status::Pass
     };
-    GateReport {
+    Ok(GateReport {
         status,
         checks,
         warnings,
-    }
+    })
 }

@@ -6,8 +6,65 @@ use std::path::Path;
 
 use serde::{Deserialize, Deserializer};
 
+use super::user_file::{self, NOT_A_GLOB, NOT_A_SIZE, UNKNOWN_FINDING};
 use crate::error::{Error, Result};
 use crate::units;
+
+/// The most a policy file may hold: a bigger file is not a policy.
+const MAX_POLICY: u64 = 1 << 20;
+
+/// A glob, checked as it is read (the error names its place, not its text).
+fn glob<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    check_glob(&text).map_err(serde::de::Error::custom)?;
+    Ok(text)
+}
+
+fn globs<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
+    let list = Vec::<String>::deserialize(d)?;
+    for text in &list {
+        check_glob(text).map_err(serde::de::Error::custom)?;
+    }
+    Ok(list)
+}
+
+/// Why `text` is no glob, in globset's words for the kind of error only.
+fn check_glob(text: &str) -> std::result::Result<(), String> {
+    use globset::ErrorKind as K;
+    let Err(e) = globset::Glob::new(text) else {
+        return Ok(());
+    };
+    let why = match e.kind() {
+        K::InvalidRecursive => "`**` must be a whole path component",
+        K::UnclosedClass => "an unclosed character class: missing `]`",
+        K::InvalidRange(..) => "an invalid range in a character class",
+        K::UnopenedAlternates => "a `}` without its `{`",
+        K::UnclosedAlternates => "an unclosed `{`",
+        K::NestedAlternates => "nested `{…}`",
+        K::DanglingEscape => "a dangling `\\`",
+        _ => "an invalid pattern",
+    };
+    Err(format!("{NOT_A_GLOB}: {why}"))
+}
+
+/// `max_findings`: every key a kind `strata advise` reports.
+fn finding_limits<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<std::collections::BTreeMap<String, Size>, D::Error> {
+    let map = std::collections::BTreeMap::<String, Size>::deserialize(d)?;
+    let kinds = crate::analyze::advise::Kind::ALL;
+    if map
+        .keys()
+        .any(|k| !kinds.iter().any(|kind| kind.key() == k))
+    {
+        let known: Vec<&str> = kinds.iter().map(|k| k.key()).collect();
+        return Err(serde::de::Error::custom(format!(
+            "{UNKNOWN_FINDING}, expected {}",
+            known.join(", ")
+        )));
+    }
+    Ok(map)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -31,9 +88,9 @@ impl<'de> Deserialize<'de> for Size {
         }
         match Raw::deserialize(d)? {
             Raw::Int(n) => Ok(Size(n)),
-            Raw::Text(t) => units::parse_size(&t).map(Size).ok_or_else(|| {
-                serde::de::Error::custom(format!("{t:?} is not a size (e.g. 450MB, 1.2GiB)"))
-            }),
+            Raw::Text(t) => units::parse_size(&t)
+                .map(Size)
+                .ok_or_else(|| serde::de::Error::custom(NOT_A_SIZE)),
         }
     }
 }
@@ -43,8 +100,11 @@ impl<'de> Deserialize<'de> for Size {
 #[serde(deny_unknown_fields)]
 pub struct ImageRules {
     /// Glob on the image's name as strata prints it (`*` by default).
-    #[serde(rename = "match", default = "any")]
+    #[serde(rename = "match", default = "any", deserialize_with = "glob")]
     pub pattern: String,
+    /// Where the rule's `[[image]]` header is in the file, when known.
+    #[serde(skip)]
+    pub line: Option<usize>,
     #[serde(default)]
     pub level: Level,
     pub max_compressed: Option<Size>,
@@ -62,10 +122,10 @@ pub struct ImageRules {
     /// dive-compatible wasted / user bytes (0-1).
     pub max_dive_user_wasted: Option<f64>,
     /// Paths no file of the merged filesystem may have (globs: `app/spec/**`, `**/*.pyc`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "globs")]
     pub forbidden_paths: Vec<String>,
     /// Packages the image may not have: `ECOSYSTEM/NAME` globs (`python/pytest`, `deb/*-dev`, `*/ipython`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "globs")]
     pub forbidden_packages: Vec<String>,
     /// Growth of compressed bytes against the baseline.
     pub max_growth: Option<Size>,
@@ -75,11 +135,11 @@ pub struct ImageRules {
     pub max_under: std::collections::BTreeMap<String, Size>,
     /// Bytes allowed per kind of `strata advise` finding:
     /// `{ metadata_only_copy = "50MB", deleted_later = "100MB" }`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "finding_limits")]
     pub max_findings: std::collections::BTreeMap<String, Size>,
 }
 
-fn any() -> String {
+pub(super) fn any() -> String {
     "*".to_owned()
 }
 
@@ -100,65 +160,71 @@ pub struct Policy {
     #[serde(default, rename = "image")]
     pub images: Vec<ImageRules>,
     pub set: Option<SetRules>,
+    /// The file it was read from, as given.
+    #[serde(skip)]
+    pub source: String,
 }
 
 impl Policy {
+    /// Reads a strata TOML policy or a dive `.dive-ci` file; an error names
+    /// the file, the line and column and what was expected, never the text.
     pub fn load(path: &Path) -> Result<Policy> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = user_file::read_text(path, MAX_POLICY, "policy")?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if name == ".dive-ci"
+        let mut policy = if name == ".dive-ci"
             || name.ends_with(".dive-ci")
             || !text.contains('[') && text.contains("rules:")
         {
-            return dive_ci(&text, path);
-        }
-        let policy: Policy = toml::from_str(&text).map_err(|e| {
-            Error::malformed(
-                path.display().to_string(),
-                e.to_string()
-                    .replace('\n', " ")
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            )
-        })?;
-        for rules in &policy.images {
-            globset::Glob::new(&rules.pattern).map_err(|e| {
-                Error::malformed(
-                    path.display().to_string(),
-                    format!("match = {:?}: {e}", rules.pattern),
-                )
-            })?;
-            for kind in rules.max_findings.keys() {
-                let known = crate::analyze::advise::Kind::ALL
-                    .iter()
-                    .any(|k| k.key() == kind.as_str());
-                if !known {
-                    return Err(Error::malformed(
-                        path.display().to_string(),
-                        format!(
-                            "max_findings: unknown kind {kind:?} (deleted_later, metadata_only_copy, package_manager_leftovers, build_only_content, duplicate_content, big_file)"
-                        ),
-                    ));
+            super::dive_ci::parse(&text, path)?
+        } else {
+            let mut policy: Policy =
+                toml::from_str(&text).map_err(|e| user_file::toml_error(path, &text, &e))?;
+            let headers = image_headers(&text);
+            if headers.len() == policy.images.len() {
+                for (rules, line) in policy.images.iter_mut().zip(headers) {
+                    rules.line = Some(line);
                 }
             }
-            for p in rules
-                .forbidden_paths
-                .iter()
-                .chain(&rules.forbidden_packages)
-            {
-                globset::Glob::new(p).map_err(|e| {
-                    Error::malformed(
-                        path.display().to_string(),
-                        format!("forbidden_paths {p:?}: {e}"),
-                    )
-                })?;
-            }
+            policy
+        };
+        policy.source = path.display().to_string();
+        if policy.checks_nothing() {
+            return Err(Error::malformed(
+                policy.source,
+                "no rule to check: expected [[image]] or [set] tables with limits (see fixtures/policy/strata.toml)",
+            ));
         }
         Ok(policy)
+    }
+
+    /// Whether no table of the policy sets any limit.
+    fn checks_nothing(&self) -> bool {
+        let image = |r: &ImageRules| {
+            r.max_compressed.is_none()
+                && r.max_uncompressed.is_none()
+                && r.max_files.is_none()
+                && r.max_layers.is_none()
+                && r.max_growth.is_none()
+                && r.max_growth_percent.is_none()
+                && r.max_findings.is_empty()
+                && r.forbidden_packages.is_empty()
+        };
+        let set = |s: &SetRules| {
+            s.max_dedup_total.is_none() && s.max_growth.is_none() && s.max_growth_percent.is_none()
+        };
+        self.images.iter().all(|r| image(r) && !r.needs_audit())
+            && self.set.as_ref().is_none_or(set)
+    }
+
+    /// How a rule is named in messages: `[[image]] #2 (line 7)`.
+    pub fn rule_name(&self, index: usize) -> String {
+        match self.images.get(index).and_then(|r| r.line) {
+            Some(line) => format!("[[image]] #{} (line {line})", index + 1),
+            None => format!("[[image]] #{}", index + 1),
+        }
     }
 
     /// Whether any rule needs `strata advise`'s findings.
@@ -173,59 +239,34 @@ impl Policy {
 
     /// Whether any rule needs the merged filesystem (waste, efficiency, paths).
     pub fn needs_audit(&self) -> bool {
-        self.images.iter().any(|r| {
-            r.max_wasted.is_some()
-                || r.max_wasted_percent.is_some()
-                || r.min_efficiency.is_some()
-                || r.max_dive_wasted.is_some()
-                || r.max_dive_user_wasted.is_some()
-                || !r.forbidden_paths.is_empty()
-                || !r.max_under.is_empty()
-        })
+        self.images.iter().any(ImageRules::needs_audit)
     }
 }
 
-/// dive's CI file: `rules:` then `lowestEfficiency`, `highestWastedBytes`,
-/// `highestUserWastedPercent` (values may be `disabled`).
-fn dive_ci(text: &str, path: &Path) -> Result<Policy> {
-    let mut rules = ImageRules {
-        pattern: any(),
-        ..ImageRules::default()
-    };
-    let bad = |line: usize, reason: String| {
-        Error::malformed(format!("{}: line {line}", path.display()), reason)
-    };
-    for (i, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() || line == "rules:" {
-            continue;
-        }
-        let Some((key, value)) = line.split_once(':') else {
-            return Err(bad(i + 1, "expected KEY: VALUE".into()));
-        };
-        let value = value.trim().trim_matches('"');
-        if value == "disabled" {
-            continue;
-        }
-        let number = || {
-            value
-                .parse::<f64>()
-                .map_err(|_| bad(i + 1, format!("{key}: {value:?} is not a number")))
-        };
-        match key.trim() {
-            "lowestEfficiency" => rules.min_efficiency = Some(number()?),
-            "highestUserWastedPercent" => rules.max_dive_user_wasted = Some(number()?),
-            "highestWastedBytes" => {
-                rules.max_dive_wasted =
-                    Some(Size(units::parse_size(value).ok_or_else(|| {
-                        bad(i + 1, format!("{value:?} is not a size"))
-                    })?))
-            }
-            other => return Err(bad(i + 1, format!("unknown rule {other:?}"))),
-        }
+impl ImageRules {
+    fn needs_audit(&self) -> bool {
+        self.max_wasted.is_some()
+            || self.max_wasted_percent.is_some()
+            || self.min_efficiency.is_some()
+            || self.max_dive_wasted.is_some()
+            || self.max_dive_user_wasted.is_some()
+            || !self.forbidden_paths.is_empty()
+            || !self.max_under.is_empty()
     }
-    Ok(Policy {
-        images: vec![rules],
-        set: None,
-    })
+}
+
+/// Lines of the `[[image]]` headers, in order.
+fn image_headers(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let l = l.trim();
+            l.starts_with("[[")
+                && l.trim_start_matches('[')
+                    .split(']')
+                    .next()
+                    .is_some_and(|name| name.trim() == "image")
+        })
+        .map(|(i, _)| i + 1)
+        .collect()
 }

@@ -310,6 +310,82 @@ fn a_man_page_names_the_references_and_exit_codes() {
     }
 }
 
+/// Issue 19.12: the top page names `strata-footprint(1)` and the others;
+/// `strata man --dir DIR` writes each of them, a page `man -l` reads.
+#[test]
+fn man_dir_writes_every_page_the_top_page_names() {
+    let r = Run::new();
+    let dir = r.path("man/man1");
+    let out = r.cmd().args(["man", "--dir"]).arg(&dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let top = String::from_utf8(r.run(&["man"]).stdout).unwrap();
+    // Every command has its page, and the top page names exactly those pages.
+    let commands = [
+        "footprint",
+        "compare",
+        "du",
+        "layers",
+        "audit",
+        "diff",
+        "gate",
+        "advise",
+        "packages",
+        "completions",
+        "man",
+    ];
+    let named: Vec<&str> = top
+        .lines()
+        .filter_map(|l| l.strip_prefix("strata\\-"))
+        .filter_map(|l| l.strip_suffix("(1)"))
+        .collect();
+    assert_eq!(named.len(), commands.len(), "{top}");
+    for name in
+        std::iter::once("strata".to_owned()).chain(named.iter().map(|c| format!("strata-{c}")))
+    {
+        assert!(commands
+            .iter()
+            .any(|c| name == "strata" || name == format!("strata-{c}")));
+        let path = dir.join(format!("{name}.1"));
+        assert!(listed.contains(&path.display().to_string()), "{listed:?}");
+        let page = std::fs::read_to_string(&path).unwrap();
+        let th = page.lines().find(|l| l.starts_with(".TH ")).unwrap();
+        assert!(th.starts_with(&format!(".TH {name} 1 ")), "{th}");
+        assert!(
+            page.contains(".SH NAME") && page.contains(".SH SYNOPSIS"),
+            "{name}"
+        );
+        // man -l formats it as a page of that name, where man is installed.
+        if let Ok(out) = std::process::Command::new("man")
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "80")
+            .arg("-l")
+            .arg(&path)
+            .output()
+        {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && text.contains("NAME"),
+                "{name}: {text}"
+            );
+            assert!(text.contains(&format!("{name}(1)")), "{name}: {text}");
+        }
+    }
+    assert_eq!(listed.len(), commands.len() + 1, "{listed:?}");
+    assert!(
+        !dir.join("strata-help.1").exists(),
+        "no page for clap's help command"
+    );
+}
+
 #[test]
 fn help_shows_references_examples_and_exit_codes() {
     let r = Run::new();

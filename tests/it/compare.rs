@@ -8,7 +8,7 @@ use super::*;
 
 const SERVICES: [&str; 3] = ["nova", "glance", "keystone"];
 
-struct Families {
+pub struct Families {
     fat: PathBuf,
     lean: PathBuf,
     fat_base: Vec<Layer>,
@@ -26,17 +26,22 @@ fn service_layer(oci: &mut OciLayout, i: usize, flavour: u64) -> Layer {
     })
 }
 
+fn families(r: &Run) -> Families {
+    families_in(&r.path("fat"), &r.path("lean"))
+}
+
 /// fat: an OS layer and a libraries layer; lean: one small OS layer. Tags
 /// carry a family prefix (fat-nova, lean-nova) so pairing must cut it.
-fn families(r: &Run) -> Families {
-    let mut fat = OciLayout::new(&r.path("fat"));
+/// Shipped in fixtures/compare for the README's example.
+pub fn families_in(fat: &Path, lean: &Path) -> Families {
+    let mut fat = OciLayout::new(fat);
     let os = fat.layer(Compress::Gzip(6), |w| {
         w.dir("usr").file("usr/os", &builder::noise(60_000, 1));
     });
     let libs = fat.layer(Compress::Gzip(6), |w| {
         w.dir("usr").file("usr/libs", &builder::noise(25_001, 2));
     });
-    let mut lean = OciLayout::new(&r.path("lean"));
+    let mut lean = OciLayout::new(lean);
     let small = lean.layer(Compress::Gzip(6), |w| {
         w.dir("usr").file("usr/os", &builder::noise(9_000, 3));
     });
@@ -330,4 +335,70 @@ fn common_content_counts_each_shared_file_content_once() {
     assert!(r.json(&["compare", &fat, "--vs", &lean])["common"].is_null());
     let line = r.fails(&["compare", &fat, "--vs", &lean, "--common", "--shallow"]);
     assert!(line.contains("--shallow"), "{line}");
+}
+
+/// Issue 19.3, for compare: an engine family has no compressed size, so by
+/// default both families are shown in uncompressed bytes, with one note;
+/// no cell of the tables is `-` beside a figure of the same measure.
+#[test]
+fn an_engine_family_is_compared_in_uncompressed_bytes_with_one_note() {
+    let Some(podman) = super::footprint::podman_with(&[
+        ("app", "localhost/fam/app:1"),
+        ("worker", "localhost/fam/worker:1"),
+    ]) else {
+        return;
+    };
+    let family = std::path::Path::new(super::engine::FAMILY);
+    let r = Run::new();
+    let layout = |n: &str| format!("oci:{}:{n}", family.display());
+    let (app, worker) = (layout("app"), layout("worker"));
+    let args = [
+        "compare",
+        "docker-daemon:localhost/fam/app:1",
+        "docker-daemon:localhost/fam/worker:1",
+        "--vs",
+        &app,
+        &worker,
+        "--pair",
+        "docker-daemon:localhost/fam/app:1=app",
+        "--pair",
+        "docker-daemon:localhost/fam/worker:1=worker",
+    ];
+    let run = |extra: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(extra);
+        super::footprint::engine_stdout(&r, &podman, &all)
+    };
+    let table = run(&[]);
+    let notes: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("no compressed size"))
+        .collect();
+    assert_eq!(
+        notes,
+        ["no compressed size for docker-daemon:localhost/fam/app:1, docker-daemon:localhost/fam/worker:1 (an engine keeps its layers uncompressed): the tables show uncompressed bytes (--measure picks another)"],
+        "{table}"
+    );
+    assert!(
+        table.contains("uncompressed bytes; DIFF = right - left"),
+        "{table}"
+    );
+    // The same layers on both sides: every total, difference and ratio is known.
+    let section = table
+        .split("Total per image\n")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .unwrap();
+    for row in section.lines().skip(1) {
+        assert!(!row.split_whitespace().any(|c| c == "-"), "{row}: {table}");
+        assert!(row.ends_with("+0B  1.00x"), "{row}: {table}");
+    }
+    let v: Value = {
+        let out = run(&["--format", "json"]);
+        serde_json::from_str(&out).unwrap()
+    };
+    assert_eq!(v["measure"], "uncompressed");
+    // Asked for compressed: the engine side is `-`, and the note says why.
+    let table = run(&["--measure", "compressed"]);
+    assert!(table.contains("compressed figures show `-`"), "{table}");
 }

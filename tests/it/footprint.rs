@@ -146,43 +146,6 @@ fn json_snapshot() {
     insta::assert_snapshot!(stable(&String::from_utf8(out.stdout).unwrap(), &r));
 }
 
-/// fixtures/family is the builder's family, committed for the README demo.
-/// Rebuild it with `STRATA_BLESS=1 cargo test --test it fixtures`.
-#[test]
-fn committed_fixtures_are_what_the_builder_writes() {
-    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/family");
-    if std::env::var_os("STRATA_BLESS").is_some() {
-        let _ = std::fs::remove_dir_all(&committed);
-        builder::family(&committed, Compress::Gzip(6));
-        std::fs::remove_dir_all(committed.join("blobs/tmp")).ok();
-    }
-    let r = Run::new();
-    let fresh = builder::family(&r.path("layout"), Compress::Gzip(6));
-    let list = |root: &std::path::Path| -> Vec<(String, Vec<u8>)> {
-        let mut out = Vec::new();
-        let mut stack = vec![root.to_owned()];
-        while let Some(dir) = stack.pop() {
-            for e in std::fs::read_dir(&dir).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    out.push((
-                        p.strip_prefix(root).unwrap().display().to_string(),
-                        std::fs::read(&p).unwrap(),
-                    ));
-                }
-            }
-        }
-        out.sort();
-        out
-    };
-    assert!(
-        list(&committed) == list(&fresh.layout),
-        "fixtures/family is stale: rebuild with STRATA_BLESS=1"
-    );
-}
-
 fn fair_shares_add_up(v: &Value) {
     for k in ["compressed", "uncompressed", "files"] {
         let sum: u64 = v["images"]
@@ -226,4 +189,138 @@ fn fair_shares_add_up_to_the_dedup_total_on_dives_archives() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let v = r.json(&args);
     fair_shares_add_up(&v);
+}
+
+/// The images table's rows as (name, column -> cell), cells split on blanks.
+fn image_rows(table: &str) -> Vec<(String, std::collections::HashMap<String, String>)> {
+    let mut lines = table
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("IMAGE"));
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    lines
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            let row = header
+                .iter()
+                .cloned()
+                .zip(cells.iter().map(|c| c.to_string()))
+                .collect();
+            (cells[0].to_owned(), row)
+        })
+        .collect()
+}
+
+/// A Podman service holding images of fixtures/family: (NAME, TAG) loads
+/// `oci:fixtures/family:NAME` as TAG. None where podman cannot start.
+pub fn podman_with(images: &[(&str, &str)]) -> Option<super::engine::Podman> {
+    let podman = super::engine::Podman::start()?;
+    let family = std::path::Path::new(super::engine::FAMILY);
+    for (name, tag) in images {
+        podman.load(family, name, tag);
+    }
+    Some(podman)
+}
+
+/// strata with `podman` as its only engine.
+pub fn engine_cmd(r: &Run, podman: &super::engine::Podman) -> assert_cmd::Command {
+    let mut c = r.cmd();
+    c.env("DOCKER_HOST", podman.host())
+        .env_remove("CONTAINER_HOST");
+    c
+}
+
+/// Runs strata against `podman`, expects success; returns stdout.
+pub fn engine_stdout(r: &Run, podman: &super::engine::Podman, args: &[&str]) -> String {
+    let out = engine_cmd(r, podman).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Issue 19.3: an engine's layers have no compressed size, and footprint
+/// showed SHARED `0B` beside UNIQUE `-`. By default the tables now use
+/// uncompressed bytes and say so in one note; `--measure compressed` shows
+/// `-` in every compressed-derived column of such an image, never `0B`.
+#[test]
+fn engine_images_are_measured_uncompressed_by_default_and_the_note_says_why() {
+    let Some(podman) = podman_with(&[
+        ("app", "localhost/fam/app:1"),
+        ("worker", "localhost/fam/worker:1"),
+    ]) else {
+        return;
+    };
+    let family = std::path::Path::new(super::engine::FAMILY);
+    let r = Run::new();
+    let engine = |args: &[&str]| engine_stdout(&r, &podman, args);
+    let (app, worker) = (
+        "docker-daemon:localhost/fam/app:1",
+        "docker-daemon:localhost/fam/worker:1",
+    );
+    let layout_app = format!("oci:{}:app", family.display());
+    for refs in [vec![app, worker], vec![layout_app.as_str(), worker]] {
+        let mut args = vec!["footprint", "--bytes"];
+        args.extend(&refs);
+        let table = engine(&args);
+        let notes: Vec<&str> = table
+            .lines()
+            .filter(|l| l.starts_with("no compressed size for"))
+            .collect();
+        assert_eq!(
+            notes,
+            [format!(
+                "no compressed size for {} (an engine keeps its layers uncompressed): the tables show uncompressed bytes (--measure picks another)",
+                if refs[0] == app { format!("{app}, {worker}") } else { worker.to_owned() }
+            )],
+            "{table}"
+        );
+        assert!(
+            table.contains("SHARED/UNIQUE/FAIR in uncompressed bytes"),
+            "{table}"
+        );
+        let json: Value = {
+            let mut args = args.clone();
+            args.push("--format=json");
+            serde_json::from_str(&engine(&args)).unwrap()
+        };
+        assert_eq!(json["measure"], "uncompressed");
+        for ((name, row), image) in image_rows(&table)
+            .iter()
+            .zip(json["images"].as_array().unwrap())
+        {
+            assert_eq!(name, image["name"].as_str().unwrap());
+            for (column, key) in [
+                ("SHARED", "shared"),
+                ("UNIQUE", "unique"),
+                ("FAIR", "fair_share"),
+            ] {
+                assert_eq!(
+                    row[column],
+                    image[key]["uncompressed"].as_u64().unwrap().to_string(),
+                    "{name} {column}: {table}"
+                );
+            }
+        }
+    }
+    // Asked for compressed: every compressed-derived cell of an engine image is `-`.
+    let table = engine(&["footprint", "--measure", "compressed", app, worker]);
+    for (name, row) in image_rows(&table) {
+        for column in ["COMPRESSED", "SHARED", "UNIQUE", "FAIR"] {
+            assert_eq!(row[column], "-", "{name} {column}: {table}");
+        }
+    }
+    assert!(
+        table.contains(&format!(
+            "no compressed size for {app}, {worker} (an engine keeps its layers uncompressed): compressed figures show `-`"
+        )),
+        "{table}"
+    );
 }

@@ -5,15 +5,15 @@
 use super::builder::{self, Compress, OciLayout};
 use super::*;
 
-const FAMILY: &str = concat!("oci:", env!("CARGO_MANIFEST_DIR"), "/fixtures/family");
+pub const FAMILY: &str = concat!("oci:", env!("CARGO_MANIFEST_DIR"), "/fixtures/family");
 
-fn policy(r: &Run, text: &str) -> String {
+pub fn policy(r: &Run, text: &str) -> String {
     let p = r.path("policy.toml");
     std::fs::write(&p, text).unwrap();
     p.display().to_string()
 }
 
-fn app() -> String {
+pub fn app() -> String {
     format!("{FAMILY}:app")
 }
 
@@ -28,6 +28,19 @@ fn gate(r: &Run, args: &[&str]) -> (i32, String) {
         out.status.code().unwrap(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
+}
+
+/// `strata gate --format json ARGS`: the exit code, the report, stderr.
+pub fn gate_json(r: &Run, args: &[&str]) -> (i32, Value, String) {
+    let out = r
+        .cmd()
+        .args(["gate", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{stderr}"));
+    (out.status.code().unwrap(), v, stderr)
 }
 
 #[test]
@@ -231,19 +244,89 @@ fn growth_against_a_baseline_names_the_layer_behind_it() {
 }
 
 #[test]
-fn a_malformed_policy_names_the_file_line_and_key() {
+fn a_malformed_policy_names_the_file_line_and_column_never_its_text() {
     let r = Run::new();
-    for (text, needle) in [
-        ("[[image]]\nmax_compresed = 1\n", "max_compresed"),
-        ("[[image]]\nmax_files = \"12 MBB\"\n", "12 MBB"),
-        ("[[image]]\nmax_layers = \"many\"\n", "max_layers"),
+    for (text, expected) in [
+        (
+            "[[image]]\nSECRET_max_compresed = 1\n",
+            "line 2, column 1: unknown field, expected one of `match`",
+        ),
+        (
+            "[[image]]\nmax_files = \"12 SECRET\"\n",
+            "line 2, column 13: not a size",
+        ),
+        (
+            "[[image]]\nmax_layers = \"SECRET\"\n",
+            "line 2, column 14: invalid type, expected u64",
+        ),
+        (
+            "[[image]]\nlevel = \"SECRET\"\nmax_layers = 1\n",
+            "line 2, column 9: unknown variant, expected `fail` or `warn`",
+        ),
+        (
+            "[[image]]\nmatch = \"[SECRET\"\nmax_layers = 1\n",
+            "line 2, column 9: not a glob: an unclosed character class",
+        ),
+        (
+            "[[image]]\nforbidden_paths = [\"a/[SECRET\"]\n",
+            "line 2, column 19: not a glob",
+        ),
     ] {
         let p = policy(&r, text);
         let line = r.fails(&["gate", "--policy", &p, &app()]);
         assert!(
-            line.contains("policy.toml") && line.contains("line 2") && line.contains(needle),
-            "{line}"
+            line.contains(&format!("policy.toml: {expected}")),
+            "{text}: {line}"
         );
+        assert!(!line.contains("SECRET"), "{line}");
+    }
+}
+
+/// Issue 18.7: `--policy /etc/passwd` printed the file's first line, and a
+/// shadow-like file its hash. Every file the gate reads (a TOML policy, a
+/// `.dive-ci`, a baseline) is named by place and by what was expected.
+#[test]
+fn a_secret_file_given_as_policy_or_baseline_never_reaches_stderr() {
+    let r = Run::new();
+    let secret = "root:$6$SECRETSALT$SECRETHASHSECRETHASH:19000:0:99999:7:::\n";
+    let shadow = r.path("shadow");
+    std::fs::write(&shadow, secret).unwrap();
+    let shadow = shadow.to_str().unwrap();
+    let line = r.fails(&["gate", "--policy", shadow, &app()]);
+    assert!(
+        line.contains("shadow: line 1, column 5: not valid TOML"),
+        "{line}"
+    );
+    let line = r.fails(&["gate", "--policy", "/etc/passwd", &app()]);
+    assert!(line.contains("/etc/passwd: line 1, column"), "{line}");
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let first = passwd.lines().next().unwrap_or("root:x:0:0");
+    assert!(!line.contains(first) && !line.contains("root:x"), "{line}");
+
+    let dive_ci = r.path(".dive-ci");
+    for text in [
+        "rules:\n  SECRETHASH: 1\n",
+        "rules:\n  lowestEfficiency: SECRETHASH\n",
+        "rules:\n  highestWastedBytes: SECRETHASH\n",
+        &format!("rules:\n{secret}"),
+    ] {
+        std::fs::write(&dive_ci, text).unwrap();
+        let line = r.fails(&["gate", "--policy", dive_ci.to_str().unwrap(), &app()]);
+        assert!(line.contains(".dive-ci: line 2, column"), "{line}");
+        assert!(!line.contains("SECRET"), "{line}");
+    }
+
+    let p = policy(&r, "[[image]]\nmax_growth = \"1MB\"\n");
+    for text in [
+        secret.to_owned(),
+        r#"{"schema_version": 1, "command": "baseline", "images": [{"name": "SECRETHASH", "key": "k", "compressed": "SECRETHASH", "uncompressed": 1, "files": 1, "layers": []}], "dedup_compressed": 1}"#.to_owned(),
+        r#"{"schema_version": 1, "command": "baseline", "images": [], "dedup_compressed": 1, "SECRETHASH": "#.to_owned(),
+    ] {
+        std::fs::write(r.path("base.json"), &text).unwrap();
+        let line = r.fails(&["gate", "--policy", &p, "--baseline", r.path("base.json").to_str().unwrap(), &app()]);
+        assert!(line.contains("base.json: malformed JSON"), "{line}");
+        assert!(line.contains("line 1 column"), "{line}");
+        assert!(!line.contains("SECRET"), "{line}");
     }
 }
 

@@ -12,12 +12,18 @@ mod engine;
 mod fault_proxy;
 mod footprint;
 mod gate;
+mod gate_match;
 mod hostile_layers;
+mod hostile_packages;
 mod hostile_sources;
 mod layers;
 mod local_sources;
+mod package_images;
 mod packages;
+mod purls;
+mod readme;
 mod registry;
+mod registry_auth;
 mod registry_server;
 
 use std::path::{Path, PathBuf};
