@@ -111,11 +111,6 @@ impl DuBuilder {
         self.rollup.found()
     }
 
-    /// The most tree nodes held at once so far.
-    pub fn peak_nodes(&self) -> usize {
-        self.rollup.peak_nodes()
-    }
-
     /// The tree, children sorted by bytes (then name).
     pub fn finish(self) -> DuNode {
         let root = path::show(&self.root);

@@ -93,11 +93,6 @@ impl<T> PathStack<T> {
     pub fn held_bytes(&self) -> usize {
         self.path.capacity() + self.frames.capacity() * std::mem::size_of::<(usize, T)>()
     }
-
-    /// The open frames' values, outermost first.
-    pub fn values(&self) -> impl Iterator<Item = &T> {
-        self.frames.iter().map(|f| &f.1)
-    }
 }
 
 #[cfg(test)]

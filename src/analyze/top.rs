@@ -97,11 +97,6 @@ impl<K: Ord, V> Top<K, V> {
             .map(|Reverse(i)| (i.key, i.value))
             .collect()
     }
-
-    /// The kept values in no order.
-    pub fn values(&self) -> impl Iterator<Item = &V> {
-        self.heap.iter().map(|r| &r.0.value)
-    }
 }
 
 #[cfg(test)]
