@@ -9,9 +9,10 @@ use crate::commands;
 use crate::error::Error;
 use crate::reference::Reference;
 use crate::report::{Format, Style};
-use crate::session::SessionOptions;
+use crate::session::{SessionOptions, SharedOptions};
 use crate::source::registry::{Credentials, RegistryOptions};
 use crate::source::{Platform, PlatformChoice, SourceOptions};
+use crate::store::shared::{Key, Location};
 
 #[derive(Debug)]
 pub struct Config {
@@ -32,6 +33,7 @@ pub enum Command {
     Gate(commands::gate::Args),
     Packages(commands::packages::Args),
     Advise(commands::advise::Args),
+    Cache(commands::cache::Args),
 }
 
 impl Config {
@@ -62,6 +64,7 @@ impl Config {
                 .clone()
                 .or_else(|| dirs::cache_dir().map(|d| d.join("strata")))
         };
+        let shared_cache = shared_cache(g.shared_cache.as_deref())?;
         let (command, shallow) = match cli.command {
             CliCommand::Footprint(args) => {
                 let measure = measure_of(args.measure, args.shallow)?;
@@ -180,6 +183,7 @@ impl Config {
                 false,
             ),
             CliCommand::Packages(args) => (Command::Packages(packages_args(args)?), false),
+            CliCommand::Cache(action) => (Command::Cache(cache_args(action, &cache_dir)?), false),
             // Generators: written by commands::completions before any config.
             CliCommand::Completions { .. } | CliCommand::Man { .. } => {
                 anyhow::bail!("completions and man need no configuration")
@@ -196,10 +200,11 @@ impl Config {
                         timeout: parse_timeout(&g.timeout)?,
                     },
                     shallow,
-                    cache_dir: cache_dir.clone(),
+                    configs: None,
                     authfile: g.authfile.clone(),
                 },
                 cache_dir,
+                shared_cache,
                 quiet: g.quiet,
                 format: match g.format {
                     FormatArg::Table => Format::Table,
@@ -352,6 +357,104 @@ fn du_args(args: DuArgs) -> anyhow::Result<commands::du::Args> {
         top: args.top.max(1),
         layer,
     })
+}
+
+/// `--shared-cache` / `STRATA_SHARED_CACHE`, and `STRATA_SHARED_CACHE_KEY`
+/// (an environment variable only: a secret on a command line is seen by
+/// every user of the machine).
+fn shared_cache(text: Option<&str>) -> anyhow::Result<Option<SharedOptions>> {
+    let Some(text) = text.filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let location = Location::parse(text).map_err(|reason| Error::BadArgument {
+        flag: "--shared-cache",
+        reason: format!("{}: {reason}", crate::error::clip(text)),
+    })?;
+    let key = match std::env::var_os("STRATA_SHARED_CACHE_KEY") {
+        None => None,
+        Some(k) if k.len() < MIN_KEY => {
+            return Err(Error::BadArgument {
+                flag: "STRATA_SHARED_CACHE_KEY",
+                reason: format!(
+                    "shorter than {MIN_KEY} bytes; use a random secret (openssl rand -hex 32)"
+                ),
+            }
+            .into())
+        }
+        Some(k) => Some(Key::new(k.into_encoded_bytes())),
+    };
+    Ok(Some(SharedOptions { location, key }))
+}
+
+/// The shortest STRATA_SHARED_CACHE_KEY accepted.
+const MIN_KEY: usize = 16;
+
+fn cache_args(
+    action: crate::cli::CacheCommand,
+    dir: &Option<std::path::PathBuf>,
+) -> anyhow::Result<commands::cache::Args> {
+    use crate::cli::CacheCommand;
+    use commands::cache::Action;
+    let Some(dir) = dir.clone() else {
+        return Err(Error::BadArgument {
+            flag: "--no-cache",
+            reason: "strata cache works on the cache directory: drop --no-cache".into(),
+        }
+        .into());
+    };
+    let action = match action {
+        CacheCommand::Du => Action::Du,
+        CacheCommand::Path => Action::Path,
+        CacheCommand::Push(r) => Action::Push {
+            refs: parse_refs(&r.refs)?,
+        },
+        CacheCommand::Pull(r) => Action::Pull {
+            refs: parse_refs(&r.refs)?,
+        },
+        CacheCommand::Prune(p) => Action::Prune {
+            older_than: p.older_than.as_deref().map(parse_age).transpose()?,
+            max_size: p
+                .max_size
+                .as_deref()
+                .map(|text| {
+                    crate::units::parse_size(text).ok_or_else(|| Error::BadArgument {
+                        flag: "--max-size",
+                        reason: format!(
+                            "{}: expected a size such as 2GB",
+                            crate::error::clip(text)
+                        ),
+                    })
+                })
+                .transpose()?,
+        },
+    };
+    Ok(commands::cache::Args { dir, action })
+}
+
+/// `--older-than`: a number with s, m, h, d or w (90m, 12h, 30d, 2w).
+fn parse_age(text: &str) -> Result<std::time::Duration, Error> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let secs: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if secs > 0 => Ok(std::time::Duration::from_secs(n.saturating_mul(secs))),
+        _ => Err(Error::BadArgument {
+            flag: "--older-than",
+            reason: format!(
+                "{}: expected an age such as 30d, 12h or 90m",
+                crate::error::clip(text)
+            ),
+        }),
+    }
 }
 
 fn packages_args(args: PackagesArgs) -> anyhow::Result<commands::packages::Args> {

@@ -45,8 +45,9 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     )?;
     let i = resolve_layer(&image, &args.layer)?;
     let store = session.store()?;
-    let summaries = store.indexes(std::slice::from_ref(&image), session.progress())?;
-    let a = audit_layer(merged(store, &image)?, i, args.depth, args.top).map_err(index_error)?;
+    let indexes = store.indexes(std::slice::from_ref(&image), session.progress())?;
+    let summaries = indexes.summaries();
+    let a = audit_layer(merged(&indexes, &image)?, i, args.depth, args.top).map_err(index_error)?;
     let s = &summaries[&image.layers[i].digest];
     // The image as it stood below this layer, and with it.
     let upto = |n: usize| {
@@ -55,8 +56,8 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         img
     };
     let mut warn = |w| session.warn(w);
-    let below = inventory(store, &upto(i), &mut warn)?;
-    let with = inventory(store, &upto(i + 1), &mut warn)?;
+    let below = inventory(&indexes, &upto(i), &mut warn)?;
+    let with = inventory(&indexes, &upto(i + 1), &mut warn)?;
     let file_delta = with.total.bytes as i64 - below.total.bytes as i64;
     let packages = diff_packages(&below.packages, &with.packages, file_delta);
     let report = AuditReport {

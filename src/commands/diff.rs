@@ -83,10 +83,19 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let target = one_image(session.load(std::slice::from_ref(&args.target))?, "diff")?;
     let store = session.store()?;
     let both = [base.clone(), target.clone()];
-    let s = if args.files || args.packages {
-        store.indexes(&both, session.progress())?
+    // Indexes only when a view reads the merged filesystems.
+    let indexes = if args.files || args.packages {
+        Some(store.indexes(&both, session.progress())?)
     } else {
-        store.summaries(&both, session.progress())?.0
+        None
+    };
+    let fetched;
+    let s = match &indexes {
+        Some(indexes) => indexes.summaries(),
+        None => {
+            fetched = store.summaries(&both, session.progress())?.0;
+            &fetched
+        }
     };
     let sum =
         |ds: &mut dyn Iterator<Item = &Digest>| -> Sizes { ds.map(|d| Sizes::of(&s[d])).sum() };
@@ -106,29 +115,31 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         .map(|(_, d)| d)
         .chain(added.iter().copied())
         .collect();
-    let files = if args.files {
-        let f = diff_files(
-            merged(store, &base)?,
-            merged(store, &target)?,
-            args.depth,
-            args.top,
-        )
-        .map_err(index_error)?;
-        Some(f)
-    } else {
-        None
+    let files = match &indexes {
+        Some(indexes) if args.files => {
+            let f = diff_files(
+                merged(indexes, &base)?,
+                merged(indexes, &target)?,
+                args.depth,
+                args.top,
+            )
+            .map_err(index_error)?;
+            Some(f)
+        }
+        _ => None,
     };
-    let layers = args.layers.then(|| layer_rows(&base, &target, &s));
-    let packages = if args.packages {
-        let mut warn = |w| session.warn(w);
-        let (a, b) = (
-            inventory(store, &base, &mut warn)?,
-            inventory(store, &target, &mut warn)?,
-        );
-        let file_delta = b.total.bytes as i64 - a.total.bytes as i64;
-        Some(diff_packages(&a.packages, &b.packages, file_delta))
-    } else {
-        None
+    let layers = args.layers.then(|| layer_rows(&base, &target, s));
+    let packages = match &indexes {
+        Some(indexes) if args.packages => {
+            let mut warn = |w| session.warn(w);
+            let (a, b) = (
+                inventory(indexes, &base, &mut warn)?,
+                inventory(indexes, &target, &mut warn)?,
+            );
+            let file_delta = b.total.bytes as i64 - a.total.bytes as i64;
+            Some(diff_packages(&a.packages, &b.packages, file_delta))
+        }
+        _ => None,
     };
     let report = Diff {
         base: base.name.to_string(),

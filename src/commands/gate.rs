@@ -1,7 +1,7 @@
 //! `strata gate`: a CI size-regression gate — a policy and a baseline applied
 //! to an image set; exit 1 when a fail rule trips, whatever the format.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -17,11 +17,11 @@ use crate::gate::{
     evaluate, AuditFacts, Baseline, BaselineImage, GateReport, ImageFacts, Names, Policy, SetFacts,
     Status, Unit,
 };
-use crate::image::{Digest, Image};
-use crate::layer::LayerSummary;
+use crate::image::Image;
 use crate::reference::Reference;
 use crate::report::{junit, Column, Doc, Style, Table, View};
 use crate::session::{Outcome, Session};
+use crate::store::Indexes;
 use crate::units;
 
 #[derive(Debug)]
@@ -58,9 +58,9 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         .as_ref()
         .is_some_and(|p| p.needs_findings() || p.needs_audit() || p.needs_packages());
     let indexed = if walks {
-        store.indexes(&images, session.progress())?
+        Some(store.indexes(&images, session.progress())?)
     } else {
-        HashMap::new()
+        None
     };
     let fp = footprint(&images, &figures, Measure::Compressed, false);
     let set = SetFacts {
@@ -92,8 +92,8 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
             packages: None,
             findings: None,
         };
-        if let Some(policy) = &policy {
-            image_facts(session, &mut f, policy, image, &indexed)?;
+        if let (Some(policy), Some(indexes)) = (&policy, &indexed) {
+            image_facts(session, &mut f, policy, image, indexes)?;
         }
         facts.push(f);
     }
@@ -154,9 +154,8 @@ fn image_facts(
     f: &mut ImageFacts,
     policy: &Policy,
     image: &Image,
-    summaries: &HashMap<Digest, LayerSummary>,
+    indexes: &Indexes,
 ) -> anyhow::Result<()> {
-    let store = session.store()?;
     let rules = || policy.images.iter();
     // The paths of the first findings of each kind (five named).
     let mut findings = policy
@@ -167,7 +166,7 @@ fn image_facts(
         image
             .layers
             .iter()
-            .map(|l| summaries.get(&l.digest).map_or(0, |s| s.files))
+            .map(|l| indexes.summaries().get(&l.digest).map_or(0, |s| s.files))
             .collect()
     };
     let audit = policy.needs_audit();
@@ -191,7 +190,7 @@ fn image_facts(
         sinks.push(s);
     }
     if !sinks.is_empty() {
-        feed(store, image, &mut sinks)?;
+        feed(indexes, image, &mut sinks)?;
     }
     if let Some(found) = findings {
         let mut by_kind: BTreeMap<String, (u64, Vec<String>)> = BTreeMap::new();
@@ -203,7 +202,7 @@ fn image_facts(
         f.findings = Some(by_kind);
     }
     if policy.needs_packages() {
-        let inventory = inventory(store, image, &mut |w| session.warn(w))?;
+        let inventory = inventory(indexes, image, &mut |w| session.warn(w))?;
         f.packages = Some(
             inventory
                 .packages

@@ -65,11 +65,12 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         "layers",
     )?;
     let store = session.store()?;
-    let by_digest = store.indexes(std::slice::from_ref(&image), session.progress())?;
+    let indexes = store.indexes(std::slice::from_ref(&image), session.progress())?;
+    let by_digest = indexes.summaries();
     let summaries: Vec<&LayerSummary> =
         image.layers.iter().map(|l| &by_digest[&l.digest]).collect();
     let files = summaries.iter().map(|s| s.files).collect();
-    let audit = changes(merged(store, &image)?, files, args.top).map_err(index_error)?;
+    let audit = changes(merged(&indexes, &image)?, files, args.top).map_err(index_error)?;
     let info = legend(&image);
     let layers: Vec<LayerRow> = info
         .into_iter()

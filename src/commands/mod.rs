@@ -3,6 +3,7 @@
 
 pub mod advise;
 pub mod audit;
+pub mod cache;
 pub mod compare;
 pub mod completions;
 pub mod diff;

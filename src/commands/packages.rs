@@ -77,8 +77,8 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         "packages",
     )?;
     let store = session.store()?;
-    store.indexes(std::slice::from_ref(&image), session.progress())?;
-    let inventory = crate::analyze::merged::inventory(store, &image, &mut |w| session.warn(w))?;
+    let indexes = store.indexes(std::slice::from_ref(&image), session.progress())?;
+    let inventory = crate::analyze::merged::inventory(&indexes, &image, &mut |w| session.warn(w))?;
     let ecosystems = if args.ecosystems.is_empty() {
         Ecosystem::ALL.to_vec()
     } else {

@@ -4,6 +4,7 @@
 mod advise;
 mod bad_input;
 mod builder;
+mod cache;
 mod cli_habits;
 mod compare;
 mod diff;
@@ -25,6 +26,8 @@ mod readme;
 mod registry;
 mod registry_auth;
 mod registry_server;
+mod shared_cache;
+mod shared_dir;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

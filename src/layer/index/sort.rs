@@ -10,11 +10,15 @@ use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
-use super::format::{Footer, IndexReader, IndexWriter};
+use super::format::{Footer, IndexWriter};
+use super::read::IndexReader;
 use super::{entry_order, Entry};
 
 /// Estimated bytes of entries held before a run is spilled.
 const RUN_BUDGET: usize = 12 << 20;
+/// Spilled runs merged at once. A layer of more runs (millions of long
+/// names) merges them in groups first, so a scan never holds more open files.
+const FAN_IN: usize = 64;
 
 pub struct IndexBuilder {
     dir: PathBuf,
@@ -22,6 +26,7 @@ pub struct IndexBuilder {
     run_bytes: usize,
     spilled: Vec<NamedTempFile>,
     budget: usize,
+    fan_in: usize,
 }
 
 /// What the sorted entries add up to.
@@ -40,12 +45,15 @@ impl IndexBuilder {
             run_bytes: 0,
             spilled: Vec::new(),
             budget: RUN_BUDGET,
+            fan_in: FAN_IN,
         }
     }
 
     #[cfg(test)]
-    fn with_budget(mut self, budget: usize) -> Self {
+    fn with_budget(mut self, budget: usize, fan_in: usize) -> Self {
+        assert!(fan_in >= 2, "a group of one run never shrinks the runs");
         self.budget = budget;
+        self.fan_in = fan_in;
         self
     }
 
@@ -103,14 +111,16 @@ impl IndexBuilder {
         if !self.run.is_empty() {
             self.spill()?;
         }
-        // Each open run holds its buffers: merge at most FAN_IN at once,
-        // in passes, each group into one run where it stood (order is age).
+        // Groups of runs, in order, become one run each until at most
+        // fan_in are left (each open run holds a file and its buffers): a
+        // merged group keeps its place (order is age), so the latest version
+        // still wins.
         let mut runs = std::mem::take(&mut self.spilled);
-        while runs.len() > FAN_IN {
-            let mut next = Vec::with_capacity(runs.len().div_ceil(FAN_IN));
+        while runs.len() > self.fan_in {
+            let mut next = Vec::with_capacity(runs.len().div_ceil(self.fan_in));
             let mut left = runs.into_iter().peekable();
             while left.peek().is_some() {
-                let group: Vec<NamedTempFile> = left.by_ref().take(FAN_IN).collect();
+                let group: Vec<NamedTempFile> = left.by_ref().take(self.fan_in).collect();
                 if group.len() == 1 {
                     next.extend(group);
                     continue;
@@ -127,9 +137,6 @@ impl IndexBuilder {
         Ok(sorted)
     }
 }
-
-/// Runs merged at once; the rest wait for a next pass.
-const FAN_IN: usize = 64;
 
 /// Merges sorted runs (oldest first) into `emit`, each (path, marker) once:
 /// the latest run's version wins.
@@ -204,9 +211,9 @@ mod tests {
         Entry::sample(path, kind, size)
     }
 
-    fn build(entries: Vec<Entry>, budget: usize) -> (Vec<Entry>, Sorted, usize) {
+    fn build(entries: Vec<Entry>, budget: usize, fan_in: usize) -> (Vec<Entry>, Sorted, usize) {
         let dir = tempfile::tempdir().unwrap();
-        let mut b = IndexBuilder::new(dir.path()).with_budget(budget);
+        let mut b = IndexBuilder::new(dir.path()).with_budget(budget, fan_in);
         for x in entries {
             b.push(x).unwrap();
         }
@@ -231,8 +238,8 @@ mod tests {
         input.push(e("d3/f3", EntryKind::File, 999_999)); // written again later
         input.push(e("d3", EntryKind::Whiteout, 0)); // a marker is not the dir
         input.push(e("d3", EntryKind::Dir, 0));
-        let (memory, s1, n1) = build(input.clone(), usize::MAX);
-        let (spilled, s2, n2) = build(input, 4_000);
+        let (memory, s1, n1) = build(input.clone(), usize::MAX, FAN_IN);
+        let (spilled, s2, n2) = build(input.clone(), 4_000, FAN_IN);
         assert_eq!(n1, 0);
         assert!(
             n2 > FAN_IN,
@@ -240,6 +247,11 @@ mod tests {
         );
         assert_eq!(memory, spilled);
         assert_eq!(s1, s2);
+        // Past the fan-in, runs are merged in groups first: the same output.
+        let (grouped, s3, n3) = build(input, 20_000, 2);
+        assert!(n3 > 4, "more runs than two passes of two");
+        assert_eq!(grouped, memory);
+        assert_eq!(s3, s1);
         assert_eq!(s1.entries, 3002);
         let f3 = memory.iter().find(|x| x.path == b"d3/f3").unwrap();
         assert_eq!(f3.size, 999_999);

@@ -2,6 +2,7 @@
 //! blobs streamed into the same verified scan as local sources; every
 //! document capped by the bytes received, every wait bounded by `--timeout`.
 
+pub mod artifact;
 mod auth;
 mod blobs;
 mod catalog;
@@ -26,6 +27,7 @@ use oci_spec::image::ImageIndex;
 
 pub use auth::Credentials;
 use blobs::RegistryBlobs;
+pub use config_cache::ConfigCache;
 use errors::registry_error;
 use http::{Fail, Http, Target};
 
@@ -281,8 +283,8 @@ impl Session {
         if config_desc.size() > CONFIG_LIMIT {
             return Err(Error::malformed(config_what, "config blob too large"));
         }
-        let cache = self.opts.cache_dir.as_deref();
-        let config_bytes = match config_cache::get(cache, &config_digest) {
+        let cache = self.opts.configs.as_deref();
+        let config_bytes = match cache.and_then(|c| c.get(&config_digest, CONFIG_LIMIT)) {
             Some(bytes) => bytes,
             None => {
                 let url = self
@@ -313,7 +315,9 @@ impl Session {
                         found: found.to_string(),
                     });
                 }
-                config_cache::put(cache, &config_digest, &bytes);
+                if let Some(c) = cache {
+                    c.put(&config_digest, &bytes);
+                }
                 bytes
             }
         };
