@@ -9,10 +9,9 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::report::{NoBlobs, Recorded};
-use crate::analyze::advise::{advise, Kind};
-use crate::analyze::audit::AuditBuilder;
-use crate::analyze::overlay::Overlay;
-use crate::commands::index_error;
+use crate::analyze::advise::{AdviseBuilder, Kind};
+use crate::analyze::layers::ChangesBuilder;
+use crate::analyze::merged::feed;
 use crate::image::{Digest, Image, ImageName, Transport};
 use crate::session::Session;
 use crate::store::MAX_MERGED_LAYERS;
@@ -94,18 +93,10 @@ pub(super) fn across(
                         .map_or(0, |s| s.files)
                 })
                 .collect();
-            let mut audit = AuditBuilder::new(files, 1);
-            let overlay = Overlay::new(indexes.open_layers(image)?).map_err(index_error)?;
-            let found = advise(
-                overlay.inspect(|n| {
-                    if let Ok(node) = n {
-                        audit.add(node);
-                    }
-                }),
-                BIG,
-            )
-            .map_err(index_error)?;
-            let audit = audit.finish();
+            let mut changes = ChangesBuilder::new(files, 1);
+            let mut advice = AdviseBuilder::new(BIG, PATHS);
+            feed(&indexes, image, &mut [&mut changes, &mut advice])?;
+            let (audit, found) = (changes.finish(), advice.finish());
             let name = image.name.to_string();
             if audit.waste.wasted_bytes > 0 {
                 waste.push(WasteRow {
@@ -127,7 +118,7 @@ pub(super) fn across(
                     digest: layer.digest.clone(),
                     created_by: layer.record.created_by.clone(),
                     fix: f.kind.fix(),
-                    paths: f.paths.into_iter().take(PATHS).collect(),
+                    paths: f.paths,
                 });
             }
             progress.advance(1);
