@@ -34,17 +34,23 @@ pub struct WasteRow {
     pub top_path: Option<String>,
 }
 
+/// One finding of one layer, however many images carry it (a leftover in
+/// a base is one row, not one per image).
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingRow {
-    pub image: String,
     pub kind: Kind,
+    /// What the fix saves in one image (the most over the images).
     pub bytes: u64,
     pub files: u64,
-    /// 1-based layer to blame.
-    pub layer: usize,
+    /// The layer to blame.
     pub digest: Digest,
     pub created_by: Option<String>,
     pub fix: &'static str,
+    /// Images it is found in.
+    pub images: usize,
+    /// The first of them, and the 1-based position of the layer in it.
+    pub image: String,
+    pub layer: usize,
     /// The first few paths involved.
     pub paths: Vec<String>,
 }
@@ -76,7 +82,7 @@ pub(super) fn across(
     }
     let store = session.store()?;
     let mut waste: Vec<WasteRow> = Vec::new();
-    let mut findings: Vec<FindingRow> = Vec::new();
+    let mut findings: HashMap<(Kind, u32), FindingRow> = HashMap::new();
     let progress = session.progress();
     progress.counting("fleet report: merging images", Some(stacks.len() as u64));
     for chunk in stacks.chunks(CHUNK) {
@@ -107,33 +113,43 @@ pub(super) fn across(
                     top_path: audit.waste.top.first().map(|w| w.path.clone()),
                 });
             }
-            for f in found.into_iter().take(top) {
-                let layer = &rec.layers[layers[f.layer - 1] as usize];
-                findings.push(FindingRow {
-                    image: name.clone(),
+            for f in found {
+                let id = layers[f.layer - 1];
+                let layer = &rec.layers[id as usize];
+                let row = findings.entry((f.kind, id)).or_insert_with(|| FindingRow {
                     kind: f.kind,
-                    bytes: f.bytes,
-                    files: f.files,
-                    layer: f.layer,
+                    bytes: 0,
+                    files: 0,
                     digest: layer.digest.clone(),
                     created_by: layer.record.created_by.clone(),
                     fix: f.kind.fix(),
-                    paths: f.paths,
+                    images: 0,
+                    image: name.clone(),
+                    layer: f.layer,
+                    paths: Vec::new(),
                 });
+                row.images += 1 + same;
+                if f.bytes > row.bytes {
+                    (row.bytes, row.files, row.paths) = (f.bytes, f.files, f.paths);
+                }
             }
             progress.advance(1);
         }
-        keep_top(&mut waste, top, |w| w.wasted_bytes);
-        keep_top(&mut findings, top, |f| f.bytes);
+        waste.sort_by_key(|w| std::cmp::Reverse(w.wasted_bytes));
+        waste.truncate(top);
     }
     progress.finish();
+    // Findings are few per layer (a kind each): kept whole until here.
+    let mut findings: Vec<FindingRow> = findings.into_values().collect();
+    findings.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then(b.images.cmp(&a.images))
+            .then(a.kind.cmp(&b.kind))
+            .then(a.digest.cmp(&b.digest))
+    });
+    findings.truncate(top);
     Ok((waste, findings))
-}
-
-/// The `top` rows of the most bytes (ties: the first found).
-fn keep_top<T>(rows: &mut Vec<T>, top: usize, bytes: impl Fn(&T) -> u64) {
-    rows.sort_by_key(|r| std::cmp::Reverse(bytes(r)));
-    rows.truncate(top);
 }
 
 /// Image `i` of the records, as views name it; its blobs are never read.

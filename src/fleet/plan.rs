@@ -20,7 +20,7 @@ use crate::store::shared::SharedCache;
 /// Tag listings at once.
 const LISTINGS_AT_ONCE: usize = 8;
 /// Tags resolved at once (a manifest, and a config unless cached).
-const RESOLVES_AT_ONCE: usize = 16;
+const RESOLVES_AT_ONCE: usize = 32;
 /// Tags resolved between two writes to Redis and one ask of the shared cache.
 const CHUNK: usize = 512;
 /// Problems shown by name in the warning about skipped tags.

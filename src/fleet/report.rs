@@ -453,7 +453,7 @@ impl BlobSource for NoBlobs {
     fn open_blob(&self, layer: &LayerDesc) -> crate::error::Result<Box<dyn std::io::Read + Send>> {
         Err(Error::malformed(
             format!("layer {}", layer.digest),
-            "fleet recorded it as done, but the shared cache has no entry for it (expired?); fleet report reads no layer blob: plan again",
+            "fleet recorded it as done, but the shared cache has no entry for it (expired?); fleet report reads no layer blob: run `strata fleet clear`, then plan again (only what the shared cache lacks is queued)",
         ))
     }
 }

@@ -321,18 +321,20 @@ impl View for FleetReport {
         if !self.findings.is_empty() {
             doc.blank().heading("Biggest findings");
             let mut f = Table::new(vec![
-                Column::text("IMAGE"),
                 Column::text("KIND"),
                 Column::figure("BYTES"),
-                Column::figure("LAYER"),
+                Column::text("LAYER"),
+                Column::figure("IMAGES"),
+                Column::text("FIRST IMAGE"),
                 Column::text("CREATED BY"),
             ]);
             for row in &self.findings {
                 f.row(vec![
-                    row.image.clone(),
                     row.kind.name().to_owned(),
                     style.size(row.bytes),
-                    row.layer.to_string(),
+                    row.digest.short().to_owned(),
+                    row.images.to_string(),
+                    format!("{} (#{})", row.image, row.layer),
                     units::cut(row.created_by.as_deref().unwrap_or("-"), CELL),
                 ]);
             }

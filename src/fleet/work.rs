@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::queue::{Delivery, Job, Queue, BLOCK};
+use super::queue::{Delivery, Job, Queue};
 use super::QueueOptions;
 use crate::error::Error;
 use crate::image::{Declared, Image, ImageName, LayerDesc, Transport};
@@ -83,6 +83,7 @@ pub fn work(session: &Session, queue: &QueueOptions, opts: &WorkOptions) -> anyh
     };
     let mut walkers: HashMap<String, Walker> = HashMap::new();
     let progress = session.progress();
+    let mut waiting = false;
     loop {
         if stop.load(Ordering::Relaxed) {
             worked.stopped = "signal";
@@ -97,13 +98,15 @@ pub fn work(session: &Session, queue: &QueueOptions, opts: &WorkOptions) -> anyh
                 worked.stopped = "drained";
                 break;
             }
-            // Jobs in flight elsewhere: wait for them (or for their claim).
-            progress.counting("fleet work: waiting for jobs", None);
-            if q.outstanding(&opts.group)?.1 == 0 {
-                std::thread::sleep(BLOCK.min(opts.claim_after / 2));
+            // Jobs in flight elsewhere: wait for them (or for their claim);
+            // the blocking read above paces this loop.
+            if !waiting {
+                progress.counting("fleet work: waiting for jobs", None);
+                waiting = true;
             }
             continue;
         };
+        waiting = false;
         if d.attempts > opts.attempts || d.job.is_none() {
             let why = match &d.job {
                 None => "not a job strata wrote (fields missing or malformed)".to_owned(),

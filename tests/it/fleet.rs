@@ -6,102 +6,17 @@
 //! completes, SIGTERM finishing the current layer.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use redis::Commands;
 use serde_json::Value;
 
-use super::builder::{self, Compress, Layer, OciLayout};
 use super::fault_proxy::{Fault, FaultProxy};
-use super::fleet_registry::{poison, Publisher};
+use super::fleet_registry::{fleet, poison, repo_name, TAGS};
 use super::redis_server::RedisServer;
 use super::registry_server::Registry;
 use super::*;
-
-/// Tags per repository: `1`…`4`, and `latest`, the same image as `4`.
-pub const TAGS: [&str; 5] = ["1", "2", "3", "4", "latest"];
-
-/// A registry of `repos` repositories x 5 tags on four shared bases (one of
-/// them also stored recompressed: the same content under another digest).
-pub struct Fleet {
-    pub reg: Registry,
-    /// Every distinct layer digest.
-    pub layers: BTreeSet<String>,
-    /// A repository's own layer (under all its tags), by repository.
-    pub repo_layers: Vec<Layer>,
-}
-
-pub fn repo_name(i: usize) -> String {
-    format!("team{}/app{i:03}", i % 3)
-}
-
-pub fn fleet(dir: &Path, repos: usize) -> Fleet {
-    let reg = Registry::start(false);
-    let mut oci = OciLayout::new(dir);
-    let mut layers = BTreeSet::new();
-    let base_fill = |k: u64| {
-        move |w: &mut builder::LayerWriter| {
-            w.dir("etc")
-                .file("etc/os-release", format!("ID=base{k}\n").as_bytes());
-            w.dir("usr/lib")
-                .file("usr/lib/libbase.so", &builder::noise(20_000, 100 + k));
-            w.dir("var/cache/apt").file(
-                "var/cache/apt/pkgcache.bin",
-                &builder::noise(3_000, 200 + k),
-            );
-        }
-    };
-    let bases: Vec<Layer> = (0..4)
-        .map(|k| oci.layer(Compress::Gzip(6), base_fill(k)))
-        .collect();
-    let recompressed = oci.layer(Compress::Gzip(1), base_fill(0));
-    assert_eq!(recompressed.diff_id, bases[0].diff_id);
-    let mut repo_layers = Vec::new();
-    let mut names = Vec::new();
-    for r in 0..repos {
-        let base = if r % 10 == 7 {
-            &recompressed
-        } else {
-            &bases[r % 4]
-        };
-        let own = oci.layer(Compress::Gzip(6), |w| {
-            w.dir("app")
-                .file("app/server", &builder::noise(4_000, 1_000 + r as u64))
-                .file("app/cache.bin", &builder::noise(2_000, 5_000 + r as u64));
-        });
-        for (t, tag) in TAGS.iter().enumerate().take(4) {
-            let top = oci.layer(Compress::Gzip(6), |w| {
-                w.dir("app")
-                    .file("app/version", format!("{r}.{tag}\n").as_bytes());
-                if t == 1 {
-                    w.whiteout("app/cache.bin");
-                }
-            });
-            let name = format!("r{r}-{tag}");
-            oci.image(&name, &[base, &own, &top], "linux/amd64");
-            layers.insert(top.digest.clone());
-            names.push((name.clone(), r, tag.to_string()));
-            if t == 3 {
-                names.push((name, r, "latest".into()));
-            }
-        }
-        layers.insert(own.digest.clone());
-        layers.insert(base.digest.clone());
-        repo_layers.push(own);
-    }
-    let layout = oci.finish();
-    let publisher = Publisher::new(&reg.storage(), &layout);
-    for (name, r, tag) in &names {
-        publisher.publish(name, &repo_name(*r), tag);
-    }
-    Fleet {
-        reg,
-        layers,
-        repo_layers,
-    }
-}
 
 /// `HOST/PATH` without its host (the report names repositories as planned,
 /// through the proxy).
@@ -110,7 +25,7 @@ fn path_of(repo: &str) -> String {
 }
 
 /// strata with a private local cache and the fleet's shared cache.
-fn strata(r: &Run, cache: &str, shared: &str) -> Command {
+pub(super) fn strata(r: &Run, cache: &str, shared: &str) -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("strata"));
     c.env("STRATA_CACHE_DIR", r.path(cache))
         .env("STRATA_SHARED_CACHE", shared)
@@ -123,7 +38,7 @@ fn strata(r: &Run, cache: &str, shared: &str) -> Command {
     c
 }
 
-fn json_of(mut c: Command, args: &[&str]) -> Value {
+pub(super) fn json_of(mut c: Command, args: &[&str]) -> Value {
     let out = c.args(args).arg("--format=json").output().unwrap();
     assert!(
         out.status.success(),
@@ -134,7 +49,7 @@ fn json_of(mut c: Command, args: &[&str]) -> Value {
 }
 
 /// A worker process; `extra`: more flags (`--claim-after 2s` unless given).
-fn worker(r: &Run, shared: &str, queue: &str, name: &str, extra: &[&str]) -> Child {
+pub(super) fn worker(r: &Run, shared: &str, queue: &str, name: &str, extra: &[&str]) -> Child {
     let claim: &[&str] = if extra.contains(&"--claim-after") {
         &[]
     } else {
@@ -158,7 +73,7 @@ fn worker(r: &Run, shared: &str, queue: &str, name: &str, extra: &[&str]) -> Chi
         .unwrap()
 }
 
-fn finished(child: Child) -> Value {
+pub(super) fn finished(child: Child) -> Value {
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -423,6 +338,19 @@ fn a_registry_is_planned_worked_by_three_workers_one_killed_and_reported_as_foot
         kinds.contains("deleted_later") || kinds.contains("package_manager_leftovers"),
         "{kinds:?}"
     );
+    // One row per finding of a layer, however many images carry it: the
+    // apt cache of a base is found in every image of that base.
+    let findings = report["findings"].as_array().unwrap();
+    let rows: BTreeSet<(&str, &str)> = findings
+        .iter()
+        .map(|x| (x["kind"].as_str().unwrap(), x["digest"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rows.len(), findings.len(), "{findings:?}");
+    let leftovers = findings
+        .iter()
+        .find(|x| x["kind"] == "package_manager_leftovers")
+        .unwrap();
+    assert!(leftovers["images"].as_u64().unwrap() >= 40, "{leftovers}");
 
     // A second plan finds nothing new.
     let again = json_of(

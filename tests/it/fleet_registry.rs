@@ -1,15 +1,102 @@
-//! A registry filled in bulk for the fleet tests and bench: images the
-//! fixture builder wrote into an OCI layout, published by writing the
-//! registry's storage directory in CNCF distribution's filesystem layout
-//! (blobs, then each repository's layer, revision and tag links) instead of
-//! a push per image — hundreds of repositories in a second.
+//! A registry filled in bulk for the fleet tests and bench: many
+//! repositories x 5 tags on shared bases, images the fixture builder wrote
+//! into an OCI layout, published by writing the registry's storage directory
+//! in CNCF distribution's filesystem layout (blobs, then each repository's
+//! layer, revision and tag links) instead of a push per image — hundreds of
+//! repositories in a second.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+
+use super::builder::{self, Compress, Layer, OciLayout};
+use super::registry_server::Registry;
+
+/// Tags per repository: `1`…`4`, and `latest`, the same image as `4`.
+pub const TAGS: [&str; 5] = ["1", "2", "3", "4", "latest"];
+
+/// A registry of `repos` repositories x 5 tags on four shared bases (one of
+/// them also stored recompressed: the same content under another digest).
+pub struct Fleet {
+    pub reg: Registry,
+    /// Every distinct layer digest.
+    pub layers: BTreeSet<String>,
+    /// A repository's own layer (under all its tags), by repository.
+    pub repo_layers: Vec<Layer>,
+}
+
+pub fn repo_name(i: usize) -> String {
+    format!("team{}/app{i:03}", i % 3)
+}
+
+pub fn fleet(dir: &Path, repos: usize) -> Fleet {
+    let reg = Registry::start(false);
+    let mut oci = OciLayout::new(dir);
+    let mut layers = BTreeSet::new();
+    let base_fill = |k: u64| {
+        move |w: &mut builder::LayerWriter| {
+            w.dir("etc")
+                .file("etc/os-release", format!("ID=base{k}\n").as_bytes());
+            w.dir("usr/lib")
+                .file("usr/lib/libbase.so", &builder::noise(20_000, 100 + k));
+            w.dir("var/cache/apt").file(
+                "var/cache/apt/pkgcache.bin",
+                &builder::noise(3_000, 200 + k),
+            );
+        }
+    };
+    let bases: Vec<Layer> = (0..4)
+        .map(|k| oci.layer(Compress::Gzip(6), base_fill(k)))
+        .collect();
+    let recompressed = oci.layer(Compress::Gzip(1), base_fill(0));
+    assert_eq!(recompressed.diff_id, bases[0].diff_id);
+    let mut repo_layers = Vec::new();
+    let mut names = Vec::new();
+    for r in 0..repos {
+        let base = if r % 10 == 7 {
+            &recompressed
+        } else {
+            &bases[r % 4]
+        };
+        let own = oci.layer(Compress::Gzip(6), |w| {
+            w.dir("app")
+                .file("app/server", &builder::noise(4_000, 1_000 + r as u64))
+                .file("app/cache.bin", &builder::noise(2_000, 5_000 + r as u64));
+        });
+        for (t, tag) in TAGS.iter().enumerate().take(4) {
+            let top = oci.layer(Compress::Gzip(6), |w| {
+                w.dir("app")
+                    .file("app/version", format!("{r}.{tag}\n").as_bytes());
+                if t == 1 {
+                    w.whiteout("app/cache.bin");
+                }
+            });
+            let name = format!("r{r}-{tag}");
+            oci.image(&name, &[base, &own, &top], "linux/amd64");
+            layers.insert(top.digest.clone());
+            names.push((name.clone(), r, tag.to_string()));
+            if t == 3 {
+                names.push((name, r, "latest".into()));
+            }
+        }
+        layers.insert(own.digest.clone());
+        layers.insert(base.digest.clone());
+        repo_layers.push(own);
+    }
+    let layout = oci.finish();
+    let publisher = Publisher::new(&reg.storage(), &layout);
+    for (name, r, tag) in &names {
+        publisher.publish(name, &repo_name(*r), tag);
+    }
+    Fleet {
+        reg,
+        layers,
+        repo_layers,
+    }
+}
 
 /// Where distribution keeps everything under its root directory.
 fn v2(storage: &Path) -> PathBuf {

@@ -13,6 +13,7 @@ mod engine;
 mod fault_proxy;
 mod fleet;
 mod fleet_registry;
+mod fleet_views;
 mod footprint;
 mod gate;
 mod gate_match;
