@@ -213,7 +213,7 @@ const FLEET_HELP: &str =
 under the keys strata:fleet:NAME:…, and queues one job per distinct layer the shared cache \
 (--shared-cache, STRATA_SHARED_CACHE) lacks. Workers on any number of machines scan the jobs \
 and push each result to the shared cache; the report then reads no layer blob.\n\n\
-Examples:\n  strata fleet plan --queue redis://redis:6379/0 'docker://registry.example/*'\n  \
+Examples:\n  strata fleet plan --queue redis://redis:6379/0 'docker://registry.example/**'\n  \
 strata fleet work --queue redis://redis:6379/0 --until-empty\n  \
 strata fleet status --queue redis://redis:6379/0\n  \
 strata fleet report --queue redis://redis:6379/0 --format markdown > registry.md\n  \
@@ -222,7 +222,7 @@ Exit codes: 0 ok (a worker stopped by SIGTERM too), 2 error (one line on stderr)
 
 #[derive(Debug, Subcommand)]
 pub enum FleetCommand {
-    /// Walks the registry's catalog and tags (REF-GLOB: [docker://]HOST/REPO-PATTERN[:TAG-PATTERN]), records each image's layers and queues the layers the shared cache lacks.
+    /// Walks the registry's catalog and tags (REF-GLOB: [docker://]HOST/REPO-PATTERN[:TAG-PATTERN]; `*` within a segment, a last `**` any depth), records each image's layers and queues the layers the shared cache lacks.
     Plan(FleetPlanArgs),
     /// Scans queued layers and pushes each to the shared cache; as a service, or until no job is left.
     Work(FleetWorkArgs),
@@ -253,7 +253,7 @@ pub struct FleetQueueArgs {
 pub struct FleetPlanArgs {
     #[command(flatten)]
     pub queue: FleetQueueArgs,
-    /// Registry globs: docker://HOST/*, HOST/team/*:*, HOST/team/api:1.* (no tag: every tag).
+    /// Registry globs: docker://HOST/** (every repository), HOST/team/*:*, HOST/team/api:1.* (no tag: every tag).
     #[arg(required = true, value_name = "REF-GLOB")]
     pub globs: Vec<String>,
 }

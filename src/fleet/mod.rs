@@ -98,7 +98,8 @@ fn shown(url: &str) -> String {
 }
 
 /// A `plan` argument: a registry host, a repository pattern and a tag
-/// pattern (`*` within one path segment; no tag: every tag).
+/// pattern (`*` within one path segment, `**` as the last segment any
+/// depth; no tag: every tag).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Glob {
     pub host: String,
@@ -107,8 +108,8 @@ pub struct Glob {
 }
 
 impl Glob {
-    /// `[docker://]HOST/PATTERN[:TAG]`: `docker://reg.example/*`,
-    /// `reg.example/team/*:*`, `reg.example/team/api:1.*`.
+    /// `[docker://]HOST/PATTERN[:TAG]`: `docker://reg.example/**` (every
+    /// repository), `reg.example/team/*:*`, `reg.example/team/api:1.*`.
     pub fn parse(text: &str) -> Result<Glob, Error> {
         let bad = |reason: &str| Error::BadReference {
             reference: crate::error::clip(text),
@@ -146,6 +147,14 @@ impl Glob {
             && tags
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'*'));
+        let stars_ok = repositories.split('/').enumerate().all(|(i, seg)| {
+            !seg.contains("**") || (seg == "**" && i == repositories.split('/').count() - 1)
+        });
+        if !stars_ok {
+            return Err(bad(
+                "`**` may only be the last segment (any depth below it)",
+            ));
+        }
         if !repo_ok || !tag_ok || text.contains('@') {
             return Err(bad(
                 "expected lowercase repository names and tags, with `*` as a wildcard and no digest",
@@ -170,6 +179,7 @@ mod tests {
             (g.host.as_str(), g.repositories.as_str(), g.tags.as_str()),
             ("127.0.0.1:5000", "*", "*")
         );
+        assert_eq!(Glob::parse("reg.example/**").unwrap().repositories, "**");
         let g = Glob::parse("reg.example/team/*:1.*").unwrap();
         assert_eq!(
             (g.repositories.as_str(), g.tags.as_str()),
@@ -183,6 +193,8 @@ mod tests {
             "reg.example//x",
             "reg.example/x@sha256:00",
             "reg.example/x:t/y",
+            "reg.example/**/api",
+            "reg.example/a**",
         ] {
             assert!(Glob::parse(bad).is_err(), "{bad}");
         }

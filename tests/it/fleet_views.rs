@@ -59,7 +59,8 @@ fn fleet_report_and_plan_read_the_same_in_every_format() {
     let redis = RedisServer::start();
     let queue = redis.url();
     let shared = format!("file://{}", r.path("shared").display());
-    let glob = format!("docker://{}/*/*", f.reg.host);
+    // Every repository, at any depth.
+    let glob = format!("docker://{}/**", f.reg.host);
     let mut plan = strata(&r, "cache", &shared);
     plan.args(["fleet", "plan", "--queue", &queue, &glob]);
     insta::assert_snapshot!("fleet_plan_table", redacted(plan));

@@ -102,12 +102,36 @@ impl Walker {
     }
 }
 
-/// Does repository `name` match `pattern` (`*` within one path segment)?
+/// Does repository `name` match `pattern` (`*` within one path segment; a
+/// last segment `**`: one or more segments)?
 pub fn repo_matches(pattern: &str, name: &str) -> bool {
-    catalog::glob_match(pattern, name)
+    let head = match pattern.strip_suffix("**") {
+        Some("") => return !name.is_empty(),
+        Some(head) if head.ends_with('/') => &head[..head.len() - 1],
+        _ => return catalog::glob_match(pattern, name),
+    };
+    let depth = head.split('/').count();
+    let segments: Vec<&str> = name.split('/').collect();
+    segments.len() > depth && catalog::glob_match(head, &segments[..depth].join("/"))
 }
 
 /// Does `tag` match `pattern` (`*` for any run of characters)?
 pub fn tag_matches(pattern: &str, tag: &str) -> bool {
     catalog::segment_match(pattern, tag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_last_double_star_matches_any_depth_and_a_star_one_segment() {
+        assert!(repo_matches("**", "app") && repo_matches("**", "team/api/v2"));
+        assert!(repo_matches("team/**", "team/api") && repo_matches("team/**", "team/a/b"));
+        assert!(!repo_matches("team/**", "team") && !repo_matches("team/**", "other/api"));
+        assert!(repo_matches("t*/**", "team/api") && !repo_matches("t*/**", "ops/api"));
+        assert!(repo_matches("*", "app") && !repo_matches("*", "team/api"));
+        assert!(repo_matches("*/*", "team/api") && !repo_matches("*/*", "a/b/c"));
+        assert!(tag_matches("1.*", "1.2") && !tag_matches("1.*", "2.1"));
+    }
 }
