@@ -21,8 +21,12 @@ use crate::store::shared::SharedCache;
 const LISTINGS_AT_ONCE: usize = 8;
 /// Tags resolved at once (a manifest, and a config unless cached).
 const RESOLVES_AT_ONCE: usize = 32;
-/// Tags resolved between two writes to Redis and one ask of the shared cache.
+/// Tags resolved between two writes to Redis.
 const CHUNK: usize = 512;
+/// New layers asked of the shared cache at once (a registry cache then
+/// answers with one listing of its tags rather than a HEAD each); their jobs
+/// are queued after the answer.
+const LACKS_BATCH: usize = 4096;
 /// Problems shown by name in the warning about skipped tags.
 const SHOWN: usize = 3;
 
@@ -87,6 +91,7 @@ pub fn plan(session: &Session, queue: &QueueOptions, globs: &[Glob]) -> anyhow::
     }
     let mut seen: HashSet<Digest> = HashSet::new();
     let mut skipped: Vec<String> = Vec::new();
+    let mut waiting: Vec<(Digest, LayerRecord, String)> = Vec::new();
     for (host, globs) in hosts {
         let walker = Walker::connect(host, &opts, session.warnings())?;
         let refs = listed(&walker, &globs, &mut planned, &mut skipped, session)?;
@@ -111,10 +116,14 @@ pub fn plan(session: &Session, queue: &QueueOptions, globs: &[Glob]) -> anyhow::
                     Err(e) => skipped.push(format!("{repo}:{tag} ({e})")),
                 }
             });
-            flush(&mut q, shared, pending, &mut planned)?;
+            waiting.extend(flush(&mut q, pending, &mut planned)?);
+            if waiting.len() >= LACKS_BATCH {
+                queue_lacking(&mut q, shared, &mut waiting, &mut planned)?;
+            }
         }
         progress.finish();
     }
+    queue_lacking(&mut q, shared, &mut waiting, &mut planned)?;
     planned.skipped_tags += skipped.len();
     if !skipped.is_empty() {
         let more = match skipped.len() {
@@ -233,14 +242,13 @@ fn record(
     }
 }
 
-/// Writes a chunk: its tags, then its new layers (records for all of them,
-/// a job for each the shared cache lacks).
+/// Writes a chunk: its tags, and the records of its layers no plan has
+/// seen, which it returns.
 fn flush(
     q: &mut Queue,
-    shared: &SharedCache,
     mut pending: Pending,
     planned: &mut Planned,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<(Digest, LayerRecord, String)>> {
     q.record("images", &pending.tags)?;
     let raws: Vec<Vec<u8>> = pending.fresh.iter().map(|(d, _, _)| Raw::of(d).0).collect();
     let before = q.planned(&raws)?;
@@ -256,14 +264,25 @@ fn flush(
     // Descriptors first: a job's layer always has its record.
     q.record("layers", &pending.layers)?;
     planned.new_layers += new.len();
-    if new.is_empty() {
+    Ok(new)
+}
+
+/// Asks the shared cache which of the `waiting` layers it lacks: a job for
+/// each of those, the others marked done.
+fn queue_lacking(
+    q: &mut Queue,
+    shared: &SharedCache,
+    waiting: &mut Vec<(Digest, LayerRecord, String)>,
+    planned: &mut Planned,
+) -> anyhow::Result<()> {
+    if waiting.is_empty() {
         return Ok(());
     }
-    let digests: Vec<Digest> = new.iter().map(|(d, _, _)| d.clone()).collect();
+    let digests: Vec<Digest> = waiting.iter().map(|(d, _, _)| d.clone()).collect();
     let lacking = shared.lacking(&digests)?;
     let mut jobs = Vec::new();
     let mut present = Vec::new();
-    for (digest, rec, repository) in new {
+    for (digest, rec, repository) in waiting.drain(..) {
         if lacking.contains(&digest) {
             let Some(diff_id) = rec.diff_id.digest() else {
                 continue;

@@ -366,7 +366,8 @@ fn a_registry_is_planned_worked_by_three_workers_one_killed_and_reported_as_foot
 #[test]
 fn a_blob_that_fails_verification_ends_in_the_dead_letter_stream_and_the_rest_completes() {
     let r = Run::new();
-    let f = fleet(&r.path("layout"), 6);
+    // 75 layers: enough for plan to list the cache's tags rather than ask for each.
+    let f = fleet(&r.path("layout"), 14);
     let bad = f.repo_layers[2].digest.clone();
     poison(&f.reg.storage(), &bad);
     let redis = RedisServer::start();
@@ -430,6 +431,32 @@ fn a_blob_that_fails_verification_ends_in_the_dead_letter_stream_and_the_rest_co
         .unwrap();
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains("incomplete: 1 layer has no entry"), "{text}");
+    // Cleared and planned again, the fleet queues only what the shared cache
+    // lacks (the dead layer), asked in one listing of the cache's tags.
+    json_of(
+        strata(&r, "cache", &shared),
+        &["fleet", "clear", "--queue", &queue],
+    );
+    let from = f.reg.requests().len();
+    let again = json_of(
+        strata(&r, "cache", &shared),
+        &["fleet", "plan", "--queue", &queue, &glob],
+    );
+    assert_eq!(again["jobs_added"], 1, "{again}");
+    assert_eq!(again["present"], f.layers.len() - 1, "{again}");
+    let asked = &f.reg.requests()[from..];
+    assert!(
+        asked
+            .iter()
+            .any(|l| l.contains("/v2/strata-cache/tags/list")),
+        "{asked:?}"
+    );
+    assert!(
+        !asked
+            .iter()
+            .any(|l| l.starts_with("HEAD /v2/strata-cache/")),
+        "{asked:?}"
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! received), plus what pushing needs from the distribution spec: HEAD,
 //! a monolithic blob upload (POST, then PUT with `?digest=`), a manifest PUT.
 
+use std::collections::HashSet;
 use std::io::{self, Read};
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use futures_util::StreamExt;
 use reqwest::header::{HeaderValue, ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use reqwest::{Method, StatusCode};
 
+use super::catalog::Paged;
 use super::http::{classify, read_capped, Fail, Http, Target};
 use super::retry::retry;
 use super::SourceOptions;
@@ -164,6 +166,23 @@ impl Artifacts {
             .collect()
             .await
         })
+    }
+
+    /// Every tag of the repository (a repository not made yet has none), or
+    /// None when there are more than a listing's pages hold.
+    pub fn tags(&self) -> Result<Option<HashSet<String>>, Failed> {
+        let listed = self.runtime.block_on(super::catalog::listed_tags(
+            &self.http,
+            &self.host,
+            &self.repository,
+        ));
+        match listed {
+            Ok((tags, true)) => Ok(Some(tags.into_iter().collect())),
+            Ok((_, false)) => Ok(None),
+            Err(Paged::Fail(Fail::Status { code: 404, .. })) => Ok(Some(HashSet::new())),
+            Err(Paged::Fail(f)) => Err(f.into()),
+            Err(Paged::Bad(e)) => Err(Failed::new(Problem::Other, e.to_string())),
+        }
     }
 
     /// Is the blob `digest` in the repository?

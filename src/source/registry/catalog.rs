@@ -115,13 +115,28 @@ pub fn some(names: &[String]) -> String {
 /// The tags of one repository, as the registry lists them (following `Link` pages).
 pub async fn tags(http: &Http, host: &str, repo: &str) -> Result<Vec<String>> {
     let what = format!("tags of {repo}");
+    match listed_tags(http, host, repo).await {
+        Ok((tags, _)) => Ok(tags),
+        Err(Paged::Fail(f)) => Err(registry_error(host, &what, f)),
+        Err(Paged::Bad(e)) => Err(e),
+    }
+}
+
+/// The tags of one repository, and whether that is all of them (false: the
+/// listing ran past MAX_PAGES pages).
+pub(super) async fn listed_tags(
+    http: &Http,
+    host: &str,
+    repo: &str,
+) -> std::result::Result<(Vec<String>, bool), Paged> {
+    let what = format!("tags of {repo}");
     let to = Target {
         host,
         repository: repo,
     };
     let first = format!("/v2/{repo}/tags/list?n={PAGE}");
     let mut tags = Vec::new();
-    pages(
+    let complete = pages(
         http,
         &to,
         &first,
@@ -132,30 +147,27 @@ pub async fn tags(http: &Http, host: &str, repo: &str) -> Result<Vec<String>> {
             Ok(())
         },
     )
-    .await
-    .map_err(|e| match e {
-        Paged::Fail(f) => registry_error(host, &what, f),
-        Paged::Bad(e) => e,
-    })?;
-    Ok(tags)
+    .await?;
+    Ok((tags, complete))
 }
 
 /// Why a paginated listing stopped.
-enum Paged {
+pub(super) enum Paged {
     Fail(Fail),
     Bad(Error),
 }
 
 /// Reads a listing from `first` on, page by page (each capped and bounded by
 /// `--timeout`), following `Link` headers only to paths starting with
-/// `prefix` on the same registry, at most MAX_PAGES pages.
+/// `prefix` on the same registry, at most MAX_PAGES pages: true when the
+/// last page was read.
 async fn pages(
     http: &Http,
     to: &Target<'_>,
     first: &str,
     prefix: &str,
     mut each: impl FnMut(&[u8]) -> Result<()>,
-) -> std::result::Result<(), Paged> {
+) -> std::result::Result<bool, Paged> {
     let mut url = http.url(to.host, first);
     for _ in 0..MAX_PAGES {
         let (headers, body) = http
@@ -171,10 +183,10 @@ async fn pages(
             .map(|(path, _)| path.to_owned());
         match next {
             Some(path) if path.starts_with(prefix) => url = http.url(to.host, &path),
-            _ => return Ok(()),
+            _ => return Ok(true),
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 /// A glob may name at most MAX_IMAGES images.
@@ -234,7 +246,7 @@ pub(super) async fn catalog(http: &Http, host: &str) -> Result<Vec<String>> {
     )
     .await;
     match listed {
-        Ok(()) => Ok(repos),
+        Ok(_) => Ok(repos),
         Err(Paged::Bad(e)) => Err(e),
         Err(Paged::Fail(Fail::Status { code, .. })) if code != 429 && code < 500 => {
             Err(Error::Registry {
