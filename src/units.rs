@@ -1,4 +1,6 @@
-//! Byte formatting for humans: SI units with three significant digits, like the docker CLI.
+//! Figures for humans: bytes in SI units with three significant digits, like
+//! the docker CLI (or raw with `--bytes`), signed changes, percentages and
+//! ratios; and sizes parsed as people write them.
 
 const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
 
@@ -54,7 +56,7 @@ pub fn parse_size(text: &str) -> Option<u64> {
     (bytes.is_finite() && (0.0..1.8e19).contains(&bytes)).then(|| bytes.round() as u64)
 }
 
-/// Bytes as the report shows them: human, or raw with `--bytes`.
+/// Bytes as a report shows them: human, or raw with `--bytes`.
 pub fn bytes(n: u64, raw: bool) -> String {
     if raw {
         n.to_string()
@@ -63,11 +65,33 @@ pub fn bytes(n: u64, raw: bool) -> String {
     }
 }
 
+/// A change in bytes, always signed: `+50kB`, `-2B`, `+0B`.
+pub fn delta(n: i64, raw: bool) -> String {
+    let sign = if n < 0 { "-" } else { "+" };
+    format!("{sign}{}", bytes(n.unsigned_abs(), raw))
+}
+
+/// `45.3%`.
 pub fn percent(p: f64) -> String {
     format!("{p:.1}%")
 }
 
+/// `0.18x`.
+pub fn ratio(r: f64) -> String {
+    format!("{r:.2}x")
+}
+
+/// `1 image`, `2 images`: a count with its noun, plural when it is not one.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// `part` as a percentage of `whole`; `-` for an empty whole.
+/// (Old string API: views not yet on the typed report model.)
 pub fn share(part: u64, whole: u64) -> String {
     if whole == 0 {
         "-".to_owned()
@@ -76,8 +100,8 @@ pub fn share(part: u64, whole: u64) -> String {
     }
 }
 
-/// Text for one table cell: whitespace runs become one space, control
-/// characters are escaped, and past `max` characters it ends in `…`.
+/// Text for one table cell, cut at its end past `max` characters.
+/// (Old string API: views not yet on the typed report model.)
 pub fn cut(text: &str, max: usize) -> String {
     let mut flat = String::with_capacity(text.len().min(max * 4));
     let mut space = false;
@@ -102,15 +126,6 @@ pub fn cut(text: &str, max: usize) -> String {
     let mut out: String = flat.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
-}
-
-/// `1 image`, `2 images`: a count with its noun, plural when it is not one.
-pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 #[cfg(test)]
@@ -140,12 +155,13 @@ mod tests {
     }
 
     #[test]
-    fn cells_are_one_short_line() {
-        assert_eq!(cut("RUN a &&\n\t b", 80), "RUN a && b");
-        assert_eq!(cut("abcdef", 4), "abc…");
-        assert_eq!(cut("\u{1b}[31m", 20), "\\u{1b}[31m");
-        assert_eq!(share(1, 4), "25.0%");
-        assert_eq!(share(1, 0), "-");
+    fn changes_percentages_and_ratios() {
+        assert_eq!(delta(-2, false), "-2B");
+        assert_eq!(delta(0, false), "+0B");
+        assert_eq!(delta(50_333, false), "+50.3kB");
+        assert_eq!(delta(-76_300, true), "-76300");
+        assert_eq!(percent(45.28631), "45.3%");
+        assert_eq!(ratio(0.1771), "0.18x");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod du;
 pub mod footprint;
 pub mod gate;
 pub mod layers;
+mod notes;
 pub mod packages;
 mod pick;
 

@@ -1,41 +1,177 @@
 //! The GitHub-flavoured Markdown renderer, for merge requests and CI
-//! summaries. Draws any Doc.
+//! summaries: every name, path and command from an input escaped so that the
+//! pasted report is inert (no HTML, link, image, code span, emphasis or
+//! block), and never cut (full paths: markdown is for pasting). Charts are
+//! tables. Draws any Doc.
 
 use std::io::{self, Write};
 
-use super::doc::{Align, Block, Doc, Table};
-use crate::escape::escape;
+use super::bars;
+use super::chart::{Bars, Layout, Series, Tree};
+use super::doc::{Align, Block, Column, Doc, Table};
+use super::figure::{dir, figure};
+use super::span::{Span, Spans};
+use super::table::{bars_title, tree_label};
+use super::Style;
+use crate::escape::{self, one_line, Place};
 
-fn cell(text: &str) -> String {
-    escape(text).replace('|', "\\|")
+fn span(s: &Span, style: Style, place: Place) -> String {
+    if let Some(f) = figure(s, style) {
+        return f;
+    }
+    match s {
+        Span::Name(t) | Span::Path(t) => escape::markdown(t, place),
+        Span::Dir(t) => escape::markdown(&dir(t), place),
+        Span::Command(t) => escape::markdown(&one_line(t), place),
+        // The old string API's rendering: controls escaped, pipes too.
+        Span::Legacy(t) => escape::escape(t).replace('|', "\\|"),
+        _ => unreachable!("figure() formats every other span"),
+    }
 }
 
-fn draw(out: &mut dyn Write, t: &Table) -> io::Result<()> {
-    let header: Vec<String> = t.columns.iter().map(|c| cell(&c.header)).collect();
-    writeln!(out, "| {} |", header.join(" | "))?;
-    let align: Vec<&str> = t
-        .columns
+/// `spans` as markdown; `place` is where the first of them goes.
+fn text(spans: &Spans, style: Style, place: Place) -> String {
+    spans
+        .0
         .iter()
-        .map(|c| match c.align {
+        .enumerate()
+        .map(|(i, s)| span(s, style, if i == 0 { place } else { Place::Inline }))
+        .collect()
+}
+
+fn cell(spans: &Spans, style: Style) -> String {
+    text(spans, style, Place::Inline)
+}
+
+fn grid(
+    out: &mut dyn Write,
+    header: &[String],
+    align: &[Align],
+    rows: &[Vec<String>],
+) -> io::Result<()> {
+    writeln!(out, "| {} |", header.join(" | "))?;
+    let align: Vec<&str> = align
+        .iter()
+        .map(|a| match a {
             Align::Left => "---",
             Align::Right => "---:",
         })
         .collect();
     writeln!(out, "| {} |", align.join(" | "))?;
-    for row in &t.rows {
-        let row: Vec<String> = row.iter().map(|c| cell(c)).collect();
+    for row in rows {
         writeln!(out, "| {} |", row.join(" | "))?;
     }
     Ok(())
 }
 
-pub fn render(out: &mut dyn Write, doc: &Doc) -> io::Result<()> {
+/// Rows under the headers of `columns`, aligned as they say.
+fn under(
+    out: &mut dyn Write,
+    columns: &[Column],
+    rows: &[Vec<String>],
+    style: Style,
+) -> io::Result<()> {
+    let header: Vec<String> = columns.iter().map(|c| cell(&c.header, style)).collect();
+    let align: Vec<Align> = columns.iter().map(|c| c.align).collect();
+    grid(out, &header, &align, rows)
+}
+
+fn draw(out: &mut dyn Write, t: &Table, style: Style) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = t
+        .rows
+        .iter()
+        .map(|r| r.iter().map(|c| cell(c, style)).collect())
+        .collect();
+    under(out, &t.columns, &rows, style)
+}
+
+fn draw_tree(out: &mut dyn Write, t: &Tree, style: Style) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = t
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![tree_label(r.depth, &r.node, |s| {
+                span(s, style, Place::Inline)
+            })];
+            row.extend(r.cells.iter().map(|c| cell(c, style)));
+            row
+        })
+        .collect();
+    under(out, &t.columns, &rows, style)
+}
+
+/// A chart as a table: its label, the series of a grouped bar, the bar in
+/// block characters and its figure.
+fn draw_bars(out: &mut dyn Write, b: &Bars, style: Style) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}\n",
+        bars_title(b, |s| text(s, style, Place::LineStart))
+    )?;
+    let grouped = b.series.len() > 1 && b.layout == Layout::Grouped;
+    let mut header = vec![cell(&b.label, style)];
+    let mut align = vec![Align::Left];
+    if grouped {
+        header.push(String::new());
+        align.push(Align::Left);
+    }
+    header.extend([String::new(), "BYTES".to_owned()]);
+    align.extend([Align::Left, Align::Right]);
+    let rows: Vec<Vec<String>> = bars::lines(b)
+        .into_iter()
+        .map(|l| {
+            let mut row = vec![l.label.map(|s| cell(s, style)).unwrap_or_default()];
+            if grouped {
+                row.push(l.series.map(|s| cell(s, style)).unwrap_or_default());
+            }
+            row.push(l.bar.trim_end().to_owned());
+            row.push(figure(&Span::Bytes(l.value), style).unwrap_or_default());
+            row
+        })
+        .collect();
+    grid(out, &header, &align, &rows)
+}
+
+fn draw_series(out: &mut dyn Write, s: &Series, style: Style) -> io::Result<()> {
+    writeln!(out, "{}\n", text(&s.title, style, Place::LineStart))?;
+    let mut header = vec![cell(&s.axis, style)];
+    header.extend(s.curves.iter().map(|c| cell(&c.name, style)));
+    let mut align = vec![Align::Left];
+    align.extend(s.curves.iter().map(|_| Align::Right));
+    let rows: Vec<Vec<String>> = s
+        .points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut row = vec![cell(p, style)];
+            row.extend(s.curves.iter().map(|c| {
+                figure(&Span::Bytes(c.values.get(i).copied().flatten()), style).unwrap_or_default()
+            }));
+            row
+        })
+        .collect();
+    grid(out, &header, &align, &rows)?;
+    if let Some(limit) = s.limit {
+        writeln!(
+            out,
+            "\nlimit: {}",
+            figure(&Span::size(limit), style).unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}
+
+pub fn render(out: &mut dyn Write, doc: &Doc, style: Style) -> io::Result<()> {
     for block in &doc.blocks {
         match block {
-            Block::Heading(text) => writeln!(out, "### {}\n", escape(text))?,
-            Block::Table(t) => draw(out, t)?,
-            Block::Line(text) => writeln!(out, "{}", escape(text))?,
-            Block::Note(text) => writeln!(out, "\n> {}", escape(text))?,
+            // A heading's text is inline: nothing in it opens a block.
+            Block::Heading(t) => writeln!(out, "### {}\n", text(t, style, Place::Inline))?,
+            Block::Table(t) => draw(out, t, style)?,
+            Block::Tree(t) => draw_tree(out, t, style)?,
+            Block::Bars(b) => draw_bars(out, b, style)?,
+            Block::Series(s) => draw_series(out, s, style)?,
+            Block::Line(t) => writeln!(out, "{}", text(t, style, Place::LineStart))?,
+            Block::Note(t) => writeln!(out, "\n> {}", text(t, style, Place::LineStart))?,
             Block::Blank => writeln!(out)?,
         }
     }
