@@ -171,6 +171,33 @@ fn local_cases(work: &Path) -> Vec<Case> {
         false,
     ));
 
+    // Platform fan-out: 15,001 platforms, all pointing at one manifest.
+    let mut fan = OciLayout::new(&work.join("fan"));
+    let layer = fan.layer(Compress::Gzip(6), |w| {
+        w.file("data", b"x");
+    });
+    let one = fan.manifest(&[&layer], "linux/amd64");
+    let manifests: Vec<Value> = (0..15_001)
+        .map(|i| {
+            let mut d = one.clone();
+            d["platform"] = serde_json::json!({"os": "linux", "architecture": format!("arch{i}")});
+            d
+        })
+        .collect();
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": manifests,
+        "mediaType": "application/vnd.oci.image.index.v1+json"});
+    let (digest, size) = fan.put_blob(&serde_json::to_vec(&index).unwrap());
+    let dir = fan.finish();
+    let top = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.index.v1+json", "digest": digest, "size": size,
+        "annotations": {"org.opencontainers.image.ref.name": "fan"}}]});
+    fs::write(dir.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+    cases.push(case(
+        "index of 15,001 platforms, all",
+        &["footprint", "--all-platforms", &oci(&dir)],
+        false,
+    ));
+
     let archive = work.join("long-name.tar");
     sparse_tar(&archive, "././@LongLink", tar::EntryType::GNULongName);
     let reference = format!("oci-archive:{}", archive.display());
@@ -303,6 +330,19 @@ fn registry_cases(work: &Path) -> Option<(registry_server::Registry, Vec<Case>)>
         ),
         ("_catalog never answers", "/_catalog", Fault::Hang, true),
     ];
+    // A token service that answers with a 50 MB token.
+    let realm = token_service(50 << 20);
+    let gate = FaultProxy::start(&reg.host, "/v2/hostile/", Fault::BearerAt(realm));
+    cases.push(case(
+        "token of 50 MB",
+        &[
+            "footprint",
+            "--no-cache",
+            TIMEOUT,
+            &format!("docker://{}/hostile/img:1", gate.addr),
+        ],
+        false,
+    ));
     for (name, pattern, fault, stall) in faults {
         let proxy = FaultProxy::start(&reg.host, pattern, fault);
         let reference = if pattern == "/_catalog" {
@@ -321,6 +361,38 @@ fn registry_cases(work: &Path) -> Option<(registry_server::Registry, Vec<Case>)>
         cases.push(c);
     }
     Some((reg, cases))
+}
+
+/// A token service on 127.0.0.1 handing out tokens of `len` bytes, written in
+/// chunks (the bench's own memory is inherited by the runs it measures); its realm.
+fn token_service(len: usize) -> &'static str {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let realm = format!("http://{}/token", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let (open, close) = (r#"{"token":""#, r#""}"#);
+        let chunk = vec![b't'; 64 << 10];
+        for conn in listener.incoming() {
+            let Ok(mut client) = conn else { break };
+            let mut reader = std::io::BufReader::new(client.try_clone().unwrap());
+            if fault_proxy::read_request(&mut reader).is_err() {
+                continue;
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{open}",
+                open.len() + len + close.len()
+            );
+            let _ = (|| -> std::io::Result<()> {
+                client.write_all(head.as_bytes())?;
+                for _ in 0..len / chunk.len() {
+                    client.write_all(&chunk)?;
+                }
+                client.write_all(&chunk[..len % chunk.len()])?;
+                client.write_all(close.as_bytes())
+            })();
+        }
+    });
+    Box::leak(realm.into_boxed_str())
 }
 
 fn main() {

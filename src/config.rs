@@ -1,7 +1,5 @@
 //! Turns the raw command line into a validated Config before any work starts.
 
-use anyhow::Context;
-
 use crate::analyze::sizes::Measure;
 use crate::cli::{
     Cli, Command as CliCommand, CompareArgs, DuArgs, FormatArg, MeasureArg, PackagesArgs,
@@ -48,11 +46,7 @@ impl Config {
         };
         let credentials = match (&g.creds, &g.creds_file) {
             (Some(c), _) => Some(Credentials::parse(c)?),
-            (None, Some(file)) => {
-                let text = std::fs::read_to_string(file)
-                    .with_context(|| format!("reading --creds-file {}", file.display()))?;
-                Some(Credentials::parse(text.trim_end_matches(['\n', '\r']))?)
-            }
+            (None, Some(file)) => Some(Credentials::from_file(file)?),
             (None, None) => None,
         };
         if let Some(file) = &g.authfile {

@@ -213,7 +213,18 @@ fn engine_name(rest: &str, text: &str) -> Result<String> {
             "a [DRIVER@ROOT+RUN] store is read directly by skopeo; strata reads containers-storage through a Podman service (name the image only)",
         ));
     }
-    if rest.starts_with("sha256:") || rest.starts_with("sha512:") {
+    if let Some(hex) = rest.strip_prefix("sha256:") {
+        // An image ID as engines print it, whole or short (`docker images`
+        // shows 12 digits): the engine looks a prefix up itself.
+        let is_hex = |h: &str| h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if hex.is_empty() || hex.len() > 64 || !is_hex(hex) {
+            return Err(bad(
+                "invalid image ID (expected sha256: and 1 to 64 lowercase hex digits)",
+            ));
+        }
+        return Ok(rest.to_owned());
+    }
+    if rest.starts_with("sha512:") {
         crate::image::Digest::parse(rest, text).map_err(|_| bad("invalid image ID"))?;
         return Ok(rest.to_owned());
     }
@@ -430,9 +441,19 @@ mod tests {
                 name: "localhost/app".into()
             }
         );
+        // A short ID, as `docker images` prints it.
+        assert_eq!(
+            p("docker-daemon:sha256:c0ffee123456").unwrap(),
+            Reference::DockerDaemon {
+                name: "sha256:c0ffee123456".into()
+            }
+        );
         for bad in [
             "docker-daemon:",
-            "docker-daemon:sha256:00",
+            "docker-daemon:sha256:",
+            "docker-daemon:sha256:xyz",
+            "docker-daemon:sha256:ABC",
+            "containers-storage:sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0",
             "docker-daemon:UPPER",
             "containers-storage:[vfs@/a+/b]app",
         ] {

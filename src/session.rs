@@ -66,7 +66,7 @@ impl Session {
 
     /// The images `refs` name, in order.
     pub fn load(&self, refs: &[Reference]) -> anyhow::Result<Vec<Image>> {
-        source::load_all(refs, &self.opts.source, &self.warnings)
+        source::load_all(refs, &self.opts.source, &self.warnings, &self.bar)
     }
 
     /// The layer store, opened on first use.

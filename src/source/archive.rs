@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::engine::stream::StreamFs;
 use super::fs::{read_small, Fs, TarFs};
-use super::{config_platform, history_of, parse_config, BlobSource, Image, LayerDesc};
+use super::{config_platform, history_of, parse_config, BlobSource, Image, LayerDesc, Reading};
 use crate::error::{Error, Result};
 use crate::image::{align_history, Declared, Digest, ImageName, Transport};
 use crate::reference::RegistryRef;
@@ -24,7 +24,7 @@ struct Item {
     layers: Vec<String>,
 }
 
-pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
+pub fn load(path: &Path, wanted: Option<&str>, reading: &dyn Reading) -> Result<Vec<Image>> {
     let label = format!("docker-archive:{}", path.display());
     let source = ImageName::new(Transport::DockerArchive, path.display().to_string());
     if path.as_os_str() == "-" {
@@ -35,7 +35,7 @@ pub fn load(path: &Path, wanted: Option<&str>) -> Result<Vec<Image>> {
                 "stdin is a terminal; pipe an archive in (docker save IMAGE | strata … docker-archive:-)",
             ));
         }
-        let fs = StreamFs::read(stdin.lock(), label)?;
+        let fs = StreamFs::read(stdin.lock(), label, reading)?;
         return load_fs(Arc::new(fs), source, wanted);
     }
     let fs = TarFs::new(path, label.clone())

@@ -8,26 +8,33 @@ use oci_client::manifest::IMAGE_MANIFEST_LIST_MEDIA_TYPE;
 use oci_spec::image::{Descriptor, ImageIndex, MediaType};
 
 use super::fs::{read_capped, read_small, DirFs, Fs, TarFs, MANIFEST_LIMIT, SMALL_LIMIT};
-use super::platform::select;
+use super::platform::{reconcile, select};
 use super::{config_platform, history_of, layers_of, parse_config, parse_manifest};
 use super::{BlobSource, Image, LayerDesc, SourceOptions};
 use crate::error::{Error, Result};
 use crate::image::{Digest, ImageName, Transport};
+use crate::warnings::Warnings;
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
-pub fn load_dir(path: &Path, wanted: Option<&str>, opts: &SourceOptions) -> Result<Vec<Image>> {
+/// What a layout is read with: the run's source options and warnings sink.
+pub struct With<'a> {
+    pub opts: &'a SourceOptions,
+    pub warnings: &'a Warnings,
+}
+
+pub fn load_dir(path: &Path, wanted: Option<&str>, with: &With<'_>) -> Result<Vec<Image>> {
     let label = format!("oci:{}", path.display());
     let fs = DirFs::new(path, label.clone())?;
     let name = ImageName::new(Transport::Oci, path.display().to_string());
-    load(Arc::new(fs), &label, name, wanted, opts)
+    load(Arc::new(fs), &label, name, wanted, with)
 }
 
-pub fn load_archive(path: &Path, wanted: Option<&str>, opts: &SourceOptions) -> Result<Vec<Image>> {
+pub fn load_archive(path: &Path, wanted: Option<&str>, with: &With<'_>) -> Result<Vec<Image>> {
     let label = format!("oci-archive:{}", path.display());
     let fs = TarFs::new(path, label.clone())?;
     let name = ImageName::new(Transport::OciArchive, path.display().to_string());
-    load(Arc::new(fs), &label, name, wanted, opts)
+    load(Arc::new(fs), &label, name, wanted, with)
 }
 
 fn load(
@@ -35,7 +42,7 @@ fn load(
     label: &str,
     source: ImageName,
     wanted: Option<&str>,
-    opts: &SourceOptions,
+    with: &With<'_>,
 ) -> Result<Vec<Image>> {
     if fs.open("oci-layout")?.is_none() {
         return Err(Error::malformed(
@@ -86,8 +93,13 @@ fn load(
             let bytes = read_blob(&*fs, desc, &what, MANIFEST_LIMIT)?;
             let nested: ImageIndex =
                 serde_json::from_slice(&bytes).map_err(|e| Error::json(&what, e))?;
-            for (d, _) in select(&nested, &opts.platform, &name.to_string())? {
-                images.push(image(&*fs, d, &name, &blobs)?);
+            for (d, listed) in select(&nested, &with.opts.platform, &name.to_string())? {
+                let mut image = image(&*fs, d, &name, &blobs)?;
+                let what = format!("{name}: manifest {}", d.digest());
+                image.platform = image
+                    .platform
+                    .map(|p| reconcile(listed.as_ref(), p, &what, with.warnings));
+                images.push(image);
             }
         } else {
             images.push(image(&*fs, desc, &name, &blobs)?);

@@ -18,6 +18,28 @@ pub use crate::image::{BlobSource, Image, LayerDesc};
 use crate::reference::Reference;
 pub use platform::{Platform, PlatformChoice};
 
+/// Where a source reports a stream it reads whole before any scan (an
+/// engine's export, `docker-archive:-`), whose length is not known ahead.
+pub trait Reading: Sync {
+    fn begin(&self, what: &str);
+    fn advance(&self, bytes: u64);
+    fn end(&self);
+}
+
+/// Reading reported nowhere.
+pub struct NotShown;
+
+impl Reading for NotShown {
+    fn begin(&self, _: &str) {}
+    fn advance(&self, _: u64) {}
+    fn end(&self) {}
+}
+
+/// At most this many images per run (indexes with `--all-platforms`, globs,
+/// references together): each costs a manifest and a config request, and
+/// every view lists them all.
+pub const MAX_IMAGES: usize = 1000;
+
 #[derive(Debug, Clone)]
 pub struct SourceOptions {
     pub platform: PlatformChoice,
@@ -30,9 +52,6 @@ pub struct SourceOptions {
     pub authfile: Option<std::path::PathBuf>,
 }
 
-/// The run's `--authfile`, for the registry's credential lookup (set once by `load_all`).
-pub static AUTHFILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-
 /// Resolves references into the images they name, in order (an OCI layout
 /// without a ref names all of its images; an index one per selected platform).
 /// Registry references are resolved together, concurrently.
@@ -40,11 +59,9 @@ pub fn load_all(
     refs: &[Reference],
     opts: &SourceOptions,
     warnings: &crate::warnings::Warnings,
+    reading: &dyn Reading,
 ) -> anyhow::Result<Vec<Image>> {
     use anyhow::Context;
-    if let Some(file) = &opts.authfile {
-        let _ = AUTHFILE.set(file.clone());
-    }
     let remote: Vec<&crate::reference::RegistryRef> = refs
         .iter()
         .filter_map(|r| match r {
@@ -55,25 +72,28 @@ pub fn load_all(
     let mut remote_images = if remote.is_empty() {
         Vec::new()
     } else {
-        registry::load_all(&remote, opts)?
+        registry::load_all(&remote, opts, warnings)?
     }
     .into_iter();
     let mut images = Vec::new();
+    let with = layout::With { opts, warnings };
     for r in refs {
         let loaded = match r {
             Reference::OciDir { path, name } => by_digest(name.as_deref(), |wanted| {
-                layout::load_dir(path, wanted, opts)
+                layout::load_dir(path, wanted, &with)
             }),
             Reference::OciArchive { path, name } => by_digest(name.as_deref(), |wanted| {
-                layout::load_archive(path, wanted, opts)
+                layout::load_archive(path, wanted, &with)
             })
             .map_err(|e| match archive::truncated_at(path) {
                 Some(n) => archive::truncated(&r.to_string(), n),
                 None => e,
             }),
-            Reference::DockerArchive { path, name } => archive::load(path, name.as_deref()),
-            Reference::DockerDaemon { name } => engine::load_docker(name),
-            Reference::ContainersStorage { name } => engine::load_podman(name),
+            Reference::DockerArchive { path, name } => {
+                archive::load(path, name.as_deref(), reading)
+            }
+            Reference::DockerDaemon { name } => engine::load_docker(name, reading),
+            Reference::ContainersStorage { name } => engine::load_podman(name, reading),
             Reference::Registry(_) => Ok(remote_images.next().unwrap_or_default()),
         };
         let loaded = loaded.and_then(|images| platform::check_named(images, opts));
@@ -83,6 +103,12 @@ pub fn load_all(
             other => other.with_context(|| format!("loading {r}")),
         };
         images.extend(loaded?);
+        if images.len() > MAX_IMAGES {
+            anyhow::bail!(
+                "{} images named; strata reads at most {MAX_IMAGES} per run",
+                images.len()
+            );
+        }
     }
     let (images, repeats) = dedup(images);
     for w in repeats {

@@ -135,6 +135,35 @@ impl PlatformChoice {
     }
 }
 
+/// The platform to show for an image its index lists as `listed` and whose
+/// config says `config`. They normally agree, and the config's words are
+/// kept. When they do not (`podman manifest add --arch` rewrites only the
+/// index), the index's is what docker, containerd and strata select by, so it
+/// is shown, and a warning says the config disagrees.
+pub fn reconcile(
+    listed: Option<&Platform>,
+    config: String,
+    what: &str,
+    warnings: &crate::warnings::Warnings,
+) -> String {
+    let Some(listed) = listed else {
+        return config;
+    };
+    let agrees = Platform::parse(&config).is_ok_and(|c| {
+        c.os == listed.os
+            && c.arch == listed.arch
+            && (c.variant.is_none() || listed.variant.is_none() || c.variant == listed.variant)
+    });
+    if agrees {
+        return config;
+    }
+    warnings.warn(format!(
+        "{what}: the index lists it as {listed} but its config says {}; taken as {listed}",
+        crate::error::clip(&config)
+    ));
+    listed.to_string()
+}
+
 /// With `--platform` named, every image read must be of that platform
 /// (an index already picked it; a single-platform image may not be).
 pub fn check_named(
@@ -173,6 +202,16 @@ pub fn select<'i>(
         .filter(|(_, p)| p.as_ref().is_none_or(Platform::is_runnable))
         .collect();
     let picked: Vec<_> = match choice {
+        PlatformChoice::All if runnable.len() > super::MAX_IMAGES => {
+            return Err(Error::malformed(
+                image,
+                format!(
+                    "the index lists {} platforms; strata reads at most {} images per run (name one with --platform)",
+                    runnable.len(),
+                    super::MAX_IMAGES
+                ),
+            ))
+        }
         PlatformChoice::All => runnable.clone(),
         PlatformChoice::One(wanted) | PlatformChoice::Named(wanted) => runnable
             .iter()
@@ -251,5 +290,35 @@ mod tests {
         assert!(want.matches(&Platform::parse("linux/arm64/v8").unwrap()));
         let want = Platform::parse("linux/arm/v7").unwrap();
         assert!(!want.matches(&Platform::parse("linux/arm/v6").unwrap()));
+    }
+
+    #[test]
+    fn the_index_platform_wins_only_when_the_config_disagrees() {
+        let w = crate::warnings::Warnings::new();
+        let arm = Platform::parse("linux/arm64/v8").unwrap();
+        // Same platform in other words: the config's words, no warning.
+        assert_eq!(
+            reconcile(Some(&arm), "linux/arm64".into(), "x", &w),
+            "linux/arm64"
+        );
+        let v7 = Platform::parse("linux/arm/v7").unwrap();
+        assert_eq!(
+            reconcile(Some(&v7), "linux/arm".into(), "x", &w),
+            "linux/arm"
+        );
+        assert_eq!(
+            reconcile(None, "linux/amd64".into(), "x", &w),
+            "linux/amd64"
+        );
+        assert!(w.drain().is_empty());
+        let odd = Platform::parse("linux/arch77").unwrap();
+        assert_eq!(
+            reconcile(Some(&odd), "linux/amd64".into(), "img", &w),
+            "linux/arch77"
+        );
+        assert_eq!(
+            w.drain(),
+            ["img: the index lists it as linux/arch77 but its config says linux/amd64; taken as linux/arch77"]
+        );
     }
 }

@@ -270,3 +270,48 @@ fn malformed_flags() {
         "{line}"
     );
 }
+
+#[test]
+fn an_index_of_15001_platforms_with_all_platforms_is_refused_not_read() {
+    let r = Run::new();
+    let mut lay = OciLayout::new(&r.path("fan"));
+    let layer = lay.layer(Compress::Gzip(6), small);
+    let one = lay.manifest(&[&layer], "linux/amd64");
+    let manifests: Vec<serde_json::Value> = (0..15_001)
+        .map(|i| {
+            let mut d = one.clone();
+            d["platform"] = json!({"os": "linux", "architecture": format!("arch{i}")});
+            d
+        })
+        .collect();
+    let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests});
+    let (digest, size) = lay.put_blob(&serde_json::to_vec(&index).unwrap());
+    let dir = lay.finish();
+    let top = json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.index.v1+json", "digest": digest, "size": size,
+        "annotations": {"org.opencontainers.image.ref.name": "fan"}
+    }]});
+    fs::write(dir.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+    let line = r.fails(&["footprint", "--all-platforms", &oci(&dir)]);
+    assert!(
+        line.contains("the index lists 15001 platforms; strata reads at most 1000 images per run"),
+        "{line}"
+    );
+    // One of them is still there for the asking (its config says amd64:
+    // the index's word is what selects it, and a warning says they differ).
+    let out = r.run(&[
+        "footprint",
+        "--format=json",
+        "--platform",
+        "linux/arch15000",
+        &oci(&dir),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["images"][0]["platform"], "linux/arch15000");
+    assert!(
+        stderr.contains("the index lists it as linux/arch15000 but its config says linux/amd64"),
+        "{stderr}"
+    );
+}

@@ -455,3 +455,46 @@ fn a_podman_save_archive_equals_the_engine_and_its_stdin_stream() {
     assert_eq!(row.split_whitespace().nth(3), Some("-"), "{table}");
     assert!(table.contains("1 image, 4 distinct layers"), "{table}");
 }
+
+#[test]
+fn an_image_id_works_whole_or_short_with_or_without_sha256() {
+    let Some(podman) = Podman::start() else {
+        return;
+    };
+    podman.load(Path::new(FAMILY), "app", "localhost/fam/app:1");
+    let r = Run::new();
+    let by_name = json_ok(
+        engine_cmd(&r, &podman.host()),
+        &[
+            "footprint",
+            "--no-cache",
+            "docker-daemon:localhost/fam/app:1",
+        ],
+    );
+    let id = by_name["images"][0]["config_digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let hex = id.strip_prefix("sha256:").unwrap();
+    let short = &hex[..12];
+    for name in [
+        id.clone(),
+        format!("sha256:{short}"),
+        short.to_owned(),
+        hex.to_owned(),
+    ] {
+        for transport in ["docker-daemon", "containers-storage"] {
+            let mut cmd = engine_cmd(&r, &podman.host());
+            cmd.env("XDG_RUNTIME_DIR", &podman.runtime_dir);
+            let v = json_ok(
+                cmd,
+                &["footprint", "--no-cache", &format!("{transport}:{name}")],
+            );
+            assert_eq!(
+                v["images"][0]["total"], by_name["images"][0]["total"],
+                "{transport}:{name}"
+            );
+            assert_eq!(v["images"][0]["name"], format!("{transport}:{name}"));
+        }
+    }
+}

@@ -32,6 +32,8 @@ pub enum Fault {
     /// bearer token get a 401 Bearer challenge whose realm (`/token` on the
     /// proxy) hands the token out, to anyone (as Docker Hub does for pulls).
     Bearer,
+    /// `Bearer`, with the challenge naming this realm instead of the proxy's own.
+    BearerAt(&'static str),
 }
 
 pub struct FaultProxy {
@@ -121,15 +123,18 @@ fn serve(
     if hit && lower.contains("\r\nrange:") {
         counters.ranged.fetch_add(1, Ordering::SeqCst);
     }
-    if matches!(fault, Fault::Bearer) {
+    if let Fault::Bearer | Fault::BearerAt(_) = fault {
         if first.starts_with("GET /token") {
             let body = format!(r#"{{"token":"{TOKEN}","access_token":"{TOKEN}"}}"#);
             return respond(&mut client, "200 OK", "", &body);
         }
         if hit && !lower.contains(&format!("\r\nauthorization: bearer {TOKEN}")) {
-            let challenge = format!(
-                "WWW-Authenticate: Bearer realm=\"http://{own}/token\",service=\"fault-proxy\"\r\n"
-            );
+            let realm = match fault {
+                Fault::BearerAt(realm) => realm.to_owned(),
+                _ => format!("http://{own}/token"),
+            };
+            let challenge =
+                format!("WWW-Authenticate: Bearer realm=\"{realm}\",service=\"fault-proxy\"\r\n");
             let body = r#"{"errors":[{"code":"UNAUTHORIZED","message":"token required"}]}"#;
             return respond(&mut client, "401 Unauthorized", &challenge, body);
         }
@@ -161,7 +166,9 @@ fn serve(
         return client.write_all(&response);
     }
     match fault {
-        Fault::Hang | Fault::Pass | Fault::Bearer => client.write_all(&response),
+        Fault::Hang | Fault::Pass | Fault::Bearer | Fault::BearerAt(_) => {
+            client.write_all(&response)
+        }
         Fault::Endless => {
             let head = strip_header(resp_head, "content-length");
             client.write_all(&head)?;
@@ -205,7 +212,12 @@ fn serve(
 /// The bearer token the `Bearer` fault hands out and asks for.
 pub const TOKEN: &str = "fault-proxy-token";
 
-fn respond(client: &mut TcpStream, status: &str, headers: &str, body: &str) -> std::io::Result<()> {
+pub fn respond(
+    client: &mut TcpStream,
+    status: &str,
+    headers: &str,
+    body: &str,
+) -> std::io::Result<()> {
     client.write_all(
         format!(
             "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n{body}",
@@ -216,7 +228,7 @@ fn respond(client: &mut TcpStream, status: &str, headers: &str, body: &str) -> s
 }
 
 /// The request head (without its blank line and any `Connection:` header) and body.
-fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
+pub fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
     let mut head = Vec::new();
     let mut length = 0usize;
     let mut line = String::new();

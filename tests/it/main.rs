@@ -20,6 +20,7 @@ mod local_sources;
 mod packages;
 mod readme;
 mod registry;
+mod registry_auth;
 mod registry_server;
 
 use std::path::{Path, PathBuf};

@@ -309,3 +309,113 @@ fn server_errors_are_retried_with_backoff_then_reported() {
     );
     assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 4);
 }
+
+#[test]
+fn a_platform_the_index_lists_is_found_even_when_its_config_says_another() {
+    // `podman manifest add --arch arch77` rewrites the index, not the config.
+    let reg = Registry::start(false);
+    let r = Run::new();
+    let mut lay = builder::OciLayout::new(&r.path("multi"));
+    let amd = lay.layer(Compress::Gzip(6), |w| {
+        w.file("amd", &builder::noise(1000, 1));
+    });
+    let odd = lay.layer(Compress::Gzip(6), |w| {
+        w.file("odd", &builder::noise(3000, 2));
+    });
+    let mut a = lay.manifest(&[&amd], "linux/amd64");
+    a["platform"] = serde_json::json!({"os": "linux", "architecture": "amd64"});
+    let mut b = lay.manifest(&[&odd], "linux/amd64");
+    b["platform"] = serde_json::json!({"os": "linux", "architecture": "arch77"});
+    let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [a, b]});
+    let (digest, size) = lay.put_blob(&serde_json::to_vec(&index).unwrap());
+    let dir = lay.finish();
+    let top = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.index.v1+json", "digest": digest, "size": size,
+        "annotations": {"org.opencontainers.image.ref.name": "multi"}
+    }]});
+    fs::write(dir.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+    reg.push(&dir, "multi", "multi:1", false);
+    for reference in [
+        format!("docker://{}/multi:1", reg.host),
+        format!("{}:multi", oci(&dir)),
+    ] {
+        let out = r.run(&[
+            "footprint",
+            "--format=json",
+            "--platform",
+            "linux/arch77",
+            &reference,
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{reference}: {stderr}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["images"][0]["platform"], "linux/arch77", "{reference}");
+        assert_eq!(v["images"][0]["total"]["files"], 3000, "{reference}");
+        assert!(stderr.contains("its config says linux/amd64"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_missing_tag_lists_the_tags_there_and_a_glob_names_the_repositories_that_lack_it() {
+    let reg = Registry::start(false);
+    let r = Run::new();
+    let fam = pushed_family(&reg, &r, false);
+    for i in 2..13 {
+        reg.push(&fam.layout, "app", &format!("fam/app:{i}"), false);
+    }
+    let line = r.fails(&["footprint", &format!("docker://{}/fam/app:404", reg.host)]);
+    assert!(
+        line.contains("manifest unknown")
+            && line.contains("tags there: 1, 10, 11, 12, 2, 3, 4, 5, 6, 7, +2 more"),
+        "{line}"
+    );
+    let line = r.fails(&["footprint", &format!("docker://{}/fam/worker:2", reg.host)]);
+    assert!(line.contains("tags there: 1"), "{line}");
+    // A repository that does not exist has no tags to list.
+    let line = r.fails(&["footprint", &format!("docker://{}/nope/x:1", reg.host)]);
+    assert!(!line.contains("tags there"), "{line}");
+
+    let line = r.fails(&["footprint", &format!("docker://{}/fam/*:404", reg.host)]);
+    assert!(
+        line.contains(
+            "no repository matching fam/* has tag 404: fam/app, fam/app-dev, fam/rebuilt, fam/worker lack it (tags there: 1, 10, 11"
+        ),
+        "{line}"
+    );
+    let line = r.fails(&["footprint", &format!("docker://{}/nope/*:1", reg.host)]);
+    assert!(line.contains("no repository matches nope/*"), "{line}");
+}
+
+#[test]
+fn a_host_that_does_not_resolve_is_named_as_such_at_once() {
+    // `.invalid` never resolves (RFC 6761): strata fails it without asking
+    // any DNS server, and with no proxy in the environment nothing else is
+    // asked either, so this test reaches no network.
+    let r = Run::new();
+    for reference in [
+        "docker://registry.invalid/app:1",
+        "docker://registry.invalid:5000/app/*:1",
+    ] {
+        let mut cmd = r.cmd();
+        for proxy in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
+            cmd.env_remove(proxy).env_remove(proxy.to_ascii_lowercase());
+        }
+        let out = cmd
+            .args([
+                "footprint",
+                "--insecure-registry",
+                "registry.invalid:5000",
+                reference,
+            ])
+            .output()
+            .unwrap();
+        let line = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{line}");
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(
+            line.contains("cannot resolve host registry.invalid"),
+            "{line}"
+        );
+        assert!(!line.contains("tries"), "retried: {line}");
+    }
+}

@@ -13,7 +13,7 @@ use bollard::{ClientVersion, Docker};
 use futures_util::{Stream, StreamExt};
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
-use super::archive;
+use super::{archive, Reading};
 use crate::error::{clip, Error, Result};
 use crate::image::{Image, ImageName, Transport};
 use stream::StreamFs;
@@ -162,13 +162,13 @@ fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> 
 }
 
 /// `docker-daemon:NAME`: the image of the engine at `DOCKER_HOST`.
-pub fn load_docker(name: &str) -> Result<Vec<Image>> {
-    load(&Endpoint::docker()?, Transport::DockerDaemon, name)
+pub fn load_docker(name: &str, reading: &dyn Reading) -> Result<Vec<Image>> {
+    load(&Endpoint::docker()?, Transport::DockerDaemon, name, reading)
 }
 
 /// `containers-storage:NAME`: the image in Podman's storage, through the
 /// first Podman service socket that exists.
-pub fn load_podman(name: &str) -> Result<Vec<Image>> {
+pub fn load_podman(name: &str, reading: &dyn Reading) -> Result<Vec<Image>> {
     let candidates = Endpoint::podman_candidates();
     let Some(endpoint) = candidates.iter().find(|e| e.exists()) else {
         let tried: Vec<String> = candidates.iter().map(ToString::to_string).collect();
@@ -177,10 +177,15 @@ pub fn load_podman(name: &str) -> Result<Vec<Image>> {
             reason: "no Podman service socket; start one with `podman system service --time=0` (or set CONTAINER_HOST)".to_owned(),
         });
     };
-    load(endpoint, Transport::ContainersStorage, name)
+    load(endpoint, Transport::ContainersStorage, name, reading)
 }
 
-fn load(endpoint: &Endpoint, transport: Transport, name: &str) -> Result<Vec<Image>> {
+fn load(
+    endpoint: &Endpoint,
+    transport: Transport,
+    name: &str,
+    reading: &dyn Reading,
+) -> Result<Vec<Image>> {
     let label = format!("{}{name}", transport.prefix());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -207,7 +212,7 @@ fn load(endpoint: &Endpoint, transport: Transport, name: &str) -> Result<Vec<Ima
         }
     }
     // The first chunk says whether the engine has the image at all.
-    let mut export = Box::pin(with_deadline(docker.export_image(name)));
+    let mut export = Box::pin(with_deadline(docker.export_image(asked(name))));
     let first = rt.block_on(export.next());
     let first = match first {
         Some(Ok(bytes)) => Some(Ok(bytes)),
@@ -218,7 +223,7 @@ fn load(endpoint: &Endpoint, transport: Transport, name: &str) -> Result<Vec<Ima
     let rest = futures_util::stream::iter(first).chain(export);
     let reader = StreamReader::new(rest.map(|r| r.map_err(Waited::into_io)));
     let bridge = SyncIoBridge::new_with_handle(reader, rt.handle().clone());
-    let fs = StreamFs::read(bridge, label)?;
+    let fs = StreamFs::read(bridge, label, reading)?;
     let images = archive::load_fs(Arc::new(fs), ImageName::new(transport, name), None)?;
     Ok(images
         .into_iter()
@@ -227,6 +232,16 @@ fn load(endpoint: &Endpoint, transport: Transport, name: &str) -> Result<Vec<Ima
             image
         })
         .collect())
+}
+
+/// What the engine is asked for: an image ID cut short (`sha256:a1262e20aac6`)
+/// goes as its bare digits, the only short form Docker's and Podman's APIs
+/// look up; names and whole IDs go as given.
+fn asked(name: &str) -> &str {
+    match name.strip_prefix("sha256:") {
+        Some(hex) if hex.len() < 64 => hex,
+        _ => name,
+    }
 }
 
 enum Waited {
@@ -265,6 +280,15 @@ fn with_deadline(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_image_id_is_asked_for_by_its_digits() {
+        assert_eq!(asked("sha256:a1262e20aac6"), "a1262e20aac6");
+        let whole = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(asked(&whole), whole);
+        assert_eq!(asked("fam/app:1"), "fam/app:1");
+        assert_eq!(asked("a1262e20aac6"), "a1262e20aac6");
+    }
 
     #[test]
     fn docker_host_forms() {

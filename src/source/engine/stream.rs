@@ -12,6 +12,7 @@ use tar::EntryType;
 
 use super::super::fs::Fs;
 use crate::error::{Error, Result};
+use crate::source::Reading;
 use crate::tar_reader::TarReader;
 
 /// Entries up to this size stay in memory (configs, manifest.json, `json`,
@@ -42,26 +43,32 @@ pub struct StreamFs {
     pub spooled: u64,
 }
 
-/// Counts the bytes that pass, so a truncated stream can say where it ended.
-struct Counting<R> {
+/// Counts the bytes that pass, so a truncated stream can say where it
+/// ended, and reports them as the read's progress.
+struct Counting<'p, R> {
     inner: R,
     count: u64,
+    reading: &'p dyn Reading,
 }
 
-impl<R: Read> Read for Counting<R> {
+impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.count += n as u64;
+        self.reading.advance(n as u64);
         Ok(n)
     }
 }
 
 impl StreamFs {
-    /// Reads `stream` to its end. `name` is how errors name the source.
-    pub fn read(stream: impl Read, name: String) -> Result<StreamFs> {
+    /// Reads `stream` to its end (its bytes reported to `reading`). `name`
+    /// is how errors and the progress line name the source.
+    pub fn read(stream: impl Read, name: String, reading: &dyn Reading) -> Result<StreamFs> {
+        reading.begin(&name);
         let mut counting = Counting {
             inner: stream,
             count: 0,
+            reading,
         };
         let mut fs = StreamFs {
             name,
@@ -77,6 +84,7 @@ impl StreamFs {
             let _ = io::copy(&mut (&mut counting).take(TRAILER), &mut io::sink());
         }
         fs.read = counting.count;
+        reading.end();
         match result {
             Ok(()) if fs.items.is_empty() => Err(Error::malformed(
                 &fs.name,
@@ -95,7 +103,7 @@ impl StreamFs {
         }
     }
 
-    fn read_entries<R: Read>(&mut self, stream: &mut Counting<R>) -> Result<(), StreamError> {
+    fn read_entries<R: Read>(&mut self, stream: &mut Counting<'_, R>) -> Result<(), StreamError> {
         // strata's bounded tar reader: long names and PAX headers are capped
         // before they are read (the tar crate would buffer them whole).
         let mut archive = TarReader::new(io::BufReader::new(stream));
@@ -306,7 +314,7 @@ mod tests {
     #[test]
     fn small_entries_stay_in_memory_large_ones_are_spooled_links_resolve() {
         let bytes = archive();
-        let fs = StreamFs::read(&bytes[..], "t".into()).unwrap();
+        let fs = StreamFs::read(&bytes[..], "t".into(), &crate::source::NotShown).unwrap();
         assert_eq!(fs.read, bytes.len() as u64);
         assert_eq!(fs.spooled, IN_MEMORY_ENTRY + 1);
         assert_eq!(read_all(&fs, "manifest.json"), b"[]");
@@ -321,14 +329,18 @@ mod tests {
     fn a_cut_stream_says_where_it_ends() {
         let bytes = archive();
         for cut in [600, 100_000] {
-            let err = StreamFs::read(&bytes[..cut], "t".into()).err().unwrap();
+            let err = StreamFs::read(&bytes[..cut], "t".into(), &crate::source::NotShown)
+                .err()
+                .unwrap();
             assert!(
                 err.to_string()
                     .contains(&format!("archive ends after {cut} bytes")),
                 "{err}"
             );
         }
-        let err = StreamFs::read(&b""[..], "t".into()).err().unwrap();
+        let err = StreamFs::read(&b""[..], "t".into(), &crate::source::NotShown)
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("empty stream"), "{err}");
     }
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::errors::registry_error;
 use super::http::{Fail, Http, Target};
-use crate::error::{Error, Result};
+use crate::error::{clip, Error, Result};
 
 const PAGE: usize = 1000;
 const MAX_PAGES: usize = 100;
@@ -44,38 +44,102 @@ pub async fn expand(http: &Http, text: &str) -> Result<Vec<OciRef>> {
         .into_iter()
         .filter(|r| glob_match(pattern, r))
         .collect();
+    // Each matching repository names one image at least: refuse before listing tags.
+    too_many(host, text, repos.len())?;
     // Tag lists of all matching repositories, fetched concurrently.
-    let listed = futures_util::future::try_join_all(repos.iter().map(|repo| async move {
-        let what = format!("tags of {repo}");
-        let to = Target {
-            host,
-            repository: repo,
-        };
-        let url = http.url(host, &format!("/v2/{repo}/tags/list"));
-        let (_, body) = http
-            .get_small(&to, &url, "application/json", LISTING_LIMIT)
-            .await
-            .map_err(|e| registry_error(host, &what, e))?;
-        let tags: Tags = serde_json::from_slice(&body).map_err(|e| Error::json(&what, e))?;
-        Ok::<_, Error>((repo, tags.tags.unwrap_or_default()))
-    }))
+    let listed = futures_util::future::try_join_all(
+        repos
+            .iter()
+            .map(|repo| async move { Ok::<_, Error>((repo, tags(http, host, repo).await?)) }),
+    )
     .await?;
     let mut refs = Vec::new();
-    for (repo, tags) in listed {
+    for (repo, tags) in &listed {
         for t in tags
             .iter()
             .filter(|t| tag.is_none_or(|want| want == t.as_str()))
         {
-            refs.push(OciRef::with_tag(host.to_owned(), repo.clone(), t.clone()));
+            refs.push(OciRef::with_tag(
+                host.to_owned(),
+                (*repo).clone(),
+                t.clone(),
+            ));
         }
     }
+    too_many(host, text, refs.len())?;
     if refs.is_empty() {
         return Err(Error::Registry {
             registry: host.to_owned(),
-            reason: format!("no repository matches {text}"),
+            reason: nothing_named(pattern, tag, &listed),
         });
     }
     Ok(refs)
+}
+
+/// Why a glob names no image: no repository matches, or those that do
+/// lack the tag (named, with the tags they have) or have no tags at all.
+fn nothing_named(pattern: &str, tag: Option<&str>, listed: &[(&String, Vec<String>)]) -> String {
+    if listed.is_empty() {
+        return format!("no repository matches {}", clip(pattern));
+    }
+    let repos: Vec<String> = listed.iter().map(|(r, _)| (*r).clone()).collect();
+    let mut there: Vec<String> = listed.iter().flat_map(|(_, t)| t.iter().cloned()).collect();
+    there.sort();
+    there.dedup();
+    match tag {
+        Some(tag) if !there.is_empty() => format!(
+            "no repository matching {} has tag {}: {} lack it (tags there: {})",
+            clip(pattern),
+            clip(tag),
+            some(&repos),
+            some(&there)
+        ),
+        _ => format!(
+            "the repositories matching {} have no tags: {}",
+            clip(pattern),
+            some(&repos)
+        ),
+    }
+}
+
+/// Up to ten names, each clipped, then how many more.
+pub fn some(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text: Vec<String> = names.iter().take(SHOWN).map(|n| clip(n)).collect();
+    if names.len() > SHOWN {
+        text.push(format!("+{} more", names.len() - SHOWN));
+    }
+    text.join(", ")
+}
+
+/// The tags of one repository, as the registry lists them.
+pub async fn tags(http: &Http, host: &str, repo: &str) -> Result<Vec<String>> {
+    let what = format!("tags of {repo}");
+    let to = Target {
+        host,
+        repository: repo,
+    };
+    let url = http.url(host, &format!("/v2/{repo}/tags/list"));
+    let (_, body) = http
+        .get_small(&to, &url, "application/json", LISTING_LIMIT)
+        .await
+        .map_err(|e| registry_error(host, &what, e))?;
+    let tags: Tags = serde_json::from_slice(&body).map_err(|e| Error::json(&what, e))?;
+    Ok(tags.tags.unwrap_or_default())
+}
+
+/// A glob may name at most MAX_IMAGES images.
+fn too_many(host: &str, text: &str, images: usize) -> Result<()> {
+    if images <= crate::source::MAX_IMAGES {
+        return Ok(());
+    }
+    Err(Error::Registry {
+        registry: host.to_owned(),
+        reason: format!(
+            "{text} names {images} images or more; strata reads at most {} per run",
+            crate::source::MAX_IMAGES
+        ),
+    })
 }
 
 fn bad(text: &str, reason: &str) -> Error {
@@ -145,6 +209,33 @@ async fn catalog(http: &Http, host: &str) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_glob_that_names_nothing_says_why() {
+        let (api, web) = ("app/api".to_owned(), "app/web".to_owned());
+        let tagged = [
+            (&api, vec!["1".to_owned()]),
+            (&web, vec!["latest".to_owned(), "1".to_owned()]),
+        ];
+        assert_eq!(
+            nothing_named("app/*", Some("2"), &[]),
+            "no repository matches app/*"
+        );
+        assert_eq!(
+            nothing_named("app/*", Some("2"), &tagged),
+            "no repository matching app/* has tag 2: app/api, app/web lack it (tags there: 1, latest)"
+        );
+        let bare = [(&api, Vec::new())];
+        assert_eq!(
+            nothing_named("app/*", None, &bare),
+            "the repositories matching app/* have no tags: app/api"
+        );
+        let many: Vec<String> = (0..12).map(|i| format!("t{i:02}")).collect();
+        assert_eq!(
+            some(&many),
+            "t00, t01, t02, t03, t04, t05, t06, t07, t08, t09, +2 more"
+        );
+    }
 
     #[test]
     fn globs_match_within_a_segment() {

@@ -11,7 +11,8 @@ use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use reqwest::{RequestBuilder, Response, StatusCode};
 
-use super::auth::{self, Credentials};
+use super::auth::{self, Lookup};
+use super::resolve::{Resolver, Unresolved};
 use super::retry::retry;
 use super::token;
 
@@ -24,6 +25,11 @@ pub enum Fail {
         body: Vec<u8>,
     },
     Connect,
+    /// The host name did not resolve (`reserved`: a `.invalid` name).
+    Resolve {
+        host: String,
+        reserved: bool,
+    },
     /// No byte for `--timeout`, or a small document not whole within it.
     Timeout(Duration),
     /// The connection broke, or closed before the body was complete.
@@ -42,6 +48,7 @@ impl Fail {
         match self {
             Fail::Status { code, body } => *code == 429 || *code >= 500 || too_many(body),
             Fail::Connect | Fail::Broken(_) => true,
+            Fail::Resolve { reserved, .. } => !reserved,
             Fail::Timeout(_) | Fail::TooLarge(_) | Fail::Auth(_) | Fail::Retried(..) => false,
         }
     }
@@ -61,6 +68,9 @@ impl std::fmt::Display for Fail {
         match self {
             Fail::Status { code, body } => f.write_str(&super::errors::status_reason(*code, body)),
             Fail::Connect => f.write_str("cannot connect (registry down or unreachable)"),
+            Fail::Resolve { host, .. } => {
+                write!(f, "cannot resolve host {}", crate::error::clip(host))
+            }
             Fail::Timeout(t) => write!(f, "timed out after {} (--timeout)", human(*t)),
             Fail::Broken(e) => write!(f, "connection broken: {e}"),
             Fail::TooLarge(cap) if cap % (1 << 20) == 0 => {
@@ -82,7 +92,12 @@ fn human(t: Duration) -> String {
 }
 
 pub fn classify(e: reqwest::Error, timeout: Duration) -> Fail {
-    if e.is_timeout() {
+    if let Some(u) = unresolved(&e) {
+        Fail::Resolve {
+            host: u.host.clone(),
+            reserved: u.reserved,
+        }
+    } else if e.is_timeout() {
         Fail::Timeout(timeout)
     } else if e.is_connect() {
         Fail::Connect
@@ -93,12 +108,26 @@ pub fn classify(e: reqwest::Error, timeout: Duration) -> Fail {
     }
 }
 
+/// The resolver's failure somewhere under a client error, if that is what it was.
+fn unresolved<'e>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e Unresolved> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(u) = err.downcast_ref::<Unresolved>() {
+            return Some(u);
+        }
+        cur = err.source();
+    }
+    None
+}
+
 /// One run's HTTP client for all registries.
 pub struct Http {
     client: reqwest::Client,
     timeout: Duration,
     plain_http: BTreeSet<String>,
-    credentials: Option<Credentials>,
+    /// `--insecure-registry`: the hosts the user allowed plain HTTP to.
+    insecure: Vec<String>,
+    lookup: Lookup,
     /// Authorization to send per (host, repository), once a challenge was met.
     granted: Mutex<HashMap<(String, String), HeaderValue>>,
 }
@@ -112,10 +141,12 @@ pub struct Target<'a> {
 impl Http {
     pub fn new(
         plain_http: BTreeSet<String>,
-        credentials: Option<Credentials>,
+        insecure: Vec<String>,
+        lookup: Lookup,
         timeout: Duration,
     ) -> Result<Http, Fail> {
         let client = reqwest::Client::builder()
+            .dns_resolver(std::sync::Arc::new(Resolver))
             .connect_timeout(timeout)
             .read_timeout(timeout)
             .user_agent(concat!("strata/", env!("CARGO_PKG_VERSION")))
@@ -125,7 +156,8 @@ impl Http {
             client,
             timeout,
             plain_http,
-            credentials,
+            insecure,
+            lookup,
             granted: Mutex::new(HashMap::new()),
         })
     }
@@ -240,7 +272,7 @@ impl Http {
         to: &Target<'_>,
         challenge: &HeaderValue,
     ) -> Result<Option<HeaderValue>, Fail> {
-        let auth = auth::for_host(to.host, self.credentials.as_ref());
+        let auth = self.lookup.for_host(to.host);
         let (scheme, params) = token::parse_challenge(challenge.to_str().unwrap_or_default());
         let value = match (scheme.as_str(), auth::basic_pair(&auth)) {
             ("basic", Some((u, p))) => Some(format!(
@@ -248,8 +280,20 @@ impl Http {
                 base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
             )),
             ("bearer", _) => {
+                let asked = token::Asked {
+                    registry: to.host,
+                    repository: to.repository,
+                    insecure: &self.insecure,
+                };
+                let withheld = |origin: &str| {
+                    self.lookup.warn(format!(
+                        "registry {}: credentials withheld from its token service {origin} (plain HTTP to another host); the token was asked for anonymously",
+                        to.host
+                    ))
+                };
                 let token =
-                    token::fetch(&self.client, self.timeout, &params, to.repository, &auth).await?;
+                    token::fetch(&self.client, self.timeout, &params, &asked, &auth, withheld)
+                        .await?;
                 Some(format!("Bearer {token}"))
             }
             _ => None,

@@ -8,6 +8,7 @@ mod catalog;
 mod config_cache;
 mod errors;
 mod http;
+mod resolve;
 mod retry;
 mod token;
 
@@ -28,12 +29,13 @@ use blobs::RegistryBlobs;
 use errors::registry_error;
 use http::{Fail, Http, Target};
 
-use super::platform::{select, Platform};
+use super::platform::{reconcile, select, Platform};
 use super::{config_platform, history_of, layers_of, parse_config, parse_manifest, shallow_layers};
 use super::{Image, SourceOptions};
 use crate::error::{Error, Result};
 use crate::image::{Digest, ImageName, Transport};
 use crate::reference::RegistryRef;
+use crate::warnings::Warnings;
 
 const ACCEPT: &[&str] = &[
     OCI_IMAGE_MEDIA_TYPE,
@@ -73,10 +75,15 @@ struct Session {
     http: Arc<Http>,
     runtime: Arc<tokio::runtime::Runtime>,
     opts: SourceOptions,
+    warnings: Warnings,
 }
 
 /// Resolves every registry reference, concurrently; one Vec of images per reference.
-pub fn load_all(refs: &[&RegistryRef], opts: &SourceOptions) -> Result<Vec<Vec<Image>>> {
+pub fn load_all(
+    refs: &[&RegistryRef],
+    opts: &SourceOptions,
+    warnings: &Warnings,
+) -> Result<Vec<Vec<Image>>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -89,9 +96,15 @@ pub fn load_all(refs: &[&RegistryRef], opts: &SourceOptions) -> Result<Vec<Vec<I
             plain_http.insert(host);
         }
     }
+    let lookup = auth::Lookup::new(
+        opts.registry.credentials.clone(),
+        opts.authfile.clone(),
+        warnings.clone(),
+    );
     let http = Http::new(
         plain_http,
-        opts.registry.credentials.clone(),
+        opts.registry.insecure.clone(),
+        lookup,
         opts.registry.timeout,
     )
     .map_err(|e| Error::Registry {
@@ -102,6 +115,7 @@ pub fn load_all(refs: &[&RegistryRef], opts: &SourceOptions) -> Result<Vec<Vec<I
         http: Arc::new(http),
         runtime: Arc::new(runtime),
         opts: opts.clone(),
+        warnings: warnings.clone(),
     };
     let runtime = session.runtime.clone();
     runtime.block_on(try_join_all(refs.iter().map(|r| session.resolve(r))))
@@ -192,6 +206,9 @@ impl Session {
                     reason: format!("{name}: a manifest of more than {} MiB; refused", cap >> 20),
                 })
             }
+            Err(e @ Fail::Status { code: 404, .. }) if reference.digest().is_none() => {
+                return Err(self.missing_tag(host, repository, name, e).await)
+            }
             Err(e) => return Err(registry_error(host, name, e)),
         };
         let digest = match reference.digest() {
@@ -209,6 +226,24 @@ impl Session {
             None => Digest::sha256_of(&bytes),
         };
         Ok((bytes, digest))
+    }
+
+    /// A tag the registry does not know: the error lists up to ten tags the
+    /// repository has (when it can be listed at all).
+    async fn missing_tag(&self, host: &str, repository: &str, name: &str, fail: Fail) -> Error {
+        let mut reason = format!("{name}: {fail}");
+        if let Ok(mut tags) = catalog::tags(&self.http, host, repository).await {
+            tags.sort();
+            reason.push_str(&if tags.is_empty() {
+                "; the repository has no tags".to_owned()
+            } else {
+                format!("; tags there: {}", catalog::some(&tags))
+            });
+        }
+        Error::Registry {
+            registry: host.to_owned(),
+            reason,
+        }
     }
 
     async fn image(
@@ -283,9 +318,15 @@ impl Session {
             }
         };
         let config = parse_config(&config_bytes, &config_what)?;
+        let shown = reconcile(
+            platform.as_ref(),
+            config_platform(&config),
+            &what,
+            &self.warnings,
+        );
         Ok(Image {
             name: name.clone(),
-            platform: Some(config_platform(&config)),
+            platform: Some(shown),
             manifest_digest: Some(digest),
             config_digest,
             layers: layers_of(&manifest, &config, &what)?,
