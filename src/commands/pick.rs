@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::image::{Digest, Image};
-use crate::report::Doc;
-use crate::units;
+use crate::report::{Doc, Span};
+use crate::spans;
 
 /// A layer named on the command line: its 1-based position, or its digest
 /// (or a unique prefix of it).
@@ -107,12 +107,12 @@ pub fn resolve_layer(image: &Image, choice: &LayerChoice) -> anyhow::Result<usiz
 /// The legend under a view: one line per layer, `#N digest created_by`.
 pub fn legend_lines(doc: &mut Doc, layers: &[LayerInfo]) {
     for l in layers {
-        let by = l.created_by.as_deref().unwrap_or("-");
-        doc.line(format!(
-            "#{} {} {}",
-            l.layer,
-            l.digest.short(),
-            units::cut(by, 80)
-        ));
+        doc.line(spans![
+            Span::Layer(l.layer),
+            " ",
+            Span::digest(&l.digest),
+            " ",
+            Span::command_or_dash(l.created_by.as_deref()),
+        ]);
     }
 }

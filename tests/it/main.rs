@@ -22,6 +22,7 @@ mod readme;
 mod registry;
 mod registry_auth;
 mod registry_server;
+mod report;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

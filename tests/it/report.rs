@@ -1,0 +1,216 @@
+//! Output is inert (rule 13), whatever an image names: markdown carries no
+//! live HTML, link, image, code or emphasis; the terminal gets no control,
+//! bidi or zero-width character raw and never prints two names alike; JSON
+//! escapes the same characters and parses back to the same names.
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+use super::builder::{Compress, OciLayout};
+use super::*;
+
+/// Names a pasted report must show as text and never act on.
+const HOSTILE: [&str; 8] = [
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(1)</script>",
+    "[click](https://evil)",
+    "![i](http://x/y.png)",
+    "`rm -rf /`",
+    "*bold* _em_ ~~gone~~ a|b",
+    "# heading",
+    "www.evil.example",
+];
+
+/// A layout of one image per name, each its own (one file of its own).
+fn images_named(dir: &Path, names: &[String]) -> PathBuf {
+    let mut lay = OciLayout::new(dir);
+    for (i, name) in names.iter().enumerate() {
+        let layer = lay.layer(Compress::Gzip(6), |w| {
+            w.file("f", i.to_string().as_bytes());
+        });
+        lay.image(name, &[&layer], "linux/amd64");
+    }
+    lay.finish()
+}
+
+/// A layout whose image names (tags) are the hostile names, and one whose
+/// name, cut in the middle at a terminal's cap, would leave an unclosed `<img`.
+fn hostile_layout(r: &Run) -> PathBuf {
+    let mut names: Vec<String> = HOSTILE.iter().map(|n| n.to_string()).collect();
+    names.push(long_img());
+    images_named(&r.path("hostile"), &names)
+}
+
+fn long_img() -> String {
+    format!("<img src=x onerror=alert(1) {}>", "a".repeat(150))
+}
+
+/// What a markdown renderer would make of `md`: every event that acts
+/// (HTML, a link, an image, code, emphasis) is a failure, and every table
+/// row keeps its header's cell count (no pipe split a cell).
+fn assert_inert(md: &str) {
+    let parser = Parser::new_ext(md, Options::all());
+    let (mut head_cells, mut cells) = (0, 0);
+    let (mut in_head, mut headings) = (false, 0);
+    for event in parser {
+        match &event {
+            Event::Html(_) | Event::InlineHtml(_) => panic!("HTML: {event:?}\n{md}"),
+            Event::Code(c) if c.as_ref() != "-" => panic!("code: {event:?}\n{md}"),
+            Event::Start(
+                Tag::Link { .. }
+                | Tag::Image { .. }
+                | Tag::Emphasis
+                | Tag::Strong
+                | Tag::Strikethrough
+                | Tag::CodeBlock(_)
+                | Tag::List(_)
+                | Tag::FootnoteDefinition(_),
+            ) => panic!("acts: {event:?}\n{md}"),
+            Event::Start(Tag::Heading { .. }) => headings += 1,
+            Event::Start(Tag::TableHead) => (in_head, head_cells) = (true, 0),
+            Event::End(TagEnd::TableHead) => in_head = false,
+            Event::Start(Tag::TableRow) => cells = 0,
+            Event::Start(Tag::TableCell) if in_head => head_cells += 1,
+            Event::Start(Tag::TableCell) => cells += 1,
+            Event::End(TagEnd::TableRow) => assert_eq!(cells, head_cells, "{md}"),
+            _ => {}
+        }
+    }
+    // Only strata's own section titles are headings.
+    let titles = md.lines().filter(|l| l.starts_with("### ")).count();
+    assert_eq!(headings, titles, "{md}");
+    // GitHub links bare URLs (`https://…`, `www.…`) too.
+    let bare = md.replace("\\://", "");
+    assert!(!bare.contains("://") && !md.contains("www."), "{md}");
+}
+
+/// The text a markdown renderer shows for `md`.
+fn shown(md: &str) -> String {
+    Parser::new_ext(md, Options::all())
+        .filter_map(|e| match e {
+            Event::Text(t) => Some(t.into_string()),
+            Event::SoftBreak | Event::HardBreak => Some("\n".to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn stdout(r: &Run, args: &[&str]) -> String {
+    let out = r.run(args);
+    assert!(
+        out.status.success(),
+        "strata {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn hostile_image_names_are_inert_in_markdown_and_shown_whole() {
+    let r = Run::new();
+    let layout = hostile_layout(&r);
+    let md = stdout(&r, &["footprint", "--format", "markdown", &oci(&layout)]);
+    assert_inert(&md);
+    assert!(!md.contains('<'), "{md}");
+    let text = shown(&md);
+    for name in HOSTILE.iter().map(|n| n.to_string()).chain([long_img()]) {
+        assert!(text.contains(&name), "{name} not shown whole in:\n{text}");
+    }
+}
+
+#[test]
+fn hostile_family_names_are_inert_in_markdown() {
+    let r = Run::new();
+    let layout = oci(&hostile_layout(&r));
+    let md = stdout(
+        &r,
+        &[
+            "compare",
+            "--format",
+            "markdown",
+            &layout,
+            "--vs",
+            &layout,
+            "--left-name",
+            "<b>left</b>",
+            "--right-name",
+            "[right](https://evil)",
+        ],
+    );
+    assert_inert(&md);
+    assert!(!md.contains('<'), "{md}");
+}
+
+#[test]
+fn zero_width_and_bidi_characters_print_escaped_in_tables() {
+    let r = Run::new();
+    let names = [
+        "app\u{200b}",
+        "\u{202e}gpj.exe",
+        "jo\u{200d}in\u{2066}ed\u{feff}",
+    ];
+    let layout = images_named(&r.path("layout"), &names.map(String::from));
+    let out = stdout(&r, &["footprint", &oci(&layout)]);
+    assert!(
+        !out.chars().any(|c| c != '\n' && strata::escape::hidden(c)),
+        "{out:?}"
+    );
+    for shown in [
+        "app\\u{200b}",
+        "\\u{202e}gpj.exe",
+        "jo\\u{200d}in\\u{2066}ed\\u{feff}",
+    ] {
+        assert!(out.contains(shown), "{shown} in\n{out}");
+    }
+}
+
+#[test]
+fn two_long_names_differing_in_the_middle_never_print_alike() {
+    let r = Run::new();
+    let (x, y) = ("x".repeat(60), "y".repeat(60));
+    let names = [format!("t{x}1{y}"), format!("t{x}2{y}")];
+    let out = stdout(
+        &r,
+        &["footprint", &oci(&images_named(&r.path("l"), &names))],
+    );
+    let rows: Vec<&str> = out.lines().filter(|l| l.contains("yyy ")).collect();
+    // Two in the images table, two beside their bars.
+    assert_eq!(rows.len(), 4, "{out}");
+    assert_ne!(rows[0], rows[1], "{out}");
+    for row in &rows[..2] {
+        assert!(row.contains(" bytes #"), "cut in the middle: {row}");
+        let name = row.split_whitespace().next().unwrap();
+        assert!(name.chars().count() <= 80, "{name}");
+    }
+}
+
+#[test]
+fn json_strings_escape_c1_del_and_bidi_and_parse_back_the_same() {
+    let r = Run::new();
+    let names = ["c1\u{9b}2J", "del\x7f", "bidi\u{202e}txt", "zw\u{200b}"];
+    let layout = images_named(&r.path("layout"), &names.map(String::from));
+    let out = r
+        .cmd()
+        .args(["footprint", "--format", "json", &oci(&layout)])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.chars().any(|c| c != '\n' && strata::escape::hidden(c)),
+        "{text:?}"
+    );
+    for escaped in ["\\u009b", "\\u007f", "\\u202e", "\\u200b"] {
+        assert!(text.contains(escaped), "{escaped}");
+    }
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let got: Vec<&str> = v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    for n in names {
+        let want = format!("{}:{n}", oci(&layout));
+        assert!(got.contains(&want.as_str()), "{want:?} in {got:?}");
+    }
+}
