@@ -214,3 +214,49 @@ fn json_strings_escape_c1_del_and_bidi_and_parse_back_the_same() {
         assert!(got.contains(&want.as_str()), "{want:?} in {got:?}");
     }
 }
+
+/// A command on the committed fixtures, run from the repository root.
+fn fixture_out(args: &[&str]) -> String {
+    let r = Run::new();
+    let out = r
+        .cmd()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "strata {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn advise_snapshots() {
+    let dive = "docker-archive:fixtures/dive/test-docker-image.tar";
+    for format in ["table", "markdown", "json"] {
+        insta::assert_snapshot!(
+            format!("advise_{format}"),
+            fixture_out(&["advise", "--format", format, dive])
+        );
+    }
+}
+
+#[test]
+fn gate_snapshots() {
+    for format in ["table", "markdown", "json"] {
+        insta::assert_snapshot!(
+            format!("gate_{format}"),
+            fixture_out(&[
+                "gate",
+                "--format",
+                format,
+                "--policy",
+                "fixtures/policy/readme.toml",
+                "oci:fixtures/family:app",
+                "oci:fixtures/family:app-dev",
+            ])
+        );
+    }
+}
