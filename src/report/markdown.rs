@@ -162,7 +162,13 @@ fn draw_series(out: &mut dyn Write, s: &Series, style: Style) -> io::Result<()> 
 }
 
 pub fn render(out: &mut dyn Write, doc: &Doc, style: Style) -> io::Result<()> {
+    let mut quoted = false;
     for block in &doc.blocks {
+        // A line or a table right under a quote would continue it: end the quote.
+        if quoted && !matches!(block, Block::Blank | Block::Note(_) | Block::Heading(_)) {
+            writeln!(out)?;
+        }
+        quoted = matches!(block, Block::Note(_));
         match block {
             // A heading's text is inline: nothing in it opens a block.
             Block::Heading(t) => writeln!(out, "### {}\n", text(t, style, Place::Inline))?,
@@ -176,4 +182,100 @@ pub fn render(out: &mut dyn Write, doc: &Doc, style: Style) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::chart::{Curve, Node, TreeRow};
+    use crate::spans;
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+
+    fn md(doc: &Doc) -> String {
+        let mut out = Vec::new();
+        render(&mut out, doc, Style::default()).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    const EVIL: &str = "<img src=x onerror=alert(1)>[a](https://e)`c`*e*";
+
+    /// Every block kind, an input first on each line it can start.
+    fn hostile_doc() -> Doc {
+        let mut doc = Doc::new();
+        doc.heading(spans![Span::name("# title "), Span::name(EVIL)]);
+        doc.line(spans![Span::name("# heading"), " and ", Span::name(EVIL)]);
+        doc.line(spans![Span::name("1. list")]);
+        doc.line(spans![Span::command("- item\n===")]);
+        doc.note(spans![Span::path("> quote"), Span::name(EVIL)]);
+        doc.line("a line after a note is not in it");
+        let mut t = Table::new(vec![Column::text(spans![Span::name(EVIL)])]);
+        t.row(vec![spans![Span::Dir(EVIL.into())]]);
+        doc.table(t).blank();
+        let mut tree = Tree::new(vec![Column::text("PATH")]);
+        tree.push(TreeRow {
+            depth: 1,
+            node: Node::Entry(Span::path(EVIL)),
+            bytes: 1,
+            layer: None,
+            cells: vec![],
+        });
+        doc.tree(tree).blank();
+        let mut bars = Bars::new(
+            spans![Span::name(EVIL)],
+            "IMAGE",
+            Layout::Grouped,
+            vec![spans![Span::name(EVIL)], spans!["b"]],
+        );
+        bars.row(spans![Span::name(EVIL)], vec![Some(1), Some(2)]);
+        doc.bars(bars).blank();
+        doc.series(Series {
+            title: spans![Span::name(EVIL)],
+            axis: "TAG".into(),
+            points: vec![spans![Span::name(EVIL)]],
+            curves: vec![Curve {
+                name: spans![Span::name(EVIL)],
+                values: vec![Some(3)],
+            }],
+            limit: Some(4),
+        });
+        doc
+    }
+
+    #[test]
+    fn no_input_acts_in_any_block() {
+        let out = md(&hostile_doc());
+        assert!(!out.contains('<'), "{out}");
+        let (mut headings, mut quotes) = (0, 0);
+        for e in Parser::new_ext(&out, Options::all()) {
+            match e {
+                Event::Html(_) | Event::InlineHtml(_) | Event::Code(_) => panic!("{e:?}\n{out}"),
+                Event::Start(Tag::Heading { .. }) => headings += 1,
+                Event::Start(Tag::BlockQuote(_)) => quotes += 1,
+                Event::Start(
+                    Tag::Link { .. }
+                    | Tag::Image { .. }
+                    | Tag::Emphasis
+                    | Tag::Strong
+                    | Tag::List(_)
+                    | Tag::CodeBlock(_),
+                ) => panic!("{e:?}\n{out}"),
+                _ => {}
+            }
+        }
+        assert_eq!(quotes, 1, "only the note: {out}");
+        assert_eq!(headings, 1, "only the heading block: {out}");
+        assert!(out.contains("\n\na line after a note"), "{out}");
+    }
+
+    #[test]
+    fn charts_are_tables() {
+        let out = md(&hostile_doc());
+        assert!(out.contains("| IMAGE |  |  | BYTES |"), "{out}");
+        assert!(out.contains("| TAG | "), "{out}");
+        assert!(out.contains("\nlimit: 4B"), "{out}");
+        assert!(
+            out.contains("|   &lt;img"),
+            "a tree's depth indents its path: {out}"
+        );
+    }
 }

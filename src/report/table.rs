@@ -332,4 +332,34 @@ mod tests {
          app-dev  ██████████████████████│█████████▒▒▒▒▒▒▒▒  241kB
         ");
     }
+
+    #[test]
+    fn a_series_is_a_table_over_its_axis_with_its_limit() {
+        let s = Series {
+            title: spans!["Size over tags"],
+            axis: "TAG".into(),
+            points: vec![spans![Span::name("1.0")], spans![Span::name("1.1")]],
+            curves: vec![
+                crate::report::chart::Curve {
+                    name: "COMPRESSED".into(),
+                    values: vec![Some(20_000_000), Some(9_800_000)],
+                },
+                crate::report::chart::Curve {
+                    name: "FILES".into(),
+                    values: vec![None, Some(30_000_000)],
+                },
+            ],
+            limit: Some(25_000_000),
+        };
+        let out = shown(&Doc {
+            blocks: vec![Block::Series(s)],
+        });
+        insta::assert_snapshot!(out, @r"
+        Size over tags
+         TAG  COMPRESSED  FILES
+         1.0        20MB      -
+         1.1       9.8MB   30MB
+        limit: 25MB
+        ");
+    }
 }
