@@ -13,6 +13,7 @@ mod measure;
 use measure::{best_of, run, strata, verdict};
 
 fn main() {
+    measure::serve();
     let layers: Vec<builder::Layer> = (0..4)
         .map(|i| data::layer_with(&format!("big-{i}"), 10 + i, 26_000, 9))
         .collect();

@@ -55,6 +55,7 @@ fn run(cache: &Path, cold: bool, args: &[String]) -> measure::Cost {
 }
 
 fn main() {
+    measure::serve();
     let fat_os = data::layer_with("compare-fat-os", 300, 12_000, 4);
     let fat_libs = data::layer_with("compare-fat-libs", 301, 6_000, 2);
     let lean_os = data::layer_with("compare-lean-os", 302, 3_000, 1);

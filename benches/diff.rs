@@ -14,6 +14,7 @@ use builder::{Compress, OciLayout};
 use measure::{best_of, run, strata, verdict};
 
 fn main() {
+    measure::serve();
     let mut missed = Vec::new();
     // 1. Cold: base (two ~250 MB layers) + one own ~250 MB layer each.
     let big: Vec<builder::Layer> = (0..4)

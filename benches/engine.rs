@@ -16,6 +16,7 @@ use std::time::Instant;
 use measure::{best_of, run, strata, verdict};
 
 fn main() {
+    measure::serve();
     const FILES: usize = 500_000;
     let layer = data::many_files("many-500k", FILES);
     let layout = data::layout("many-image", &[&layer]);

@@ -1,18 +1,21 @@
 //! Peak RSS of `strata footprint` over a 1 GB image (target: <= 64 MiB).
 //! Builds the image once into target/bench-data, then runs the release
-//! binary with --no-cache and reads its peak RSS from wait4(2).
+//! binary with --no-cache and reads its peak RSS from wait4(2) (support/measure.rs).
 //! Exits 1 when the target is missed.
 
 #[path = "../tests/it/builder.rs"]
 mod builder;
 #[path = "support/data.rs"]
 mod data;
+#[path = "support/measure.rs"]
+mod measure;
 
 use std::process::Command;
 
 const TARGET_KIB: i64 = 64 * 1024;
 
 fn main() {
+    measure::serve();
     // Four ~250 MB layers: about 1 GB of tar stream.
     let layers: Vec<builder::Layer> = (0..4)
         .map(|i| data::layer_with(&format!("big-{i}"), 10 + i, 26_000, 9))
@@ -29,22 +32,12 @@ fn main() {
     oci.image("big", &layers.iter().collect::<Vec<_>>(), "linux/amd64");
     oci.finish();
 
-    let exe = env!("CARGO_BIN_EXE_strata");
-    let start = std::time::Instant::now();
-    // Reaped below by wait4(2), which also reports the peak RSS.
-    #[allow(clippy::zombie_processes)]
-    let child = Command::new(exe)
-        .args(["footprint", "--no-cache", "--bytes", "-q"])
-        .arg(format!("oci:{}", layout.display()))
-        .spawn()
-        .unwrap();
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as libc::pid_t;
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid);
-    let secs = start.elapsed().as_secs_f64();
-    let peak_kib = usage.ru_maxrss;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strata"));
+    cmd.args(["footprint", "--no-cache", "--bytes", "-q"])
+        .arg(format!("oci:{}", layout.display()));
+    let (status, cost) = measure::measured(&cmd, std::process::Stdio::inherit(), None);
+    let secs = cost.wall.as_secs_f64();
+    let peak_kib = cost.peak_rss_kib;
     println!(
         "strata footprint over {} layers: {secs:.2}s, peak RSS {:.1} MiB (target <= 64 MiB)",
         layers.len(),

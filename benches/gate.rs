@@ -8,6 +8,7 @@ mod measure;
 use measure::{best_of, run, strata, verdict};
 
 fn main() {
+    measure::serve();
     let root = env!("CARGO_MANIFEST_DIR");
     let refs = [
         format!("oci:{root}/fixtures/family"),

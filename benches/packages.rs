@@ -106,6 +106,7 @@ fn items<'a>(
 }
 
 fn main() {
+    measure::serve();
     let archive = archive();
     let reference = format!("oci-archive:{}", archive.display());
     let out = tempfile::tempdir().unwrap();

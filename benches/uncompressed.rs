@@ -17,6 +17,7 @@ use builder::{Compress, LayerWriter};
 use measure::{best_of, peers, strata, verdict};
 
 fn main() {
+    measure::serve();
     let archive = data::dir().join("plain-1g.docker.tar");
     if !archive.exists() {
         let layout = data::dir().join("plain-1g");
