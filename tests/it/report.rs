@@ -117,6 +117,59 @@ fn hostile_image_names_are_inert_in_markdown_and_shown_whole() {
     }
 }
 
+/// One image whose file names, package names and versions, and layer
+/// commands (`created_by`) are the hostile names; its reference.
+fn hostile_image(r: &Run) -> String {
+    let mut lay = OciLayout::new(&r.path("image"));
+    let files = lay.layer(Compress::Gzip(6), |w| {
+        for (i, name) in HOSTILE.iter().enumerate() {
+            w.file(&format!("h{i}-{name}"), name.as_bytes());
+        }
+        w.file(&long_img(), b"long");
+        for (i, name) in HOSTILE.iter().enumerate() {
+            let dir = format!("app/node_modules/p{i}");
+            let json = serde_json::json!({"name": name, "version": name});
+            w.dir(&dir)
+                .file(&format!("{dir}/package.json"), json.to_string().as_bytes())
+                .file(&format!("{dir}/index.js"), b"module.exports = 1;\n");
+        }
+    });
+    let more = lay.layer(Compress::Gzip(6), |w| {
+        w.file("later", b"later");
+    });
+    let layers = [&files, &more];
+    let mut config = OciLayout::config_for(&layers, "linux/amd64");
+    config["history"][0]["created_by"] = HOSTILE[0].into();
+    config["history"][1]["created_by"] = format!("{} {}", HOSTILE[2], HOSTILE[3]).into();
+    let mut desc = lay.manifest_with_config(&layers, &serde_json::to_vec(&config).unwrap());
+    desc["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": HOSTILE[0]});
+    let dir = lay.finish();
+    let index_path = dir.join("index.json");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    index["manifests"].as_array_mut().unwrap().push(desc);
+    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    format!("{}:{}", oci(&dir), HOSTILE[0])
+}
+
+#[test]
+fn hostile_files_packages_and_commands_are_inert_in_every_views_markdown() {
+    let r = Run::new();
+    let image = hostile_image(&r);
+    for args in [vec!["packages", &image]] {
+        let mut args = args.clone();
+        args.extend(["--format", "markdown"]);
+        let md = stdout(&r, &args);
+        assert_inert(&md);
+        assert!(!md.contains('<'), "{args:?}: {md}");
+        if args[0] == "packages" {
+            let text = shown(&md);
+            for name in HOSTILE {
+                assert!(text.contains(name), "{name} not shown whole in:\n{text}");
+            }
+        }
+    }
+}
+
 #[test]
 fn hostile_family_names_are_inert_in_markdown() {
     let r = Run::new();
