@@ -98,7 +98,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let store = session.store()?;
     let both = [base.clone(), target.clone()];
     let s = if args.files || args.packages {
-        store.indexes(&both, session.progress())?
+        store.indexes(&both, session.progress())?.into_summaries()
     } else {
         store.summaries(&both, session.progress())?.0
     };
@@ -134,8 +134,8 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         .collect();
     let files = if args.files {
         let f = diff_files(
-            merged(store, &base)?,
-            merged(store, &target)?,
+            merged(session, &base)?,
+            merged(session, &target)?,
             args.depth,
             args.top,
         )

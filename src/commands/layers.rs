@@ -65,14 +65,15 @@ pub fn audit_image(
     image: &Image,
     top: usize,
 ) -> anyhow::Result<(Audit, Vec<crate::layer::LayerSummary>)> {
-    let summaries = store.indexes(std::slice::from_ref(image), session.progress())?;
+    let indexes = store.indexes(std::slice::from_ref(image), session.progress())?;
+    let summaries = indexes.summaries();
     let per_layer: Vec<crate::layer::LayerSummary> = image
         .layers
         .iter()
         .map(|l| summaries[&l.digest].clone())
         .collect();
     let files = per_layer.iter().map(|s| s.files).collect();
-    let audit = audit(merged(store, image)?, files, top).map_err(index_error)?;
+    let audit = audit(merged(session, image)?, files, top).map_err(index_error)?;
     Ok((audit, per_layer))
 }
 

@@ -3,6 +3,7 @@
 
 pub mod advise;
 pub mod audit;
+pub mod cache;
 pub mod compare;
 pub mod completions;
 pub mod diff;
@@ -20,16 +21,15 @@ use crate::analyze::overlay::Overlay;
 use crate::error::Error;
 use crate::image::Image;
 use crate::layer::IndexReader;
-use crate::store::Store;
+use crate::session::Session;
 
-/// An image's merged filesystem, from the indexes `Store::indexes` made sure of.
-pub fn merged(store: &Store, image: &Image) -> anyhow::Result<Overlay<IndexReader>> {
-    let readers = image
-        .layers
-        .iter()
-        .map(|l| store.open_index(&l.digest))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Overlay::new(readers).map_err(index_error)?)
+/// An image's merged filesystem, its indexes made sure of first (scanning
+/// what is missing or damaged; a no-op for what this run already checked).
+pub fn merged(session: &Session, image: &Image) -> anyhow::Result<Overlay<IndexReader>> {
+    let indexes = session
+        .store()?
+        .indexes(std::slice::from_ref(image), session.progress())?;
+    Ok(Overlay::new(indexes.open_layers(image)?).map_err(index_error)?)
 }
 
 /// An index that cannot be read back (a damaged cache file).

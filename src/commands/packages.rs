@@ -78,16 +78,11 @@ pub fn image_inventory(
     image: &crate::image::Image,
 ) -> anyhow::Result<packages::Inventory> {
     let store = session.store()?;
-    store.indexes(std::slice::from_ref(image), session.progress())?;
-    let open = || -> anyhow::Result<Vec<_>> {
-        Ok(image
-            .layers
-            .iter()
-            .map(|l| store.open_index(&l.digest))
-            .collect::<Result<Vec<_>, _>>()?)
+    let indexes = store.indexes(std::slice::from_ref(image), session.progress())?;
+    let open = || -> anyhow::Result<Vec<_>> { Ok(indexes.open_layers(image)?) };
+    let dbs = |i: usize| -> anyhow::Result<_> {
+        Ok(indexes.footer(&image.layers[i].digest)?.package_dbs)
     };
-    let dbs =
-        |i: usize| -> anyhow::Result<_> { Ok(store.footer(&image.layers[i].digest)?.package_dbs) };
     packages::inventory(open, dbs, &mut |w| session.warn(w))
 }
 
