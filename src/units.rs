@@ -81,13 +81,20 @@ pub fn ratio(r: f64) -> String {
     format!("{r:.2}x")
 }
 
-/// `1 image`, `2 images`: a count with its noun, plural when it is not one.
-pub fn count(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
+/// `1 image`, `2 images`: a count with its noun, `one` for one, else `many`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "3 days ago": `secs` in the largest whole unit.
+pub fn ago(secs: u64) -> String {
+    let (n, one, many) = match secs {
+        s if s < 60 => return "just now".to_owned(),
+        s if s < 3600 => (s / 60, "minute", "minutes"),
+        s if s < 86_400 => (s / 3600, "hour", "hours"),
+        s => (s / 86_400, "day", "days"),
+    };
+    format!("{} ago", count(n, one, many))
 }
 
 /// `part` as a percentage of `whole`; `-` for an empty whole.
@@ -166,8 +173,16 @@ mod tests {
 
     #[test]
     fn counts_say_one_image_one_layer() {
-        assert_eq!(count(1, "image"), "1 image");
-        assert_eq!(count(0, "layer"), "0 layers");
-        assert_eq!(count(3, "distinct layer"), "3 distinct layers");
+        assert_eq!(count(1, "image", "images"), "1 image");
+        assert_eq!(count(0, "layer", "layers"), "0 layers");
+        assert_eq!(count(2, "entry", "entries"), "2 entries");
+    }
+
+    #[test]
+    fn ages_read_in_the_largest_whole_unit() {
+        assert_eq!(ago(10), "just now");
+        assert_eq!(ago(120), "2 minutes ago");
+        assert_eq!(ago(3600), "1 hour ago");
+        assert_eq!(ago(3 * 86_400 + 5), "3 days ago");
     }
 }

@@ -153,9 +153,13 @@ impl View for Footprint {
             .table(set)
             .blank();
         doc.line(spans![
-            Span::Counted(s.images as u64, "image"),
+            Span::Counted(s.images as u64, "image", "images"),
             ", ",
-            Span::Counted(s.distinct_layers as u64, "distinct layer"),
+            Span::Counted(
+                s.distinct_layers as u64,
+                "distinct layer",
+                "distinct layers"
+            ),
             "; SHARED/UNIQUE/FAIR in ",
             m.name(),
             " bytes; FAIR shares add up to the dedup total",

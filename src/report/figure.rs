@@ -16,16 +16,20 @@ pub fn figure(span: &Span, style: Style) -> Option<String> {
         Span::Bytes(n) => n.map_or_else(dash, |n| units::bytes(n, style.raw_bytes)),
         Span::Delta(n) => n.map_or_else(dash, |n| units::delta(n, style.raw_bytes)),
         Span::Count(n) => n.to_string(),
-        Span::Counted(n, noun) => units::count(*n, noun),
+        Span::Counted(n, one, many) => units::count(*n, one, many),
         Span::Percent(p) => p.map_or_else(dash, units::percent),
         Span::Ratio(r) => r.map_or_else(dash, units::ratio),
         Span::Fraction(f) => format!("{f:.4}"),
         Span::Number(f) => format!("{f}"),
         Span::Digest(d) => d.short().to_owned(),
         Span::Layer(l) => format!("#{l}"),
-        Span::Name(_) | Span::Path(_) | Span::Dir(_) | Span::Command(_) | Span::Legacy(_) => {
-            return None
-        }
+        Span::Ago(secs) => secs.map_or_else(dash, units::ago),
+        Span::Name(_)
+        | Span::Path(_)
+        | Span::Dir(_)
+        | Span::Command(_)
+        | Span::Local(_)
+        | Span::Legacy(_) => return None,
     })
 }
 
@@ -54,10 +58,15 @@ mod tests {
         assert_eq!(figure(&Span::share(1, 0), human).unwrap(), "-");
         assert_eq!(figure(&Span::Ratio(Some(0.2)), human).unwrap(), "0.20x");
         assert_eq!(
-            figure(&Span::Counted(1, "image"), human).unwrap(),
+            figure(&Span::Counted(1, "image", "images"), human).unwrap(),
             "1 image"
         );
         assert_eq!(figure(&Span::Layer(3), human).unwrap(), "#3");
+        assert_eq!(
+            figure(&Span::Ago(Some(120)), human).unwrap(),
+            "2 minutes ago"
+        );
+        assert_eq!(figure(&Span::Ago(None), human).unwrap(), "-");
         assert_eq!(figure(&Span::Number(0.5), human).unwrap(), "0.5");
         assert_eq!(figure(&Span::Fraction(0.98442), human).unwrap(), "0.9844");
         assert!(figure(&Span::name("x"), human).is_none());

@@ -20,7 +20,7 @@ fn span(s: &Span, style: Style, place: Place) -> String {
         return f;
     }
     match s {
-        Span::Name(t) | Span::Path(t) => escape::markdown(t, place),
+        Span::Name(t) | Span::Path(t) | Span::Local(t) => escape::markdown(t, place),
         Span::Dir(t) => escape::markdown(&dir(t), place),
         Span::Command(t) => escape::markdown(&one_line(t), place),
         // The old string API's rendering: controls escaped, pipes too.

@@ -26,8 +26,9 @@ pub enum Span {
     /// A change in bytes, always signed (`+50kB`, `-2B`); None: `-`.
     Delta(Option<i64>),
     Count(u64),
-    /// A count with its noun, plural unless one (`1 image`, `4 images`).
-    Counted(u64, &'static str),
+    /// A count with its noun: the first form for one, the second for any
+    /// other count (`1 image`, `4 images`; `1 entry`, `0 entries`).
+    Counted(u64, &'static str, &'static str),
     /// A percentage (45.3 for 45.3%); None: `-` (a share of nothing).
     Percent(Option<f64>),
     /// One figure over another (`0.18x`); None: `-`.
@@ -40,6 +41,11 @@ pub enum Span {
     Digest(Digest),
     /// A layer by its 1-based position (`#3`).
     Layer(usize),
+    /// How long ago, in seconds (`3 days ago`); None: `-`.
+    Ago(Option<u64>),
+    /// Text from this machine, not from an image (a cache directory): shown
+    /// escaped and whole.
+    Local(String),
     /// Text a view not yet on the typed model formatted itself (the old
     /// string API): escaped as before, never cut.
     Legacy(String),

@@ -5,7 +5,7 @@
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use super::builder::{Compress, OciLayout};
+use super::builder::{self, Compress, OciLayout};
 use super::*;
 
 /// Names a pasted report must show as text and never act on.
@@ -312,4 +312,24 @@ fn gate_snapshots() {
             ])
         );
     }
+}
+
+#[test]
+fn cache_du_snapshots() {
+    let r = Run::new();
+    let fam = builder::family(&r.path("layout"), Compress::Gzip(6));
+    stdout(&r, &["footprint", &oci(&fam.layout)]);
+    let cache = r.cache().display().to_string();
+    let filters = vec![
+        (cache.as_str(), "[CACHE]"),
+        (r#""(now|least_recently_used)": \d+"#, r#""$1": [TIME]"#),
+    ];
+    insta::with_settings!({ filters => filters }, {
+        for format in ["table", "markdown", "json"] {
+            insta::assert_snapshot!(
+                format!("cache_du_{format}"),
+                stdout(&r, &["cache", "du", "--format", format])
+            );
+        }
+    });
 }
