@@ -8,9 +8,10 @@ use crate::commands;
 use crate::error::Error;
 use crate::reference::Reference;
 use crate::report::{Format, Style};
-use crate::session::SessionOptions;
+use crate::session::{SessionOptions, SharedOptions};
 use crate::source::registry::{Credentials, RegistryOptions};
 use crate::source::{Platform, PlatformChoice, SourceOptions};
+use crate::store::shared::{Key, Location};
 
 #[derive(Debug)]
 pub struct Config {
@@ -62,6 +63,7 @@ impl Config {
                 .clone()
                 .or_else(|| dirs::cache_dir().map(|d| d.join("strata")))
         };
+        let shared_cache = shared_cache(g.shared_cache.as_deref())?;
         let (command, shallow) = match cli.command {
             CliCommand::Footprint(args) => {
                 let measure = measure_of(args.measure, args.shallow)?;
@@ -201,6 +203,7 @@ impl Config {
                     authfile: g.authfile.clone(),
                 },
                 cache_dir,
+                shared_cache,
                 quiet: g.quiet,
                 format: match g.format {
                     FormatArg::Table => Format::Table,
@@ -355,6 +358,36 @@ fn du_args(args: DuArgs) -> anyhow::Result<commands::du::Args> {
     })
 }
 
+/// `--shared-cache` / `STRATA_SHARED_CACHE`, and `STRATA_SHARED_CACHE_KEY`
+/// (an environment variable only: a secret on a command line is seen by
+/// every user of the machine).
+fn shared_cache(text: Option<&str>) -> anyhow::Result<Option<SharedOptions>> {
+    let Some(text) = text.filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let location = Location::parse(text).map_err(|reason| Error::BadArgument {
+        flag: "--shared-cache",
+        reason: format!("{}: {reason}", crate::error::clip(text)),
+    })?;
+    let key = match std::env::var_os("STRATA_SHARED_CACHE_KEY") {
+        None => None,
+        Some(k) if k.len() < MIN_KEY => {
+            return Err(Error::BadArgument {
+                flag: "STRATA_SHARED_CACHE_KEY",
+                reason: format!(
+                    "shorter than {MIN_KEY} bytes; use a random secret (openssl rand -hex 32)"
+                ),
+            }
+            .into())
+        }
+        Some(k) => Some(Key::new(k.into_encoded_bytes())),
+    };
+    Ok(Some(SharedOptions { location, key }))
+}
+
+/// The shortest STRATA_SHARED_CACHE_KEY accepted.
+const MIN_KEY: usize = 16;
+
 fn cache_args(
     action: crate::cli::CacheCommand,
     dir: &Option<std::path::PathBuf>,
@@ -371,6 +404,12 @@ fn cache_args(
     let action = match action {
         CacheCommand::Du => Action::Du,
         CacheCommand::Path => Action::Path,
+        CacheCommand::Push(r) => Action::Push {
+            refs: parse_refs(&r.refs)?,
+        },
+        CacheCommand::Pull(r) => Action::Pull {
+            refs: parse_refs(&r.refs)?,
+        },
         CacheCommand::Prune(p) => Action::Prune {
             older_than: p.older_than.as_deref().map(parse_age).transpose()?,
             max_size: p

@@ -27,6 +27,8 @@ mod registry;
 mod registry_auth;
 mod registry_server;
 mod report;
+mod shared_cache;
+mod shared_dir;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
