@@ -236,7 +236,7 @@ pub struct AdviseArgs {
     /// Kinds to report (comma-separated; default all).
     #[arg(long, value_delimiter = ',', value_name = "KIND")]
     pub kind: Vec<String>,
-    /// Paths shown per finding in tables (JSON has them all).
+    /// Paths listed per finding (FILES counts them all).
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub top: usize,
 }

@@ -1,5 +1,6 @@
 //! Turns the raw command line into a validated Config before any work starts.
 
+use crate::analyze::rollup::MAX_DEPTH;
 use crate::analyze::sizes::Measure;
 use crate::cli::{
     Cli, Command as CliCommand, CompareArgs, DuArgs, FormatArg, MeasureArg, PackagesArgs,
@@ -158,7 +159,7 @@ impl Config {
                         layers,
                         files,
                         packages,
-                        depth: args.depth,
+                        depth: args.depth.min(MAX_DEPTH),
                         top: args.top.max(1),
                         exit_code: args.exit_code,
                     }),
@@ -169,7 +170,7 @@ impl Config {
                 Command::Audit(commands::audit::Args {
                     reference: Reference::parse(&args.reference)?,
                     layer: layer_choice(&args.layer)?,
-                    depth: args.depth,
+                    depth: args.depth.min(MAX_DEPTH),
                     top: args.top.max(1),
                 }),
                 false,
@@ -352,7 +353,7 @@ fn du_args(args: DuArgs) -> anyhow::Result<commands::du::Args> {
     Ok(commands::du::Args {
         reference: Reference::parse(&args.reference)?,
         path,
-        depth: args.depth,
+        depth: args.depth.min(MAX_DEPTH),
         top: args.top.max(1),
         layer,
     })

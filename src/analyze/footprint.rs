@@ -1,7 +1,7 @@
 //! Footprint: what a set of images costs together and each on its own —
 //! per-image totals split into shared and unique, set sum vs dedup totals.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -116,14 +116,48 @@ impl LayerFigures {
     }
 }
 
+/// What the manifests say of every layer of `images`; nothing is read from
+/// any layer blob.
+pub fn declared_figures(images: &[Image]) -> HashMap<Digest, LayerFigures> {
+    images
+        .iter()
+        .flat_map(|i| &i.layers)
+        .map(|l| (l.digest.clone(), LayerFigures::declared(l)))
+        .collect()
+}
+
+/// The scanned figures of every layer of `images`. Layers an engine
+/// exported as uncompressed tars have no compressed size.
+pub fn scanned_figures(
+    images: &[Image],
+    summaries: &HashMap<Digest, LayerSummary>,
+) -> HashMap<Digest, LayerFigures> {
+    let engine_tars: std::collections::HashSet<&Digest> = images
+        .iter()
+        .filter(|i| !i.name.transport.keeps_compressed())
+        .flat_map(|i| &i.layers)
+        .map(|l| &l.digest)
+        .collect();
+    summaries
+        .iter()
+        .map(|(d, s)| {
+            let f = LayerFigures::scanned(s);
+            let uncompressed = s.compression == crate::image::Compression::None;
+            let f = if uncompressed && engine_tars.contains(d) {
+                f.without_compressed()
+            } else {
+                f
+            };
+            (d.clone(), f)
+        })
+        .collect()
+}
+
 /// An image's layer digests, each once, in manifest order.
 fn distinct_of(image: &Image) -> Vec<&Digest> {
-    let mut seen = HashSet::new();
-    image
-        .layers
-        .iter()
-        .map(|l| &l.digest)
-        .filter(|d| seen.insert(*d))
+    super::sizes::distinct_layers([image])
+        .into_iter()
+        .map(|(_, d)| d)
         .collect()
 }
 

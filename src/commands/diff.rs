@@ -8,10 +8,10 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::analyze::diff::{diff_files, Change, FileDiff};
+use crate::analyze::merged::{index_error, inventory, merged};
 use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
+use crate::analyze::sizes::{distinct_layers, Sizes};
 use crate::commands::one_image;
-use crate::commands::packages::image_inventory;
-use crate::commands::{index_error, merged};
 use crate::image::{Digest, Image};
 use crate::layer::LayerSummary;
 use crate::reference::Reference;
@@ -57,13 +57,6 @@ pub struct LayerDiff {
     pub created_by: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Bytes3 {
-    pub compressed: u64,
-    pub uncompressed: u64,
-    pub files: u64,
-}
-
 #[derive(Debug, Serialize)]
 pub struct Diff {
     pub base: String,
@@ -71,10 +64,10 @@ pub struct Diff {
     /// Layers (by digest) of TARGET that BASE lacks, and their bytes: what
     /// pulling TARGET costs a node that holds BASE.
     pub added_layers: usize,
-    pub adds: Bytes3,
+    pub adds: Sizes,
     pub shared_layers: usize,
     /// Each distinct layer of both once: what storing both costs.
-    pub store_both: Bytes3,
+    pub store_both: Sizes,
     pub differs: bool,
     pub layers: Option<Vec<LayerDiff>>,
     pub files: Option<FileDiff>,
@@ -82,14 +75,7 @@ pub struct Diff {
 }
 
 fn distinct(image: &Image) -> Vec<(usize, &Digest)> {
-    let mut seen = HashSet::new();
-    image
-        .layers
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| seen.insert(&l.digest))
-        .map(|(i, l)| (i, &l.digest))
-        .collect()
+    distinct_layers([image])
 }
 
 pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -97,25 +83,22 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let target = one_image(session.load(std::slice::from_ref(&args.target))?, "diff")?;
     let store = session.store()?;
     let both = [base.clone(), target.clone()];
-    let s = if args.files || args.packages {
-        store.indexes(&both, session.progress())?.into_summaries()
+    // Indexes only when a view reads the merged filesystems.
+    let indexes = if args.files || args.packages {
+        Some(store.indexes(&both, session.progress())?)
     } else {
-        store.summaries(&both, session.progress())?.0
+        None
     };
-    let sum = |ds: &mut dyn Iterator<Item = &Digest>| {
-        let mut b = Bytes3 {
-            compressed: 0,
-            uncompressed: 0,
-            files: 0,
-        };
-        for d in ds {
-            let x: &LayerSummary = &s[d];
-            b.compressed += x.compressed;
-            b.uncompressed += x.uncompressed;
-            b.files += x.files;
+    let fetched;
+    let s = match &indexes {
+        Some(indexes) => indexes.summaries(),
+        None => {
+            fetched = store.summaries(&both, session.progress())?.0;
+            &fetched
         }
-        b
     };
+    let sum =
+        |ds: &mut dyn Iterator<Item = &Digest>| -> Sizes { ds.map(|d| Sizes::of(&s[d])).sum() };
     let base_digests: HashSet<&Digest> = base.layers.iter().map(|l| &l.digest).collect();
     let target_digests: HashSet<&Digest> = target.layers.iter().map(|l| &l.digest).collect();
     let added: Vec<&Digest> = distinct(&target)
@@ -132,28 +115,31 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         .map(|(_, d)| d)
         .chain(added.iter().copied())
         .collect();
-    let files = if args.files {
-        let f = diff_files(
-            merged(session, &base)?,
-            merged(session, &target)?,
-            args.depth,
-            args.top,
-        )
-        .map_err(index_error)?;
-        Some(f)
-    } else {
-        None
+    let files = match &indexes {
+        Some(indexes) if args.files => {
+            let f = diff_files(
+                merged(indexes, &base)?,
+                merged(indexes, &target)?,
+                args.depth,
+                args.top,
+            )
+            .map_err(index_error)?;
+            Some(f)
+        }
+        _ => None,
     };
-    let layers = args.layers.then(|| layer_rows(&base, &target, &s));
-    let packages = if args.packages {
-        let (a, b) = (
-            image_inventory(session, &base)?,
-            image_inventory(session, &target)?,
-        );
-        let file_delta = b.total.bytes as i64 - a.total.bytes as i64;
-        Some(diff_packages(&a.packages, &b.packages, file_delta))
-    } else {
-        None
+    let layers = args.layers.then(|| layer_rows(&base, &target, s));
+    let packages = match &indexes {
+        Some(indexes) if args.packages => {
+            let mut warn = |w| session.warn(w);
+            let (a, b) = (
+                inventory(indexes, &base, &mut warn)?,
+                inventory(indexes, &target, &mut warn)?,
+            );
+            let file_delta = b.total.bytes as i64 - a.total.bytes as i64;
+            Some(diff_packages(&a.packages, &b.packages, file_delta))
+        }
+        _ => None,
     };
     let report = Diff {
         base: base.name.to_string(),
@@ -254,9 +240,9 @@ impl View for Diff {
         doc.line(format!(
             "{} adds {} compressed / {} uncompressed / {} files bytes over {} in {} layer{}; {} layer{} shared",
             self.target,
-            style.size(self.adds.compressed),
-            style.size(self.adds.uncompressed),
-            style.size(self.adds.files),
+            style.bytes(self.adds.compressed),
+            style.bytes(self.adds.uncompressed),
+            style.bytes(self.adds.files),
             self.base,
             self.added_layers,
             if self.added_layers == 1 { "" } else { "s" },
@@ -265,9 +251,9 @@ impl View for Diff {
         ));
         doc.line(format!(
             "pulling it where the base is: {} compressed; storing both: {} compressed ({} uncompressed)",
-            style.size(self.adds.compressed),
-            style.size(self.store_both.compressed),
-            style.size(self.store_both.uncompressed),
+            style.bytes(self.adds.compressed),
+            style.bytes(self.store_both.compressed),
+            style.bytes(self.store_both.uncompressed),
         ));
         if let Some(layers) = &self.layers {
             doc.blank().heading("Layers");
@@ -328,6 +314,14 @@ impl View for Diff {
                         signed(style, d.delta),
                         style.size(d.added),
                         style.size(d.removed),
+                    ]);
+                }
+                if f.dirs_more > 0 {
+                    t.row(vec![
+                        format!("… {} more", f.dirs_more),
+                        String::new(),
+                        String::new(),
+                        String::new(),
                     ]);
                 }
                 doc.table(t);

@@ -6,14 +6,15 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::analyze::audit::{audit, Audit, DiveEfficiency, LayerChanges, Waste};
-use crate::commands::{index_error, merged};
+use crate::analyze::layers::{changes, DiveEfficiency, LayerChanges, Waste};
+use crate::analyze::merged::{index_error, merged};
+use crate::analyze::sizes::Tally;
 use crate::commands::{legend, one_image};
-use crate::image::{Digest, Image};
+use crate::image::Digest;
+use crate::layer::LayerSummary;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
 use crate::session::{Outcome, Session};
-use crate::store::Store;
 use crate::units;
 
 #[derive(Debug)]
@@ -58,32 +59,18 @@ pub struct Totals {
     pub merged_files: u64,
 }
 
-/// The merged-filesystem audit of one image, its indexes made sure of.
-pub fn audit_image(
-    session: &Session,
-    store: &Store,
-    image: &Image,
-    top: usize,
-) -> anyhow::Result<(Audit, Vec<crate::layer::LayerSummary>)> {
-    let indexes = store.indexes(std::slice::from_ref(image), session.progress())?;
-    let summaries = indexes.summaries();
-    let per_layer: Vec<crate::layer::LayerSummary> = image
-        .layers
-        .iter()
-        .map(|l| summaries[&l.digest].clone())
-        .collect();
-    let files = per_layer.iter().map(|s| s.files).collect();
-    let audit = audit(merged(session, image)?, files, top).map_err(index_error)?;
-    Ok((audit, per_layer))
-}
-
 pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let image = one_image(
         session.load(std::slice::from_ref(&args.reference))?,
         "layers",
     )?;
     let store = session.store()?;
-    let (audit, summaries) = audit_image(session, store, &image, args.top)?;
+    let indexes = store.indexes(std::slice::from_ref(&image), session.progress())?;
+    let by_digest = indexes.summaries();
+    let summaries: Vec<&LayerSummary> =
+        image.layers.iter().map(|l| &by_digest[&l.digest]).collect();
+    let files = summaries.iter().map(|s| s.files).collect();
+    let audit = changes(merged(&indexes, &image)?, files, args.top).map_err(index_error)?;
     let info = legend(&image);
     let layers: Vec<LayerRow> = info
         .into_iter()
@@ -143,8 +130,7 @@ impl View for Layers {
             Column::figure("DELETED"),
             Column::figure("WASTED LATER"),
         ]);
-        let count =
-            |c: &crate::analyze::audit::Count| format!("{} ({})", c.files, style.size(c.bytes));
+        let count = |c: &Tally| format!("{} ({})", c.files, style.size(c.bytes));
         for l in &self.layers {
             t.row(vec![
                 l.layer.to_string(),

@@ -17,22 +17,21 @@ mod pick;
 
 pub use pick::{legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo};
 
-use crate::analyze::overlay::Overlay;
-use crate::error::Error;
-use crate::image::Image;
-use crate::layer::IndexReader;
+use std::collections::HashMap;
+
+use crate::analyze::footprint::{declared_figures, scanned_figures, LayerFigures};
+use crate::image::{Digest, Image};
 use crate::session::Session;
 
-/// An image's merged filesystem, its indexes made sure of first (scanning
-/// what is missing or damaged; a no-op for what this run already checked).
-pub fn merged(session: &Session, image: &Image) -> anyhow::Result<Overlay<IndexReader>> {
-    let indexes = session
-        .store()?
-        .indexes(std::slice::from_ref(image), session.progress())?;
-    Ok(Overlay::new(indexes.open_layers(image)?).map_err(index_error)?)
-}
-
-/// An index that cannot be read back (a damaged cache file).
-pub fn index_error(e: std::io::Error) -> Error {
-    Error::io("layer index", e)
+/// Figures for every layer of `images`: from a (cached) scan, or from the
+/// manifests alone when shallow.
+pub fn layer_figures(
+    session: &Session,
+    images: &[Image],
+) -> anyhow::Result<HashMap<Digest, LayerFigures>> {
+    if session.shallow() {
+        return Ok(declared_figures(images));
+    }
+    let summaries = session.store()?.summaries(images, session.progress())?.0;
+    Ok(scanned_figures(images, &summaries))
 }

@@ -97,6 +97,15 @@ impl Run {
         self.json_with(cmd, args)
     }
 
+    /// `json`, and the report is at most `max` bytes (what a person reads
+    /// stays small, however big the input).
+    pub fn json_within(&self, max: usize, args: &[&str]) -> Value {
+        let v = self.json(args);
+        let len = serde_json::to_vec_pretty(&v).unwrap().len();
+        assert!(len <= max, "strata {args:?}: a report of {len} bytes");
+        v
+    }
+
     fn json_with(&self, mut cmd: Command, args: &[&str]) -> Value {
         let out = cmd.args(args).arg("--format=json").output().unwrap();
         assert!(
