@@ -13,9 +13,9 @@ use crate::commands::{legend, one_image};
 use crate::image::Digest;
 use crate::layer::LayerSummary;
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Style, Table, View};
+use crate::report::{Column, Doc, Span, Spans, Style, Table, View};
 use crate::session::{Outcome, Session};
-use crate::units;
+use crate::spans;
 
 #[derive(Debug)]
 pub struct Args {
@@ -109,14 +109,16 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
 impl View for Layers {
     const COMMAND: &'static str = "layers";
 
-    fn doc(&self, style: Style) -> Doc {
+    fn doc(&self, _: Style) -> Doc {
         let mut doc = Doc::new();
-        doc.line(format!(
-            "{} ({}): {} layers",
-            self.image,
-            self.platform.as_deref().unwrap_or("-"),
-            self.layers.len()
-        ))
+        doc.line(spans![
+            Span::name(&self.image),
+            " (",
+            Span::or_dash(self.platform.as_deref()),
+            "): ",
+            Span::Count(self.layers.len() as u64),
+            " layers",
+        ])
         .blank();
         let mut t = Table::new(vec![
             Column::figure("#"),
@@ -130,47 +132,54 @@ impl View for Layers {
             Column::figure("DELETED"),
             Column::figure("WASTED LATER"),
         ]);
-        let count = |c: &Tally| format!("{} ({})", c.files, style.size(c.bytes));
+        let count = |c: &Tally| spans![Span::Count(c.files), " (", Span::size(c.bytes), ")"];
         for l in &self.layers {
             t.row(vec![
-                l.layer.to_string(),
-                l.digest.short().to_owned(),
-                units::cut(l.created_by.as_deref().unwrap_or("-"), 48),
-                style.bytes(l.compressed),
-                style.size(l.uncompressed),
-                style.size(l.files),
+                spans![Span::Count(l.layer as u64)],
+                spans![Span::digest(&l.digest)],
+                spans![Span::command_or_dash(l.created_by.as_deref())],
+                spans![Span::Bytes(l.compressed)],
+                spans![Span::size(l.uncompressed)],
+                spans![Span::size(l.files)],
                 count(&l.changes.added),
                 count(&l.changes.modified),
                 count(&l.changes.deleted),
-                style.size(l.changes.wasted_later),
+                spans![Span::size(l.changes.wasted_later)],
             ]);
         }
         t.row(vec![
-            String::new(),
-            "total".to_owned(),
-            String::new(),
-            style.bytes(self.total.compressed),
-            style.size(self.total.uncompressed),
-            style.size(self.total.files),
-            String::new(),
-            String::new(),
-            String::new(),
-            style.size(self.waste.wasted_bytes),
+            Spans::new(),
+            spans!["total"],
+            Spans::new(),
+            spans![Span::Bytes(self.total.compressed)],
+            spans![Span::size(self.total.uncompressed)],
+            spans![Span::size(self.total.files)],
+            Spans::new(),
+            Spans::new(),
+            Spans::new(),
+            spans![Span::size(self.waste.wasted_bytes)],
         ]);
         doc.table(t).blank();
-        doc.line(format!(
-            "merged filesystem: {} of {} stored file bytes survive; wasted {} (efficiency {})",
-            style.size(self.total.merged_files),
-            style.size(self.total.files),
-            style.size(self.waste.wasted_bytes),
-            units::percent(self.waste.efficiency * 100.0),
-        ));
-        doc.line(format!(
-            "dive 0.13: efficiency {}, wasted {}, user wasted {} (dive counts every copy, the surviving one too)",
-            self.dive.efficiency,
-            style.size(self.dive.wasted_bytes),
-            units::percent(self.dive.user_wasted_percent * 100.0),
-        ));
+        doc.line(spans![
+            "merged filesystem: ",
+            Span::size(self.total.merged_files),
+            " of ",
+            Span::size(self.total.files),
+            " stored file bytes survive; wasted ",
+            Span::size(self.waste.wasted_bytes),
+            " (efficiency ",
+            Span::percent(self.waste.efficiency * 100.0),
+            ")",
+        ]);
+        doc.line(spans![
+            "dive 0.13: efficiency ",
+            Span::Number(self.dive.efficiency),
+            ", wasted ",
+            Span::size(self.dive.wasted_bytes),
+            ", user wasted ",
+            Span::percent(self.dive.user_wasted_percent * 100.0),
+            " (dive counts every copy, the surviving one too)",
+        ]);
         if !self.waste.top.is_empty() {
             doc.blank();
             let mut w = Table::new(vec![
@@ -180,16 +189,16 @@ impl View for Layers {
                 Column::text("SURVIVES IN"),
             ]);
             for p in &self.waste.top {
+                let copies = p
+                    .copies
+                    .iter()
+                    .map(|&(l, b)| spans![Span::Layer(l), ": ", Span::size(b)]);
                 w.row(vec![
-                    units::cut(&p.path, 60),
-                    style.size(p.wasted),
-                    p.copies
-                        .iter()
-                        .map(|(l, b)| format!("#{l}: {}", style.size(*b)))
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    spans![Span::path(&p.path)],
+                    spans![Span::size(p.wasted)],
+                    Spans::join(copies, ", "),
                     p.survives_in
-                        .map_or_else(|| "deleted".to_owned(), |l| format!("#{l}")),
+                        .map_or(spans!["deleted"], |l| spans![Span::Layer(l)]),
                 ]);
             }
             doc.table(w);

@@ -14,6 +14,7 @@ pub mod layers;
 mod notes;
 pub mod packages;
 mod pick;
+mod rollup;
 
 pub use pick::{legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo};
 
