@@ -141,6 +141,20 @@ pub fn markdown(text: &str, place: Place) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '\\' if next.is_none_or(|n| n.is_ascii_punctuation()) => out.push_str("\\\\"),
+            // A run of `_` between two letters or digits can neither open
+            // nor close emphasis (CommonMark's flanking rules): `max_layers`
+            // reads as it is.
+            '_' if i > 0 && chars[i - 1].is_alphanumeric() && {
+                let run = chars[i..].iter().take_while(|&&c| c == '_').count();
+                chars.get(i + run).is_some_and(|c| c.is_alphanumeric())
+            } =>
+            {
+                while chars.get(i + 1) == Some(&'_') {
+                    out.push('_');
+                    i += 1;
+                }
+                out.push('_')
+            }
             '`' | '*' | '_' | '~' | '[' | '(' | ')' | '|' => {
                 out.push('\\');
                 out.push(c);
@@ -227,6 +241,8 @@ mod tests {
             m("`code` *em* _u_ ~s~ a|b"),
             "\\`code\\` \\*em\\* \\_u\\_ \\~s\\~ a\\|b"
         );
+        assert_eq!(m("max_wasted__percent"), "max_wasted__percent");
+        assert_eq!(m("_a_b_ c_"), "\\_a_b\\_ c\\_");
         assert_eq!(m("a & b"), "a &amp; b");
         assert_eq!(m("www.evil.com"), "www\\.evil.com");
         assert_eq!(m("awww.x"), "awww.x");

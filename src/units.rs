@@ -97,44 +97,6 @@ pub fn ago(secs: u64) -> String {
     format!("{} ago", count(n, one, many))
 }
 
-/// `part` as a percentage of `whole`; `-` for an empty whole.
-/// (Old string API: views not yet on the typed report model.)
-pub fn share(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "-".to_owned()
-    } else {
-        percent(part as f64 * 100.0 / whole as f64)
-    }
-}
-
-/// Text for one table cell, cut at its end past `max` characters.
-/// (Old string API: views not yet on the typed report model.)
-pub fn cut(text: &str, max: usize) -> String {
-    let mut flat = String::with_capacity(text.len().min(max * 4));
-    let mut space = false;
-    for c in text.trim().chars() {
-        if c.is_whitespace() {
-            if !space {
-                flat.push(' ');
-            }
-            space = true;
-            continue;
-        }
-        space = false;
-        if c.is_control() {
-            flat.extend(c.escape_default());
-        } else {
-            flat.push(c);
-        }
-    }
-    if flat.chars().count() <= max {
-        return flat;
-    }
-    let mut out: String = flat.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
 use crate::commands::rollup::{self, Line};
 use crate::commands::{legend, one_image, resolve_layer, LayerChoice, LayerInfo};
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Span, Spans, Style, Table, View};
+use crate::report::{Column, Doc, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
 use crate::spans;
 
@@ -77,7 +77,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
 impl View for AuditReport {
     const COMMAND: &'static str = "audit";
 
-    fn doc(&self, _: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
         doc.line(spans![
             Span::name(&self.image),

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Span, Spans, Style, Table, View};
+use crate::report::{Column, Doc, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
 use crate::spans;
 use crate::store::root::Refused;
@@ -268,7 +268,7 @@ fn entries(n: u64) -> Span {
 impl View for CacheDu {
     const COMMAND: &'static str = "cache du";
 
-    fn doc(&self, _: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
         if !self.exists {
             doc.line(spans![
@@ -313,7 +313,7 @@ impl View for CacheDu {
 impl View for CachePrune {
     const COMMAND: &'static str = "cache prune";
 
-    fn doc(&self, _: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
         doc.line(spans![
             "removed ",
@@ -338,7 +338,7 @@ fn layers(n: usize) -> Span {
 impl View for CachePush {
     const COMMAND: &'static str = "cache push";
 
-    fn doc(&self, _: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
         doc.line(spans![
             layers(self.layers),
@@ -358,7 +358,7 @@ impl View for CachePush {
 impl View for CachePull {
     const COMMAND: &'static str = "cache pull";
 
-    fn doc(&self, _: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
         doc.line(spans![
             layers(self.layers),
@@ -379,7 +379,7 @@ impl View for CachePull {
 impl View for CachePath {
     const COMMAND: &'static str = "cache path";
 
-    fn doc(&self, _: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
         doc.line(spans![Span::Local(self.path.clone())]);
         doc

@@ -11,7 +11,7 @@ use crate::commands::{layer_figures, notes};
 use crate::error::Error;
 use crate::image::Image;
 use crate::reference::Reference;
-use crate::report::{Bars, Column, Doc, Layout, Span, Spans, Style, Table, View};
+use crate::report::{Bars, Column, Doc, Layout, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
 use crate::spans;
 
@@ -168,7 +168,7 @@ impl Figure {
 impl View for Compare {
     const COMMAND: &'static str = "compare";
 
-    fn doc(&self, _: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let m = self.measure;
         let b = |s: &Sizes| spans![Span::Bytes(s.get(m))];
         let (ln, rn) = (&self.left.name, &self.right.name);

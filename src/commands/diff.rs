@@ -15,7 +15,7 @@ use crate::commands::one_image;
 use crate::image::{Digest, Image};
 use crate::layer::LayerSummary;
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Span, Spans, Style, Table, View};
+use crate::report::{Column, Doc, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
 use crate::spans;
 
@@ -239,7 +239,7 @@ fn position(p: Option<usize>) -> Spans {
 impl View for Diff {
     const COMMAND: &'static str = "diff";
 
-    fn doc(&self, _: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
         doc.line(spans![
             Span::name(&self.target),

@@ -11,7 +11,7 @@ use crate::commands::rollup::{self, Line};
 use crate::commands::{legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo};
 use crate::error::Error;
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Span, Spans, Style, View};
+use crate::report::{Column, Doc, Span, Spans, View};
 use crate::session::{Outcome, Session};
 use crate::spans;
 
@@ -110,7 +110,7 @@ fn from_cell(by_layer: &[LayerBytes], bytes: u64) -> Spans {
 impl View for Du {
     const COMMAND: &'static str = "du";
 
-    fn doc(&self, _: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
         let mut line = spans![
             Span::name(&self.image),

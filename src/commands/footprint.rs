@@ -6,7 +6,7 @@ use crate::analyze::footprint::{footprint, Footprint};
 use crate::analyze::sizes::{table_measure, Measure, Sizes};
 use crate::commands::{layer_figures, notes};
 use crate::reference::Reference;
-use crate::report::{Bars, Column, Doc, Layout, Span, Spans, Style, Table, View};
+use crate::report::{Bars, Column, Doc, Layout, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
 use crate::spans;
 
@@ -31,7 +31,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
 impl View for Footprint {
     const COMMAND: &'static str = "footprint";
 
-    fn doc(&self, _: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let m = self.measure;
         let mut images = Table::new(vec![
             Column::text("IMAGE"),

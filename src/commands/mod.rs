@@ -36,3 +36,25 @@ pub fn layer_figures(
     let summaries = session.store()?.summaries(images, session.progress())?.0;
     Ok(scanned_figures(images, &summaries))
 }
+
+#[cfg(test)]
+mod tests {
+    /// Views say what to show; the renderers format, escape and cut it.
+    #[test]
+    fn no_view_formats_a_figure_escapes_or_cuts_text() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/commands");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let code = std::fs::read_to_string(&path).unwrap();
+            // The views, not their tests.
+            let code = code.split("#[cfg(test)]").next().unwrap();
+            for word in ["units::", "cut::", "escape::", ".short()", "Style"] {
+                let hit = code
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("//"))
+                    .any(|l| l.contains(word));
+                assert!(!hit, "{} uses {word}", path.display());
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{legend, legend_lines, one_image, LayerInfo};
 use crate::analyze::packages::{BytesSource, Ecosystem, Package, Tally};
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Span, Style, Table, View};
+use crate::report::{Column, Doc, Span, Table, View};
 use crate::session::{Outcome, Session};
 use crate::spans;
 
@@ -155,7 +155,7 @@ fn measured(rows: &[&Row], source: BytesSource) -> u64 {
 impl View for Packages {
     const COMMAND: &'static str = "packages";
 
-    fn doc(&self, _: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
         let shown: Vec<&Row> = self.packages.iter().filter(|r| !r.under_owner).collect();
         doc.line(spans![

@@ -24,12 +24,9 @@ pub fn figure(span: &Span, style: Style) -> Option<String> {
         Span::Digest(d) => d.short().to_owned(),
         Span::Layer(l) => format!("#{l}"),
         Span::Ago(secs) => secs.map_or_else(dash, units::ago),
-        Span::Name(_)
-        | Span::Path(_)
-        | Span::Dir(_)
-        | Span::Command(_)
-        | Span::Local(_)
-        | Span::Legacy(_) => return None,
+        Span::Name(_) | Span::Path(_) | Span::Dir(_) | Span::Command(_) | Span::Local(_) => {
+            return None
+        }
     })
 }
 

@@ -23,8 +23,6 @@ fn span(s: &Span, style: Style, place: Place) -> String {
         Span::Name(t) | Span::Path(t) | Span::Local(t) => escape::markdown(t, place),
         Span::Dir(t) => escape::markdown(&dir(t), place),
         Span::Command(t) => escape::markdown(&one_line(t), place),
-        // The old string API's rendering: controls escaped, pipes too.
-        Span::Legacy(t) => escape::escape(t).replace('|', "\\|"),
         _ => unreachable!("figure() formats every other span"),
     }
 }
@@ -205,6 +203,7 @@ mod tests {
         doc.heading(spans![Span::name("# title "), Span::name(EVIL)]);
         doc.line(spans![Span::name("# heading"), " and ", Span::name(EVIL)]);
         doc.line(spans![Span::name("1. list")]);
+        doc.line(spans![Span::name("_a_b_ snake_case__name_ x_")]);
         doc.line(spans![Span::command("- item\n===")]);
         doc.note(spans![Span::path("> quote"), Span::name(EVIL)]);
         doc.line("a line after a note is not in it");

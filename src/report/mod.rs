@@ -37,30 +37,13 @@ pub struct Style {
     pub raw_bytes: bool,
 }
 
-impl Style {
-    /// Bytes as the report shows them, or `-` where they are unknown.
-    /// (Old string API: views not yet on the typed report model.)
-    pub fn bytes(&self, n: Option<u64>) -> String {
-        n.map_or_else(
-            || "-".to_owned(),
-            |n| crate::units::bytes(n, self.raw_bytes),
-        )
-    }
-
-    /// (Old string API: views not yet on the typed report model.)
-    pub fn size(&self, n: u64) -> String {
-        crate::units::bytes(n, self.raw_bytes)
-    }
-}
-
 /// What a command hands the report: its figures, serializable as they are,
 /// and how to tell them to a person.
 pub trait View: Serialize {
     /// The `command` field of the JSON document.
     const COMMAND: &'static str;
-    /// The `style` argument is the old string API's; views on the typed
-    /// model ignore it.
-    fn doc(&self, style: Style) -> Doc;
+    /// What to show, as typed spans and charts: the renderer formats it.
+    fn doc(&self) -> Doc;
 }
 
 pub fn render<V: View>(
@@ -71,7 +54,7 @@ pub fn render<V: View>(
 ) -> io::Result<()> {
     match format {
         Format::Json => json::render(out, V::COMMAND, view),
-        Format::Table => table::render(out, &view.doc(style), style),
-        Format::Markdown => markdown::render(out, &view.doc(style), style),
+        Format::Table => table::render(out, &view.doc(), style),
+        Format::Markdown => markdown::render(out, &view.doc(), style),
     }
 }

@@ -46,9 +46,6 @@ pub enum Span {
     /// Text from this machine, not from an image (a cache directory): shown
     /// escaped and whole.
     Local(String),
-    /// Text a view not yet on the typed model formatted itself (the old
-    /// string API): escaped as before, never cut.
-    Legacy(String),
 }
 
 impl Span {
@@ -149,13 +146,6 @@ impl From<Span> for Spans {
 impl From<&'static str> for Spans {
     fn from(text: &'static str) -> Spans {
         Spans(vec![Span::Text(text)])
-    }
-}
-
-/// The old string API: a view's own formatted text.
-impl From<String> for Spans {
-    fn from(text: String) -> Spans {
-        Spans(vec![Span::Legacy(text)])
     }
 }
 

@@ -52,7 +52,7 @@ fn span(s: &Span, style: Style, caps: Caps) -> String {
         Span::Command(t) => {
             cut::end(&escape(&one_line(t)), caps.command, Measure::Columns).into_owned()
         }
-        Span::Local(t) | Span::Legacy(t) => escape(t).into_owned(),
+        Span::Local(t) => escape(t).into_owned(),
         _ => unreachable!("figure() formats every other span"),
     }
 }

@@ -118,7 +118,8 @@ fn hostile_image_names_are_inert_in_markdown_and_shown_whole() {
 }
 
 /// One image whose file names, package names and versions, and layer
-/// commands (`created_by`) are the hostile names; its reference.
+/// commands (`created_by`) are the hostile names, its first layer alone
+/// tagged `base`; its reference.
 fn hostile_image(r: &Run) -> String {
     let mut lay = OciLayout::new(&r.path("image"));
     let files = lay.layer(Compress::Gzip(6), |w| {
@@ -134,13 +135,18 @@ fn hostile_image(r: &Run) -> String {
                 .file(&format!("{dir}/index.js"), b"module.exports = 1;\n");
         }
     });
+    // Later: one hostile file deleted, another written again (both wasted,
+    // and advise's, audit's and diff's findings).
     let more = lay.layer(Compress::Gzip(6), |w| {
-        w.file("later", b"later");
+        w.file("later", b"later")
+            .whiteout(&format!("h1-{}", HOSTILE[1]))
+            .file(&format!("h5-{}", HOSTILE[5]), b"written again");
     });
     let layers = [&files, &more];
     let mut config = OciLayout::config_for(&layers, "linux/amd64");
     config["history"][0]["created_by"] = HOSTILE[0].into();
     config["history"][1]["created_by"] = format!("{} {}", HOSTILE[2], HOSTILE[3]).into();
+    lay.image("base", &[&files], "linux/amd64");
     let mut desc = lay.manifest_with_config(&layers, &serde_json::to_vec(&config).unwrap());
     desc["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": HOSTILE[0]});
     let dir = lay.finish();
@@ -155,17 +161,47 @@ fn hostile_image(r: &Run) -> String {
 fn hostile_files_packages_and_commands_are_inert_in_every_views_markdown() {
     let r = Run::new();
     let image = hostile_image(&r);
-    for args in [vec!["packages", &image]] {
+    let base = image.replace(HOSTILE[0], "base");
+    // Every rule trips (as a warning: the gate's exit stays 0) and names what
+    // tripped it: hostile paths and packages.
+    let policy = r.path("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[image]]\nlevel = \"warn\"\nforbidden_paths = [\"h*\"]\n\
+         forbidden_packages = [\"*/*\"]\nmax_findings = { deleted_later = 0 }\n",
+    )
+    .unwrap();
+    let policy = policy.to_str().unwrap();
+    for args in [
+        vec!["packages", &image],
+        vec!["du", &image],
+        vec!["layers", &image],
+        vec!["audit", &image, "--layer", "1"],
+        vec!["audit", &image, "--layer", "2"],
+        vec!["diff", &base, &image],
+        vec!["advise", &image],
+        vec!["gate", "--policy", policy, &image],
+    ] {
         let mut args = args.clone();
         args.extend(["--format", "markdown"]);
         let md = stdout(&r, &args);
         assert_inert(&md);
         assert!(!md.contains('<'), "{args:?}: {md}");
-        if args[0] == "packages" {
-            let text = shown(&md);
-            for name in HOSTILE {
-                assert!(text.contains(name), "{name} not shown whole in:\n{text}");
-            }
+        let text = shown(&md);
+        // Each view shows the hostile names it lists whole (markdown never cuts).
+        let whole: &[&str] = match args[0] {
+            "packages" => &HOSTILE,
+            "layers" | "audit" => &[HOSTILE[0], HOSTILE[2]],
+            "du" => &[HOSTILE[3], HOSTILE[6], HOSTILE[7]],
+            "diff" => &[HOSTILE[1], HOSTILE[5]],
+            "advise" => &[HOSTILE[0], HOSTILE[1]],
+            _ => &[HOSTILE[0], HOSTILE[4]],
+        };
+        for name in whole {
+            assert!(
+                text.contains(name),
+                "{args:?}: {name} not shown whole in:\n{text}"
+            );
         }
     }
 }
