@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::analyze::layers::{changes, DiveEfficiency, LayerChanges, Waste};
 use crate::analyze::merged::{index_error, merged};
 use crate::analyze::sizes::Tally;
-use crate::commands::{legend, one_image};
+use crate::commands::{headline, legend, one_image};
 use crate::image::Digest;
 use crate::layer::LayerSummary;
 use crate::reference::Reference;
@@ -111,14 +111,11 @@ impl View for Layers {
 
     fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        doc.line(spans![
-            Span::name(&self.image),
-            " (",
-            Span::or_dash(self.platform.as_deref()),
-            "): ",
-            Span::Count(self.layers.len() as u64),
-            " layers",
-        ])
+        doc.line(headline(
+            &self.image,
+            self.platform.as_deref(),
+            spans![Span::Count(self.layers.len() as u64), " layers",],
+        ))
         .blank();
         let mut t = Table::new(vec![
             Column::figure("#"),

@@ -16,7 +16,7 @@ pub mod packages;
 mod pick;
 mod rollup;
 
-pub use pick::{legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo};
+pub use pick::{headline, legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo};
 
 use std::collections::HashMap;
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::{legend, legend_lines, one_image, LayerInfo};
 use crate::analyze::packages::{BytesSource, Ecosystem, Package, Tally};
+use crate::commands::headline;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Span, Table, View};
 use crate::session::{Outcome, Session};
@@ -158,16 +159,16 @@ impl View for Packages {
     fn doc(&self) -> Doc {
         let mut doc = Doc::new();
         let shown: Vec<&Row> = self.packages.iter().filter(|r| !r.under_owner).collect();
-        doc.line(spans![
-            Span::name(&self.image),
-            " (",
-            Span::or_dash(self.platform.as_deref()),
-            "): ",
-            Span::Count(shown.len() as u64),
-            " packages in the merged filesystem of ",
-            Span::Count(self.layers.len() as u64),
-            " layers",
-        ])
+        doc.line(headline(
+            &self.image,
+            self.platform.as_deref(),
+            spans![
+                Span::Count(shown.len() as u64),
+                " packages in the merged filesystem of ",
+                Span::Count(self.layers.len() as u64),
+                " layers",
+            ],
+        ))
         .blank();
         let mut table = Table::new(vec![
             Column::text("ECOSYSTEM"),

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::image::{Digest, Image};
-use crate::report::{Doc, Span};
+use crate::report::{Doc, Span, Spans};
 use crate::spans;
 
 /// A layer named on the command line: its 1-based position, or its digest
@@ -102,6 +102,13 @@ pub fn resolve_layer(image: &Image, choice: &LayerChoice) -> anyhow::Result<usiz
         }
         .into()
     })
+}
+
+/// The first line of a view of one image: `IMAGE (PLATFORM): ` and `rest`.
+pub fn headline(image: &str, platform: Option<&str>, rest: Spans) -> Spans {
+    let mut line = spans![Span::name(image), " (", Span::or_dash(platform), "): "];
+    line.append(rest);
+    line
 }
 
 /// The legend under a view: one line per layer, `#N digest created_by`.
