@@ -16,7 +16,12 @@ macro_rules! references {
   docker-archive:FILE[:REF]     `docker save` / `podman save` output; FILE - reads stdin
   docker-daemon:NAME[:TAG], docker-daemon:sha256:ID
                                 an image of the Docker or Podman engine at DOCKER_HOST
-  containers-storage:NAME       Podman's storage, through its service (podman system service)"
+  containers-storage:NAME       Podman's storage, through its service (podman system service)
+  containerd:[NAMESPACE/]NAME[:TAG]
+                                containerd's image store (CONTAINERD_ADDRESS; no NAMESPACE:
+                                k8s.io, then default)
+  docker-daemon:*, containers-storage:*, containerd:NAMESPACE/*
+                                every image the engine holds (untagged ones too with --all)"
     };
 }
 
@@ -388,6 +393,9 @@ pub struct Global {
     /// Analyse every platform of multi-platform images.
     #[arg(long, global = true)]
     pub all_platforms: bool,
+    /// With docker-daemon:* or containers-storage:*, untagged (dangling) images too.
+    #[arg(long, global = true)]
+    pub all: bool,
     /// Layer index cache [default: $XDG_CACHE_HOME/strata].
     #[arg(long, global = true, value_name = "DIR", env = "STRATA_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,

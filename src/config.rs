@@ -197,6 +197,7 @@ impl Config {
                     shallow,
                     cache_dir: cache_dir.clone(),
                     authfile: g.authfile.clone(),
+                    all: g.all,
                 },
                 cache_dir,
                 quiet: g.quiet,

@@ -267,6 +267,8 @@ pub enum Transport {
     DockerArchive,
     DockerDaemon,
     ContainersStorage,
+    /// containerd's image store; `location` is the namespace.
+    Containerd,
 }
 
 impl Transport {
@@ -284,6 +286,7 @@ impl Transport {
             Transport::DockerArchive => "docker-archive:",
             Transport::DockerDaemon => "docker-daemon:",
             Transport::ContainersStorage => "containers-storage:",
+            Transport::Containerd => "containerd:",
         }
     }
 }
@@ -348,8 +351,10 @@ impl ImageName {
 impl fmt::Display for ImageName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}{}", self.transport.prefix(), self.location)?;
+        // Registries and containerd name images alike: HOST-or-NAMESPACE/REPO:TAG@DIGEST.
+        let like_docker = matches!(self.transport, Transport::Docker | Transport::Containerd);
         match self.transport {
-            Transport::Docker => {
+            Transport::Docker | Transport::Containerd => {
                 if let Some(repo) = &self.repository {
                     write!(f, "/{repo}")?;
                 }
@@ -364,7 +369,7 @@ impl fmt::Display for ImageName {
                 _ => {}
             },
         }
-        if self.tag.is_none() || self.transport == Transport::Docker {
+        if self.tag.is_none() || like_docker {
             if let Some(d) = &self.digest {
                 write!(f, "@{d}")?;
             }
@@ -435,6 +440,14 @@ mod tests {
             .with_tag("1");
         assert_eq!(reg.to_string(), "docker://reg.example:5000/team/api:1");
         assert_eq!(reg.basename(), "api");
+        let ctd = ImageName::new(Transport::Containerd, "k8s.io")
+            .with_repository("docker.io/library/nginx")
+            .with_tag("1.27");
+        assert_eq!(
+            ctd.to_string(),
+            "containerd:k8s.io/docker.io/library/nginx:1.27"
+        );
+        assert_eq!(ctd.basename(), "nginx");
         let untagged = ImageName::new(Transport::Oci, "dir").with_digest(d.clone());
         assert_eq!(untagged.to_string(), format!("oci:dir@{d}"));
         let arch = ImageName::new(Transport::DockerArchive, "a.tar")

@@ -2,6 +2,7 @@
 //! layer descriptors — plus a way to stream each layer's blob.
 
 pub mod archive;
+pub mod containerd;
 pub mod engine;
 pub mod fs;
 pub mod layout;
@@ -50,6 +51,8 @@ pub struct SourceOptions {
     pub cache_dir: Option<std::path::PathBuf>,
     /// `--authfile`: registry credentials looked up there first.
     pub authfile: Option<std::path::PathBuf>,
+    /// `--all`: an engine's `*` names its untagged (dangling) images too.
+    pub all: bool,
 }
 
 /// Resolves references into the images they name, in order (an OCI layout
@@ -92,8 +95,9 @@ pub fn load_all(
             Reference::DockerArchive { path, name } => {
                 archive::load(path, name.as_deref(), reading)
             }
-            Reference::DockerDaemon { name } => engine::load_docker(name, reading),
-            Reference::ContainersStorage { name } => engine::load_podman(name, reading),
+            Reference::DockerDaemon { name } => engine::load_docker(name, opts.all, reading),
+            Reference::ContainersStorage { name } => engine::load_podman(name, opts.all, reading),
+            Reference::Containerd { text } => containerd::load(text, &with),
             Reference::Registry(_) => Ok(remote_images.next().unwrap_or_default()),
         };
         let loaded = loaded.and_then(|images| platform::check_named(images, opts));

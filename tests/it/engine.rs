@@ -33,7 +33,7 @@ impl Podman {
         fs::create_dir_all(dir.path().join("tmp")).unwrap();
         let log = fs::File::create(dir.path().join("podman.log")).unwrap();
         let mut cmd = Command::new("podman");
-        cmd.args(Podman::store_args(dir.path()))
+        cmd.args(Podman::store_args_of(dir.path()))
             .args(["--cgroup-manager", "cgroupfs", "--events-backend", "none"])
             .arg("--tmpdir")
             .arg(dir.path().join("tmp"))
@@ -71,7 +71,12 @@ impl Podman {
         Some(podman)
     }
 
-    fn store_args(dir: &Path) -> Vec<String> {
+    /// podman's flags for this service's storage.
+    pub fn store_args(&self) -> Vec<String> {
+        Podman::store_args_of(self.dir.path())
+    }
+
+    fn store_args_of(dir: &Path) -> Vec<String> {
         vec![
             "--root".into(),
             dir.join("root").display().to_string(),
@@ -110,7 +115,7 @@ impl Podman {
     /// `podman save` of `tag` (docker-archive format) to `out`.
     pub fn save(&self, tag: &str, out: &Path) {
         let status = Command::new("podman")
-            .args(Podman::store_args(self.dir.path()))
+            .args(self.store_args())
             .args(["save", "-q", "--format", "docker-archive", "-o"])
             .arg(out)
             .arg(tag)
@@ -133,13 +138,13 @@ impl Drop for Podman {
 }
 
 /// strata with this engine as `DOCKER_HOST` and no other engine in sight.
-fn engine_cmd(r: &Run, host: &str) -> assert_cmd::Command {
+pub fn engine_cmd(r: &Run, host: &str) -> assert_cmd::Command {
     let mut c = r.cmd();
     c.env("DOCKER_HOST", host).env_remove("CONTAINER_HOST");
     c
 }
 
-fn json_ok(mut cmd: assert_cmd::Command, args: &[&str]) -> Value {
+pub fn json_ok(mut cmd: assert_cmd::Command, args: &[&str]) -> Value {
     let out = cmd.args(args).arg("--format=json").output().unwrap();
     assert!(
         out.status.success(),
@@ -154,7 +159,7 @@ fn json_ok(mut cmd: assert_cmd::Command, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn fails_with(mut cmd: assert_cmd::Command, args: &[&str]) -> String {
+pub fn fails_with(mut cmd: assert_cmd::Command, args: &[&str]) -> String {
     let out = cmd.args(args).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "strata {args:?}: {stderr}");

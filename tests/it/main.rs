@@ -6,9 +6,11 @@ mod bad_input;
 mod builder;
 mod cli_habits;
 mod compare;
+mod containerd;
 mod diff;
 mod du;
 mod engine;
+mod engine_every;
 mod fault_proxy;
 mod footprint;
 mod gate;
@@ -135,4 +137,14 @@ pub fn figures(v: &Value) -> Value {
         obj.remove("manifest_digest");
     }
     v
+}
+
+/// The image names of a footprint JSON, in order.
+pub fn names(v: &Value) -> Vec<&str> {
+    v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect()
 }
