@@ -396,6 +396,11 @@ pub struct Global {
     /// With docker-daemon:* or containers-storage:*, untagged (dangling) images too.
     #[arg(long, global = true)]
     pub all: bool,
+    /// Read foreign (non-distributable) layers that are not at hand from the
+    /// URLs their descriptors name (http and https only) [default: never
+    /// fetched; their declared size is shown and their files are left out].
+    #[arg(long, global = true)]
+    pub fetch_foreign: bool,
     /// Layer index cache [default: $XDG_CACHE_HOME/strata].
     #[arg(long, global = true, value_name = "DIR", env = "STRATA_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,

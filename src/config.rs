@@ -198,6 +198,7 @@ impl Config {
                     cache_dir: cache_dir.clone(),
                     authfile: g.authfile.clone(),
                     all: g.all,
+                    fetch_foreign: g.fetch_foreign,
                 },
                 cache_dir,
                 quiet: g.quiet,

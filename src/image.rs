@@ -237,6 +237,29 @@ pub struct History {
     pub empty_layer: bool,
 }
 
+/// Whether a layer media type is a non-distributable ("foreign") one: a
+/// layer that registries do not hold, fetched from the `urls` of its
+/// descriptor (Windows base layers).
+pub fn is_foreign(media_type: &MediaType) -> bool {
+    match media_type {
+        MediaType::ImageLayerNonDistributable
+        | MediaType::ImageLayerNonDistributableGzip
+        | MediaType::ImageLayerNonDistributableZstd => true,
+        MediaType::Other(other) => other == DOCKER_FOREIGN_LAYER_GZIP,
+        _ => false,
+    }
+}
+
+/// What is known of a foreign layer beyond its descriptor.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Foreign {
+    /// Where its descriptor says the blob can be fetched.
+    pub urls: Vec<String>,
+    /// Its blob is not in the source and was not fetched: it is never
+    /// scanned, and its declared size is all that is known of it.
+    pub unread: bool,
+}
+
 /// One layer as an image declares it: what to fetch and what it must hash to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerDesc {
@@ -250,6 +273,16 @@ pub struct LayerDesc {
     /// The config's history entry that made this layer (`empty_layer`
     /// entries skipped); None when the history does not line up with the layers.
     pub history: Option<History>,
+    /// Set for a non-distributable layer.
+    pub foreign: Option<Foreign>,
+}
+
+impl LayerDesc {
+    /// A foreign layer whose blob is not at hand: never scanned; views
+    /// leave its files out and know only its declared size.
+    pub fn unread(&self) -> bool {
+        self.foreign.as_ref().is_some_and(|f| f.unread)
+    }
 }
 
 /// Streams layer blobs from wherever the image lives.
@@ -457,6 +490,25 @@ mod tests {
         let mut pos = ImageName::new(Transport::DockerArchive, "a.tar");
         pos.position = Some(2);
         assert_eq!(pos.to_string(), "docker-archive:a.tar:@2");
+    }
+
+    #[test]
+    fn foreign_layers_are_known_by_their_media_type() {
+        for mt in [
+            MediaType::ImageLayerNonDistributable,
+            MediaType::ImageLayerNonDistributableGzip,
+            MediaType::ImageLayerNonDistributableZstd,
+            MediaType::Other(DOCKER_FOREIGN_LAYER_GZIP.to_owned()),
+        ] {
+            assert!(is_foreign(&mt), "{mt}");
+            assert!(Compression::from_media_type(&mt).is_some(), "{mt}");
+        }
+        for mt in [
+            MediaType::ImageLayerGzip,
+            MediaType::Other(IMAGE_DOCKER_LAYER_GZIP_MEDIA_TYPE.to_owned()),
+        ] {
+            assert!(!is_foreign(&mt), "{mt}");
+        }
     }
 
     #[test]

@@ -146,8 +146,9 @@ impl Store {
     ) -> Result<(HashMap<Digest, LayerSummary>, StoreStats)> {
         let mut distinct: Vec<(&LayerDesc, &Arc<dyn BlobSource>)> = Vec::new();
         let mut seen = HashSet::new();
+        // A foreign layer not at hand is never scanned (nor fetched).
         for image in images {
-            for layer in &image.layers {
+            for layer in image.layers.iter().filter(|l| !l.unread()) {
                 if seen.insert(&layer.digest) {
                     distinct.push((layer, &image.blobs));
                 }
@@ -175,7 +176,7 @@ impl Store {
         }
         // Every use of a digest must agree with what its bytes hash to.
         for image in images {
-            for layer in &image.layers {
+            for layer in image.layers.iter().filter(|l| !l.unread()) {
                 let s = &found[&layer.digest];
                 if layer.diff_id.as_ref() != Some(&s.diff_id) {
                     return Err(Error::DiffIdMismatch {

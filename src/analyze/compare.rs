@@ -428,6 +428,7 @@ mod tests {
                         diff_id: None,
                         sizes: Sizes::compressed_only(c),
                         entries: None,
+                        foreign: false,
                     },
                 )
             })

@@ -80,6 +80,9 @@ pub struct LayerUse {
     pub files: Option<u64>,
     pub entries: Option<u64>,
     pub used_by: usize,
+    /// A non-distributable layer (its blob lives at URLs, not in registries).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub foreign: bool,
 }
 
 /// What is known of one distinct layer: everything once scanned, the blob
@@ -89,6 +92,7 @@ pub struct LayerFigures {
     pub diff_id: Option<Digest>,
     pub sizes: Sizes,
     pub entries: Option<u64>,
+    pub foreign: bool,
 }
 
 impl LayerFigures {
@@ -97,6 +101,7 @@ impl LayerFigures {
             diff_id: Some(s.diff_id.clone()),
             sizes: Sizes::of(s),
             entries: Some(s.entries),
+            foreign: false,
         }
     }
 
@@ -112,6 +117,7 @@ impl LayerFigures {
             diff_id: l.diff_id.clone(),
             sizes: Sizes::compressed_only(l.size),
             entries: None,
+            foreign: l.foreign.is_some(),
         }
     }
 }
@@ -256,6 +262,7 @@ pub fn footprint(
                 files: f.sizes.files,
                 entries: f.entries,
                 used_by: used_by[d],
+                foreign: f.foreign,
             }
         })
         .collect();
@@ -308,6 +315,7 @@ pub(crate) mod tests {
                     diff_id: None,
                     declared: Declared::Sniff,
                     history: None,
+                    foreign: None,
                 })
                 .collect(),
             history: Vec::new(),
@@ -330,6 +338,7 @@ pub(crate) mod tests {
                 files: Some(c * 2),
             },
             entries: None,
+            foreign: false,
         };
         let layers: HashMap<Digest, LayerFigures> = [
             (digest(1), fig(10, Some(100))),

@@ -11,9 +11,8 @@ use crate::analyze::diff::{diff_files, Change, FileDiff};
 use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
 use crate::commands::one_image;
 use crate::commands::packages::image_inventory;
-use crate::commands::{index_error, merged};
+use crate::commands::{index_error, known, merged, Known};
 use crate::image::{Digest, Image};
-use crate::layer::LayerSummary;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
 use crate::session::{Outcome, Session};
@@ -52,16 +51,22 @@ pub struct LayerDiff {
     pub base_layer: Option<usize>,
     pub target_layer: Option<usize>,
     pub compressed: u64,
-    pub uncompressed: u64,
-    pub files: u64,
+    /// None for a foreign layer not at hand (never scanned).
+    pub uncompressed: Option<u64>,
+    pub files: Option<u64>,
     pub created_by: Option<String>,
+    /// A non-distributable layer (its blob lives at URLs, not in registries).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub foreign: bool,
 }
 
+/// Bytes of some layers; uncompressed and files are unknown (None) when
+/// one of them is a foreign layer that was not read.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Bytes3 {
     pub compressed: u64,
-    pub uncompressed: u64,
-    pub files: u64,
+    pub uncompressed: Option<u64>,
+    pub files: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -97,22 +102,23 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let target = one_image(session.load(std::slice::from_ref(&args.target))?, "diff")?;
     let store = session.store()?;
     let both = [base.clone(), target.clone()];
-    let s = if args.files || args.packages {
+    let summaries = if args.files || args.packages {
         store.indexes(&both, session.progress())?
     } else {
         store.summaries(&both, session.progress())?.0
     };
+    let s = known(&[&base, &target], &summaries);
     let sum = |ds: &mut dyn Iterator<Item = &Digest>| {
         let mut b = Bytes3 {
             compressed: 0,
-            uncompressed: 0,
-            files: 0,
+            uncompressed: Some(0),
+            files: Some(0),
         };
         for d in ds {
-            let x: &LayerSummary = &s[d];
+            let x: &Known = &s[d];
             b.compressed += x.compressed;
-            b.uncompressed += x.uncompressed;
-            b.files += x.files;
+            b.uncompressed = b.uncompressed.zip(x.uncompressed).map(|(a, b)| a + b);
+            b.files = b.files.zip(x.files).map(|(a, b)| a + b);
         }
         b
     };
@@ -181,7 +187,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
 fn layer_rows(
     base: &Image,
     target: &Image,
-    s: &std::collections::HashMap<Digest, LayerSummary>,
+    s: &std::collections::HashMap<Digest, Known>,
 ) -> Vec<LayerDiff> {
     let row = |status, i: Option<usize>, j: Option<usize>, d: &Digest, by: Option<String>| {
         let x = &s[d];
@@ -195,6 +201,7 @@ fn layer_rows(
             uncompressed: x.uncompressed,
             files: x.files,
             created_by: by,
+            foreign: x.foreign,
         }
     };
     let by = |image: &Image, i: usize| {
@@ -255,8 +262,8 @@ impl View for Diff {
             "{} adds {} compressed / {} uncompressed / {} files bytes over {} in {} layer{}; {} layer{} shared",
             self.target,
             style.size(self.adds.compressed),
-            style.size(self.adds.uncompressed),
-            style.size(self.adds.files),
+            style.bytes(self.adds.uncompressed),
+            style.bytes(self.adds.files),
             self.base,
             self.added_layers,
             if self.added_layers == 1 { "" } else { "s" },
@@ -267,7 +274,7 @@ impl View for Diff {
             "pulling it where the base is: {} compressed; storing both: {} compressed ({} uncompressed)",
             style.size(self.adds.compressed),
             style.size(self.store_both.compressed),
-            style.size(self.store_both.uncompressed),
+            style.bytes(self.store_both.uncompressed),
         ));
         if let Some(layers) = &self.layers {
             doc.blank().heading("Layers");
@@ -293,10 +300,14 @@ impl View for Diff {
                     .to_owned(),
                     pos(l.base_layer),
                     pos(l.target_layer),
-                    l.digest.short().to_owned(),
+                    if l.foreign {
+                        format!("{} (foreign)", l.digest.short())
+                    } else {
+                        l.digest.short().to_owned()
+                    },
                     style.size(l.compressed),
-                    style.size(l.uncompressed),
-                    style.size(l.files),
+                    style.bytes(l.uncompressed),
+                    style.bytes(l.files),
                     units::cut(l.created_by.as_deref().unwrap_or("-"), 48),
                 ]);
             }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use crate::analyze::footprint::{footprint, Footprint, LayerFigures};
+use crate::analyze::footprint::{footprint, Footprint, LayerFigures, LayerUse};
 use crate::analyze::sizes::{table_measure, Measure, Sizes};
 use crate::image::{Digest, Image};
 use crate::reference::Reference;
@@ -45,13 +45,20 @@ pub fn layer_figures(
         .flat_map(|i| &i.layers)
         .map(|l| &l.digest)
         .collect();
-    Ok(session
+    let foreign: std::collections::HashSet<&Digest> = images
+        .iter()
+        .flat_map(|i| &i.layers)
+        .filter(|l| l.foreign.is_some())
+        .map(|l| &l.digest)
+        .collect();
+    let mut figures: HashMap<Digest, LayerFigures> = session
         .store()?
         .summaries(images, session.progress())?
         .0
         .iter()
         .map(|(d, s)| {
-            let f = LayerFigures::scanned(s);
+            let mut f = LayerFigures::scanned(s);
+            f.foreign = foreign.contains(d);
             let uncompressed = s.compression == crate::image::Compression::None;
             let f = if uncompressed && engine_tars.contains(d) {
                 f.without_compressed()
@@ -60,7 +67,12 @@ pub fn layer_figures(
             };
             (d.clone(), f)
         })
-        .collect())
+        .collect();
+    // A foreign layer not at hand is never scanned: its declared size alone.
+    for l in images.iter().flat_map(|i| &i.layers).filter(|l| l.unread()) {
+        figures.insert(l.digest.clone(), LayerFigures::declared(l));
+    }
+    Ok(figures)
 }
 
 /// What the manifests say; nothing is read from any layer blob.
@@ -150,6 +162,20 @@ impl View for Footprint {
         }
         if let Some(note) = self.lacking.note() {
             doc.note(note);
+        }
+        let foreign: Vec<&LayerUse> = self.layers.iter().filter(|l| l.foreign).collect();
+        if !foreign.is_empty() {
+            doc.note(format!(
+                "foreign (non-distributable) layers, fetched from their URLs, not from registries: {}",
+                foreign
+                    .iter()
+                    .map(|l| match l.uncompressed {
+                        Some(_) => l.digest.short().to_owned(),
+                        None => format!("{} (declared {}, not read)", l.digest.short(), b(l.compressed)),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
         for sc in &self.same_content {
             doc.note(format!(

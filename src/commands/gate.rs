@@ -116,7 +116,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
                 .collect();
             f.audit = Some(AuditFacts {
                 wasted: a.waste.wasted_bytes,
-                stored_files: per_layer.iter().map(|s| s.files).sum(),
+                stored_files: per_layer.iter().flatten().map(|s| s.files).sum(),
                 dive_efficiency: a.dive.efficiency,
                 dive_wasted: a.dive.wasted_bytes,
                 dive_user_wasted: a.dive.user_wasted_percent,

@@ -30,8 +30,12 @@ pub struct LayerRow {
     pub digest: Digest,
     pub created_by: Option<String>,
     pub compressed: Option<u64>,
-    pub uncompressed: u64,
-    pub files: u64,
+    /// None for a foreign layer not at hand (never scanned).
+    pub uncompressed: Option<u64>,
+    pub files: Option<u64>,
+    /// A non-distributable layer (its blob lives at URLs, not in registries).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub foreign: bool,
     #[serde(flatten)]
     pub changes: LayerChanges,
 }
@@ -51,9 +55,9 @@ pub struct Layers {
 #[derive(Debug, Serialize)]
 pub struct Totals {
     pub compressed: Option<u64>,
-    pub uncompressed: u64,
+    pub uncompressed: Option<u64>,
     /// File bytes stored in all layers.
-    pub files: u64,
+    pub files: Option<u64>,
     /// File bytes a container of the image sees.
     pub merged_files: u64,
 }
@@ -64,14 +68,18 @@ pub fn audit_image(
     store: &Store,
     image: &Image,
     top: usize,
-) -> anyhow::Result<(Audit, Vec<crate::layer::LayerSummary>)> {
+) -> anyhow::Result<(Audit, Vec<Option<crate::layer::LayerSummary>>)> {
     let summaries = store.indexes(std::slice::from_ref(image), session.progress())?;
-    let per_layer: Vec<crate::layer::LayerSummary> = image
+    // A foreign layer not at hand has no summary (and no entries in the merge).
+    let per_layer: Vec<Option<crate::layer::LayerSummary>> = image
         .layers
         .iter()
-        .map(|l| summaries[&l.digest].clone())
+        .map(|l| summaries.get(&l.digest).cloned())
         .collect();
-    let files = per_layer.iter().map(|s| s.files).collect();
+    let files = per_layer
+        .iter()
+        .map(|s| s.as_ref().map_or(0, |s| s.files))
+        .collect();
     let audit = audit(merged(store, image)?, files, top).map_err(index_error)?;
     Ok((audit, per_layer))
 }
@@ -88,16 +96,22 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         .into_iter()
         .zip(&summaries)
         .zip(&audit.layers)
-        .map(|((l, s), c)| LayerRow {
+        .zip(&image.layers)
+        .map(|(((l, s), c), desc)| LayerRow {
             layer: l.layer,
             digest: l.digest,
             created_by: l.created_by,
-            // An engine's uncompressed export has no compressed size.
-            compressed: (image.name.transport.keeps_compressed()
-                || s.compression != crate::image::Compression::None)
-                .then_some(s.compressed),
-            uncompressed: s.uncompressed,
-            files: s.files,
+            // An engine's uncompressed export has no compressed size; a
+            // foreign layer not at hand has its declared one.
+            compressed: match s {
+                Some(s) => (image.name.transport.keeps_compressed()
+                    || s.compression != crate::image::Compression::None)
+                    .then_some(s.compressed),
+                None => Some(desc.size),
+            },
+            uncompressed: s.as_ref().map(|s| s.uncompressed),
+            files: s.as_ref().map(|s| s.files),
+            foreign: l.foreign,
             changes: *c,
         })
         .collect();
@@ -147,11 +161,15 @@ impl View for Layers {
         for l in &self.layers {
             t.row(vec![
                 l.layer.to_string(),
-                l.digest.short().to_owned(),
+                if l.foreign {
+                    format!("{} (foreign)", l.digest.short())
+                } else {
+                    l.digest.short().to_owned()
+                },
                 units::cut(l.created_by.as_deref().unwrap_or("-"), 48),
                 style.bytes(l.compressed),
-                style.size(l.uncompressed),
-                style.size(l.files),
+                style.bytes(l.uncompressed),
+                style.bytes(l.files),
                 count(&l.changes.added),
                 count(&l.changes.modified),
                 count(&l.changes.deleted),
@@ -163,8 +181,8 @@ impl View for Layers {
             "total".to_owned(),
             String::new(),
             style.bytes(self.total.compressed),
-            style.size(self.total.uncompressed),
-            style.size(self.total.files),
+            style.bytes(self.total.uncompressed),
+            style.bytes(self.total.files),
             String::new(),
             String::new(),
             String::new(),
@@ -174,7 +192,7 @@ impl View for Layers {
         doc.line(format!(
             "merged filesystem: {} of {} stored file bytes survive; wasted {} (efficiency {})",
             style.size(self.total.merged_files),
-            style.size(self.total.files),
+            style.bytes(self.total.files),
             style.size(self.waste.wasted_bytes),
             units::percent(self.waste.efficiency * 100.0),
         ));

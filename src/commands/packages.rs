@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::{legend, legend_lines, one_image, LayerInfo};
+use super::{legend, legend_lines, one_image, LayerEntries, LayerInfo};
 use crate::analyze::packages::{self, BytesSource, Ecosystem, Package, Tally};
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
@@ -75,11 +75,16 @@ pub fn image_inventory(
         Ok(image
             .layers
             .iter()
-            .map(|l| store.open_index(&l.digest))
+            .map(|l| LayerEntries::open(store, l))
             .collect::<Result<Vec<_>, _>>()?)
     };
-    let dbs =
-        |i: usize| -> anyhow::Result<_> { Ok(store.footer(&image.layers[i].digest)?.package_dbs) };
+    let dbs = |i: usize| -> anyhow::Result<_> {
+        let layer = &image.layers[i];
+        Ok(match layer.unread() {
+            true => Vec::new(),
+            false => store.footer(&layer.digest)?.package_dbs,
+        })
+    };
     packages::inventory(open, dbs, &mut |w| session.warn(w))
 }
 

@@ -24,6 +24,7 @@ fn gzip_layer() -> (Vec<u8>, LayerDesc) {
         diff_id: Some(crate::image::Digest::sha256_of(&tar)),
         declared: Declared::MediaType(Compression::Gzip),
         history: None,
+        foreign: None,
     };
     (blob, desc)
 }

@@ -142,12 +142,19 @@ fn image(
         &read_blob(fs, config_desc, &config_what, SMALL_LIMIT)?,
         &config_what,
     )?;
+    let mut layers = layers_of(&manifest, &config, &what)?;
+    // A layout may leave foreign layers out (they are not distributed).
+    for layer in &mut layers {
+        if let Some(foreign) = layer.foreign.as_mut() {
+            foreign.unread = !fs.exists(&blob_path(&layer.digest))?;
+        }
+    }
     Ok(Image {
         name: name.clone(),
         platform: Some(config_platform(&config)),
         manifest_digest: Some(Digest::parse(desc.digest().as_ref(), &what)?),
         config_digest: Digest::parse(config_desc.digest().as_ref(), &config_what)?,
-        layers: layers_of(&manifest, &config, &what)?,
+        layers,
         history: history_of(&config),
         blobs: blobs.clone(),
     })

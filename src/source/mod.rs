@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod containerd;
 pub mod engine;
+pub mod foreign;
 pub mod fs;
 pub mod layout;
 pub mod platform;
@@ -14,7 +15,7 @@ use std::collections::HashMap;
 use oci_spec::image::{Descriptor, ImageConfiguration, ImageManifest};
 
 use crate::error::{Error, Result};
-use crate::image::{align_history, Compression, Declared, Digest, History};
+use crate::image::{align_history, is_foreign, Compression, Declared, Digest, Foreign, History};
 pub use crate::image::{BlobSource, Image, LayerDesc};
 use crate::reference::Reference;
 pub use platform::{Platform, PlatformChoice};
@@ -53,6 +54,8 @@ pub struct SourceOptions {
     pub authfile: Option<std::path::PathBuf>,
     /// `--all`: an engine's `*` names its untagged (dangling) images too.
     pub all: bool,
+    /// `--fetch-foreign`: foreign layers not at hand are read from their URLs.
+    pub fetch_foreign: bool,
 }
 
 /// Resolves references into the images they name, in order (an OCI layout
@@ -114,9 +117,14 @@ pub fn load_all(
             );
         }
     }
-    let (images, repeats) = dedup(images);
+    let (mut images, repeats) = dedup(images);
     for w in repeats {
         warnings.warn(w);
+    }
+    if opts.fetch_foreign && !opts.shallow {
+        foreign::fetch_from_urls(&mut images, opts.registry.timeout)?;
+    } else if let Some(note) = foreign::note(&images).filter(|_| !opts.shallow) {
+        warnings.warn(note);
     }
     check_declared_sizes(&images)?;
     Ok(images)
@@ -306,7 +314,11 @@ pub fn shallow_layers(manifest: &ImageManifest, what: &str) -> Result<Vec<LayerD
         .collect()
 }
 
-fn layer_desc(desc: &Descriptor, diff_id: Option<&str>, what: &str) -> Result<LayerDesc> {
+pub(crate) fn layer_desc(
+    desc: &Descriptor,
+    diff_id: Option<&str>,
+    what: &str,
+) -> Result<LayerDesc> {
     let digest = Digest::parse(desc.digest().as_ref(), what)?;
     let diff_id = diff_id.map(|d| Digest::parse(d, what)).transpose()?;
     let compression = Compression::from_media_type(desc.media_type()).ok_or_else(|| {
@@ -315,11 +327,16 @@ fn layer_desc(desc: &Descriptor, diff_id: Option<&str>, what: &str) -> Result<La
             media_type: crate::error::clip(desc.media_type().as_ref()),
         }
     })?;
+    let foreign = is_foreign(desc.media_type()).then(|| Foreign {
+        urls: desc.urls().clone().unwrap_or_default(),
+        unread: false,
+    });
     Ok(LayerDesc {
         digest,
         size: desc.size(),
         diff_id,
         declared: Declared::MediaType(compression),
         history: None,
+        foreign,
     })
 }

@@ -13,6 +13,7 @@ mod engine;
 mod engine_every;
 mod fault_proxy;
 mod footprint;
+mod foreign;
 mod gate;
 mod gate_match;
 mod hostile_layers;

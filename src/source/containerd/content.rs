@@ -92,6 +92,13 @@ impl Fs for ContentStore {
         &self.name
     }
 
+    fn exists(&self, path: &str) -> Result<bool> {
+        match digest_of(path) {
+            Some(digest) => Ok(self.size(&digest)?.is_some()),
+            None => Ok(false),
+        }
+    }
+
     fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send>, u64)>> {
         let Some(digest) = digest_of(path) else {
             return Ok(None);

@@ -209,7 +209,8 @@ fn descriptor(d: &api::Descriptor, name: &ImageName) -> Result<Descriptor> {
 /// them after unpacking holds the image as snapshots only.
 fn check_layers(store: &ContentStore, image: &Image) -> Result<()> {
     let mut missing = Vec::new();
-    for layer in &image.layers {
+    // Foreign layers are not distributed: their absence is no discard.
+    for layer in image.layers.iter().filter(|l| l.foreign.is_none()) {
         if store.size(&layer.digest)?.is_none() {
             missing.push(&layer.digest);
         }
