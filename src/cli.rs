@@ -160,7 +160,7 @@ pub enum Command {
     /// What could go: findings, the bytes each fix saves, the layer to blame.
     #[command(after_help = ADVISE_HELP)]
     Advise(AdviseArgs),
-    /// Installed packages (deb, apk, Python, npm, gems) with their bytes and layer.
+    /// Installed packages (deb, rpm, apk, Python, npm, gems) with their bytes and layer.
     #[command(after_help = PACKAGES_HELP)]
     Packages(PackagesArgs),
     /// Shell completions on stdout (bash, zsh, fish, elvish, powershell).

@@ -1,4 +1,4 @@
-//! `strata packages`: every package of an image's merged filesystem (deb,
+//! `strata packages`: every package of an image's merged filesystem (deb, rpm,
 //! apk, Python, npm, gems), its version, its installed bytes and the layer
 //! that added it, with totals per ecosystem and the bytes no package owns.
 
@@ -33,8 +33,15 @@ pub struct Row {
     pub package: Package,
     /// 1-based layer that introduced (or last changed) it.
     pub layer: usize,
-    /// purl-style `ecosystem/name@version`.
+    /// Its package URL (purl spec, as syft writes it).
     pub purl: String,
+    /// The purl of the system package whose files these are (python3-yaml
+    /// for PyYAML): the bytes are counted there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owned_by: Option<String>,
+    /// Its owner is listed too: tables show it under the owner only.
+    #[serde(skip)]
+    pub under_owner: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -99,14 +106,24 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     } else {
         args.ecosystems.clone()
     };
+    let owners: Vec<(String, Ecosystem)> = inventory
+        .packages
+        .iter()
+        .map(|p| (p.purl.clone(), p.ecosystem))
+        .collect();
     let mut rows: Vec<Row> = inventory
         .packages
         .into_iter()
         .filter(|p| ecosystems.contains(&p.ecosystem))
-        .map(|p| Row {
-            layer: p.layer + 1,
-            purl: format!("{}/{}@{}", p.ecosystem.name(), p.name, p.version),
-            package: p,
+        .map(|p| {
+            let owner = p.owned_by.and_then(|i| owners.get(i));
+            Row {
+                layer: p.layer + 1,
+                purl: p.purl.clone(),
+                owned_by: owner.map(|(purl, _)| purl.clone()),
+                under_owner: owner.is_some_and(|(_, e)| ecosystems.contains(e)),
+                package: p,
+            }
         })
         .collect();
     let by_name = |a: &Row, b: &Row| {
@@ -161,11 +178,12 @@ impl View for Packages {
 
     fn doc(&self, style: Style) -> Doc {
         let mut doc = Doc::new();
+        let shown: Vec<&Row> = self.packages.iter().filter(|r| !r.under_owner).collect();
         doc.line(format!(
             "{} ({}): {} packages in the merged filesystem of {} layers",
             self.image,
             self.platform.as_deref().unwrap_or("-"),
-            self.packages.len(),
+            shown.len(),
             self.layers.len()
         ))
         .blank();
@@ -179,7 +197,7 @@ impl View for Packages {
             Column::figure("LAYER"),
         ]);
         let mut declared = false;
-        for r in &self.packages {
+        for r in &shown {
             let p = &r.package;
             let mut size = style.size(p.bytes);
             if p.bytes_source == BytesSource::Declared {
@@ -200,6 +218,14 @@ impl View for Packages {
             doc.line("No package database found.").blank();
         } else {
             doc.table(table).blank();
+        }
+        let under = self.packages.len() - shown.len();
+        if under > 0 {
+            doc.note(format!(
+                "{under} language package(s) installed by a system package are shown as that \
+                 package, which owns their files (JSON: owned_by)"
+            ))
+            .blank();
         }
         if declared {
             doc.note(

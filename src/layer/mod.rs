@@ -1,6 +1,7 @@
 //! The verified layer scan: blob stream -> decompress -> digest & diff_id ->
 //! tar walk -> a layer index file (v2), written as the walk goes.
 
+pub mod capture;
 pub mod decode;
 pub mod digest;
 pub mod index;

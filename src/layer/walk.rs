@@ -7,11 +7,10 @@ use std::io::{self, BufRead};
 
 use xxhash_rust::xxh3::Xxh3;
 
+use super::capture::{self, Budget, LIST_LIMIT, RECORD_COST};
 use super::decode::stage_of;
 use super::digest::HashingReader;
-use super::index::{is_package_db, Entry, EntryKind, IndexBuilder, PackageDb};
-use super::index::{CaptureBudget, PACKAGE_DB_LIMIT};
-use super::index::{PACKAGE_DB_LIST_LIMIT, PACKAGE_DB_RECORD_COST};
+use super::index::{Entry, EntryKind, IndexBuilder, PackageDb};
 use crate::error::{clip, Error};
 use crate::image::{Algorithm, Digest};
 use crate::tar_reader::{TarEntry, TarReader};
@@ -76,15 +75,13 @@ pub fn walk<R: BufRead>(
         } else {
             match member.kind {
                 EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                    let name = is_package_db(&entry.path)
-                        .then(|| String::from_utf8_lossy(&entry.path))
-                        .filter(|name| {
-                            listed + name.len() as u64 + PACKAGE_DB_RECORD_COST
-                                <= PACKAGE_DB_LIST_LIMIT
-                        });
+                    let catalog = capture::classify(&entry.path);
+                    let name = catalog
+                        .map(|_| String::from_utf8_lossy(&entry.path))
+                        .filter(|name| listed + name.len() as u64 + RECORD_COST <= LIST_LIMIT);
                     let wanted = name.is_some();
-                    let budget = CaptureBudget::of(&entry.path);
-                    let fits = (budget == CaptureBudget::Rpm || member.size <= PACKAGE_DB_LIMIT)
+                    let budget = catalog.map_or(Budget::Language, |c| c.budget);
+                    let fits = member.size <= budget.file_limit()
                         && captured[budget as usize] + member.size <= budget.limit();
                     let capture = wanted && member.sparse.is_none() && fits;
                     let (hash, content) =
@@ -93,7 +90,7 @@ pub fn walk<R: BufRead>(
                     entry.size = member.size;
                     entry.hash = Some(hash);
                     if let Some(name) = name {
-                        listed += name.len() as u64 + PACKAGE_DB_RECORD_COST;
+                        listed += name.len() as u64 + RECORD_COST;
                         let kept = content.as_ref().map_or(0, |c| c.len() as u64);
                         captured[budget as usize] += kept;
                         // Over budget: listed as skipped, never silently dropped.
@@ -224,9 +221,9 @@ mod tests {
 
     #[test]
     fn package_databases_over_budget_are_recorded_as_skipped() {
-        let big = vec![b'x'; PACKAGE_DB_LIMIT as usize + 1];
-        let rpm = vec![b'r'; PACKAGE_DB_LIMIT as usize + 1];
-        let too_big_rpm = vec![b'r'; (CaptureBudget::Rpm.limit() - PACKAGE_DB_LIMIT) as usize];
+        let big = vec![b'x'; capture::FILE_LIMIT as usize + 1];
+        let rpm = vec![b'r'; capture::FILE_LIMIT as usize + 1];
+        let too_big_rpm = vec![b'r'; (Budget::Rpm.limit() - capture::FILE_LIMIT) as usize];
         let tar = tar_of(&[
             ("var/lib/dpkg/status", b"Package: a\n".to_vec()),
             ("lib/apk/db/installed", big),
@@ -248,17 +245,17 @@ mod tests {
             dbs,
             [
                 ("var/lib/dpkg/status", 11, 11, false),
-                ("lib/apk/db/installed", 0, PACKAGE_DB_LIMIT + 1, true),
+                ("lib/apk/db/installed", 0, capture::FILE_LIMIT + 1, true),
                 (
                     "var/lib/rpm/Packages",
-                    PACKAGE_DB_LIMIT as usize + 1,
-                    PACKAGE_DB_LIMIT + 1,
+                    capture::FILE_LIMIT as usize + 1,
+                    capture::FILE_LIMIT + 1,
                     false
                 ),
                 (
                     "var/lib/rpm/rpmdb.sqlite",
                     0,
-                    CaptureBudget::Rpm.limit() - PACKAGE_DB_LIMIT,
+                    Budget::Rpm.limit() - capture::FILE_LIMIT,
                     true
                 ),
             ]
@@ -269,8 +266,8 @@ mod tests {
     /// `var/` in a tar) never pushes dpkg's database over budget.
     #[test]
     fn language_metadata_cannot_crowd_out_the_system_package_database() {
-        let chunk = vec![b'm'; (PACKAGE_DB_LIMIT / 2) as usize];
-        let n = (CaptureBudget::Language.limit() / (PACKAGE_DB_LIMIT / 2)) as usize + 1;
+        let chunk = vec![b'm'; (capture::FILE_LIMIT / 2) as usize];
+        let n = (Budget::Language.limit() / (capture::FILE_LIMIT / 2)) as usize + 1;
         let mut files: Vec<(String, Vec<u8>)> = (0..n)
             .map(|i| {
                 (
@@ -307,7 +304,7 @@ mod tests {
     #[test]
     fn the_listing_of_package_databases_is_bounded_however_many_there_are() {
         let name = "n".repeat(4000);
-        let count = (PACKAGE_DB_LIST_LIMIT / 4000) as usize + 100;
+        let count = (LIST_LIMIT / 4000) as usize + 100;
         let files: Vec<(String, Vec<u8>)> = (0..count)
             .map(|i| (format!("srv/{name}{i}.egg-info"), Vec::new()))
             .collect();
@@ -322,9 +319,9 @@ mod tests {
         let listed: u64 = walked
             .package_dbs
             .iter()
-            .map(|d| d.path.len() as u64 + PACKAGE_DB_RECORD_COST + d.content.len() as u64)
+            .map(|d| d.path.len() as u64 + RECORD_COST + d.content.len() as u64)
             .sum();
-        assert!(listed <= PACKAGE_DB_LIST_LIMIT + 11, "{listed}");
+        assert!(listed <= LIST_LIMIT + 11, "{listed}");
         assert!(
             walked.package_dbs.len() < count,
             "{}",

@@ -38,7 +38,7 @@ Version: 0.1
 
 const BASH_LIST: &str = "/.\n/bin\n/bin/bash\n/usr\n/usr/share\n/usr/share/doc\n/usr/share/doc/bash\n/usr/share/doc/bash/copyright\n";
 
-const APK: &str = "\
+pub const APK: &str = "\
 C:Q1cfbVSa5yW0R2ywGR2mJ2n4CuXUA=
 P:musl
 V:1.2.4-r2
@@ -176,14 +176,14 @@ fn every_ecosystem_is_inventoried_with_bytes_computed_by_hand() {
     assert_eq!(
         purls(&v),
         [
-            "deb/bash@5.2.15-2+b2",
-            "deb/zlib1g@1:1.2.13.dfsg-1",
-            "apk/musl@1.2.4-r2",
-            "python/legacy@0.1",
-            "python/six@1.16.0",
-            "npm/@scope/deep@2.0.0-beta.1",
-            "npm/left-pad@1.3.0",
-            "gem/rake@13.0.6",
+            "pkg:deb/bash@5.2.15-2%2Bb2?arch=amd64",
+            "pkg:deb/zlib1g@1:1.2.13.dfsg-1?arch=amd64&upstream=zlib",
+            "pkg:apk/musl@1.2.4-r2?arch=x86_64",
+            "pkg:pypi/legacy@0.1",
+            "pkg:pypi/six@1.16.0",
+            "pkg:npm/%40scope/deep@2.0.0-beta.1",
+            "pkg:npm/left-pad@1.3.0",
+            "pkg:gem/rake@13.0.6",
         ]
     );
     let check = |purl: &str, bytes: u64, files: u64, layer: u64, source: &str| {
@@ -199,24 +199,36 @@ fn every_ecosystem_is_inventoried_with_bytes_computed_by_hand() {
         );
         assert_eq!(p["bytes_source"], source, "{purl}");
     };
-    check("deb/bash@5.2.15-2+b2", 1200 + 300, 2, 1, "files");
-    // No .list: the declared Installed-Size (KiB), labelled as such.
-    check("deb/zlib1g@1:1.2.13.dfsg-1", 3 * 1024, 0, 1, "declared");
-    check("apk/musl@1.2.4-r2", 400, 1, 1, "files");
-    let six = 500 + len(SIX_METADATA) + len(SIX_RECORD);
-    check("python/six@1.16.0", six, 3, 2, "files");
-    let legacy = 250 + len(EGG_PKG_INFO) + len(EGG_FILES);
-    check("python/legacy@0.1", legacy, 3, 2, "files");
-    check("npm/left-pad@1.3.0", 800 + len(LEFT), 2, 2, "files");
     check(
-        "npm/@scope/deep@2.0.0-beta.1",
+        "pkg:deb/bash@5.2.15-2%2Bb2?arch=amd64",
+        1200 + 300,
+        2,
+        1,
+        "files",
+    );
+    // No .list: the declared Installed-Size (KiB), labelled as such.
+    check(
+        "pkg:deb/zlib1g@1:1.2.13.dfsg-1?arch=amd64&upstream=zlib",
+        3 * 1024,
+        0,
+        1,
+        "declared",
+    );
+    check("pkg:apk/musl@1.2.4-r2?arch=x86_64", 400, 1, 1, "files");
+    let six = 500 + len(SIX_METADATA) + len(SIX_RECORD);
+    check("pkg:pypi/six@1.16.0", six, 3, 2, "files");
+    let legacy = 250 + len(EGG_PKG_INFO) + len(EGG_FILES);
+    check("pkg:pypi/legacy@0.1", legacy, 3, 2, "files");
+    check("pkg:npm/left-pad@1.3.0", 800 + len(LEFT), 2, 2, "files");
+    check(
+        "pkg:npm/%40scope/deep@2.0.0-beta.1",
         90 + len(DEEP),
         2,
         2,
         "files",
     );
-    check("gem/rake@13.0.6", 700, 1, 2, "files");
-    let bash = package(&v, "deb/bash@5.2.15-2+b2");
+    check("pkg:gem/rake@13.0.6", 700, 1, 2, "files");
+    let bash = package(&v, "pkg:deb/bash@5.2.15-2%2Bb2?arch=amd64");
     assert_eq!(
         (bash["name"].as_str(), bash["arch"].as_str()),
         (Some("bash"), Some("amd64"))
@@ -262,8 +274,11 @@ fn a_later_layer_that_uninstalls_a_package_or_deletes_a_database_is_honoured() {
         "name",
     ]);
     let listed = purls(&v);
-    assert!(!listed.contains(&"python/six@1.16.0"), "{listed:?}");
-    assert!(!listed.contains(&"apk/musl@1.2.4-r2"), "{listed:?}");
+    assert!(!listed.contains(&"pkg:pypi/six@1.16.0"), "{listed:?}");
+    assert!(
+        !listed.contains(&"pkg:apk/musl@1.2.4-r2?arch=x86_64"),
+        "{listed:?}"
+    );
     assert_eq!(listed.len(), 6, "{listed:?}");
     // musl's file survives its database: now no package's.
     let unowned = len(STATUS) + len(BASH_LIST) + 400 + 7 + len(RAKE);
@@ -283,10 +298,10 @@ fn ecosystem_filter_and_sort_by_bytes() {
     assert_eq!(
         purls(&v),
         [
-            "deb/zlib1g@1:1.2.13.dfsg-1",
-            "deb/bash@5.2.15-2+b2",
-            "npm/left-pad@1.3.0",
-            "npm/@scope/deep@2.0.0-beta.1",
+            "pkg:deb/zlib1g@1:1.2.13.dfsg-1?arch=amd64&upstream=zlib",
+            "pkg:deb/bash@5.2.15-2%2Bb2?arch=amd64",
+            "pkg:npm/left-pad@1.3.0",
+            "pkg:npm/%40scope/deep@2.0.0-beta.1",
         ]
     );
     assert_eq!(v["totals"].as_array().unwrap().len(), 2);
@@ -348,9 +363,9 @@ fn rpm_sqlite_and_berkeley_db_databases_list_packages_with_bytes_from_their_file
         assert_eq!(
             purls(&v),
             [
-                "rpm/hello@1.0-1",
-                "rpm/libdemo@0.5-1",
-                "rpm/tzdata-lite@2:2024a-3"
+                "pkg:rpm/fedora/hello@1.0-1?arch=x86_64&distro=fedora&upstream=hello-1.0-1.src.rpm",
+                "pkg:rpm/fedora/libdemo@0.5-1?arch=x86_64&distro=fedora&upstream=libdemo-0.5-1.src.rpm",
+                "pkg:rpm/fedora/tzdata-lite@2024a-3?arch=noarch&distro=fedora&epoch=2&upstream=tzdata-lite-2024a-3.src.rpm"
             ],
             "{name}"
         );
@@ -369,11 +384,23 @@ fn rpm_sqlite_and_berkeley_db_databases_list_packages_with_bytes_from_their_file
             assert_eq!(p["bytes_source"], source, "{name}: {purl}");
             assert_eq!(p["ecosystem"], "rpm");
         };
-        check("rpm/hello@1.0-1", 300 + 40, 2, "x86_64", "files");
+        check(
+            "pkg:rpm/fedora/hello@1.0-1?arch=x86_64&distro=fedora&upstream=hello-1.0-1.src.rpm",
+            300 + 40,
+            2,
+            "x86_64",
+            "files",
+        );
         // None of its files is in the image: SIZE, labelled as declared.
-        check("rpm/libdemo@0.5-1", 5000, 0, "x86_64", "declared");
+        check(
+            "pkg:rpm/fedora/libdemo@0.5-1?arch=x86_64&distro=fedora&upstream=libdemo-0.5-1.src.rpm",
+            5000,
+            0,
+            "x86_64",
+            "declared",
+        );
         // Europe/Paris is missing: only UTC counts.
-        check("rpm/tzdata-lite@2:2024a-3", 120, 1, "noarch", "files");
+        check("pkg:rpm/fedora/tzdata-lite@2024a-3?arch=noarch&distro=fedora&epoch=2&upstream=tzdata-lite-2024a-3.src.rpm", 120, 1, "noarch", "files");
         // Unowned: the database and /etc/os-release.
         let unowned = db + 10;
         assert_eq!(v["unowned"]["bytes"].as_u64(), Some(unowned), "{name}");
@@ -460,9 +487,9 @@ fn malformed_and_unreadable_databases_are_warnings_naming_the_file_and_the_rest_
     assert_eq!(
         purls(&v),
         [
-            "deb/bash@5.2.15-2+b2",
-            "python/six@1.16.0",
-            "npm/fine@1.0.0"
+            "pkg:deb/bash@5.2.15-2%2Bb2?arch=amd64",
+            "pkg:pypi/six@1.16.0",
+            "pkg:npm/fine@1.0.0"
         ]
     );
 }
@@ -498,4 +525,19 @@ fn packages_markdown_snapshot() {
 #[test]
 fn packages_json_snapshot() {
     insta::assert_snapshot!(snapshot(&["--format", "json"]));
+}
+
+/// Issue 19.14: the top-level help named every package ecosystem but rpm.
+#[test]
+fn top_level_help_lists_rpm_among_the_package_ecosystems() {
+    let out = Run::new().run(&["--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("packages "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("(deb, rpm, apk, Python, npm, gems)"),
+        "{line}"
+    );
 }

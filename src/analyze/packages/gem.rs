@@ -1,7 +1,8 @@
 //! RubyGems: `specifications/NAME-VERSION[-PLATFORM].gemspec`; a gem owns
 //! `gems/NAME-VERSION[-PLATFORM]/` beside its specifications directory.
 
-use super::{split, DbFile, Ecosystem, Found, Owns, Reader};
+use super::{capped, split, DbFile, Ecosystem, Found, Kept, Owns, Reader};
+use crate::layer::capture::{self, Catalog};
 
 #[derive(Default)]
 pub struct Gem {
@@ -11,21 +12,25 @@ pub struct Gem {
 /// The string of a `s.KEY = "value"` line of a gemspec.
 fn assigned(line: &str, key: &str) -> Option<String> {
     let (lhs, rhs) = line.split_once('=')?;
-    if !lhs.trim().ends_with(&format!(".{key}")) {
+    if !lhs
+        .trim()
+        .strip_suffix(key)
+        .is_some_and(|l| l.ends_with('.'))
+    {
         return None;
     }
     let rhs = rhs.trim();
     let quote = rhs.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let rest = &rhs[1..];
-    Some(rest[..rest.find(quote)?].to_owned())
+    Some(capped(&rest[..rest.find(quote)?]))
 }
 
 impl Reader for Gem {
-    fn wants(&self, path: &str) -> bool {
-        path.ends_with(".gemspec")
+    fn catalog(&self) -> &'static Catalog {
+        &capture::GEM
     }
 
-    fn read(&mut self, file: DbFile<'_>, warn: &mut dyn FnMut(String)) {
+    fn read(&mut self, file: DbFile<'_>, kept: &mut Kept, warn: &mut dyn FnMut(String)) {
         let (dir, base) = split(file.path);
         let stem = base.strip_suffix(".gemspec").unwrap_or(base);
         let root = split(dir).0;
@@ -36,7 +41,7 @@ impl Reader for Gem {
             version = version.or_else(|| assigned(line, "version"));
             platform = platform.or_else(|| assigned(line, "platform"));
         }
-        let (Some(name), Some(version)) = (name, version) else {
+        let (Some(name), Some(version)) = (name.filter(|n| !n.is_empty()), version) else {
             warn(format!("/{}: no name or version found; skipped", file.path));
             return;
         };
@@ -45,19 +50,23 @@ impl Reader for Gem {
         } else {
             format!("{root}/gems/{stem}")
         };
-        self.packages.push(Found {
+        let found = Found {
             ecosystem: Ecosystem::Gem,
             name,
             version,
             arch: platform.filter(|p| p != "ruby"),
+            upstream: None,
             owns: Owns::Dir(gem_dir.into_bytes()),
             declared: None,
             layer: Some(file.layer),
             db_layer: file.layer,
-        });
+        };
+        if kept.record(found.cost()) {
+            self.packages.push(found);
+        }
     }
 
-    fn finish(self: Box<Self>, _warn: &mut dyn FnMut(String)) -> Vec<Found> {
+    fn finish(self: Box<Self>, _kept: &Kept, _warn: &mut dyn FnMut(String)) -> Vec<Found> {
         self.packages
     }
 }

@@ -3,7 +3,8 @@
 
 use serde::Deserialize;
 
-use super::{split, DbFile, Ecosystem, Found, Owns, Reader};
+use super::{capped, split, DbFile, Ecosystem, Found, Kept, Owns, Reader};
+use crate::layer::capture::{self, Catalog};
 
 #[derive(Default)]
 pub struct Npm {
@@ -17,11 +18,11 @@ struct Manifest {
 }
 
 impl Reader for Npm {
-    fn wants(&self, path: &str) -> bool {
-        path.ends_with("/package.json")
+    fn catalog(&self) -> &'static Catalog {
+        &capture::NPM
     }
 
-    fn read(&mut self, file: DbFile<'_>, warn: &mut dyn FnMut(String)) {
+    fn read(&mut self, file: DbFile<'_>, kept: &mut Kept, warn: &mut dyn FnMut(String)) {
         let dir = split(file.path).0;
         let manifest: Manifest = match serde_json::from_slice(file.content) {
             Ok(m) => m,
@@ -36,27 +37,30 @@ impl Reader for Npm {
             }
         };
         let text = |v: Option<serde_json::Value>| match v {
-            Some(serde_json::Value::String(s)) => Some(s),
+            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(capped(&s)),
             _ => None,
         };
         // The directory name after node_modules/ is what require() resolves.
         let fallback = dir
             .rsplit_once("node_modules/")
-            .map_or(dir, |(_, name)| name)
-            .to_owned();
-        self.packages.push(Found {
+            .map_or(dir, |(_, name)| name);
+        let found = Found {
             ecosystem: Ecosystem::Npm,
-            name: text(manifest.name).unwrap_or(fallback),
+            name: text(manifest.name).unwrap_or_else(|| capped(fallback)),
             version: text(manifest.version).unwrap_or_default(),
             arch: None,
+            upstream: None,
             owns: Owns::Dir(dir.as_bytes().to_vec()),
             declared: None,
             layer: Some(file.layer),
             db_layer: file.layer,
-        });
+        };
+        if kept.record(found.cost()) {
+            self.packages.push(found);
+        }
     }
 
-    fn finish(self: Box<Self>, _warn: &mut dyn FnMut(String)) -> Vec<Found> {
+    fn finish(self: Box<Self>, _kept: &Kept, _warn: &mut dyn FnMut(String)) -> Vec<Found> {
         self.packages
     }
 }

@@ -1,17 +1,21 @@
 //! Python: `*.dist-info/METADATA` + `RECORD` (wheels, pip) and
 //! `*.egg-info/PKG-INFO` + `installed-files.txt` (setuptools), wherever they
 //! are (site-packages, dist-packages, vendored or on a program's own path);
-//! RECORD paths are relative to the directory holding the dist-info.
+//! RECORD paths are relative to the directory holding the dist-info. Each
+//! listed path is joined into one reused buffer and handed to the kept claims.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::{header, join, split, DbFile, Ecosystem, Found, Owns, Reader};
+use super::Reader;
+use super::{capped, header, join_into, split, DbFile, Ecosystem, Found, Kept, ListId, Owns};
+use crate::layer::capture::{self, Catalog};
 
 #[derive(Default)]
 struct Dist {
     /// (name, version, layer) from METADATA / PKG-INFO.
     meta: Option<(Option<String>, Option<String>, usize)>,
-    files: Option<Vec<Vec<u8>>>,
+    files: Option<ListId>,
     layer: usize,
 }
 
@@ -28,35 +32,40 @@ fn metadata(text: &str) -> (Option<String>, Option<String>) {
             break; // the description body follows
         }
         if let Some(v) = header(line, "Name") {
-            name.get_or_insert_with(|| v.to_owned());
+            name.get_or_insert_with(|| capped(v));
         } else if let Some(v) = header(line, "Version") {
-            version.get_or_insert_with(|| v.to_owned());
+            version.get_or_insert_with(|| capped(v));
         }
     }
     (name, version)
 }
 
-/// The fields of one CSV line (RECORD quotes paths that hold commas).
-fn csv(line: &str) -> Option<Vec<String>> {
-    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
+/// The path of a RECORD line (CSV: `path,hash,size`, the path quoted when
+/// it holds a comma); None unless it has three fields and the size is a
+/// number or empty. Allocates only for a quoted path.
+fn record_path(line: &str) -> Option<Cow<'_, str>> {
+    let (path, rest) = if let Some(quoted) = line.strip_prefix('"') {
+        let mut path = String::new();
+        let mut chars = quoted.char_indices();
+        let end = loop {
+            match chars.next()? {
+                (i, '"') if quoted[i + 1..].starts_with('"') => {
+                    path.push('"');
+                    chars.next();
+                }
+                (i, '"') => break i + 1,
+                (_, c) => path.push(c),
             }
-            ('"', true) => quoted = false,
-            ('"', false) if field.is_empty() => quoted = true,
-            (',', false) => fields.push(std::mem::take(&mut field)),
-            (c, _) => field.push(c),
-        }
-    }
-    if quoted {
-        return None;
-    }
-    fields.push(field);
-    Some(fields)
+        };
+        (Cow::Owned(path), quoted[end..].strip_prefix(',')?)
+    } else {
+        let (path, rest) = line.split_once(',')?;
+        (Cow::Borrowed(path), rest)
+    };
+    // The hash (never quoted or holding a comma), then the size.
+    let (hash, size) = rest.split_once(',')?;
+    let plain = |f: &str| !f.contains(['"', ',']);
+    (plain(hash) && plain(size) && (size.is_empty() || size.parse::<u64>().is_ok())).then_some(path)
 }
 
 /// `foo_bar-1.2.dist-info` -> ("foo_bar", "1.2"), the fallback name.
@@ -67,107 +76,157 @@ fn from_dir(dir: &str) -> (String, String) {
         .or_else(|| base.strip_suffix(".egg-info"))
         .unwrap_or(base);
     let mut parts = stem.splitn(3, '-');
-    let name = parts.next().unwrap_or_default().to_owned();
-    (name, parts.next().unwrap_or_default().to_owned())
+    let name = capped(parts.next().unwrap_or_default());
+    (name, capped(parts.next().unwrap_or_default()))
+}
+
+impl Python {
+    /// The dist of a metadata directory, if its record can be kept.
+    fn dist(&mut self, dir: &str, kept: &mut Kept) -> Option<&mut Dist> {
+        if !self.dists.contains_key(dir)
+            && !kept.record(dir.len() + std::mem::size_of::<(String, Dist)>())
+        {
+            return None;
+        }
+        Some(self.dists.entry(dir.to_owned()).or_default())
+    }
+}
+
+/// Hands each path of `lines` (joined to `base`) to a new list; returns
+/// it and how many lines were malformed.
+fn list<'a>(
+    kept: &mut Kept,
+    lines: impl Iterator<Item = Option<Cow<'a, str>>>,
+    base: &str,
+) -> (ListId, usize) {
+    let list = kept.list(capture::PYTHON.budget);
+    let (mut bad, mut path) = (0usize, Vec::new());
+    for rel in lines {
+        match rel {
+            Some(rel) if join_into(&mut path, base, &rel) => {
+                if !kept.add(list, &path) {
+                    break;
+                }
+            }
+            _ => bad += 1,
+        }
+    }
+    (list, bad)
 }
 
 impl Reader for Python {
-    fn wants(&self, path: &str) -> bool {
-        let (dir, base) = split(path);
-        dir.ends_with(".dist-info") || dir.ends_with(".egg-info") || base.ends_with(".egg-info")
+    fn catalog(&self) -> &'static Catalog {
+        &capture::PYTHON
     }
 
-    fn read(&mut self, file: DbFile<'_>, warn: &mut dyn FnMut(String)) {
+    fn read(&mut self, file: DbFile<'_>, kept: &mut Kept, warn: &mut dyn FnMut(String)) {
         let (dir, base) = split(file.path);
         let text = String::from_utf8_lossy(file.content);
         if base.ends_with(".egg-info") {
             // A single-file egg-info: metadata only, and it owns itself.
             let (name, version) = metadata(&text);
-            let dist = self.dists.entry(file.path.to_owned()).or_default();
+            let list = kept.list(capture::PYTHON.budget);
+            kept.add(list, file.path.as_bytes());
+            let Some(dist) = self.dist(file.path, kept) else {
+                return;
+            };
             dist.meta = Some((name, version, file.layer));
-            dist.files = Some(vec![file.path.as_bytes().to_vec()]);
+            dist.files = Some(list);
             return;
         }
-        let dist = self.dists.entry(dir.to_owned()).or_default();
+        let Some(dist) = self.dist(dir, kept) else {
+            return;
+        };
         dist.layer = dist.layer.max(file.layer);
-        match base {
+        let (list, bad) = match base {
             "METADATA" | "PKG-INFO" => {
                 let (name, version) = metadata(&text);
                 dist.meta = Some((name, version, file.layer));
+                return;
             }
-            "RECORD" => {
-                // Paths are relative to the directory holding the dist-info.
-                let root = split(dir).0;
-                let mut bad = 0usize;
-                let mut files = Vec::new();
-                for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                    let path = csv(line)
-                        .filter(|f| {
-                            f.len() == 3 && (f[2].is_empty() || f[2].parse::<u64>().is_ok())
-                        })
-                        .and_then(|f| join(root, &f[0]));
-                    match path {
-                        Some(p) => files.push(p),
-                        None => bad += 1,
-                    }
-                }
-                if bad > 0 {
-                    warn(format!("/{}: {bad} malformed line(s) skipped", file.path));
-                }
-                dist.files = Some(files);
-            }
-            _ => {
-                // installed-files.txt: relative to the egg-info directory.
-                let mut bad = 0usize;
-                let mut files = Vec::new();
-                for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-                    match join(dir, line) {
-                        Some(p) => files.push(p),
-                        None => bad += 1,
-                    }
-                }
-                if bad > 0 {
-                    warn(format!("/{}: {bad} malformed line(s) skipped", file.path));
-                }
-                dist.files = Some(files);
-            }
+            // Paths are relative to the directory holding the dist-info.
+            "RECORD" => list(
+                kept,
+                text.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(record_path),
+                split(dir).0,
+            ),
+            // installed-files.txt: relative to the egg-info directory.
+            _ => list(
+                kept,
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(|l| Some(Cow::Borrowed(l))),
+                dir,
+            ),
+        };
+        if let Some(dist) = self.dists.get_mut(dir) {
+            dist.files = Some(list);
+        }
+        if bad > 0 {
+            warn(format!("/{}: {bad} malformed line(s) skipped", file.path));
         }
     }
 
-    fn finish(self: Box<Self>, warn: &mut dyn FnMut(String)) -> Vec<Found> {
+    fn finish(self: Box<Self>, kept: &Kept, warn: &mut dyn FnMut(String)) -> Vec<Found> {
         self.dists
             .into_iter()
             .map(|(dir, dist)| {
-                let Some((name, version, layer)) = dist.meta else {
-                    warn(format!(
-                        "/{dir}: no METADATA or PKG-INFO; named after its directory"
-                    ));
-                    let (name, version) = from_dir(&dir);
-                    return (dir, name, version, dist.layer, dist.files);
-                };
                 let (dir_name, dir_version) = from_dir(&dir);
-                (
-                    dir,
-                    name.unwrap_or(dir_name),
-                    version.unwrap_or(dir_version),
-                    layer,
-                    dist.files,
-                )
-            })
-            .map(|(dir, name, version, layer, files)| Found {
-                ecosystem: Ecosystem::Python,
-                name,
-                version,
-                arch: None,
-                // Without a file list: the metadata directory itself.
-                owns: match files {
-                    Some(f) => Owns::Files(f),
-                    None => Owns::Dir(dir.into_bytes()),
-                },
-                declared: None,
-                layer: Some(layer),
-                db_layer: layer,
+                let (name, version, layer) = match dist.meta {
+                    Some((name, version, layer)) => (
+                        name.filter(|n| !n.is_empty()).unwrap_or(dir_name),
+                        version.unwrap_or(dir_version),
+                        layer,
+                    ),
+                    None => {
+                        warn(format!(
+                            "/{dir}: no METADATA or PKG-INFO; named after its directory"
+                        ));
+                        (dir_name, dir_version, dist.layer)
+                    }
+                };
+                Found {
+                    ecosystem: Ecosystem::Python,
+                    name,
+                    version,
+                    arch: None,
+                    upstream: None,
+                    // Without a (complete) file list: the metadata directory itself.
+                    owns: match dist.files {
+                        Some(list) if kept.complete(list) => Owns::List(list),
+                        _ => Owns::Dir(dir.into_bytes()),
+                    },
+                    declared: None,
+                    layer: Some(layer),
+                    db_layer: layer,
+                }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_lines_give_their_path_or_none() {
+        let path = |l| record_path(l).map(Cow::into_owned);
+        assert_eq!(path("six.py,sha256=x,500").as_deref(), Some("six.py"));
+        assert_eq!(path("a/RECORD,,").as_deref(), Some("a/RECORD"));
+        assert_eq!(path("\"a,b.py\",sha256=x,1").as_deref(), Some("a,b.py"));
+        assert_eq!(path("\"a\"\"q.py\",,").as_deref(), Some("a\"q.py"));
+        for bad in [
+            "\"unterminated,",
+            "no-fields",
+            "six.py,x,notanumber",
+            "x,y",
+            "a,b,c,d",
+        ] {
+            assert_eq!(path(bad), None, "{bad}");
+        }
     }
 }

@@ -25,6 +25,10 @@ fn db(path: &str, content: &str) -> PackageDb {
 
 /// Layers as (entries, captured databases); database files get entries too.
 fn run(layers: Vec<(Vec<Entry>, Vec<PackageDb>)>) -> (Inventory, Vec<String>) {
+    run_with(Kept::default(), layers)
+}
+
+fn run_with(kept: Kept, layers: Vec<(Vec<Entry>, Vec<PackageDb>)>) -> (Inventory, Vec<String>) {
     let entries: Vec<Vec<Entry>> = layers
         .iter()
         .map(|(e, dbs)| {
@@ -35,7 +39,8 @@ fn run(layers: Vec<(Vec<Entry>, Vec<PackageDb>)>) -> (Inventory, Vec<String>) {
         })
         .collect();
     let mut warnings = Vec::new();
-    let inv = inventory(
+    let inv = inventory_with(
+        kept,
         || {
             Ok(entries
                 .iter()
@@ -287,4 +292,137 @@ fn python_metadata_outside_site_packages_is_listed() {
     let zipp = find(&inv, "zipp");
     assert_eq!((zipp.version.as_str(), zipp.bytes), ("3.19.2", 300));
     assert_eq!(find(&inv, "antlr-python-runtime").version, "3.1.1");
+}
+
+/// Issue 18.2: a RECORD of 4 M lines `a,,` under a 4,000-byte directory
+/// once joined every line to the root (16 GB). Each path is now charged as
+/// kept: the list is dropped at its budget, whatever the input holds.
+#[test]
+fn a_record_of_millions_of_lines_under_a_long_directory_keeps_its_budget_not_its_input() {
+    let root = format!("srv/{}", "d".repeat(4000));
+    let dist = format!("{root}/x-1.0.dist-info");
+    let record = "a,,\n".repeat(4_000_000);
+    let meta = "Name: x\nVersion: 1.0\n";
+    let (inv, warnings) = run(vec![(
+        vec![file(&format!("{root}/a"), 10)],
+        vec![
+            db(&format!("{dist}/METADATA"), meta),
+            db(&format!("{dist}/RECORD"), &record),
+        ],
+    )]);
+    let kept = inv.kept;
+    let per_claim = root.len() as u64 + 2 + kept::CLAIM_COST;
+    assert!(kept.claims <= kept::CLAIM_BUDGET / per_claim, "{kept:?}");
+    assert!(kept.claim_bytes[2] <= kept::CLAIM_BUDGET, "{kept:?}");
+    assert_eq!(kept.dropped_lists, [0, 0, 1]);
+    // Its list dropped whole: the package owns its metadata directory.
+    let x = find(&inv, "x");
+    assert_eq!((x.bytes, x.files), ((meta.len() + record.len()) as u64, 2));
+    assert_eq!(inv.unowned.bytes, 10);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("past the language budget"),
+        "{warnings:?}"
+    );
+}
+
+/// Issue 18.2: 12 layers of dpkg lists of 2-byte lines made each line a
+/// Vec (7.4 GB at 8 layers). Claims are counted as kept, so a small budget
+/// holds them all: past it, lists are dropped and packages show their
+/// declared size.
+#[test]
+fn dpkg_lists_of_two_byte_lines_over_many_layers_are_kept_within_their_budget() {
+    let budget = 1 << 20;
+    let mut status = String::new();
+    let mut layers = Vec::new();
+    for layer in 0..12 {
+        status.push_str(&format!(
+            "Package: p{layer}\nVersion: 1\nInstalled-Size: {}\n\n",
+            layer + 1
+        ));
+        let lines: String = (0..200_000)
+            .map(|i| format!("{}\n", (b'a' + (i % 26) as u8) as char))
+            .collect();
+        layers.push((
+            vec![],
+            vec![db(&format!("var/lib/dpkg/info/p{layer}.list"), &lines)],
+        ));
+    }
+    layers.push((vec![file("a", 7)], vec![db("var/lib/dpkg/status", &status)]));
+    let kept = Kept::with_budgets(budget, kept::RECORD_BUDGET);
+    let (inv, warnings) = run_with(kept, layers);
+    let kept = inv.kept;
+    assert!(kept.claims <= budget / (1 + kept::CLAIM_COST), "{kept:?}");
+    assert!(kept.claim_bytes[0] <= budget);
+    assert_eq!(kept.dropped_lists[0], 12, "{kept:?}");
+    assert_eq!(inv.packages.len(), 12);
+    for (i, p) in inv.packages.iter().enumerate() {
+        assert_eq!(
+            (p.bytes, p.bytes_source),
+            ((i as u64 + 1) * 1024, BytesSource::Declared)
+        );
+    }
+    assert_eq!(inv.unowned.bytes, 7 + status.len() as u64 + 12 * 400_000);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+}
+
+/// Issue 18.7: a 15 MB package name took 30 s to print.
+#[test]
+fn a_15_mb_package_name_is_kept_as_4_kib_and_a_marker_and_its_figures_are_unchanged() {
+    let name = "n".repeat(15_000_000);
+    let status = format!("Package: {name}\nVersion: 1\nInstalled-Size: 2\n");
+    let (inv, _) = run(vec![(vec![], vec![db("var/lib/dpkg/status", &status)])]);
+    let p = &inv.packages[0];
+    assert!(p.name.len() < TEXT_CAP + 64, "{}", p.name.len());
+    assert!(p.name.starts_with(&name[..TEXT_CAP]));
+    assert!(
+        p.name.contains("…[15000000 bytes, xxh3 "),
+        "{}",
+        &p.name[TEXT_CAP..]
+    );
+    assert_eq!((p.bytes, p.version.as_str()), (2048, "1"));
+    assert_eq!(capped("short"), "short");
+    // Two cut names that share their first 4 KiB still differ.
+    assert_ne!(capped(&format!("{name}a")), capped(&format!("{name}b")));
+}
+
+/// Issue 19.13: python3-yaml's PyYAML egg-info is in the deb's list, so the
+/// Python package owns nothing: it is linked to the deb, not a 0 B twin.
+#[test]
+fn a_python_package_whose_files_a_deb_owns_is_owned_by_that_deb() {
+    const PKG_INFO: &str = "Name: PyYAML\nVersion: 6.0\n";
+    let site = "usr/lib/python3/dist-packages";
+    let status = "Package: python3-yaml\nVersion: 6.0-3\nArchitecture: amd64\n\n\
+                  Package: python3-six\nVersion: 1.16.0-4\n";
+    let list = format!(
+        "/{site}/PyYAML-6.0.egg-info\n/{site}/PyYAML-6.0.egg-info/PKG-INFO\n/{site}/yaml/__init__.py\n"
+    );
+    let (inv, warnings) = run(vec![(
+        vec![
+            file(&format!("{site}/yaml/__init__.py"), 500),
+            file(&format!("{site}/six.py"), 300),
+        ],
+        vec![
+            db("var/lib/dpkg/status", status),
+            db("var/lib/dpkg/info/python3-yaml.list", &list),
+            db(&format!("{site}/PyYAML-6.0.egg-info/PKG-INFO"), PKG_INFO),
+            db(
+                &format!("{site}/six-1.16.0.dist-info/METADATA"),
+                "Name: six\nVersion: 1.16.0\n",
+            ),
+            db(&format!("{site}/six-1.16.0.dist-info/RECORD"), "six.py,,\n"),
+        ],
+    )]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let deb = inv.packages.iter().position(|p| p.name == "python3-yaml");
+    let yaml = find(&inv, "PyYAML");
+    assert_eq!((yaml.files, yaml.owned_by), (0, deb));
+    assert_eq!(
+        find(&inv, "python3-yaml").bytes,
+        500 + PKG_INFO.len() as u64
+    );
+    // Its own files: no owner, whatever its name says.
+    assert_eq!(find(&inv, "six").owned_by, None);
+    assert_eq!(find(&inv, "python3-six").owned_by, None);
+    assert_eq!(yaml.purl, "pkg:pypi/pyyaml@6.0");
 }

@@ -19,7 +19,7 @@ use super::{Entry, EntryKind, LayerSummary, PackageDb};
 const MAGIC: &[u8; 8] = b"STRATAIX";
 /// Bump when the file layout, the record or the package databases captured
 /// change; old files are then misses.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 const BLOCK_TARGET: usize = 32 * 1024;
 /// No valid block is larger (a record holds at most two 64 KiB names).
 const BLOCK_LIMIT: usize = 1 << 20;
@@ -142,13 +142,37 @@ impl<W: Write> IndexWriter<W> {
     pub fn finish(mut self, footer: &Footer) -> io::Result<W> {
         self.flush_block()?;
         self.out.write_all(&[0u8; 12])?;
-        let bytes = postcard::to_stdvec(footer).map_err(io::Error::other)?;
-        let packed = zstd::bulk::compress(&bytes, 3)?;
-        self.out.write_all(&packed)?;
-        self.out.write_all(&(packed.len() as u64).to_le_bytes())?;
+        // Streamed into the compressor: the captured databases (up to the
+        // capture budgets) are never copied whole a second time.
+        let counted = Counted {
+            inner: &mut self.out,
+            n: 0,
+        };
+        let enc = postcard::to_io(footer, zstd::stream::Encoder::new(counted, 3)?)
+            .map_err(io::Error::other)?;
+        let packed = enc.finish()?.n;
+        self.out.write_all(&packed.to_le_bytes())?;
         self.out.write_all(MAGIC)?;
         self.out.flush()?;
         Ok(self.out)
+    }
+}
+
+/// Counts the bytes written through it.
+struct Counted<W> {
+    inner: W,
+    n: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 

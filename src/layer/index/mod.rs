@@ -144,13 +144,15 @@ pub fn is_below(path: &[u8], dir: &[u8]) -> bool {
 }
 
 /// A package database file captured whole during the scan, so package views
-/// never need the blob again (dpkg `status`, `info/*.list`, apk `installed`,
-/// Python `METADATA`/`RECORD`, npm `package.json`, gemspecs, rpm databases).
+/// never need the blob again (what `layer::capture`'s catalogs match).
 /// A file over the capture budget is still listed, `skipped` and empty, so a
 /// reader can say which database it could not read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageDb {
     pub path: String,
+    /// As bytes (postcard: the same encoding as a sequence of u8, read and
+    /// written whole rather than byte by byte).
+    #[serde(with = "serde_bytes")]
     pub content: Vec<u8>,
     /// The file's size in the layer.
     pub size: u64,
@@ -175,152 +177,9 @@ pub struct LayerSummary {
     pub entries: u64,
 }
 
-/// rpm's databases: sqlite (Fedora, RHEL/UBI 9) and Berkeley DB (RHEL/UBI 8, CentOS 7).
-const RPM_DATABASES: [&[u8]; 3] = [
-    b"var/lib/rpm/rpmdb.sqlite",
-    b"usr/lib/sysimage/rpm/rpmdb.sqlite",
-    b"var/lib/rpm/Packages",
-];
-
-/// Paths whose content is kept in the index as a package database.
-pub fn is_package_db(path: &[u8]) -> bool {
-    if path == b"var/lib/dpkg/status"
-        || path == b"lib/apk/db/installed"
-        || RPM_DATABASES.contains(&path)
-    {
-        return true;
-    }
-    // The base name and up to three parents, without allocating (a hot path).
-    let mut up = path.rsplit(|&b| b == b'/');
-    let base = up.next().unwrap_or_default();
-    let parents = [up.next(), up.next(), up.next()];
-    let parent = |i: usize| parents[i - 1];
-    if let Some(rest) = path.strip_prefix(b"var/lib/dpkg/") {
-        return match rest.split(|&b| b == b'/').collect::<Vec<_>>()[..] {
-            [b"status.d", name] => !name.is_empty(),
-            [b"info", name] => name.len() > 5 && name.ends_with(b".list"),
-            _ => false,
-        };
-    }
-    // Python metadata wherever it is, as syft finds it: not only in
-    // site-packages but vendored (`setuptools/_vendor/*.dist-info`) or on a
-    // program's own path (`google_appengine/lib/…/*.egg-info`).
-    let python = |suffix: &[u8], files: [&[u8]; 2]| {
-        files.contains(&base)
-            && parent(1).is_some_and(|d| d.len() > suffix.len() && d.ends_with(suffix))
-    };
-    if python(b".dist-info", [b"METADATA", b"RECORD"])
-        || python(b".egg-info", [b"PKG-INFO", b"installed-files.txt"])
-    {
-        return true;
-    }
-    // distutils: `NAME-VERSION.egg-info` as a single PKG-INFO file.
-    if base.len() > 9 && base.ends_with(b".egg-info") && parent(1).is_some() {
-        return true;
-    }
-    if base == b"package.json" {
-        let name = parent(1).filter(|d| !d.is_empty() && !d.starts_with(b"."));
-        return match (name, parent(2), parent(3)) {
-            (Some(_), Some(b"node_modules"), _) => true,
-            (Some(_), Some(scope), Some(b"node_modules")) => scope.starts_with(b"@"),
-            _ => false,
-        };
-    }
-    base.len() > 8 && base.ends_with(b".gemspec") && parent(1) == Some(b"specifications")
-}
-
-/// Package database files larger than this are not captured (recorded as
-/// skipped); rpm databases excepted (their budget is their limit).
-pub const PACKAGE_DB_LIMIT: u64 = 16 << 20;
-
-/// Which budget a captured file draws on. Each has its own, so Python, npm
-/// or gem metadata earlier in the tar can never push the system's own
-/// package database over budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CaptureBudget {
-    /// dpkg (`status`, `status.d/*`, `info/*.list`) and apk.
-    System = 0,
-    /// An rpm database (one file holds every package's header, and a
-    /// Berkeley DB `Packages` of a large RHEL 8 image passes 16 MiB).
-    Rpm = 1,
-    /// Language ecosystems: Python, npm, RubyGems.
-    Language = 2,
-}
-
-impl CaptureBudget {
-    /// Bytes of one layer's captured files drawing on each budget (the rest: skipped).
-    pub const LIMITS: [u64; 3] = [32 << 20, 64 << 20, 48 << 20];
-
-    pub fn of(path: &[u8]) -> CaptureBudget {
-        match path {
-            p if RPM_DATABASES.contains(&p) => CaptureBudget::Rpm,
-            b"lib/apk/db/installed" => CaptureBudget::System,
-            p if p.starts_with(b"var/lib/dpkg/") => CaptureBudget::System,
-            _ => CaptureBudget::Language,
-        }
-    }
-
-    pub fn limit(self) -> u64 {
-        Self::LIMITS[self as usize]
-    }
-}
-
-/// The listing of one layer's package database files, captured or skipped:
-/// each costs its path and its record. A layer of millions of empty
-/// `*.egg-info` or `package.json` files with 64 KiB names would otherwise
-/// hold gigabytes (and a footer nobody can read back). Past it, files are
-/// hashed but not listed; the inventory names them as over the budget.
-pub const PACKAGE_DB_LIST_LIMIT: u64 = 8 << 20;
-/// What one listed file costs besides its path.
-pub const PACKAGE_DB_RECORD_COST: u64 = std::mem::size_of::<PackageDb>() as u64;
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn package_db_paths() {
-        assert!(is_package_db(b"var/lib/dpkg/status"));
-        assert!(is_package_db(b"lib/apk/db/installed"));
-        assert!(is_package_db(b"var/lib/dpkg/status.d/base"));
-        assert!(!is_package_db(b"var/lib/dpkg/status.d/"));
-        assert!(!is_package_db(b"var/lib/dpkg/status-old"));
-        for yes in [
-            "var/lib/dpkg/info/libc6:amd64.list",
-            "usr/lib/sysimage/rpm/rpmdb.sqlite",
-            "var/lib/rpm/Packages",
-            "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA",
-            "opt/venv/lib/python3.12/site-packages/requests-2.31.0.dist-info/RECORD",
-            "usr/lib/python3/dist-packages/foo.egg-info/PKG-INFO",
-            "usr/lib/python3/dist-packages/foo.egg-info/installed-files.txt",
-            "usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info",
-            // Vendored or on a program's own path: syft lists these too.
-            "srv/six-1.16.0.dist-info/METADATA",
-            "opt/venv/lib/python3.12/site-packages/setuptools/_vendor/zipp-3.19.2.dist-info/METADATA",
-            "usr/lib/google-cloud-sdk/platform/google_appengine/lib/antlr3/antlr_python_runtime.egg-info/PKG-INFO",
-            "app/node_modules/left-pad/package.json",
-            "app/node_modules/@babel/core/package.json",
-            "app/node_modules/a/node_modules/b/package.json",
-            "usr/local/bundle/specifications/rake-13.0.6.gemspec",
-        ] {
-            assert!(is_package_db(yes.as_bytes()), "{yes}");
-        }
-        for no in [
-            "var/lib/dpkg/info/libc6.md5sums",
-            "var/lib/dpkg/info/x/y.list",
-            "usr/lib/python3/dist-packages/six.dist-info/WHEEL",
-            "six-1.16.0.egg-info",
-            "srv/.dist-info/METADATA",
-            "app/package.json",
-            "app/node_modules/a/lib/package.json",
-            "app/node_modules/.bin/package.json",
-            "app/node_modules/scope/core/package.json",
-            "gems/rake/rake.gemspec",
-            "package.json",
-        ] {
-            assert!(!is_package_db(no.as_bytes()), "{no}");
-        }
-    }
 
     #[test]
     fn a_subtree_follows_its_directory() {
@@ -332,6 +191,35 @@ mod tests {
         );
         assert!(is_below(b"a/b", b"a") && !is_below(b"ab", b"a") && !is_below(b"a", b"a"));
         assert!(is_below(b"a", b""));
+    }
+
+    /// Captured content is written as bytes: the same encoding as the
+    /// sequence of u8 earlier indexes hold.
+    #[test]
+    fn package_db_content_encodes_as_a_sequence_of_bytes_did() {
+        #[derive(Serialize)]
+        struct Plain {
+            path: String,
+            content: Vec<u8>,
+            size: u64,
+            skipped: bool,
+        }
+        let content: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
+        let db = PackageDb {
+            path: "var/lib/dpkg/status".into(),
+            content: content.clone(),
+            size: 512,
+            skipped: false,
+        };
+        let plain = Plain {
+            path: db.path.clone(),
+            content,
+            size: 512,
+            skipped: false,
+        };
+        let bytes = postcard::to_stdvec(&db).unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&plain).unwrap());
+        assert_eq!(postcard::from_bytes::<PackageDb>(&bytes).unwrap(), db);
     }
 
     #[test]

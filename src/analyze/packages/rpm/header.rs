@@ -23,6 +23,7 @@ mod tag {
     pub const EPOCH: u32 = 1003;
     pub const SIZE: u32 = 1009;
     pub const ARCH: u32 = 1022;
+    pub const SOURCERPM: u32 = 1044;
     pub const FILESIZES: u32 = 1028;
     pub const FILEMODES: u32 = 1030;
     pub const DIRINDEXES: u32 = 1116;
@@ -62,8 +63,8 @@ pub struct RpmPackage {
     pub arch: Option<String>,
     /// SIZE (LONGSIZE when present), else the sum of the file sizes.
     pub size: Option<u64>,
-    /// Non-directory paths, relative (no leading `/`).
-    pub files: Vec<Vec<u8>>,
+    /// SOURCERPM: the source package (a purl's `upstream`).
+    pub source: Option<String>,
 }
 
 struct Entry {
@@ -211,10 +212,13 @@ impl<'a> Header<'a> {
         Ok(self.numbers(tag)?.and_then(|mut n| n.next()))
     }
 
-    /// Non-directory file paths from BASENAMES, DIRNAMES and DIRINDEXES.
-    fn files(&self) -> Result<Vec<Vec<u8>>, HeaderError> {
+    /// Each non-directory file path from BASENAMES, DIRNAMES and DIRINDEXES
+    /// (relative, no leading `/`), handed to `each` as it is spelled: one
+    /// path in memory at a time. An error stops the walk (paths already
+    /// handed out then belong to no package).
+    pub fn each_file(&self, mut each: impl FnMut(&[u8])) -> Result<(), HeaderError> {
         let Some(e) = self.entry(tag::BASENAMES) else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         if e.count > MAX_FILES {
             return Err(HeaderError::BadTag {
@@ -242,7 +246,7 @@ impl<'a> Header<'a> {
             .numbers(tag::FILEMODES)?
             .map(|n| n.take(bases.len()).collect())
             .unwrap_or_default();
-        let (mut files, mut bytes) = (Vec::with_capacity(bases.len()), 0usize);
+        let (mut path, mut bytes) = (Vec::new(), 0usize);
         for (i, (base, &dir)) in bases.iter().zip(&index).enumerate() {
             if modes.get(i).is_some_and(|m| m & 0o170_000 == 0o040_000) {
                 continue;
@@ -267,14 +271,15 @@ impl<'a> Header<'a> {
             if bytes > MAX_PATH_BYTES {
                 return Err(bad("more path bytes than strata reads in one package"));
             }
-            let mut path = [*dir, *base].concat();
+            path.clear();
+            path.extend_from_slice(dir);
+            path.extend_from_slice(base);
             let lead = path.iter().take_while(|&&b| b == b'/').count();
-            path.drain(..lead);
-            if !path.is_empty() {
-                files.push(path);
+            if lead < path.len() {
+                each(&path[lead..]);
             }
         }
-        Ok(files)
+        Ok(())
     }
 
     /// The package this header describes.
@@ -310,7 +315,7 @@ impl<'a> Header<'a> {
             version: evr,
             arch: self.string(tag::ARCH)?,
             size,
-            files: self.files()?,
+            source: self.string(tag::SOURCERPM)?,
         })
     }
 }

@@ -3,6 +3,29 @@
 
 use super::*;
 
+/// What the reader takes from a header: the package, then its files.
+#[derive(Debug, PartialEq, Eq)]
+struct Full {
+    name: String,
+    version: String,
+    arch: Option<String>,
+    size: Option<u64>,
+    files: Vec<Vec<u8>>,
+}
+
+fn full(h: &Header<'_>) -> Result<Full, HeaderError> {
+    let p = h.package()?;
+    let mut files = Vec::new();
+    h.each_file(|f| files.push(f.to_vec()))?;
+    Ok(Full {
+        name: p.name,
+        version: p.version,
+        arch: p.arch,
+        size: p.size,
+        files,
+    })
+}
+
 enum Value<'a> {
     Str(&'a str),
     Strs(&'a [&'a str]),
@@ -74,10 +97,10 @@ fn sample() -> Vec<u8> {
 
 #[test]
 fn a_header_gives_name_epoch_version_release_arch_size_and_non_directory_files() {
-    let pkg = Header::parse(&sample()).unwrap().package().unwrap();
+    let pkg = full(&Header::parse(&sample()).unwrap()).unwrap();
     assert_eq!(
         pkg,
-        RpmPackage {
+        Full {
             name: "bash".into(),
             version: "1:5.1.8-9.el9".into(),
             arch: Some("x86_64".into()),
@@ -95,7 +118,7 @@ fn no_epoch_no_release_longsize_and_no_size_fall_back_in_order() {
         (tag::LONGSIZE, Value::I64(&[1 << 40])),
         (tag::SIZE, Value::I32(&[5])),
     ]);
-    let pkg = Header::parse(&h).unwrap().package().unwrap();
+    let pkg = full(&Header::parse(&h).unwrap()).unwrap();
     assert_eq!(
         (pkg.version.as_str(), pkg.size, pkg.arch),
         ("1", Some(1 << 40), None)
@@ -109,16 +132,16 @@ fn no_epoch_no_release_longsize_and_no_size_fall_back_in_order() {
         (tag::DIRINDEXES, Value::I32(&[0, 0])),
         (tag::LONGFILESIZES, Value::I64(&[7, 8])),
     ]);
-    let pkg = Header::parse(&h).unwrap().package().unwrap();
+    let pkg = full(&Header::parse(&h).unwrap()).unwrap();
     assert_eq!((pkg.version.as_str(), pkg.size), ("1-2", Some(15)));
     assert_eq!(pkg.files, [b"x".to_vec(), b"y".to_vec()]);
 }
 
 #[test]
 fn every_truncation_of_a_header_is_an_error_never_a_panic() {
-    let full = sample();
-    for cut in 0..full.len() {
-        let parsed = Header::parse(&full[..cut]).and_then(|h| h.package());
+    let whole = sample();
+    for cut in 0..whole.len() {
+        let parsed = Header::parse(&whole[..cut]).and_then(|h| full(&h));
         assert!(parsed.is_err(), "cut at {cut} parsed");
     }
 }
@@ -141,7 +164,7 @@ fn huge_counts_and_offsets_past_the_end_are_errors() {
     let mut h = sample();
     let at = 8 + 7 * 16 + 12;
     h[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
-    assert!(Header::parse(&h).unwrap().package().is_err());
+    assert!(full(&Header::parse(&h).unwrap()).is_err());
     // Entry 7 (BASENAMES): more files than the cap, though all present.
     let many = vec!["f"; MAX_FILES + 1];
     let h = blob(&[
@@ -150,7 +173,7 @@ fn huge_counts_and_offsets_past_the_end_are_errors() {
         (tag::BASENAMES, Value::Strs(&many)),
     ]);
     assert!(matches!(
-        Header::parse(&h).unwrap().package(),
+        full(&Header::parse(&h).unwrap()),
         Err(HeaderError::BadTag {
             tag: tag::BASENAMES,
             ..
@@ -160,12 +183,12 @@ fn huge_counts_and_offsets_past_the_end_are_errors() {
     let mut h = sample();
     let at = 8 + 8 * 16 + 12;
     h[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
-    assert!(Header::parse(&h).unwrap().package().is_err());
+    assert!(full(&Header::parse(&h).unwrap()).is_err());
     // Entry 0 (NAME): an offset past the store reads as no NAME.
     let mut h = sample();
     h[8 + 8..8 + 12].copy_from_slice(&u32::MAX.to_be_bytes());
     assert_eq!(
-        Header::parse(&h).unwrap().package().err(),
+        full(&Header::parse(&h).unwrap()).err(),
         Some(HeaderError::Missing("NAME"))
     );
 }
@@ -176,7 +199,7 @@ fn wrong_types_and_dangling_directory_indexes_are_errors() {
         (tag::NAME, Value::I32(&[1])),
         (tag::VERSION, Value::Str("1")),
     ]);
-    assert!(Header::parse(&h).unwrap().package().is_err());
+    assert!(full(&Header::parse(&h).unwrap()).is_err());
     let h = blob(&[
         (tag::NAME, Value::Str("a")),
         (tag::VERSION, Value::Str("1")),
@@ -184,13 +207,13 @@ fn wrong_types_and_dangling_directory_indexes_are_errors() {
         (tag::BASENAMES, Value::Strs(&["x"])),
         (tag::DIRINDEXES, Value::I32(&[3])),
     ]);
-    assert!(Header::parse(&h).unwrap().package().is_err());
+    assert!(full(&Header::parse(&h).unwrap()).is_err());
     let h = blob(&[
         (tag::NAME, Value::Str("a")),
         (tag::VERSION, Value::Str("1")),
         (tag::BASENAMES, Value::Strs(&["x"])),
     ]);
-    assert!(Header::parse(&h).unwrap().package().is_err());
+    assert!(full(&Header::parse(&h).unwrap()).is_err());
 }
 
 #[test]
@@ -208,7 +231,7 @@ fn a_shared_long_directory_cannot_spell_more_path_bytes_than_the_cap() {
         (tag::DIRINDEXES, Value::I32(&index)),
     ]);
     assert_eq!(
-        Header::parse(&h).unwrap().package().err(),
+        full(&Header::parse(&h).unwrap()).err(),
         Some(HeaderError::BadTag {
             tag: tag::BASENAMES,
             what: "more path bytes than strata reads in one package"
@@ -222,7 +245,7 @@ fn a_shared_long_directory_cannot_spell_more_path_bytes_than_the_cap() {
         (tag::BASENAMES, Value::Strs(&["f"])),
         (tag::DIRINDEXES, Value::I32(&[0])),
     ]);
-    assert!(Header::parse(&h).unwrap().package().is_err());
+    assert!(full(&Header::parse(&h).unwrap()).is_err());
 }
 
 #[test]
@@ -243,7 +266,7 @@ fn huge_string_arrays_and_number_lists_are_read_as_far_as_needed() {
         (tag::BASENAMES, Value::Strs(&["f"])),
         (tag::DIRINDEXES, Value::I32(&[0])),
     ]);
-    let p = Header::parse(&h).unwrap().package().unwrap();
+    let p = full(&Header::parse(&h).unwrap()).unwrap();
     assert_eq!((p.name.as_str(), p.version.as_str()), ("n", "7:1"));
     assert_eq!(p.size, Some(14_000_000));
     assert_eq!(p.files, [b"d/f".to_vec()]);
@@ -256,7 +279,7 @@ fn a_dribble_entry_after_the_region_replaces_the_region_s_copy_as_in_rpm() {
         (tag::VERSION, Value::Str("1")),
         (tag::VERSION, Value::Str("2")),
     ]);
-    assert_eq!(Header::parse(&h).unwrap().package().unwrap().version, "2");
+    assert_eq!(full(&Header::parse(&h).unwrap()).unwrap().version, "2");
 }
 
 #[test]

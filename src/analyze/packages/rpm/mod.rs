@@ -1,6 +1,7 @@
 //! rpm: `rpmdb.sqlite` (Fedora, RHEL/UBI 9) and the Berkeley DB `Packages`
 //! (RHEL/UBI 8, CentOS 7) give header blobs; each header gives a package
-//! (name, `[epoch:]version-release`, arch, declared size, its files).
+//! (name, `[epoch:]version-release`, arch, declared size, source rpm) and its
+//! files, handed one at a time to the kept claims.
 
 mod bdb;
 mod header;
@@ -8,36 +9,25 @@ mod sqlite;
 
 use std::collections::HashSet;
 
-use super::{DbFile, Ecosystem, Found, Owns, Reader};
+use super::{capped, DbFile, Ecosystem, Found, Kept, Owns, Reader};
+use crate::layer::capture::{self, Catalog};
 
 /// Headers one database may hold (a full Fedora install has ~3 000).
 pub const MAX_HEADERS: usize = 200_000;
-/// File paths kept over all databases (a full Fedora install lists ~400 000);
-/// past it, packages fall back to their declared size.
-const MAX_FILES: usize = 2_000_000;
-/// Bytes of those paths (a full Fedora install needs ~40 MB; a header's
-/// shared directories can spell up to 32 MiB a package, cheaply).
-const MAX_FILE_BYTES: usize = 256 << 20;
 
-const SQLITE: [&str; 2] = [
-    "var/lib/rpm/rpmdb.sqlite",
-    "usr/lib/sysimage/rpm/rpmdb.sqlite",
-];
 const BDB: &str = "var/lib/rpm/Packages";
 
 #[derive(Default)]
 pub struct Rpm {
     packages: Vec<Found>,
-    files: usize,
-    file_bytes: usize,
 }
 
 impl Reader for Rpm {
-    fn wants(&self, path: &str) -> bool {
-        path == BDB || SQLITE.contains(&path)
+    fn catalog(&self) -> &'static Catalog {
+        &capture::RPM
     }
 
-    fn read(&mut self, file: DbFile<'_>, warn: &mut dyn FnMut(String)) {
+    fn read(&mut self, file: DbFile<'_>, kept: &mut Kept, warn: &mut dyn FnMut(String)) {
         let blobs = if file.path == BDB {
             bdb::values(file.content).map_err(|e| e.to_string())
         } else {
@@ -53,39 +43,46 @@ impl Reader for Rpm {
                 return;
             }
         };
-        let (mut bad, mut first, mut dropped) = (0usize, None, 0usize);
+        let (mut bad, mut first) = (0usize, None);
         for blob in blobs {
-            match header::Header::parse(&blob).and_then(|h| h.package()) {
-                Ok(p) if p.name == "gpg-pubkey" => {}
-                Ok(mut p) => {
-                    self.files += p.files.len();
-                    self.file_bytes += p.files.iter().map(Vec::len).sum::<usize>();
-                    if self.files > MAX_FILES || self.file_bytes > MAX_FILE_BYTES {
-                        dropped += 1;
-                        p.files = Vec::new();
-                    }
-                    self.packages.push(Found {
+            let parsed = header::Header::parse(&blob).and_then(|h| {
+                let p = h.package()?;
+                if p.name == "gpg-pubkey" || p.name.is_empty() {
+                    return Ok(None);
+                }
+                let list = kept.list(capture::RPM.budget);
+                let mut open = true;
+                h.each_file(|path| open = open && kept.add(list, path))?;
+                Ok(Some((p, list)))
+            });
+            match parsed {
+                Ok(None) => {}
+                Ok(Some((p, list))) => {
+                    let found = Found {
                         ecosystem: Ecosystem::Rpm,
-                        name: p.name,
-                        version: p.version,
-                        arch: p.arch,
-                        owns: Owns::Files(p.files),
+                        name: capped(&p.name),
+                        version: capped(&p.version),
+                        arch: p.arch.as_deref().map(capped),
+                        upstream: p.source.as_deref().filter(|s| !s.is_empty()).map(capped),
+                        // Past the claims budget: the declared size (one warning says so).
+                        owns: if kept.complete(list) {
+                            Owns::List(list)
+                        } else {
+                            Owns::Nothing
+                        },
                         declared: p.size,
                         layer: None,
                         db_layer: file.layer,
-                    })
+                    };
+                    if kept.record(found.cost()) {
+                        self.packages.push(found);
+                    }
                 }
                 Err(e) => {
                     bad += 1;
                     first.get_or_insert(e);
                 }
             }
-        }
-        if dropped > 0 {
-            warn(format!(
-                "/{}: over {MAX_FILES} files or {MAX_FILE_BYTES} bytes of paths listed; {dropped} package(s) show their declared size",
-                file.path
-            ));
         }
         if let Some(e) = first {
             warn(format!(
@@ -96,7 +93,7 @@ impl Reader for Rpm {
     }
 
     /// Packages in two surviving databases (a converted image) count once.
-    fn finish(self: Box<Self>, _warn: &mut dyn FnMut(String)) -> Vec<Found> {
+    fn finish(self: Box<Self>, _kept: &Kept, _warn: &mut dyn FnMut(String)) -> Vec<Found> {
         let mut seen = HashSet::new();
         self.packages
             .into_iter()

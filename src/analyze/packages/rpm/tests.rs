@@ -1,15 +1,28 @@
 //! The rpm reader on the committed fixtures: the same three packages from
 //! the sqlite and the Berkeley DB databases; damaged ones are one warning.
 
+use std::collections::HashMap;
+
 use super::*;
+use crate::analyze::packages::ListId;
 
 const SQLITE_DB: &[u8] = include_bytes!("../../../../fixtures/rpm/rpmdb.sqlite");
 const BDB_LE: &[u8] = include_bytes!("../../../../fixtures/rpm/Packages");
 const BDB_BE: &[u8] = include_bytes!("../../../../fixtures/rpm/Packages.be");
 
-fn read(path: &str, content: &[u8]) -> (Vec<Found>, Vec<String>) {
+/// The packages of one database, their files by list, and the warnings.
+type Read = (Vec<Found>, HashMap<ListId, Vec<String>>, Vec<String>);
+
+fn read(path: &str, content: &[u8]) -> Read {
+    read_into(Kept::default(), path, content)
+}
+
+fn read_into(mut kept: Kept, path: &str, content: &[u8]) -> Read {
     let mut rpm = Box::<Rpm>::default();
-    assert!(rpm.wants(path));
+    assert_eq!(
+        capture::classify(path.as_bytes()).map(|c| c.name),
+        Some("rpm")
+    );
     let mut warnings = Vec::new();
     rpm.read(
         DbFile {
@@ -17,11 +30,13 @@ fn read(path: &str, content: &[u8]) -> (Vec<Found>, Vec<String>) {
             layer: 2,
             content,
         },
+        &mut kept,
         &mut |w| warnings.push(w),
     );
-    let mut found = rpm.finish(&mut |w| warnings.push(w));
+    let mut found = rpm.finish(&kept, &mut |w| warnings.push(w));
+    kept.warn(&mut |w| warnings.push(w));
     found.sort_by(|a, b| a.name.cmp(&b.name));
-    (found, warnings)
+    (found, kept.lists(), warnings)
 }
 
 /// (name, version, arch, declared size, files) of one package.
@@ -58,7 +73,7 @@ fn expected() -> Vec<Row> {
     ]
 }
 
-fn rows(found: &[Found]) -> Vec<Row> {
+fn rows(found: &[Found], lists: &HashMap<ListId, Vec<String>>) -> Vec<Row> {
     found
         .iter()
         .map(|f| {
@@ -66,14 +81,15 @@ fn rows(found: &[Found]) -> Vec<Row> {
                 (f.ecosystem, f.layer, f.db_layer),
                 (Ecosystem::Rpm, None, 2)
             );
-            let Owns::Files(files) = &f.owns else {
+            let Owns::List(list) = &f.owns else {
                 panic!("{:?}", f.owns)
             };
-            let files: Vec<String> = files
-                .iter()
-                .map(|p| String::from_utf8_lossy(p).into())
+            let files: Vec<&str> = lists
+                .get(list)
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
                 .collect();
-            let files: Vec<&str> = files.iter().map(String::as_str).collect();
             let arch = f.arch.as_deref().unwrap_or("-");
             row(&f.name, &f.version, arch, f.declared.unwrap_or(0), &files)
         })
@@ -88,9 +104,18 @@ fn sqlite_and_both_berkeley_db_fixtures_list_the_same_three_packages() {
         ("var/lib/rpm/Packages", BDB_LE),
         ("var/lib/rpm/Packages", BDB_BE),
     ] {
-        let (found, warnings) = read(path, content);
+        let (found, lists, warnings) = read(path, content);
         assert!(warnings.is_empty(), "{path}: {warnings:?}");
-        assert_eq!(rows(&found), expected(), "{path}");
+        assert_eq!(rows(&found, &lists), expected(), "{path}");
+        let upstream: Vec<Option<&str>> = found.iter().map(|f| f.upstream.as_deref()).collect();
+        assert_eq!(
+            upstream,
+            [
+                Some("hello-1.0-1.src.rpm"),
+                Some("libdemo-0.5-1.src.rpm"),
+                Some("tzdata-lite-2024a-3.src.rpm")
+            ]
+        );
     }
 }
 
@@ -102,7 +127,7 @@ fn a_database_of_the_other_format_or_garbage_is_one_warning_naming_the_file() {
         ("var/lib/rpm/rpmdb.sqlite", &b"SQLite format 3\0"[..]),
         ("var/lib/rpm/Packages", &BDB_LE[..5000]),
     ] {
-        let (found, warnings) = read(path, content);
+        let (found, _, warnings) = read(path, content);
         assert!(found.is_empty());
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(
@@ -121,7 +146,7 @@ fn a_damaged_header_is_skipped_with_a_warning_and_the_others_are_listed() {
     let needle = &blobs[1][..64];
     let at = db.windows(64).position(|w| w == needle).unwrap();
     db[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
-    let (found, warnings) = read("var/lib/rpm/Packages", &db);
+    let (found, _, warnings) = read("var/lib/rpm/Packages", &db);
     assert_eq!(found.len(), 2);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
@@ -134,6 +159,7 @@ fn a_damaged_header_is_skipped_with_a_warning_and_the_others_are_listed() {
 fn the_gpg_pubkey_pseudo_package_and_a_second_database_s_copies_are_dropped() {
     let mut rpm = Box::<Rpm>::default();
     let mut warnings = Vec::new();
+    let mut kept = Kept::default();
     for path in ["var/lib/rpm/Packages", "usr/lib/sysimage/rpm/rpmdb.sqlite"] {
         let content = if path.ends_with("Packages") {
             BDB_LE
@@ -146,10 +172,11 @@ fn the_gpg_pubkey_pseudo_package_and_a_second_database_s_copies_are_dropped() {
                 layer: 0,
                 content,
             },
+            &mut kept,
             &mut |w| warnings.push(w),
         );
     }
-    assert_eq!(rpm.finish(&mut |w| warnings.push(w)).len(), 3);
+    assert_eq!(rpm.finish(&kept, &mut |w| warnings.push(w)).len(), 3);
     assert!(warnings.is_empty());
 }
 
@@ -163,28 +190,23 @@ fn any_single_corrupted_byte_of_a_database_gives_packages_or_warnings_never_a_pa
 }
 
 #[test]
-fn past_the_file_or_path_byte_cap_packages_keep_no_files_and_one_warning_says_so() {
-    for (files, file_bytes) in [(MAX_FILES, 0), (0, MAX_FILE_BYTES)] {
-        past_the_cap(Box::new(Rpm {
-            packages: Vec::new(),
-            files,
-            file_bytes,
-        }));
-    }
-}
-
-fn past_the_cap(mut rpm: Box<Rpm>) {
-    let mut warnings = Vec::new();
-    let file = DbFile {
-        path: "var/lib/rpm/rpmdb.sqlite",
-        layer: 0,
-        content: SQLITE_DB,
-    };
-    rpm.read(file, &mut |w| warnings.push(w));
+fn past_the_claims_budget_packages_show_their_declared_size_and_one_warning_says_so() {
+    // Another database's lists spent the rpm budget first.
+    let mut kept = Kept::default();
+    let list = kept.list(capture::RPM.budget);
+    while kept.add(list, &[b'x'; 60_000]) {}
+    let list = kept.list(capture::RPM.budget);
+    while kept.add(list, b"x") {}
+    let (found, _, warnings) = read_into(kept, "var/lib/rpm/rpmdb.sqlite", SQLITE_DB);
+    assert_eq!(found.len(), 3);
+    assert!(found
+        .iter()
+        .all(|f| f.owns == Owns::Nothing && f.declared.is_some()));
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("bytes of paths listed; 3 package(s) show their declared size"));
-    let found = rpm.finish(&mut |w| warnings.push(w));
-    assert!(found.iter().all(|f| f.owns == Owns::Files(Vec::new())));
+    assert!(
+        warnings[0].contains(" package file list(s) past the rpm budget"),
+        "{warnings:?}"
+    );
 }
 
 /// A xorshift64 generator: the same mutations on every run.
@@ -245,7 +267,10 @@ fn thousands_of_random_mutations_give_packages_or_warnings_never_a_panic() {
     for blob in sqlite::blobs(SQLITE_DB).unwrap() {
         for _ in 0..5000 {
             let bad = mutate(&mut rng, &blob);
-            let _ = header::Header::parse(&bad).and_then(|h| h.package());
+            let _ = header::Header::parse(&bad).and_then(|h| {
+                h.package()?;
+                h.each_file(|_| {})
+            });
         }
     }
     let spent = start.elapsed();
@@ -260,21 +285,16 @@ mod real {
     const MARINER_SQLITE: &[u8] =
         include_bytes!("../../../../fixtures/rpm/go-rpmdb/cbl-mariner-2.0-rpmdb.sqlite");
 
-    fn files(found: &Found) -> Vec<String> {
-        match &found.owns {
-            Owns::Files(paths) => paths
-                .iter()
-                .map(|p| String::from_utf8_lossy(p).into_owned())
-                .collect(),
-            Owns::Dir(_) => panic!("rpm packages own files"),
-        }
-    }
-
-    fn check(found: &Found, version: &str, size: u64, regular: &[&str]) {
+    fn check(read: &Read, name: &str, version: &str, size: u64, regular: &[&str]) {
+        let (found, lists, _) = read;
+        let found = found.iter().find(|f| f.name == name).expect(name);
         assert_eq!(found.version, version);
         assert_eq!(found.arch.as_deref(), Some("x86_64"));
         assert_eq!(found.declared, Some(size));
-        let owned = files(found);
+        let Owns::List(list) = &found.owns else {
+            panic!("rpm packages own files")
+        };
+        let owned = &lists[list];
         for f in regular {
             assert!(owned.iter().any(|o| o == f), "{f} not in {owned:?}");
         }
@@ -282,12 +302,13 @@ mod real {
 
     #[test]
     fn a_rhel_8_berkeley_db_reads_as_go_rpmdb_reads_it() {
-        let (found, warnings) = read("var/lib/rpm/Packages", RHEL8_BDB);
-        assert!(warnings.is_empty(), "{warnings:?}");
-        let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
+        let read = read("var/lib/rpm/Packages", RHEL8_BDB);
+        assert!(read.2.is_empty(), "{:?}", read.2);
+        let names: Vec<&str> = read.0.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["libuuid"]);
         check(
-            &found[0],
+            &read,
+            "libuuid",
             "2.32.1-42.el8_8",
             35104,
             &[
@@ -300,12 +321,12 @@ mod real {
 
     #[test]
     fn a_cbl_mariner_sqlite_database_reads_as_go_rpmdb_reads_it() {
-        let (found, warnings) = read("var/lib/rpm/rpmdb.sqlite", MARINER_SQLITE);
-        assert!(warnings.is_empty(), "{warnings:?}");
-        assert_eq!(found.len(), 129);
-        let curl = found.iter().find(|f| f.name == "curl").expect("curl");
+        let read = read("var/lib/rpm/rpmdb.sqlite", MARINER_SQLITE);
+        assert!(read.2.is_empty(), "{:?}", read.2);
+        assert_eq!(read.0.len(), 129);
         check(
-            curl,
+            &read,
+            "curl",
             "7.76.0-6.cm2",
             326023,
             &[
