@@ -69,6 +69,7 @@ const PACKAGES_HELP: &str = concat!(
   strata packages oci:./layout:app                 every package, biggest first
   strata packages docker-daemon:app:1 --ecosystem python,npm --sort name
   strata packages app:1 --format json | jq -r '.packages[].purl'
+  strata packages oci:./layout:app --format cyclonedx > app.cdx.json   an SBOM with sizes
 
 ",
     references!(),
@@ -373,7 +374,7 @@ pub struct CompareArgs {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Output format.
+    /// Output format (cyclonedx: CycloneDX 1.6, spdx: SPDX 2.3; SBOMs, `strata packages` only).
     #[arg(long, global = true, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
     /// Print raw byte counts instead of SI units.
@@ -441,6 +442,9 @@ pub enum FormatArg {
     Table,
     Json,
     Markdown,
+    // SBOMs (`packages` only): CycloneDX 1.6 JSON, SPDX 2.3 JSON.
+    Cyclonedx,
+    Spdx,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -28,6 +28,7 @@ mod readme;
 mod registry;
 mod registry_auth;
 mod registry_server;
+mod sbom;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
