@@ -2,9 +2,7 @@
 //! socket in a temp dir, no CRI plugin), fed with `ctr images import`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -12,137 +10,40 @@ use super::builder;
 use super::engine::{fails_with, json_ok, FAMILY};
 use super::*;
 
+pub use super::containerd_service::Containerd;
+
 const NAMES: [&str; 4] = ["app", "app-dev", "worker", "rebuilt"];
 
-/// `containerd` on a socket in a temp dir, stopped (killed) at the end.
-pub struct Containerd {
-    child: Child,
-    pub dir: tempfile::TempDir,
-    pub socket: PathBuf,
+/// What the tests do with a containerd beyond starting it.
+pub trait Use {
+    fn import(&self, namespace: &str, layout: &Path, base: &str, scratch: &Path);
+    fn cmd(&self, r: &Run) -> assert_cmd::Command;
+    fn json(&self, r: &Run, args: &[&str]) -> Value;
+    fn fails(&self, r: &Run, args: &[&str]) -> String;
 }
 
-impl Containerd {
-    /// None, after saying why, only where containerd cannot run here (not
-    /// root, or not installed outside CI).
-    pub fn start() -> Option<Containerd> {
-        if unsafe { libc::geteuid() } != 0 {
-            eprintln!("skipping: containerd needs root (its snapshotters mount)");
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let socket = dir.path().join("containerd.sock");
-        let config = dir.path().join("config.toml");
-        fs::write(
-            &config,
-            format!(
-                r#"version = 2
-root = "{root}"
-state = "{state}"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
-[grpc]
-  address = "{socket}"
-[ttrpc]
-  address = "{socket}.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-"#,
-                root = dir.path().join("root").display(),
-                state = dir.path().join("state").display(),
-                socket = socket.display(),
-            ),
-        )
-        .unwrap();
-        let log = fs::File::create(dir.path().join("containerd.log")).unwrap();
-        let child = Command::new("containerd")
-            .arg("--config")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn();
-        let child = match child {
-            Ok(c) => c,
-            Err(e) if std::env::var_os("CI").is_none() => {
-                eprintln!(
-                    "skipping: containerd cannot start here ({e}); scripts/test.sh installs it"
-                );
-                return None;
-            }
-            Err(e) => panic!("containerd is installed by scripts/test.sh in CI: {e}"),
-        };
-        let mut c = Containerd { child, dir, socket };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::os::unix::net::UnixStream::connect(&c.socket).is_err() {
-            if let Ok(Some(status)) = c.child.try_wait() {
-                panic!(
-                    "containerd exited ({status}): {}",
-                    fs::read_to_string(c.dir.path().join("containerd.log")).unwrap_or_default()
-                );
-            }
-            assert!(Instant::now() < deadline, "containerd did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(c)
-    }
-
-    /// `ctr` on this containerd, in `namespace`.
-    pub fn ctr(&self, namespace: &str, args: &[&str]) -> String {
-        let out = Command::new("ctr")
-            .arg("-a")
-            .arg(&self.socket)
-            .args(["-n", namespace])
-            .args(args)
-            .output()
-            .expect("ctr comes with containerd");
-        assert!(
-            out.status.success(),
-            "ctr {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
+impl Use for Containerd {
     /// Imports an OCI layout's images as `BASE:REF` (unpacked, like a pull).
-    pub fn import(&self, namespace: &str, layout: &Path, base: &str, scratch: &Path) {
+    fn import(&self, namespace: &str, layout: &Path, base: &str, scratch: &Path) {
         let archive = scratch.join(format!("{}.tar", base.replace('/', "_")));
         builder::oci_archive(layout, &archive);
-        self.ctr(
-            namespace,
-            &[
-                "images",
-                "import",
-                "--snapshotter",
-                "native",
-                "--base-name",
-                base,
-                archive.to_str().unwrap(),
-            ],
-        );
+        self.import_archive(namespace, &archive, base, true);
     }
 
     /// strata with this containerd as `CONTAINERD_ADDRESS`.
-    pub fn cmd(&self, r: &Run) -> assert_cmd::Command {
+    fn cmd(&self, r: &Run) -> assert_cmd::Command {
         let mut c = r.cmd();
         c.env("CONTAINERD_ADDRESS", &self.socket);
         c
     }
 
-    pub fn json(&self, r: &Run, args: &[&str]) -> Value {
+    fn json(&self, r: &Run, args: &[&str]) -> Value {
         json_ok(self.cmd(r), args)
     }
 
     /// Expects exit 2 and one line on stderr; returns it.
-    pub fn fails(&self, r: &Run, args: &[&str]) -> String {
+    fn fails(&self, r: &Run, args: &[&str]) -> String {
         fails_with(self.cmd(r), args)
-    }
-}
-
-impl Drop for Containerd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
