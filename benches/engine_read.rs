@@ -8,7 +8,6 @@
 //! (scripts/test.sh); exits 1 when a target is missed.
 
 #[path = "../tests/it/builder.rs"]
-#[allow(dead_code)]
 mod builder;
 #[path = "../tests/it/containerd_service.rs"]
 mod containerd_service;
@@ -88,7 +87,7 @@ fn main() {
     );
 
     // Podman: the engine's export, bare and read by strata.
-    let podman = podman_service::Podman::start().expect("podman runs here");
+    let podman = podman_service::Podman::start_with("overlay").expect("podman runs here");
     podman.load(&layout, NAME, TAG);
     let host = podman.host();
     let bare = best_of(3, || {

@@ -192,7 +192,9 @@ impl Client {
             .connect_timeout(CONNECT)
             // A layer blob streams in 1 MiB chunks; small windows would throttle it.
             .initial_stream_window_size(4 << 20)
-            .initial_connection_window_size(16 << 20);
+            .initial_connection_window_size(16 << 20)
+            // containerd sends 1 MiB chunks: whole, not in 16 KiB frames.
+            .max_frame_size(1 << 20);
         Client {
             channel: endpoint.connect_lazy(),
         }
