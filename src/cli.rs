@@ -164,6 +164,9 @@ pub enum Command {
     /// Installed packages (deb, rpm, apk, Python, npm, gems) with their bytes and layer.
     #[command(after_help = PACKAGES_HELP)]
     Packages(PackagesArgs),
+    /// The layer index cache: what strata keeps there, pruning it, where it is.
+    #[command(subcommand, after_help = CACHE_HELP)]
+    Cache(CacheCommand),
     /// Shell completions on stdout (bash, zsh, fish, elvish, powershell).
     #[command(
         after_help = "Example:\n  strata completions bash > ~/.local/share/bash-completion/completions/strata"
@@ -181,6 +184,33 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+const CACHE_HELP: &str =
+    "strata keeps one index per layer digest in its cache ($XDG_CACHE_HOME/strata, \
+--cache-dir, STRATA_CACHE_DIR), marked as its own by a CACHEDIR.TAG. It only ever deletes \
+files it made there; in a directory it did not make, it keeps its cache in DIR/strata.\n\n\
+Examples:\n  strata cache du\n  strata cache prune --older-than 30d --max-size 2GB\n  \
+du -sh \"$(strata cache path)\"\n\nExit codes: 0 ok, 2 error (one line on stderr).";
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// strata's entries: how many, their bytes, the least recently used, per index format.
+    Du,
+    /// Removes strata's entries, least recently used first (all of them without a limit).
+    Prune(PruneArgs),
+    /// The directory strata keeps its cache in.
+    Path,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Remove entries no run has used for longer than this (90m, 12h, 30d, 2w).
+    #[arg(long, value_name = "AGE")]
+    pub older_than: Option<String>,
+    /// Then remove the least recently used until the cache fits in this size (500MB, 2GB).
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<String>,
 }
 
 #[derive(Debug, Args)]

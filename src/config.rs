@@ -32,6 +32,7 @@ pub enum Command {
     Gate(commands::gate::Args),
     Packages(commands::packages::Args),
     Advise(commands::advise::Args),
+    Cache(commands::cache::Args),
 }
 
 impl Config {
@@ -188,6 +189,7 @@ impl Config {
                 };
                 (Command::Packages(args), false)
             }
+            CliCommand::Cache(action) => (Command::Cache(cache_args(action, &cache_dir)?), false),
             // Generators: written by commands::completions before any config.
             CliCommand::Completions { .. } | CliCommand::Man { .. } => {
                 anyhow::bail!("completions and man need no configuration")
@@ -212,7 +214,7 @@ impl Config {
                         timeout: parse_timeout(&g.timeout)?,
                     },
                     shallow,
-                    cache_dir: cache_dir.clone(),
+                    configs: None,
                     authfile: g.authfile.clone(),
                     all: g.all,
                     fetch_foreign: g.fetch_foreign,
@@ -371,6 +373,68 @@ fn du_args(args: DuArgs) -> anyhow::Result<commands::du::Args> {
         top: args.top.max(1),
         layer,
     })
+}
+
+fn cache_args(
+    action: crate::cli::CacheCommand,
+    dir: &Option<std::path::PathBuf>,
+) -> anyhow::Result<commands::cache::Args> {
+    use crate::cli::CacheCommand;
+    use commands::cache::Action;
+    let Some(dir) = dir.clone() else {
+        return Err(Error::BadArgument {
+            flag: "--no-cache",
+            reason: "strata cache works on the cache directory: drop --no-cache".into(),
+        }
+        .into());
+    };
+    let action = match action {
+        CacheCommand::Du => Action::Du,
+        CacheCommand::Path => Action::Path,
+        CacheCommand::Prune(p) => Action::Prune {
+            older_than: p.older_than.as_deref().map(parse_age).transpose()?,
+            max_size: p
+                .max_size
+                .as_deref()
+                .map(|text| {
+                    crate::units::parse_size(text).ok_or_else(|| Error::BadArgument {
+                        flag: "--max-size",
+                        reason: format!(
+                            "{}: expected a size such as 2GB",
+                            crate::error::clip(text)
+                        ),
+                    })
+                })
+                .transpose()?,
+        },
+    };
+    Ok(commands::cache::Args { dir, action })
+}
+
+/// `--older-than`: a number with s, m, h, d or w (90m, 12h, 30d, 2w).
+fn parse_age(text: &str) -> Result<std::time::Duration, Error> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let secs: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if secs > 0 => Ok(std::time::Duration::from_secs(n.saturating_mul(secs))),
+        _ => Err(Error::BadArgument {
+            flag: "--older-than",
+            reason: format!(
+                "{}: expected an age such as 30d, 12h or 90m",
+                crate::error::clip(text)
+            ),
+        }),
+    }
 }
 
 fn packages_args(args: PackagesArgs) -> anyhow::Result<commands::packages::Args> {

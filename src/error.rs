@@ -99,6 +99,13 @@ pub enum Error {
         reason: &'static str,
     },
 
+    #[error("{image}: {layers} layers, more than the {limit} strata reads the files of (engines run at most a few hundred); footprint takes any number")]
+    TooManyLayers {
+        image: String,
+        layers: usize,
+        limit: usize,
+    },
+
     #[error("unsupported manifest: {0}")]
     Unsupported(String),
 

@@ -64,8 +64,15 @@ impl Session {
         self.opts.source.shallow
     }
 
-    /// The images `refs` name, in order.
+    /// The images `refs` name, in order. Registry configs are read from and
+    /// kept in the store's cache.
     pub fn load(&self, refs: &[Reference]) -> anyhow::Result<Vec<Image>> {
+        let registry = refs.iter().any(|r| matches!(r, Reference::Registry(_)));
+        if registry && !self.shallow() && self.opts.cache_dir.is_some() {
+            let mut opts = self.opts.source.clone();
+            opts.configs = self.store()?.configs();
+            return source::load_all(refs, &opts, &self.warnings, &self.bar);
+        }
         source::load_all(refs, &self.opts.source, &self.warnings, &self.bar)
     }
 

@@ -57,13 +57,13 @@ pub struct Advice {
 pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let images = session.load(&args.refs)?;
     let store = session.store()?;
-    let summaries = store.indexes(&images, session.progress())?;
+    let summaries = store.indexes(&images, session.progress())?.into_summaries();
     let mut report = Advice {
         images: Vec::new(),
         top: args.top,
     };
     for image in &images {
-        let findings = advise(merged(store, image)?, args.big).map_err(index_error)?;
+        let findings = advise(merged(session, image)?, args.big).map_err(index_error)?;
         let rows: Vec<FindingRow> = findings
             .into_iter()
             .filter(|f| f.bytes >= args.min_bytes)

@@ -48,8 +48,10 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     )?;
     let i = resolve_layer(&image, &args.layer)?;
     let store = session.store()?;
-    let summaries = store.indexes(std::slice::from_ref(&image), session.progress())?;
-    let a = audit_layer(merged(store, &image)?, i, args.depth, args.top).map_err(index_error)?;
+    let summaries = store
+        .indexes(std::slice::from_ref(&image), session.progress())?
+        .into_summaries();
+    let a = audit_layer(merged(session, &image)?, i, args.depth, args.top).map_err(index_error)?;
     let s = &summaries[&image.layers[i].digest];
     // The image as it stood below this layer, and with it.
     let upto = |n: usize| {

@@ -62,10 +62,12 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         .chain(&right_base)
         .cloned()
         .collect();
-    if args.common {
-        // Indexes first (scanning what is missing); figures then come from the cache.
-        session.store()?.indexes(&all, session.progress())?;
-    }
+    // Indexes first (scanning what is missing); figures then come from the cache.
+    let indexes = if args.common {
+        Some(session.store()?.indexes(&all, session.progress())?)
+    } else {
+        None
+    };
     let figures = layer_figures(session, &all)?;
     let mut view = compare(
         &FamilyInput {
@@ -107,8 +109,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         .flatten()
         .map(|m| (m.image.clone(), m.total));
     (view.measure, view.lacking) = table_measure(args.measure, totals);
-    if args.common {
-        let store = session.store()?;
+    if let Some(indexes) = &indexes {
         let distinct = |images: &[Image]| {
             let mut seen = std::collections::HashSet::new();
             images
@@ -123,7 +124,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         view.common = Some(common_content(
             &l.iter().collect::<Vec<_>>(),
             &r.iter().collect::<Vec<_>>(),
-            |d| Ok(store.open_index(d)?),
+            |d| Ok(indexes.open(d)?),
         )?);
     }
     session.render(out, &view)?;

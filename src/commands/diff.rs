@@ -103,7 +103,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let store = session.store()?;
     let both = [base.clone(), target.clone()];
     let summaries = if args.files || args.packages {
-        store.indexes(&both, session.progress())?
+        store.indexes(&both, session.progress())?.into_summaries()
     } else {
         store.summaries(&both, session.progress())?.0
     };
@@ -140,8 +140,8 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         .collect();
     let files = if args.files {
         let f = diff_files(
-            merged(store, &base)?,
-            merged(store, &target)?,
+            merged(session, &base)?,
+            merged(session, &target)?,
             args.depth,
             args.top,
         )

@@ -41,11 +41,11 @@ pub struct Du {
 pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let image = one_image(session.load(std::slice::from_ref(&args.reference))?, "du")?;
     let store = session.store()?;
-    store.indexes(std::slice::from_ref(&image), session.progress())?;
+    let indexes = store.indexes(std::slice::from_ref(&image), session.progress())?;
     let mut du = DuBuilder::new(&args.path, args.depth);
     let chosen = match &args.layer {
         None => {
-            for node in merged(store, &image)? {
+            for node in merged(session, &image)? {
                 if let Some(v) = node.map_err(index_error)?.visible {
                     du.add(v.layer, &v.entry);
                 }
@@ -54,7 +54,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         }
         Some(choice) => {
             let i = resolve_layer(&image, choice)?;
-            for e in store.open_index(&image.layers[i].digest)? {
+            for e in indexes.open(&image.layers[i].digest)? {
                 du.add(i, &e.map_err(index_error)?);
             }
             Some(i)

@@ -80,7 +80,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
             findings: None,
         };
         if policy.as_ref().is_some_and(Policy::needs_findings) {
-            let found = crate::analyze::advise::advise(merged(store, image)?, u64::MAX)
+            let found = crate::analyze::advise::advise(merged(session, image)?, u64::MAX)
                 .map_err(index_error)?;
             let mut by_kind: std::collections::BTreeMap<String, (u64, Vec<String>)> =
                 std::collections::BTreeMap::new();
@@ -198,7 +198,7 @@ fn under<'a>(
         .keys()
         .map(|p| (p.clone(), p.trim_matches('/').as_bytes().to_vec()))
         .collect();
-    for node in merged(session.store()?, image)? {
+    for node in merged(session, image)? {
         let node = node.map_err(index_error)?;
         let Some(v) = &node.visible else { continue };
         let bytes = v.entry.file_bytes();
@@ -231,7 +231,7 @@ fn forbidden(
         .iter()
         .map(|p| (p.clone(), 0, 0, Vec::new()))
         .collect();
-    for node in merged(session.store()?, image)? {
+    for node in merged(session, image)? {
         let node = node.map_err(index_error)?;
         let Some(v) = &node.visible else { continue };
         if v.entry.kind.is_marker() || v.entry.kind == crate::layer::EntryKind::Dir {

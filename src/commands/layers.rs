@@ -69,7 +69,8 @@ pub fn audit_image(
     image: &Image,
     top: usize,
 ) -> anyhow::Result<(Audit, Vec<Option<crate::layer::LayerSummary>>)> {
-    let summaries = store.indexes(std::slice::from_ref(image), session.progress())?;
+    let indexes = store.indexes(std::slice::from_ref(image), session.progress())?;
+    let summaries = indexes.summaries();
     // A foreign layer not at hand has no summary (and no entries in the merge).
     let per_layer: Vec<Option<crate::layer::LayerSummary>> = image
         .layers
@@ -80,7 +81,7 @@ pub fn audit_image(
         .iter()
         .map(|s| s.as_ref().map_or(0, |s| s.files))
         .collect();
-    let audit = audit(merged(store, image)?, files, top).map_err(index_error)?;
+    let audit = audit(merged(session, image)?, files, top).map_err(index_error)?;
     Ok((audit, per_layer))
 }
 

@@ -3,6 +3,7 @@
 
 pub mod advise;
 pub mod audit;
+pub mod cache;
 pub mod compare;
 pub mod completions;
 pub mod diff;
@@ -20,8 +21,9 @@ use std::collections::HashMap;
 use crate::analyze::overlay::Overlay;
 use crate::error::Error;
 use crate::image::{Digest, Image};
-use crate::layer::{IndexReader, LayerSummary};
-use crate::store::Store;
+use crate::layer::LayerSummary;
+use crate::session::Session;
+use crate::store::LayerEntries;
 
 /// What a view knows of one distinct layer: its scan's figures, or for a
 /// foreign layer not at hand its descriptor's alone (uncompressed and files
@@ -63,42 +65,14 @@ pub fn known(
     out
 }
 
-/// One layer's entries in a merged filesystem: its index, or nothing for a
-/// foreign layer not at hand (its files are left out, as the run's note says).
-pub enum LayerEntries {
-    Index(IndexReader),
-    Unread,
-}
-
-impl Iterator for LayerEntries {
-    type Item = std::io::Result<crate::layer::Entry>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            LayerEntries::Index(r) => r.next(),
-            LayerEntries::Unread => None,
-        }
-    }
-}
-
-/// An image's merged filesystem, from the indexes `Store::indexes` made sure of.
-pub fn merged(store: &Store, image: &Image) -> anyhow::Result<Overlay<LayerEntries>> {
-    let readers = image
-        .layers
-        .iter()
-        .map(|l| LayerEntries::open(store, l))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Overlay::new(readers).map_err(index_error)?)
-}
-
-impl LayerEntries {
-    /// A layer's index (`Store::indexes` made sure of it), or nothing when unread.
-    pub fn open(store: &Store, layer: &crate::image::LayerDesc) -> crate::error::Result<Self> {
-        match layer.unread() {
-            true => Ok(LayerEntries::Unread),
-            false => store.open_index(&layer.digest).map(LayerEntries::Index),
-        }
-    }
+/// An image's merged filesystem, its indexes made sure of first (scanning
+/// what is missing or damaged; a no-op for what this run already checked).
+/// A foreign layer not at hand adds no entry.
+pub fn merged(session: &Session, image: &Image) -> anyhow::Result<Overlay<LayerEntries>> {
+    let indexes = session
+        .store()?
+        .indexes(std::slice::from_ref(image), session.progress())?;
+    Ok(Overlay::new(indexes.open_layers(image)?).map_err(index_error)?)
 }
 
 /// An index that cannot be read back (a damaged cache file).

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::{legend, legend_lines, one_image, LayerEntries, LayerInfo};
+use super::{legend, legend_lines, one_image, LayerInfo};
 use crate::analyze::packages::{self, BytesSource, Ecosystem, Package, Tally};
 use crate::reference::Reference;
 use crate::report::sbom::{self, SbomFormat, SbomPackage, Subject};
@@ -80,19 +80,13 @@ pub fn image_inventory(
     image: &crate::image::Image,
 ) -> anyhow::Result<packages::Inventory> {
     let store = session.store()?;
-    store.indexes(std::slice::from_ref(image), session.progress())?;
-    let open = || -> anyhow::Result<Vec<_>> {
-        Ok(image
-            .layers
-            .iter()
-            .map(|l| LayerEntries::open(store, l))
-            .collect::<Result<Vec<_>, _>>()?)
-    };
+    let indexes = store.indexes(std::slice::from_ref(image), session.progress())?;
+    let open = || -> anyhow::Result<Vec<_>> { Ok(indexes.open_layers(image)?) };
     let dbs = |i: usize| -> anyhow::Result<_> {
         let layer = &image.layers[i];
         Ok(match layer.unread() {
             true => Vec::new(),
-            false => store.footer(&layer.digest)?.package_dbs,
+            false => indexes.footer(&layer.digest)?.package_dbs,
         })
     };
     packages::inventory(open, dbs, &mut |w| session.warn(w))

@@ -224,4 +224,4 @@ impl<R: Read> Read for Prefixed<R> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

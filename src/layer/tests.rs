@@ -5,14 +5,24 @@ use crate::image::{Algorithm, Compression};
 use std::io::Write;
 
 fn gzip_layer() -> (Vec<u8>, LayerDesc) {
+    gzip_layer_of(
+        (0..300u32)
+            .map(|i| {
+                let content: Vec<u8> = (0..(i * 37 % 5000)).map(|b| (b * i) as u8).collect();
+                (format!("d/f{i}"), content)
+            })
+            .collect(),
+    )
+}
+
+/// A gzip layer of these regular files, and its descriptor.
+pub(crate) fn gzip_layer_of(files: Vec<(String, Vec<u8>)>) -> (Vec<u8>, LayerDesc) {
     let mut tar = tar::Builder::new(Vec::new());
-    for i in 0..300u32 {
-        let content: Vec<u8> = (0..(i * 37 % 5000)).map(|b| (b * i) as u8).collect();
+    for (path, content) in files {
         let mut h = tar::Header::new_gnu();
         h.set_size(content.len() as u64);
         h.set_mode(0o644);
-        tar.append_data(&mut h, format!("d/f{i}"), &content[..])
-            .unwrap();
+        tar.append_data(&mut h, path, &content[..]).unwrap();
     }
     let tar = tar.into_inner().unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

@@ -48,8 +48,9 @@ pub struct SourceOptions {
     pub registry: registry::RegistryOptions,
     /// Manifests only: registry configs are not fetched (no blob requests).
     pub shallow: bool,
-    /// Where registry configs are cached (None: --no-cache).
-    pub cache_dir: Option<std::path::PathBuf>,
+    /// Where registry configs are cached (None: --no-cache); the session
+    /// hands in the store's.
+    pub configs: Option<std::sync::Arc<dyn registry::ConfigCache>>,
     /// `--authfile`: registry credentials looked up there first.
     pub authfile: Option<std::path::PathBuf>,
     /// `--all`: an engine's `*` names its untagged (dangling) images too.

@@ -528,3 +528,17 @@ pub fn family(dir: &Path, compress: Compress) -> Family {
         recompressed,
     }
 }
+
+/// A layout holding `tall`, an image of `n` layers of one small file each.
+pub fn tall(dir: &Path, n: usize) -> PathBuf {
+    let mut lay = OciLayout::new(dir);
+    let layers: Vec<Layer> = (0..n)
+        .map(|i| {
+            lay.layer(Compress::Gzip(1), |w| {
+                w.file(&format!("l/{i:05}"), &noise(10, i as u64));
+            })
+        })
+        .collect();
+    lay.image("tall", &layers.iter().collect::<Vec<_>>(), "linux/amd64");
+    lay.finish()
+}

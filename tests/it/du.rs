@@ -256,11 +256,18 @@ fn a_warm_footprint_reads_summaries_only_and_du_rescans_a_missing_index() {
         3,
         "du scanned again"
     );
-    // A summary edited on disk is not trusted: the layer is scanned again.
+    // A summary edited on disk is not trusted: the layer is scanned again,
+    // and the run says so once.
     for p in files_ending(&r.cache(), ".sum") {
         let mut bytes = std::fs::read(&p).unwrap();
         bytes[2] ^= 0x55;
         std::fs::write(&p, bytes).unwrap();
     }
-    assert_eq!(r.json(&["footprint", &reference]), cold);
+    let out = r.run(&["footprint", &reference, "--format", "json"]);
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v, cold);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("3 damaged entries"), "{stderr}");
 }

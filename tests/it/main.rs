@@ -4,6 +4,7 @@
 mod advise;
 mod bad_input;
 mod builder;
+mod cache;
 mod cli_habits;
 mod compare;
 mod containerd;

@@ -8,24 +8,22 @@
 //! zstd(postcard(Footer)) u64le(footer_len) "STRATAIX"
 //! ```
 
-use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Entry, EntryKind, LayerSummary, PackageDb};
+use super::{Entry, LayerSummary, PackageDb};
 
-const MAGIC: &[u8; 8] = b"STRATAIX";
+pub(super) const MAGIC: &[u8; 8] = b"STRATAIX";
 /// Bump when the file layout, the record or the package databases captured
 /// change; old files are then misses.
 pub const FORMAT_VERSION: u32 = 6;
 const BLOCK_TARGET: usize = 32 * 1024;
 /// No valid block is larger (a record holds at most two 64 KiB names).
-const BLOCK_LIMIT: usize = 1 << 20;
+pub(super) const BLOCK_LIMIT: usize = 1 << 20;
 /// The captured databases' budgets (32 + 64 + 48 MiB) and their listing
 /// (8 MiB), with room for framing.
-const FOOTER_LIMIT: u64 = 160 << 20;
+pub(super) const FOOTER_LIMIT: u64 = 160 << 20;
 
 /// What follows the entries: the layer's figures and its captured files.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,22 +36,22 @@ pub struct Footer {
 
 /// One entry as stored: its path front-coded against the previous one.
 #[derive(Serialize, Deserialize)]
-struct Record<'a> {
-    shared: u32,
+pub(super) struct Record<'a> {
+    pub(super) shared: u32,
     #[serde(borrow)]
-    suffix: &'a [u8],
-    kind: u8,
-    size: u64,
-    mode: u32,
-    uid: u64,
-    gid: u64,
-    mtime: u64,
+    pub(super) suffix: &'a [u8],
+    pub(super) kind: u8,
+    pub(super) size: u64,
+    pub(super) mode: u32,
+    pub(super) uid: u64,
+    pub(super) gid: u64,
+    pub(super) mtime: u64,
     #[serde(borrow)]
-    link: Option<&'a [u8]>,
-    hash: Option<[u8; 16]>,
+    pub(super) link: Option<&'a [u8]>,
+    pub(super) hash: Option<[u8; 16]>,
 }
 
-fn corrupt(reason: &str) -> io::Error {
+pub(super) fn corrupt(reason: &str) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
         format!("corrupt index: {reason}"),
@@ -176,157 +174,12 @@ impl<W: Write> Write for Counted<W> {
     }
 }
 
-/// Streams the entries of an index file, one block in memory at a time.
-pub struct IndexReader {
-    r: BufReader<File>,
-    raw: Vec<u8>,
-    packed: Vec<u8>,
-    pos: usize,
-    left: u32,
-    prev: Vec<u8>,
-    decompressor: zstd::bulk::Decompressor<'static>,
-    done: bool,
-}
-
-fn check_head<R: Read>(r: &mut R) -> io::Result<()> {
-    let mut head = [0u8; 12];
-    r.read_exact(&mut head)
-        .map_err(|_| corrupt("shorter than its header"))?;
-    if &head[..8] != MAGIC {
-        return Err(corrupt("not a strata index"));
-    }
-    if head[8..] != FORMAT_VERSION.to_le_bytes() {
-        return Err(corrupt("another format version"));
-    }
-    Ok(())
-}
-
-impl IndexReader {
-    pub fn open(path: &Path) -> io::Result<IndexReader> {
-        let mut r = BufReader::with_capacity(64 * 1024, File::open(path)?);
-        check_head(&mut r)?;
-        Ok(IndexReader {
-            r,
-            raw: Vec::new(),
-            packed: Vec::new(),
-            pos: 0,
-            left: 0,
-            prev: Vec::new(),
-            decompressor: zstd::bulk::Decompressor::new()?,
-            done: false,
-        })
-    }
-
-    /// The footer of an index file, read from its end.
-    pub fn footer(path: &Path) -> io::Result<Footer> {
-        let mut f = File::open(path)?;
-        check_head(&mut f)?;
-        let len = f.seek(SeekFrom::End(0))?;
-        if len < 12 + 12 + 16 {
-            return Err(corrupt("truncated"));
-        }
-        f.seek(SeekFrom::End(-16))?;
-        let mut tail = [0u8; 16];
-        f.read_exact(&mut tail)?;
-        if &tail[8..] != MAGIC {
-            return Err(corrupt("no footer (an interrupted write?)"));
-        }
-        let footer_len = u64::from_le_bytes(tail[..8].try_into().unwrap_or_default());
-        if footer_len > FOOTER_LIMIT || footer_len + 16 + 24 > len {
-            return Err(corrupt("footer length"));
-        }
-        f.seek(SeekFrom::End(-16 - footer_len as i64))?;
-        let mut packed = vec![0u8; footer_len as usize];
-        f.read_exact(&mut packed)?;
-        let bytes = zstd::stream::decode_all(&packed[..])?;
-        postcard::from_bytes(&bytes).map_err(|_| corrupt("footer"))
-    }
-
-    fn next_block(&mut self) -> io::Result<bool> {
-        let mut head = [0u8; 12];
-        self.r
-            .read_exact(&mut head)
-            .map_err(|_| corrupt("ends inside its entries"))?;
-        let word = |i: usize| u32::from_le_bytes(head[i..i + 4].try_into().unwrap_or_default());
-        let (raw_len, packed_len, count) = (word(0) as usize, word(4) as usize, word(8));
-        if raw_len == 0 && packed_len == 0 && count == 0 {
-            return Ok(false);
-        }
-        if raw_len > BLOCK_LIMIT || packed_len > BLOCK_LIMIT * 2 || count == 0 {
-            return Err(corrupt("block header"));
-        }
-        self.packed.resize(packed_len, 0);
-        self.r
-            .read_exact(&mut self.packed)
-            .map_err(|_| corrupt("ends inside a block"))?;
-        self.raw.clear();
-        self.raw.reserve(raw_len);
-        let n = self
-            .decompressor
-            .decompress_to_buffer(&self.packed, &mut self.raw)
-            .map_err(|_| corrupt("block does not decompress"))?;
-        if n != raw_len {
-            return Err(corrupt("block length"));
-        }
-        self.pos = 0;
-        self.left = count;
-        self.prev.clear();
-        Ok(true)
-    }
-
-    fn next_entry(&mut self) -> io::Result<Option<Entry>> {
-        if self.left == 0 && (self.done || !self.next_block()?) {
-            self.done = true;
-            return Ok(None);
-        }
-        let (record, rest): (Record, &[u8]) =
-            postcard::take_from_bytes(&self.raw[self.pos..]).map_err(|_| corrupt("record"))?;
-        let used = self.raw.len() - self.pos - rest.len();
-        let shared = record.shared as usize;
-        if shared > self.prev.len() {
-            return Err(corrupt("path prefix"));
-        }
-        self.prev.truncate(shared);
-        self.prev.extend_from_slice(record.suffix);
-        let entry = Entry {
-            path: self.prev.clone(),
-            kind: EntryKind::from_code(record.kind).ok_or_else(|| corrupt("entry kind"))?,
-            size: record.size,
-            mode: record.mode,
-            uid: record.uid,
-            gid: record.gid,
-            mtime: record.mtime,
-            link: record.link.map(<[u8]>::to_vec),
-            hash: record.hash,
-        };
-        self.pos += used;
-        self.left -= 1;
-        if self.left == 0 && self.pos != self.raw.len() {
-            return Err(corrupt("block count"));
-        }
-        Ok(Some(entry))
-    }
-}
-
-impl Iterator for IndexReader {
-    type Item = io::Result<Entry>;
-
-    fn next(&mut self) -> Option<io::Result<Entry>> {
-        match self.next_entry() {
-            Ok(Some(e)) => Some(Ok(e)),
-            Ok(None) => None,
-            Err(e) => {
-                self.done = true;
-                self.left = 0;
-                Some(Err(e))
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::read::IndexReader;
+    use super::super::EntryKind;
     use super::*;
+    use std::fs::File;
 
     fn entry(path: &str, kind: EntryKind, size: u64) -> Entry {
         Entry {

@@ -3,6 +3,7 @@
 //! every reader of indexes (the overlay, du, diff) relies on.
 
 mod format;
+mod read;
 mod sort;
 
 use std::cmp::Ordering;
@@ -10,7 +11,8 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 
 use crate::image::{Compression, Digest};
-pub use format::{Footer, IndexReader, IndexWriter, FORMAT_VERSION};
+pub use format::{Footer, IndexWriter, FORMAT_VERSION};
+pub use read::{open_regular, IndexReader};
 pub use sort::IndexBuilder;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

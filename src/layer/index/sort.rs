@@ -9,11 +9,15 @@ use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
-use super::format::{Footer, IndexReader, IndexWriter};
+use super::format::{Footer, IndexWriter};
+use super::read::IndexReader;
 use super::{entry_order, Entry};
 
 /// Estimated bytes of entries held before a run is spilled.
 const RUN_BUDGET: usize = 12 << 20;
+/// Spilled runs merged at once. A layer of more runs (millions of long
+/// names) merges them in groups first, so a scan never holds more open files.
+const FAN_IN: usize = 64;
 
 pub struct IndexBuilder {
     dir: PathBuf,
@@ -21,6 +25,7 @@ pub struct IndexBuilder {
     run_bytes: usize,
     spilled: Vec<NamedTempFile>,
     budget: usize,
+    fan_in: usize,
 }
 
 /// What the sorted entries add up to.
@@ -39,12 +44,14 @@ impl IndexBuilder {
             run_bytes: 0,
             spilled: Vec::new(),
             budget: RUN_BUDGET,
+            fan_in: FAN_IN,
         }
     }
 
     #[cfg(test)]
-    fn with_budget(mut self, budget: usize) -> Self {
+    fn with_budget(mut self, budget: usize, fan_in: usize) -> Self {
         self.budget = budget;
+        self.fan_in = fan_in;
         self
     }
 
@@ -102,32 +109,54 @@ impl IndexBuilder {
         if !self.run.is_empty() {
             self.spill()?;
         }
-        let mut runs: Vec<IndexReader> = self
-            .spilled
-            .iter()
-            .map(|t| IndexReader::open(t.path()))
-            .collect::<io::Result<_>>()?;
-        let mut heads: Vec<Option<Entry>> = runs
-            .iter_mut()
-            .map(|r| r.next().transpose())
-            .collect::<io::Result<_>>()?;
-        // Few runs: a linear pick of the smallest head is as fast as a heap.
-        while let Some(b) = smallest(&heads) {
-            let Some(winner) = heads[b].take() else { break };
-            // Other runs' versions of the same path are older: drop them.
-            for (i, head) in heads.iter_mut().enumerate() {
-                if head
-                    .as_ref()
-                    .is_some_and(|e| entry_order(e, &winner) == Ordering::Equal)
-                {
-                    *head = runs[i].next().transpose()?;
+        // Groups of runs, in order, become one run each until few are left:
+        // a merged group keeps its place, so the latest version still wins.
+        while self.spilled.len() > self.fan_in {
+            let mut runs = std::mem::take(&mut self.spilled).into_iter();
+            loop {
+                let group: Vec<NamedTempFile> = runs.by_ref().take(self.fan_in).collect();
+                if group.is_empty() {
+                    break;
                 }
+                let tmp = NamedTempFile::with_prefix_in(".run-", &self.dir)?;
+                let mut w = IndexWriter::new(BufWriter::new(tmp.reopen()?), 1)?;
+                merge(&group, |e| w.push(e))?;
+                w.finish(&Footer::default())?;
+                self.spilled.push(tmp);
             }
-            heads[b] = runs[b].next().transpose()?;
-            emit(&winner)?;
         }
+        merge(&self.spilled, emit)?;
         Ok(sorted)
     }
+}
+
+/// Merges sorted runs into `emit`, each (path, marker) once: a later run's
+/// version wins.
+fn merge(runs: &[NamedTempFile], mut emit: impl FnMut(&Entry) -> io::Result<()>) -> io::Result<()> {
+    let mut runs: Vec<IndexReader> = runs
+        .iter()
+        .map(|t| IndexReader::open(t.path()))
+        .collect::<io::Result<_>>()?;
+    let mut heads: Vec<Option<Entry>> = runs
+        .iter_mut()
+        .map(|r| r.next().transpose())
+        .collect::<io::Result<_>>()?;
+    // Few runs: a linear pick of the smallest head is as fast as a heap.
+    while let Some(b) = smallest(&heads) {
+        let Some(winner) = heads[b].take() else { break };
+        // Other runs' versions of the same path are older: drop them.
+        for (i, head) in heads.iter_mut().enumerate() {
+            if head
+                .as_ref()
+                .is_some_and(|e| entry_order(e, &winner) == Ordering::Equal)
+            {
+                *head = runs[i].next().transpose()?;
+            }
+        }
+        heads[b] = runs[b].next().transpose()?;
+        emit(&winner)?;
+    }
+    Ok(())
 }
 
 /// The run whose head comes first; of equal heads, the latest run (it was
@@ -153,9 +182,9 @@ mod tests {
         Entry::sample(path, kind, size)
     }
 
-    fn build(entries: Vec<Entry>, budget: usize) -> (Vec<Entry>, Sorted, usize) {
+    fn build(entries: Vec<Entry>, budget: usize, fan_in: usize) -> (Vec<Entry>, Sorted, usize) {
         let dir = tempfile::tempdir().unwrap();
-        let mut b = IndexBuilder::new(dir.path()).with_budget(budget);
+        let mut b = IndexBuilder::new(dir.path()).with_budget(budget, fan_in);
         for x in entries {
             b.push(x).unwrap();
         }
@@ -180,12 +209,17 @@ mod tests {
         input.push(e("d3/f3", EntryKind::File, 999_999)); // written again later
         input.push(e("d3", EntryKind::Whiteout, 0)); // a marker is not the dir
         input.push(e("d3", EntryKind::Dir, 0));
-        let (memory, s1, n1) = build(input.clone(), usize::MAX);
-        let (spilled, s2, n2) = build(input, 20_000);
+        let (memory, s1, n1) = build(input.clone(), usize::MAX, FAN_IN);
+        let (spilled, s2, n2) = build(input.clone(), 20_000, FAN_IN);
         assert_eq!(n1, 0);
         assert!(n2 > 3, "the small budget spills runs");
         assert_eq!(memory, spilled);
         assert_eq!(s1, s2);
+        // Past the fan-in, runs are merged in groups first: the same output.
+        let (grouped, s3, n3) = build(input, 20_000, 2);
+        assert!(n3 > 4, "more runs than two passes of two");
+        assert_eq!(grouped, memory);
+        assert_eq!(s3, s1);
         assert_eq!(s1.entries, 3002);
         let f3 = memory.iter().find(|x| x.path == b"d3/f3").unwrap();
         assert_eq!(f3.size, 999_999);

@@ -26,6 +26,7 @@ use oci_spec::image::ImageIndex;
 
 pub use auth::Credentials;
 use blobs::RegistryBlobs;
+pub use config_cache::ConfigCache;
 use errors::registry_error;
 use http::{Fail, Http, Target};
 
@@ -281,8 +282,8 @@ impl Session {
         if config_desc.size() > CONFIG_LIMIT {
             return Err(Error::malformed(config_what, "config blob too large"));
         }
-        let cache = self.opts.cache_dir.as_deref();
-        let config_bytes = match config_cache::get(cache, &config_digest) {
+        let cache = self.opts.configs.as_deref();
+        let config_bytes = match cache.and_then(|c| c.get(&config_digest, CONFIG_LIMIT)) {
             Some(bytes) => bytes,
             None => {
                 let url = self
@@ -313,7 +314,9 @@ impl Session {
                         found: found.to_string(),
                     });
                 }
-                config_cache::put(cache, &config_digest, &bytes);
+                if let Some(c) = cache {
+                    c.put(&config_digest, &bytes);
+                }
                 bytes
             }
         };

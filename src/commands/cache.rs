@@ -1,0 +1,270 @@
+//! `strata cache`: what strata keeps in its cache (`du`), making room
+//! (`prune`, least recently used first) and where the cache is (`path`) —
+//! strata's own entries only, never a file it did not make.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::report::{Column, Doc, Style, Table, View};
+use crate::session::{Outcome, Session};
+use crate::store::root::Refused;
+use crate::store::usage::{self, Entry, Group, Listing};
+
+#[derive(Debug)]
+pub enum Action {
+    Du,
+    Prune {
+        older_than: Option<Duration>,
+        max_size: Option<u64>,
+    },
+    Path,
+}
+
+#[derive(Debug)]
+pub struct Args {
+    /// The `--cache-dir` (or its default).
+    pub dir: PathBuf,
+    pub action: Action,
+}
+
+/// Entries and bytes of a part of the cache.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub entries: u64,
+    pub bytes: u64,
+    /// When a run last used the least recently used entry (Unix seconds).
+    pub least_recently_used: Option<u64>,
+}
+
+impl Tally {
+    fn of<'a>(entries: impl Iterator<Item = &'a Entry>) -> Tally {
+        let mut t = Tally::default();
+        for e in entries {
+            t.entries += 1;
+            t.bytes += e.bytes;
+            let used = unix(e.used);
+            t.least_recently_used = Some(t.least_recently_used.map_or(used, |u| u.min(used)));
+        }
+        t
+    }
+}
+
+/// One part of the cache: the layers of one index format, or the configs.
+#[derive(Debug, Serialize)]
+pub struct Part {
+    /// `layers` or `configs`.
+    pub kind: &'static str,
+    /// The index format (`v5`) of a layers part.
+    pub format: Option<String>,
+    /// False for an older format's layers (cleared by the next run or a prune).
+    pub current: bool,
+    #[serde(flatten)]
+    pub tally: Tally,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CacheDu {
+    pub path: String,
+    /// False when strata has not made its cache there yet.
+    pub exists: bool,
+    #[serde(flatten)]
+    pub total: Tally,
+    pub parts: Vec<Part>,
+    /// When the report was made (Unix seconds), for the ages a table shows.
+    #[serde(skip)]
+    pub now: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CachePrune {
+    pub path: String,
+    pub removed: Tally,
+    pub kept: Tally,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CachePath {
+    pub path: String,
+    pub exists: bool,
+}
+
+pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let listing = usage::list(&args.dir).map_err(|Refused(why)| Error::BadArgument {
+        flag: "--cache-dir",
+        reason: why,
+    })?;
+    let path = listing.root.display().to_string();
+    match &args.action {
+        Action::Path => session.render(
+            out,
+            &CachePath {
+                path,
+                exists: listing.exists,
+            },
+        )?,
+        Action::Du => session.render(out, &du(&listing, SystemTime::now()))?,
+        Action::Prune {
+            older_than,
+            max_size,
+        } => {
+            let chosen = usage::select(&listing.entries, *older_than, *max_size, SystemTime::now());
+            let (removed, bytes) = usage::remove(&listing, &chosen);
+            let kept = Tally::of(
+                (0..listing.entries.len())
+                    .filter(|i| !chosen.contains(i))
+                    .map(|i| &listing.entries[i]),
+            );
+            let mut gone = Tally::of(chosen.iter().map(|&i| &listing.entries[i]));
+            gone.entries = removed as u64;
+            gone.bytes = bytes;
+            session.render(
+                out,
+                &CachePrune {
+                    path,
+                    removed: gone,
+                    kept,
+                },
+            )?;
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+fn du(listing: &Listing, now: SystemTime) -> CacheDu {
+    let mut groups: Vec<Group> = listing.entries.iter().map(|e| e.group.clone()).collect();
+    groups.sort();
+    groups.dedup();
+    let parts = groups
+        .into_iter()
+        .map(|g| Part {
+            kind: match g {
+                Group::Layers(_) => "layers",
+                Group::Configs => "configs",
+            },
+            current: g.current(),
+            tally: Tally::of(listing.entries.iter().filter(|e| e.group == g)),
+            format: match g {
+                Group::Layers(v) => Some(v),
+                Group::Configs => None,
+            },
+        })
+        .collect();
+    CacheDu {
+        path: listing.root.display().to_string(),
+        exists: listing.exists,
+        total: Tally::of(listing.entries.iter()),
+        parts,
+        now: unix(now),
+    }
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn entries(n: u64) -> String {
+    format!("{n} {}", if n == 1 { "entry" } else { "entries" })
+}
+
+/// "3 days ago": how long since `then`, in the largest whole unit.
+fn ago(now: u64, then: Option<u64>) -> String {
+    let Some(then) = then else {
+        return "-".to_owned();
+    };
+    let secs = now.saturating_sub(then);
+    let (n, unit) = match secs {
+        s if s < 60 => return "just now".to_owned(),
+        s if s < 3600 => (s / 60, "minute"),
+        s if s < 86_400 => (s / 3600, "hour"),
+        s => (s / 86_400, "day"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+impl View for CacheDu {
+    const COMMAND: &'static str = "cache du";
+
+    fn doc(&self, style: Style) -> Doc {
+        let mut doc = Doc::new();
+        if !self.exists {
+            doc.line(format!("no cache at {} yet", self.path));
+            return doc;
+        }
+        doc.line(format!("strata's cache at {}", self.path)).blank();
+        let mut table = Table::new(vec![
+            Column::text("CONTENT"),
+            Column::figure("ENTRIES"),
+            Column::figure("SIZE"),
+            Column::text("LEAST RECENTLY USED"),
+        ]);
+        let mut row = |name: String, t: &Tally| {
+            table.row(vec![
+                name,
+                t.entries.to_string(),
+                style.size(t.bytes),
+                ago(self.now, t.least_recently_used),
+            ])
+        };
+        for p in &self.parts {
+            let name = match (&p.format, p.current) {
+                (Some(v), true) => format!("{} {v}", p.kind),
+                (Some(v), false) => format!("{} {v} (older format)", p.kind),
+                (None, _) => p.kind.to_owned(),
+            };
+            row(name, &p.tally);
+        }
+        row("total".to_owned(), &self.total);
+        doc.table(table);
+        doc
+    }
+}
+
+impl View for CachePrune {
+    const COMMAND: &'static str = "cache prune";
+
+    fn doc(&self, style: Style) -> Doc {
+        let mut doc = Doc::new();
+        doc.line(format!(
+            "removed {} ({}); kept {} ({}) in {}",
+            entries(self.removed.entries),
+            style.size(self.removed.bytes),
+            entries(self.kept.entries),
+            style.size(self.kept.bytes),
+            self.path
+        ));
+        doc
+    }
+}
+
+impl View for CachePath {
+    const COMMAND: &'static str = "cache path";
+
+    fn doc(&self, _: Style) -> Doc {
+        let mut doc = Doc::new();
+        doc.line(self.path.clone());
+        doc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_in_the_largest_whole_unit() {
+        assert_eq!(ago(1000, Some(990)), "just now");
+        assert_eq!(ago(10_000, Some(10_000 - 120)), "2 minutes ago");
+        assert_eq!(ago(10_000, Some(10_000 - 3600)), "1 hour ago");
+        assert_eq!(
+            ago(10_000_000, Some(10_000_000 - 3 * 86_400 - 5)),
+            "3 days ago"
+        );
+        assert_eq!(ago(5, Some(10)), "just now", "a clock set back");
+        assert_eq!(ago(5, None), "-");
+    }
+}
