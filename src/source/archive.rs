@@ -40,7 +40,7 @@ pub fn load(path: &Path, wanted: Option<&str>, reading: &dyn Reading) -> Result<
                 "stdin is a terminal; pipe an archive in (docker save IMAGE | strata … docker-archive:-)",
             ));
         }
-        let fs = StreamFs::read(stdin.lock(), label, reading)?;
+        let fs = StreamFs::read(stdin, label, reading)?;
         return load_fs(Arc::new(fs), source, wanted);
     }
     let fs = TarFs::new(path, label.clone())

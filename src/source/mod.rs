@@ -26,6 +26,20 @@ pub trait Reading: Sync {
     fn begin(&self, what: &str);
     fn advance(&self, bytes: u64);
     fn end(&self);
+    /// Where layers met in such a stream go as they arrive (None: they are
+    /// spooled to an anonymous temp file until the stream says what they are).
+    fn layers(&self) -> Option<&dyn LayerSink> {
+        None
+    }
+}
+
+/// Takes a layer a stream carries before the images that use it are known
+/// (an engine's export writes layers first, manifest.json last): its bytes
+/// are read through once, scanned and verified as they pass, and kept by
+/// digest where later reads of the image find them.
+pub trait LayerSink: Sync {
+    /// Reads `blob` to its end; an error if it is not what `layer` declares.
+    fn take(&self, layer: &LayerDesc, blob: &mut (dyn std::io::Read + Send)) -> Result<()>;
 }
 
 /// Reading reported nowhere.

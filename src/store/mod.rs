@@ -10,6 +10,7 @@ mod indexes;
 pub mod local;
 pub mod root;
 mod scan;
+mod streamed;
 pub mod tier;
 pub mod usage;
 

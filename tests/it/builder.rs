@@ -388,6 +388,26 @@ impl OciLayout {
     }
 }
 
+/// A blob of an OCI layout directory, by digest.
+pub fn blob_in(layout: &Path, digest: &str) -> PathBuf {
+    layout.join("blobs").join(digest.replacen(':', "/", 1))
+}
+
+/// The manifest and config of the `n`-th image of a layout's index.json.
+pub fn manifest_and_config(layout: &Path, n: usize) -> (Value, Value) {
+    let read = |p: PathBuf| -> Value { serde_json::from_slice(&fs::read(p).unwrap()).unwrap() };
+    let index = read(layout.join("index.json"));
+    let manifest = read(blob_in(
+        layout,
+        index["manifests"][n]["digest"].as_str().unwrap(),
+    ));
+    let config = read(blob_in(
+        layout,
+        manifest["config"]["digest"].as_str().unwrap(),
+    ));
+    (manifest, config)
+}
+
 /// Tars a directory (an OCI layout) into an oci-archive, its entries named
 /// as skopeo names them (`index.json`, `blobs/sha256/…`: no `./` entry,
 /// which syft refuses as a path traversal).

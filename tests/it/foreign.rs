@@ -277,13 +277,8 @@ fn a_docker_save_archive_that_leaves_a_foreign_layer_out_names_it_in_layer_sourc
     let (layout, foreign) = foreign_layout(&r.path("layout"), &url, false);
     // docker save's layout: manifest.json names every layer, and its
     // LayerSources describe the foreign ones, whose blobs it leaves out.
-    let index: Value =
-        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
-    let blob = |d: &str| layout.join("blobs").join(d.replacen(':', "/", 1));
-    let manifest: Value = serde_json::from_slice(
-        &std::fs::read(blob(index["manifests"][0]["digest"].as_str().unwrap())).unwrap(),
-    )
-    .unwrap();
+    let (manifest, _) = builder::manifest_and_config(&layout, 0);
+    let blob = |d: &str| builder::blob_in(&layout, d);
     let config_digest = manifest["config"]["digest"].as_str().unwrap();
     let archive = r.path("saved.tar");
     let mut b = tar::Builder::new(std::fs::File::create(&archive).unwrap());

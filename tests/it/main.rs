@@ -13,6 +13,7 @@ mod diff;
 mod du;
 mod engine;
 mod engine_every;
+mod engine_stream;
 mod fault_proxy;
 mod footprint;
 mod foreign;
@@ -91,6 +92,13 @@ impl Run {
     /// terminal), parses stdout as JSON.
     pub fn json(&self, args: &[&str]) -> Value {
         self.json_with(self.cmd(), args)
+    }
+
+    /// `json` with `stdin` (a file) on standard input.
+    pub fn json_stdin(&self, args: &[&str], stdin: &Path) -> Value {
+        let mut cmd = self.cmd();
+        cmd.pipe_stdin(stdin).unwrap();
+        self.json_with(cmd, args)
     }
 
     /// `json` with one more environment variable set.
