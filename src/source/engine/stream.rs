@@ -27,6 +27,8 @@ const IN_MEMORY_TOTAL: u64 = 64 << 20;
 /// A docker save stream of a few images has tens of entries; a stream with
 /// more than this is not one.
 const MAX_ENTRIES: usize = 100_000;
+/// Bytes read from the stream at a time.
+const READ_BUFFER: usize = 256 << 10;
 /// What may follow the end of the archive (zero blocks, record padding).
 const TRAILER: u64 = 1 << 20;
 
@@ -124,7 +126,9 @@ impl StreamFs {
     ) -> Result<(), StreamError> {
         // strata's bounded tar reader: long names and PAX headers are capped
         // before they are read (the tar crate would buffer them whole).
-        let mut archive = TarReader::new(io::BufReader::new(stream));
+        // Large reads: each refill of an engine's export is a wait on the
+        // runtime bridging its body; 8 KiB ones cost a wake-up per 8 KiB.
+        let mut archive = TarReader::new(io::BufReader::with_capacity(READ_BUFFER, stream));
         let mut in_memory = 0u64;
         while let Some(entry) = archive.next_entry().map_err(|e| self.bad(e))? {
             if self.items.len() >= MAX_ENTRIES {
