@@ -190,8 +190,12 @@ const CACHE_HELP: &str =
     "strata keeps one index per layer digest in its cache ($XDG_CACHE_HOME/strata, \
 --cache-dir, STRATA_CACHE_DIR), marked as its own by a CACHEDIR.TAG. It only ever deletes \
 files it made there; in a directory it did not make, it keeps its cache in DIR/strata.\n\n\
+With --shared-cache (STRATA_SHARED_CACHE), `push` fills a team's shared cache for a set \
+of images and `pull` warms the local cache from it.\n\n\
 Examples:\n  strata cache du\n  strata cache prune --older-than 30d --max-size 2GB\n  \
-du -sh \"$(strata cache path)\"\n\nExit codes: 0 ok, 2 error (one line on stderr).";
+du -sh \"$(strata cache path)\"\n  \
+strata cache push --shared-cache docker://registry.example/team/strata-cache debian:12 python:3.12\n\n\
+Exit codes: 0 ok, 2 error (one line on stderr).";
 
 #[derive(Debug, Subcommand)]
 pub enum CacheCommand {
@@ -201,6 +205,17 @@ pub enum CacheCommand {
     Prune(PruneArgs),
     /// The directory strata keeps its cache in.
     Path,
+    /// Fills the shared cache (--shared-cache) with the entries these images need: what it lacks is scanned (or taken from the local cache) and pushed.
+    Push(CacheRefs),
+    /// Warms the local cache from the shared cache (--shared-cache) for these images; what it lacks is scanned and pushed.
+    Pull(CacheRefs),
+}
+
+#[derive(Debug, Args)]
+pub struct CacheRefs {
+    /// Image references.
+    #[arg(required = true, value_name = "REF")]
+    pub refs: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -227,7 +242,7 @@ pub struct AdviseArgs {
     /// Kinds to report (comma-separated; default all).
     #[arg(long, value_delimiter = ',', value_name = "KIND")]
     pub kind: Vec<String>,
-    /// Paths shown per finding in tables (JSON has them all).
+    /// Paths listed per finding (FILES counts them all).
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub top: usize,
 }
@@ -438,6 +453,11 @@ pub struct Global {
     /// Neither read nor write the layer index cache.
     #[arg(long, global = true)]
     pub no_cache: bool,
+    /// A second cache tier shared by a team: docker://HOST/REPO (OCI
+    /// artifacts in a registry repository) or file://DIR (a shared directory).
+    /// Entries are signed and checked when STRATA_SHARED_CACHE_KEY is set.
+    #[arg(long, global = true, value_name = "URL", env = "STRATA_SHARED_CACHE")]
+    pub shared_cache: Option<String>,
     /// No progress bar.
     #[arg(long, short, global = true)]
     pub quiet: bool,

@@ -1,5 +1,6 @@
 //! Turns the raw command line into a validated Config before any work starts.
 
+use crate::analyze::rollup::MAX_DEPTH;
 use crate::analyze::sizes::Measure;
 use crate::cli::{
     Cli, Command as CliCommand, CompareArgs, DuArgs, FormatArg, MeasureArg, PackagesArgs,
@@ -9,9 +10,10 @@ use crate::error::Error;
 use crate::reference::Reference;
 use crate::report::sbom::SbomFormat;
 use crate::report::{Format, Style};
-use crate::session::SessionOptions;
+use crate::session::{SessionOptions, SharedOptions};
 use crate::source::registry::{Credentials, RegistryOptions};
 use crate::source::{Platform, PlatformChoice, SourceOptions};
+use crate::store::shared::{Key, Location};
 
 #[derive(Debug)]
 pub struct Config {
@@ -63,6 +65,7 @@ impl Config {
                 .clone()
                 .or_else(|| dirs::cache_dir().map(|d| d.join("strata")))
         };
+        let shared_cache = shared_cache(g.shared_cache.as_deref())?;
         let (command, shallow) = match cli.command {
             CliCommand::Footprint(args) => {
                 let measure = measure_of(args.measure, args.shallow)?;
@@ -157,7 +160,7 @@ impl Config {
                         layers,
                         files,
                         packages,
-                        depth: args.depth,
+                        depth: args.depth.min(MAX_DEPTH),
                         top: args.top.max(1),
                         exit_code: args.exit_code,
                     }),
@@ -168,7 +171,7 @@ impl Config {
                 Command::Audit(commands::audit::Args {
                     reference: Reference::parse(&args.reference)?,
                     layer: layer_choice(&args.layer)?,
-                    depth: args.depth,
+                    depth: args.depth.min(MAX_DEPTH),
                     top: args.top.max(1),
                 }),
                 false,
@@ -220,6 +223,7 @@ impl Config {
                     fetch_foreign: g.fetch_foreign,
                 },
                 cache_dir,
+                shared_cache,
                 quiet: g.quiet,
                 format: match g.format {
                     FormatArg::Table => Format::Table,
@@ -369,11 +373,41 @@ fn du_args(args: DuArgs) -> anyhow::Result<commands::du::Args> {
     Ok(commands::du::Args {
         reference: Reference::parse(&args.reference)?,
         path,
-        depth: args.depth,
+        depth: args.depth.min(MAX_DEPTH),
         top: args.top.max(1),
         layer,
     })
 }
+
+/// `--shared-cache` / `STRATA_SHARED_CACHE`, and `STRATA_SHARED_CACHE_KEY`
+/// (an environment variable only: a secret on a command line is seen by
+/// every user of the machine).
+fn shared_cache(text: Option<&str>) -> anyhow::Result<Option<SharedOptions>> {
+    let Some(text) = text.filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let location = Location::parse(text).map_err(|reason| Error::BadArgument {
+        flag: "--shared-cache",
+        reason: format!("{}: {reason}", crate::error::clip(text)),
+    })?;
+    let key = match std::env::var_os("STRATA_SHARED_CACHE_KEY") {
+        None => None,
+        Some(k) if k.len() < MIN_KEY => {
+            return Err(Error::BadArgument {
+                flag: "STRATA_SHARED_CACHE_KEY",
+                reason: format!(
+                    "shorter than {MIN_KEY} bytes; use a random secret (openssl rand -hex 32)"
+                ),
+            }
+            .into())
+        }
+        Some(k) => Some(Key::new(k.into_encoded_bytes())),
+    };
+    Ok(Some(SharedOptions { location, key }))
+}
+
+/// The shortest STRATA_SHARED_CACHE_KEY accepted.
+const MIN_KEY: usize = 16;
 
 fn cache_args(
     action: crate::cli::CacheCommand,
@@ -391,6 +425,12 @@ fn cache_args(
     let action = match action {
         CacheCommand::Du => Action::Du,
         CacheCommand::Path => Action::Path,
+        CacheCommand::Push(r) => Action::Push {
+            refs: parse_refs(&r.refs)?,
+        },
+        CacheCommand::Pull(r) => Action::Pull {
+            refs: parse_refs(&r.refs)?,
+        },
         CacheCommand::Prune(p) => Action::Prune {
             older_than: p.older_than.as_deref().map(parse_age).transpose()?,
             max_size: p

@@ -10,6 +10,7 @@ use crate::image::Image;
 use crate::reference::Reference;
 use crate::report::{self, progress::Bar, Format, Style, View};
 use crate::source::{self, SourceOptions};
+use crate::store::shared::{Key, Location, SharedCache};
 use crate::store::{Progress, Store};
 use crate::warnings::Warnings;
 
@@ -27,10 +28,19 @@ pub struct SessionOptions {
     pub source: SourceOptions,
     /// None: --no-cache.
     pub cache_dir: Option<PathBuf>,
+    /// `--shared-cache`: the tier behind the local cache.
+    pub shared_cache: Option<SharedOptions>,
     /// No progress bar (warnings still go to stderr).
     pub quiet: bool,
     pub format: Format,
     pub style: Style,
+}
+
+/// Where the shared cache is, and the key its entries are signed with.
+#[derive(Debug, Clone)]
+pub struct SharedOptions {
+    pub location: Location,
+    pub key: Option<Key>,
 }
 
 /// What every command of one run shares.
@@ -97,7 +107,22 @@ impl Session {
         if let Some(store) = self.store.get() {
             return Ok(store);
         }
-        let store = Store::open(self.opts.cache_dir.clone())?;
+        let mut store = Store::open(self.opts.cache_dir.clone())?;
+        if let Some(shared) = &self.opts.shared_cache {
+            let opened = SharedCache::open(
+                shared.location.clone(),
+                shared.key.clone(),
+                &self.opts.source,
+                &self.warnings,
+            );
+            match opened {
+                Ok(cache) => store = store.with_shared(cache),
+                Err(why) => self.warn(format!(
+                    "shared cache {}: cannot be used ({why}); layers are scanned here",
+                    shared.location
+                )),
+            }
+        }
         Ok(self.store.get_or_init(|| store))
     }
 
@@ -122,6 +147,9 @@ impl Session {
     /// Every warning of the run, each once, in the order said (store's last).
     /// `--quiet` hides progress only: warnings always reach stderr.
     pub fn take_warnings(&self) -> Vec<String> {
+        if let Some(store) = self.store.get() {
+            store.finish();
+        }
         let mut all = self.warnings.drain();
         if let Some(store) = self.store.get() {
             for w in store.warnings() {

@@ -1,12 +1,16 @@
 //! Findings: what could go from an image, the bytes each fix saves and the
-//! layer to blame — from one pass over the merged filesystem.
+//! layer to blame — from one pass over the merged filesystem. Each finding
+//! counts every file and keeps the first few paths (what a person reads);
+//! duplicates are found through one size per distinct content hash.
 
 use std::collections::HashMap;
 use std::io;
 
 use serde::Serialize;
 
+use super::merged::Sink;
 use super::overlay::{HiddenBy, Node};
+use super::path::show;
 use crate::layer::EntryKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -73,7 +77,7 @@ pub struct Finding {
     pub files: u64,
     /// 1-based layer to blame (the one that wrote the bytes, or copied them again).
     pub layer: usize,
-    /// Every path involved (the report cuts the list).
+    /// The first paths involved, in path order (`files` counts them all).
     pub paths: Vec<String>,
 }
 
@@ -121,100 +125,133 @@ struct Acc {
 }
 
 impl Acc {
-    fn add(&mut self, path: &str, bytes: u64) {
+    fn add(&mut self, path: &[u8], bytes: u64, keep: usize) {
         self.bytes += bytes;
         self.files += 1;
-        self.paths.push(path.to_owned());
+        if self.paths.len() < keep {
+            self.paths.push(show(path));
+        }
     }
 }
 
-/// Findings of one image, biggest saving first. `big`: the size from which a
-/// single file is a finding.
-pub fn advise<I: Iterator<Item = io::Result<Node>>>(
-    nodes: I,
+/// The findings of one image, built as its merged filesystem streams by.
+pub struct AdviseBuilder {
     big: u64,
-) -> io::Result<Vec<Finding>> {
-    let mut acc: HashMap<(Kind, usize), Acc> = HashMap::new();
-    // Content hash -> (first path, bytes, layer), and the copies after it.
-    let mut seen: HashMap<[u8; 16], (String, u64, usize)> = HashMap::new();
-    for node in nodes {
-        let node = node?;
-        let path = String::from_utf8_lossy(&node.path).into_owned();
-        let shown = format!("/{path}");
+    keep: usize,
+    acc: HashMap<(Kind, usize), Acc>,
+    /// Content hash -> the size of its first copy.
+    seen: HashMap<[u8; 16], u64>,
+}
+
+impl AdviseBuilder {
+    /// `big`: the size from which a single file is a finding; `keep`: paths
+    /// kept per finding.
+    pub fn new(big: u64, keep: usize) -> AdviseBuilder {
+        AdviseBuilder {
+            big,
+            keep,
+            acc: HashMap::new(),
+            seen: HashMap::new(),
+        }
+    }
+
+    pub fn add(&mut self, node: &Node) {
+        let keep = self.keep;
+        let at = node.path.as_slice();
+        let mut found = |kind: Kind, layer: usize, bytes: u64| {
+            self.acc
+                .entry((kind, layer))
+                .or_default()
+                .add(at, bytes, keep);
+        };
         for h in &node.hidden {
             let e = &h.version.entry;
             if e.kind != EntryKind::File || e.size == 0 {
                 continue;
             }
             match h.how {
-                HiddenBy::Deleted | HiddenBy::Ancestor => acc
-                    .entry((Kind::DeletedLater, h.version.layer))
-                    .or_default()
-                    .add(&shown, e.size),
+                HiddenBy::Deleted | HiddenBy::Ancestor => {
+                    found(Kind::DeletedLater, h.version.layer, e.size)
+                }
                 HiddenBy::Overwritten => {
                     let same = node.visible.as_ref().is_some_and(|v| {
                         v.layer == h.by && v.entry.hash == e.hash && v.entry.size == e.size
                     });
                     if same {
                         // The later copy differs only in mode, owner or mtime: blame the copier.
-                        acc.entry((Kind::MetadataOnlyCopy, h.by))
-                            .or_default()
-                            .add(&shown, e.size);
+                        found(Kind::MetadataOnlyCopy, h.by, e.size)
                     } else {
-                        acc.entry((Kind::DeletedLater, h.version.layer))
-                            .or_default()
-                            .add(&shown, e.size);
+                        found(Kind::DeletedLater, h.version.layer, e.size)
                     }
                 }
             }
         }
-        let Some(v) = &node.visible else { continue };
+        let Some(v) = &node.visible else { return };
         if v.entry.kind != EntryKind::File || v.entry.size == 0 {
-            continue;
+            return;
         }
         let size = v.entry.size;
+        let path = String::from_utf8_lossy(&node.path);
         if leftover(&path) {
-            acc.entry((Kind::PackageManagerLeftovers, v.layer))
-                .or_default()
-                .add(&shown, size);
+            found(Kind::PackageManagerLeftovers, v.layer, size);
         } else if build_only(&path) {
-            acc.entry((Kind::BuildOnlyContent, v.layer))
-                .or_default()
-                .add(&shown, size);
+            found(Kind::BuildOnlyContent, v.layer, size);
         }
-        if size >= big {
-            acc.entry((Kind::BigFile, v.layer))
-                .or_default()
-                .add(&shown, size);
+        if size >= self.big {
+            found(Kind::BigFile, v.layer, size);
         }
         if let Some(hash) = v.entry.hash {
-            match seen.get(&hash) {
-                Some((_, first_size, _)) if *first_size == size => acc
-                    .entry((Kind::DuplicateContent, v.layer))
-                    .or_default()
-                    .add(&shown, size),
+            match self.seen.get(&hash) {
+                Some(first_size) if *first_size == size => {
+                    found(Kind::DuplicateContent, v.layer, size)
+                }
                 Some(_) => {}
                 None => {
-                    seen.insert(hash, (shown.clone(), size, v.layer));
+                    self.seen.insert(hash, size);
                 }
             }
         }
     }
-    let mut findings: Vec<Finding> = acc
-        .into_iter()
-        .map(|((kind, layer), a)| Finding {
-            kind,
-            bytes: a.bytes,
-            files: a.files,
-            layer: layer + 1,
-            paths: a.paths,
-        })
-        .collect();
-    findings.sort_by(|a, b| {
-        b.bytes
-            .cmp(&a.bytes)
-            .then(a.kind.cmp(&b.kind))
-            .then(a.layer.cmp(&b.layer))
-    });
-    Ok(findings)
+
+    /// The findings, biggest saving first.
+    pub fn finish(self) -> Vec<Finding> {
+        let mut findings: Vec<Finding> = self
+            .acc
+            .into_iter()
+            .map(|((kind, layer), a)| Finding {
+                kind,
+                bytes: a.bytes,
+                files: a.files,
+                layer: layer + 1,
+                paths: a.paths,
+            })
+            .collect();
+        findings.sort_by(|a, b| {
+            b.bytes
+                .cmp(&a.bytes)
+                .then(a.kind.cmp(&b.kind))
+                .then(a.layer.cmp(&b.layer))
+        });
+        findings
+    }
+}
+
+impl Sink for AdviseBuilder {
+    fn add(&mut self, node: &Node) {
+        AdviseBuilder::add(self, node);
+    }
+}
+
+/// Findings of one image, biggest saving first. `big`: the size from which a
+/// single file is a finding; `keep`: paths kept per finding.
+pub fn advise<I: Iterator<Item = io::Result<Node>>>(
+    nodes: I,
+    big: u64,
+    keep: usize,
+) -> io::Result<Vec<Finding>> {
+    let mut b = AdviseBuilder::new(big, keep);
+    for node in nodes {
+        b.add(&node?);
+    }
+    Ok(b.finish())
 }

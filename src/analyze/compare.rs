@@ -190,12 +190,9 @@ pub struct Deploy {
 
 /// An image's layer digests, each once, in manifest order.
 fn distinct_of(image: &Image) -> Vec<&Digest> {
-    let mut seen = HashSet::new();
-    image
-        .layers
-        .iter()
-        .map(|l| &l.digest)
-        .filter(|d| seen.insert(*d))
+    super::sizes::distinct_layers([image])
+        .into_iter()
+        .map(|(_, d)| d)
         .collect()
 }
 

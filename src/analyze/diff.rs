@@ -5,12 +5,15 @@
 //! removed and changed, a directory roll-up of the delta, the biggest changes.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap};
 use std::io;
 
 use serde::Serialize;
 
 use super::overlay::Node;
+use super::path::{self, show};
+use super::rollup::{NodeKind, Rollup, Totals};
+use super::sizes::Tally;
+use super::top::Top;
 use crate::layer::index::path_order;
 use crate::layer::{Entry, EntryKind};
 
@@ -20,13 +23,6 @@ pub enum Change {
     Added,
     Removed,
     Changed,
-}
-
-/// Files (not directories) and their bytes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Tally {
-    pub files: u64,
-    pub bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,17 +55,21 @@ pub struct FileDiff {
     /// Target file bytes minus base file bytes.
     pub delta: i64,
     pub top: Vec<FileChange>,
+    /// The directories (to the depth) whose bytes changed most, biggest first.
     pub dirs: Vec<DirDelta>,
+    /// Directories that changed and are not listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub dirs_more: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl FileDiff {
     pub fn differs(&self) -> bool {
         self.added.files + self.removed.files + self.changed.files > 0
     }
-}
-
-fn show(path: &[u8]) -> String {
-    format!("/{}", String::from_utf8_lossy(path))
 }
 
 /// What differs between two versions of a path (empty: the same).
@@ -96,31 +96,33 @@ fn differences(a: &Entry, b: &Entry) -> Vec<&'static str> {
     what
 }
 
-struct Rollup {
-    depth: usize,
-    dirs: BTreeMap<Vec<u8>, DirDelta>,
+/// The bytes a directory's changes add and remove.
+#[derive(Debug, Default)]
+struct Delta {
+    added: u64,
+    removed: u64,
 }
 
-impl Rollup {
-    fn add(&mut self, path: &[u8], added: u64, removed: u64) {
-        let parts: Vec<&[u8]> = path.split(|&b| b == b'/').collect();
-        // Every directory above the path, to the depth.
-        for d in 0..parts.len().saturating_sub(1).min(self.depth) + 1 {
-            let dir = parts[..d].join(&b'/');
-            let e = self.dirs.entry(dir.clone()).or_insert_with(|| DirDelta {
-                path: show(&dir),
-                delta: 0,
-                added: 0,
-                removed: 0,
-            });
-            e.delta += added as i64 - removed as i64;
-            e.added += added;
-            e.removed += removed;
-        }
+impl Delta {
+    fn net(&self) -> i64 {
+        self.added as i64 - self.removed as i64
     }
 }
 
-/// Diffs two merged filesystems (each an overlay in index order).
+impl Totals for Delta {
+    fn absorb(&mut self, other: &Self) {
+        self.added += other.added;
+        self.removed += other.removed;
+    }
+
+    fn rank(&self) -> u64 {
+        self.net().unsigned_abs()
+    }
+}
+
+/// Diffs two merged filesystems (each an overlay in index order): the
+/// changes counted, the `top` biggest listed, directories to `depth` rolled
+/// up and the `top` that changed most listed.
 pub fn diff_files<A, B>(base: A, target: B, depth: usize, top: usize) -> io::Result<FileDiff>
 where
     A: Iterator<Item = io::Result<Node>>,
@@ -142,12 +144,11 @@ where
         delta: 0,
         top: Vec::new(),
         dirs: Vec::new(),
+        dirs_more: 0,
     };
-    let mut heap: BinaryHeap<Reverse<(u64, String, FileChangeKey)>> = BinaryHeap::new();
-    let mut rollup = Rollup {
-        depth,
-        dirs: BTreeMap::new(),
-    };
+    // Changes rank by their bytes, then the smaller path first.
+    let mut heap: Top<(u64, Reverse<Vec<u8>>), FileChange> = Top::new(top);
+    let mut rollup: Rollup<Delta> = Rollup::new(b"", depth, 0).with_dirs(top);
     loop {
         let order = match (a.peek(), b.peek()) {
             (None, None) => break,
@@ -193,40 +194,31 @@ where
             Change::Removed => &mut out.removed,
             Change::Changed => &mut out.changed,
         };
-        tally.files += 1;
-        tally.bytes += match change {
+        tally.add(match change {
             Change::Removed => base_bytes,
             _ => target_bytes,
-        };
+        });
         out.delta += target_bytes as i64 - base_bytes as i64;
-        rollup.add(&path, target_bytes, base_bytes);
+        let delta = Delta {
+            added: target_bytes,
+            removed: base_bytes,
+        };
+        rollup.add(&path, NodeKind::File, delta);
         let weight = base_bytes.max(target_bytes);
-        heap.push(Reverse((
-            weight,
-            show(&path),
-            FileChangeKey {
+        heap.offer(
+            &(weight, Reverse(Vec::new())),
+            || (weight, Reverse(path::key(&path, path::PATH_CAP))),
+            || FileChange {
+                path: show(&path),
                 change,
                 base_bytes,
                 target_bytes,
                 what,
                 layer: layer + 1,
             },
-        )));
-        if heap.len() > top {
-            heap.pop();
-        }
+        );
     }
-    let mut top_changes: Vec<FileChange> = heap
-        .into_iter()
-        .map(|Reverse((_, path, k))| FileChange {
-            path,
-            change: k.change,
-            base_bytes: k.base_bytes,
-            target_bytes: k.target_bytes,
-            what: k.what,
-            layer: k.layer,
-        })
-        .collect();
+    let mut top_changes: Vec<FileChange> = heap.into_sorted().into_iter().map(|(_, c)| c).collect();
     top_changes.sort_by(|x, y| {
         y.base_bytes
             .max(y.target_bytes)
@@ -234,30 +226,16 @@ where
             .then(x.path.cmp(&y.path))
     });
     out.top = top_changes;
-    let mut dirs: Vec<DirDelta> = rollup.dirs.into_values().collect();
-    dirs.sort_by(|x, y| y.delta.abs().cmp(&x.delta.abs()).then(x.path.cmp(&y.path)));
-    out.dirs = dirs;
+    let (dirs, more) = rollup.finish_dirs();
+    out.dirs = dirs
+        .into_iter()
+        .map(|(path, d)| DirDelta {
+            path,
+            delta: d.net(),
+            added: d.added,
+            removed: d.removed,
+        })
+        .collect();
+    out.dirs_more = more;
     Ok(out)
-}
-
-/// A change's details, ordered only so the heap can hold it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct FileChangeKey {
-    change: Change,
-    base_bytes: u64,
-    target_bytes: u64,
-    what: Vec<&'static str>,
-    layer: usize,
-}
-
-impl PartialOrd for Change {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Change {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (*self as u8).cmp(&(*other as u8))
-    }
 }

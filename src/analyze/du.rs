@@ -3,19 +3,12 @@
 //! the layers the bytes come from, aggregated once and cut to a depth and a
 //! number of children per directory.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
-use crate::layer::index::is_below;
+use super::path;
+pub use super::rollup::NodeKind;
+use super::rollup::{Node, Rollup, Totals};
 use crate::layer::{Entry, EntryKind};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NodeKind {
-    Dir,
-    File,
-}
 
 /// Bytes of a subtree that one layer wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -49,35 +42,45 @@ pub struct DuNode {
     pub more: Option<Rest>,
 }
 
-/// Aggregation state: one node per path up to the depth limit.
-#[derive(Default)]
-struct Agg {
-    kind: Option<NodeKind>,
+/// A subtree's figures while it is rolled up.
+#[derive(Debug, Default)]
+pub struct DuTally {
     bytes: u64,
     files: u64,
-    by_layer: BTreeMap<usize, u64>,
-    children: BTreeMap<Vec<u8>, Agg>,
+    /// (0-based layer, bytes), by layer.
+    by_layer: Vec<(usize, u64)>,
+}
+
+impl Totals for DuTally {
+    fn absorb(&mut self, other: &Self) {
+        self.bytes += other.bytes;
+        self.files += other.files;
+        for &(layer, bytes) in &other.by_layer {
+            match self.by_layer.binary_search_by_key(&layer, |l| l.0) {
+                Ok(i) => self.by_layer[i].1 += bytes,
+                Err(i) => self.by_layer.insert(i, (layer, bytes)),
+            }
+        }
+    }
+
+    fn rank(&self) -> u64 {
+        self.bytes
+    }
 }
 
 pub struct DuBuilder {
     root: Vec<u8>,
-    depth: usize,
-    tree: Agg,
-    found: bool,
+    rollup: Rollup<DuTally>,
 }
 
 impl DuBuilder {
     /// `root`: the subtree to measure ("" for the whole filesystem);
-    /// `depth`: levels of directories listed below it.
-    pub fn new(root: &[u8], depth: usize) -> DuBuilder {
+    /// `depth`: levels of directories listed below it; `top`: children
+    /// listed per directory.
+    pub fn new(root: &[u8], depth: usize, top: usize) -> DuBuilder {
         DuBuilder {
             root: root.to_vec(),
-            depth,
-            tree: Agg {
-                kind: Some(NodeKind::Dir),
-                ..Agg::default()
-            },
-            found: root.is_empty(),
+            rollup: Rollup::new(root, depth, top),
         }
     }
 
@@ -86,103 +89,69 @@ impl DuBuilder {
         if e.kind.is_marker() {
             return;
         }
-        let rel: &[u8] = if e.path == self.root {
-            self.found = true;
-            if e.kind != EntryKind::Dir {
-                self.tree.kind = Some(NodeKind::File);
-            }
-            &[]
-        } else if is_below(&e.path, &self.root) {
-            self.found = true;
-            if self.root.is_empty() {
-                &e.path
-            } else {
-                &e.path[self.root.len() + 1..]
-            }
-        } else {
-            return;
-        };
         let bytes = e.file_bytes();
-        let file = u64::from(e.kind == EntryKind::File);
-        let mut node = &mut self.tree;
-        let add = |n: &mut Agg| {
-            n.bytes += bytes;
-            n.files += file;
-            if bytes > 0 {
-                *n.by_layer.entry(layer).or_default() += bytes;
-            }
+        let tally = DuTally {
+            bytes,
+            files: u64::from(e.kind == EntryKind::File),
+            by_layer: if bytes > 0 {
+                vec![(layer, bytes)]
+            } else {
+                Vec::new()
+            },
         };
-        add(node);
-        if rel.is_empty() {
-            return;
-        }
-        let parts: Vec<&[u8]> = rel.split(|&b| b == b'/').collect();
-        for (depth, part) in parts.iter().enumerate() {
-            if depth == self.depth {
-                // Below the depth limit: counted in the ancestors, not listed.
-                return;
-            }
-            node = node.children.entry(part.to_vec()).or_default();
-            add(node);
-            if depth + 1 == parts.len() {
-                node.kind = Some(match e.kind {
-                    EntryKind::Dir => NodeKind::Dir,
-                    _ => NodeKind::File,
-                });
-            } else if node.kind.is_none() {
-                node.kind = Some(NodeKind::Dir);
-            }
-        }
+        let kind = match e.kind {
+            EntryKind::Dir => NodeKind::Dir,
+            _ => NodeKind::File,
+        };
+        self.rollup.add(&e.path, kind, tally);
     }
 
     /// Whether anything at or below the root was seen.
     pub fn found(&self) -> bool {
-        self.found
+        self.rollup.found()
     }
 
-    /// The tree, children sorted by bytes (then path), `top` per directory.
-    pub fn finish(self, top: usize) -> DuNode {
-        let root = format!("/{}", String::from_utf8_lossy(&self.root));
-        node(root, self.tree, top)
+    /// The tree, children sorted by bytes (then name).
+    pub fn finish(self) -> DuNode {
+        let root = path::show(&self.root);
+        du_node(root.clone(), root, self.rollup.finish())
     }
 }
 
-fn node(path: String, agg: Agg, top: usize) -> DuNode {
-    let mut by_layer: Vec<LayerBytes> = agg
+/// `shown`: the node's path as built from its names (not yet cut). The
+/// recursion is as deep as the tree kept: at most rollup::MAX_DEPTH.
+fn du_node(shown: String, path: String, n: Node<DuTally>) -> DuNode {
+    let mut by_layer: Vec<LayerBytes> = n
+        .tally
         .by_layer
-        .into_iter()
-        .map(|(layer, bytes)| LayerBytes {
+        .iter()
+        .map(|&(layer, bytes)| LayerBytes {
             layer: layer + 1,
             bytes,
         })
         .collect();
     by_layer.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.layer.cmp(&b.layer)));
-    let mut children: Vec<(Vec<u8>, Agg)> = agg.children.into_iter().collect();
-    children.sort_by(|a, b| b.1.bytes.cmp(&a.1.bytes).then(a.0.cmp(&b.0)));
-    let mut more = Rest::default();
-    let listed: Vec<DuNode> = children
+    let children = n
+        .children
         .into_iter()
-        .enumerate()
-        .filter_map(|(i, (name, child))| {
-            if i >= top {
-                more.entries += 1;
-                more.bytes += child.bytes;
-                more.files += child.files;
-                return None;
-            }
-            let sep = if path.ends_with('/') { "" } else { "/" };
-            let child_path = format!("{path}{sep}{}", String::from_utf8_lossy(&name));
-            Some(node(child_path, child, top))
+        .map(|c| {
+            let sep = if shown.ends_with('/') { "" } else { "/" };
+            let child = format!("{shown}{sep}{}", c.name);
+            du_node(child.clone(), path::cap(child), c)
         })
         .collect();
     DuNode {
         path,
-        kind: agg.kind.unwrap_or(NodeKind::Dir),
-        bytes: agg.bytes,
-        files: agg.files,
+        kind: n.kind,
+        bytes: n.tally.bytes,
+        files: n.tally.files,
         by_layer,
-        children: listed,
-        more: (more.entries > 0).then_some(more),
+        children,
+        more: n.more.map(|m| Rest {
+            entries: m.entries,
+            bytes: m.tally.bytes,
+            files: m.tally.files,
+        }),
     }
 }
 
@@ -196,14 +165,14 @@ mod tests {
 
     #[test]
     fn rolls_up_by_directory_to_a_depth_with_layer_shares() {
-        let mut b = DuBuilder::new(b"", 1);
+        let mut b = DuBuilder::new(b"", 1, 2);
         b.add(0, &e("usr", EntryKind::Dir, 0));
         b.add(0, &e("usr/lib/a.so", EntryKind::File, 100));
         b.add(1, &e("usr/lib/b.so", EntryKind::File, 300));
         b.add(1, &e("usr/bin/x", EntryKind::HardLink, 300));
         b.add(0, &e("etc/os-release", EntryKind::File, 5));
         b.add(0, &e("big", EntryKind::File, 1000));
-        let root = b.finish(2);
+        let root = b.finish();
         assert_eq!((root.bytes, root.files), (1405, 4));
         let names: Vec<&str> = root.children.iter().map(|c| c.path.as_str()).collect();
         assert_eq!(names, ["/big", "/usr"]);
@@ -235,17 +204,17 @@ mod tests {
 
     #[test]
     fn a_subtree_is_measured_alone() {
-        let mut b = DuBuilder::new(b"usr/lib", 2);
+        let mut b = DuBuilder::new(b"usr/lib", 2, 10);
         b.add(0, &e("usr/libexec/x", EntryKind::File, 7));
         b.add(0, &e("usr/lib/a", EntryKind::File, 3));
-        let root = b.finish(10);
+        let root = b.finish();
         assert!(b_found_helper());
         assert_eq!((root.path.as_str(), root.bytes), ("/usr/lib", 3));
         assert_eq!(root.children[0].path, "/usr/lib/a");
     }
 
     fn b_found_helper() -> bool {
-        let mut b = DuBuilder::new(b"nope", 2);
+        let mut b = DuBuilder::new(b"nope", 2, 10);
         b.add(0, &e("usr/x", EntryKind::File, 1));
         !b.found()
     }

@@ -1,7 +1,7 @@
 //! Footprint: what a set of images costs together and each on its own —
 //! per-image totals split into shared and unique, set sum vs dedup totals.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -107,9 +107,8 @@ impl LayerFigures {
 
     /// A layer as an engine exports it: an uncompressed tar is no
     /// compressed size (the engine keeps none), never the tar's size as a guess.
-    pub fn without_compressed(mut self) -> LayerFigures {
+    pub fn without_compressed(&mut self) {
         self.sizes.compressed = None;
-        self
     }
 
     pub fn declared(l: &LayerDesc) -> LayerFigures {
@@ -122,14 +121,65 @@ impl LayerFigures {
     }
 }
 
+/// What the manifests say of every layer of `images`; nothing is read from
+/// any layer blob.
+pub fn declared_figures(images: &[Image]) -> HashMap<Digest, LayerFigures> {
+    images
+        .iter()
+        .flat_map(|i| &i.layers)
+        .map(|l| (l.digest.clone(), LayerFigures::declared(l)))
+        .collect()
+}
+
+/// The scanned figures of every layer of `images`. Layers an engine
+/// exported as uncompressed tars have no compressed size.
+pub fn scanned_figures(
+    images: &[Image],
+    summaries: &HashMap<Digest, LayerSummary>,
+) -> HashMap<Digest, LayerFigures> {
+    let engine_tars: std::collections::HashSet<&Digest> = images
+        .iter()
+        .filter(|i| !i.name.transport.keeps_compressed())
+        .flat_map(|i| &i.layers)
+        .map(|l| &l.digest)
+        .collect();
+    let mut figures = known_figures(images, summaries);
+    for (d, f) in figures.iter_mut() {
+        let uncompressed =
+            summaries.get(d).map(|s| s.compression) == Some(crate::image::Compression::None);
+        if uncompressed && engine_tars.contains(d) {
+            f.without_compressed();
+        }
+    }
+    figures
+}
+
+/// What is known of every layer of `images` as its bytes say: the scan's
+/// figures, or for a foreign layer not at hand (never scanned) its
+/// descriptor's alone, uncompressed and files unknown.
+pub fn known_figures(
+    images: &[Image],
+    summaries: &HashMap<Digest, LayerSummary>,
+) -> HashMap<Digest, LayerFigures> {
+    let mut figures = HashMap::new();
+    for l in images.iter().flat_map(|i| &i.layers) {
+        let f = match summaries.get(&l.digest) {
+            Some(s) => LayerFigures {
+                foreign: l.foreign.is_some(),
+                ..LayerFigures::scanned(s)
+            },
+            None => LayerFigures::declared(l),
+        };
+        figures.insert(l.digest.clone(), f);
+    }
+    figures
+}
+
 /// An image's layer digests, each once, in manifest order.
 fn distinct_of(image: &Image) -> Vec<&Digest> {
-    let mut seen = HashSet::new();
-    image
-        .layers
-        .iter()
-        .map(|l| &l.digest)
-        .filter(|d| seen.insert(*d))
+    super::sizes::distinct_layers([image])
+        .into_iter()
+        .map(|(_, d)| d)
         .collect()
 }
 

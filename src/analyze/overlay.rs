@@ -4,14 +4,15 @@
 //! sees. For each path it yields the surviving version with the layer that
 //! wrote it, and every lower version the image no longer shows, with the
 //! layer that hid it: the raw material of du, diff, waste and audit.
-//! Memory is bounded by the tree depth and the layer count, never by the
-//! number of entries.
+//! Memory is one small frame per open directory and the layer count, never
+//! the number of entries (nor a path per level of a deep tree).
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::io;
 
-use crate::layer::index::{is_below, path_order};
+use super::stack::PathStack;
+use crate::layer::index::path_order;
 use crate::layer::{Entry, EntryKind};
 
 /// An entry and the layer (0-based, manifest order) it comes from.
@@ -83,17 +84,15 @@ impl PartialEq for Head {
 
 impl Eq for Head {}
 
-/// A directory on the way down, with the layers whose events there hide
-/// lower layers' content below it.
-struct Frame {
-    path: Vec<u8>,
-    events: Vec<usize>,
-}
-
 pub struct Overlay<I> {
     layers: Vec<I>,
     heads: BinaryHeap<Head>,
-    stack: Vec<Frame>,
+    /// The paths on the way down, each with the layers whose events there
+    /// (a whiteout, an opaque marker, a non-directory) hide lower layers'
+    /// content below it.
+    stack: PathStack<Vec<usize>>,
+    /// Those layers over every open path, counted: what hides what below.
+    events: BTreeMap<usize, u32>,
     failed: bool,
 }
 
@@ -103,7 +102,8 @@ impl<I: Iterator<Item = io::Result<Entry>>> Overlay<I> {
         let mut o = Overlay {
             layers,
             heads: BinaryHeap::new(),
-            stack: Vec::new(),
+            stack: PathStack::new(),
+            events: BTreeMap::new(),
             failed: false,
         };
         for layer in 0..o.layers.len() {
@@ -136,17 +136,20 @@ impl<I: Iterator<Item = io::Result<Entry>>> Overlay<I> {
             }
         }
         let path = group[0].entry.path.clone();
-        while self.stack.last().is_some_and(|f| !is_below(&path, &f.path)) {
-            self.stack.pop();
-        }
+        let events = &mut self.events;
+        self.stack.close_to(&path, |_, closed, _| {
+            for layer in closed {
+                if let Some(n) = events.get_mut(&layer) {
+                    *n -= 1;
+                    if *n == 0 {
+                        events.remove(&layer);
+                    }
+                }
+            }
+        });
         // The lowest ancestor event above a layer hides that layer's version.
         let ancestor = |layer: usize| -> Option<usize> {
-            self.stack
-                .iter()
-                .flat_map(|f| &f.events)
-                .copied()
-                .filter(|&m| m > layer)
-                .min()
+            self.events.range(layer + 1..).next().map(|(&m, _)| m)
         };
         let mut node = Node {
             path,
@@ -206,10 +209,10 @@ impl<I: Iterator<Item = io::Result<Entry>>> Overlay<I> {
                 None => node.visible = Some(v),
             }
         }
-        self.stack.push(Frame {
-            path: node.path.clone(),
-            events,
-        });
+        for &layer in &events {
+            *self.events.entry(layer).or_default() += 1;
+        }
+        self.stack.open(&node.path, events);
         Ok(Some(node))
     }
 }
@@ -353,6 +356,43 @@ mod tests {
         assert_eq!(survivors(&nodes), [("f".into(), 2, 0)]);
         let f = &nodes[0];
         assert_eq!((f.hidden[0].by, f.hidden[0].how), (1, HiddenBy::Deleted));
+    }
+
+    /// 8,000 directories each in the one before, opaque in a second layer
+    /// at every level: one path and a small frame per level are held (a
+    /// path per level would be 64 MB), and the file at the bottom is
+    /// hidden by the lowest opaque directory above it.
+    #[test]
+    fn a_deep_chain_holds_one_path_and_a_small_frame_per_level() {
+        let depth = 8_000;
+        let (mut lower, mut upper) = (Vec::new(), Vec::new());
+        let mut p = String::new();
+        for i in 0..depth {
+            if i > 0 {
+                p.push('/');
+            }
+            p.push('d');
+            lower.push(e(&p, Dir, 0));
+            upper.push(e(&p, OpaqueDir, 0));
+            upper.push(e(&p, Dir, 0));
+        }
+        lower.push(e(&format!("{p}/f"), File, 7));
+        let iters = [lower, upper].into_iter().map(|mut l| {
+            l.sort_by(entry_order);
+            l.into_iter().map(Ok)
+        });
+        let mut o = Overlay::new(iters.collect()).unwrap();
+        let (mut nodes, mut held) = (0, 0);
+        let mut last = None;
+        while let Some(node) = o.next() {
+            last = Some(node.unwrap());
+            nodes += 1;
+            held = held.max(o.stack.held_bytes() + o.events.len() * 64);
+        }
+        assert_eq!(nodes, depth + 1);
+        assert!(held < 1 << 20, "{held}");
+        let f = last.unwrap();
+        assert_eq!((f.hidden[0].by, f.hidden[0].how), (1, HiddenBy::Ancestor));
     }
 
     #[test]

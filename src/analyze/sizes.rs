@@ -1,9 +1,11 @@
-//! The three size measures carried side by side (DESIGN.md's vocabulary).
+//! The size measures carried side by side (DESIGN.md's vocabulary): the
+//! three of a set of layers, and the files-and-bytes tally of a set of files.
 
 use std::ops::{Add, AddAssign, Sub};
 
 use serde::Serialize;
 
+use crate::image::{Digest, Image};
 use crate::layer::LayerSummary;
 
 /// Compressed, uncompressed and files bytes of some set of layers. Each is
@@ -107,6 +109,36 @@ impl std::iter::Sum for Sizes {
     fn sum<I: Iterator<Item = Sizes>>(iter: I) -> Sizes {
         iter.fold(Sizes::default(), Add::add)
     }
+}
+
+/// Regular files and their bytes (a layer's additions, a diff's removals,
+/// what a package owns).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+impl Tally {
+    /// Counts one file of `bytes`.
+    pub fn add(&mut self, bytes: u64) {
+        self.files += 1;
+        self.bytes += bytes;
+    }
+}
+
+/// Each layer digest of `images` once, in order of first use, with its
+/// 0-based position in the image that first uses it.
+pub fn distinct_layers<'a>(
+    images: impl IntoIterator<Item = &'a Image>,
+) -> Vec<(usize, &'a Digest)> {
+    let mut seen = std::collections::HashSet::new();
+    images
+        .into_iter()
+        .flat_map(|image| image.layers.iter().enumerate())
+        .filter(|(_, l)| seen.insert(&l.digest))
+        .map(|(i, l)| (i, &l.digest))
+        .collect()
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Serialize)]

@@ -6,7 +6,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::analyze::advise::{advise, Kind};
-use crate::commands::{index_error, merged};
+use crate::analyze::merged::{index_error, merged};
 use crate::image::Digest;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
@@ -57,13 +57,14 @@ pub struct Advice {
 pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let images = session.load(&args.refs)?;
     let store = session.store()?;
-    let summaries = store.indexes(&images, session.progress())?.into_summaries();
+    let indexes = store.indexes(&images, session.progress())?;
+    let summaries = indexes.summaries();
     let mut report = Advice {
         images: Vec::new(),
         top: args.top,
     };
     for image in &images {
-        let findings = advise(merged(session, image)?, args.big).map_err(index_error)?;
+        let findings = advise(merged(&indexes, image)?, args.big, args.top).map_err(index_error)?;
         let rows: Vec<FindingRow> = findings
             .into_iter()
             .filter(|f| f.bytes >= args.min_bytes)
@@ -135,8 +136,9 @@ impl View for Advice {
                     .take(self.top)
                     .map(|p| units::cut(p, 50))
                     .collect();
-                if f.paths.len() > self.top {
-                    paths.push(format!("+{} more", f.paths.len() - self.top));
+                let listed = paths.len() as u64;
+                if f.files > listed {
+                    paths.push(format!("+{} more", f.files - listed));
                 }
                 t.row(vec![
                     f.kind.name().to_owned(),

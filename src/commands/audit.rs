@@ -5,11 +5,10 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::analyze::audit::{audit_layer, DeletionKind, LayerAudit};
 use crate::analyze::du::DuNode;
-use crate::analyze::layer_audit::{audit_layer, Deletion, DeletionKind, LargeFile, Overwrite};
+use crate::analyze::merged::{index_error, inventory, merged};
 use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
-use crate::commands::packages::image_inventory;
-use crate::commands::{index_error, merged};
 use crate::commands::{legend, one_image, resolve_layer, LayerChoice, LayerInfo};
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
@@ -32,11 +31,9 @@ pub struct AuditReport {
     pub compressed: u64,
     pub uncompressed: u64,
     pub files: u64,
-    pub largest: Vec<LargeFile>,
-    pub rollup: DuNode,
-    pub deletes: Vec<Deletion>,
-    pub overwrites: Vec<Overwrite>,
-    pub overwritten_bytes: u64,
+    /// Its files, deletions and overwrites.
+    #[serde(flatten)]
+    pub audit: LayerAudit,
     /// Packages this layer installs, removes or changes (against the layers below).
     pub packages: PackageDiff,
 }
@@ -48,10 +45,9 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     )?;
     let i = resolve_layer(&image, &args.layer)?;
     let store = session.store()?;
-    let summaries = store
-        .indexes(std::slice::from_ref(&image), session.progress())?
-        .into_summaries();
-    let a = audit_layer(merged(session, &image)?, i, args.depth, args.top).map_err(index_error)?;
+    let indexes = store.indexes(std::slice::from_ref(&image), session.progress())?;
+    let summaries = indexes.summaries();
+    let a = audit_layer(merged(&indexes, &image)?, i, args.depth, args.top).map_err(index_error)?;
     let s = &summaries[&image.layers[i].digest];
     // The image as it stood below this layer, and with it.
     let upto = |n: usize| {
@@ -59,8 +55,9 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         img.layers.truncate(n);
         img
     };
-    let below = image_inventory(session, &upto(i))?;
-    let with = image_inventory(session, &upto(i + 1))?;
+    let mut warn = |w| session.warn(w);
+    let below = inventory(&indexes, &upto(i), &mut warn)?;
+    let with = inventory(&indexes, &upto(i + 1), &mut warn)?;
     let file_delta = with.total.bytes as i64 - below.total.bytes as i64;
     let packages = diff_packages(&below.packages, &with.packages, file_delta);
     let report = AuditReport {
@@ -70,11 +67,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         compressed: s.compressed,
         uncompressed: s.uncompressed,
         files: s.files,
-        largest: a.largest,
-        rollup: a.rollup,
-        deletes: a.deletes,
-        overwrites: a.overwrites,
-        overwritten_bytes: a.overwritten_bytes,
+        audit: a,
         packages,
     };
     session.render(out, &report)?;
@@ -89,6 +82,13 @@ fn du_rows(node: &DuNode, level: usize, style: Style, t: &mut Table) {
     ]);
     for c in &node.children {
         du_rows(c, level + 1, style, t);
+    }
+    if let Some(more) = &node.more {
+        t.row(vec![
+            format!("{}  … {} more", "  ".repeat(level), more.entries),
+            style.size(more.bytes),
+            more.files.to_string(),
+        ]);
     }
 }
 
@@ -120,7 +120,7 @@ impl View for AuditReport {
             Column::figure("SIZE"),
             Column::text("SURVIVES"),
         ]);
-        for f in self.largest.iter() {
+        for f in self.audit.largest.iter() {
             t.row(vec![
                 units::cut(&f.path, 70),
                 style.size(f.bytes),
@@ -132,7 +132,7 @@ impl View for AuditReport {
                 .to_owned(),
             ]);
         }
-        if self.largest.is_empty() {
+        if self.audit.largest.is_empty() {
             doc.line("no files");
         } else {
             doc.table(t);
@@ -143,9 +143,9 @@ impl View for AuditReport {
             Column::figure("SIZE"),
             Column::figure("FILES"),
         ]);
-        du_rows(&self.rollup, 0, style, &mut t);
+        du_rows(&self.audit.rollup, 0, style, &mut t);
         doc.table(t).blank().heading("Deletes");
-        if self.deletes.is_empty() {
+        if self.audit.deletes.is_empty() {
             doc.line("nothing");
         } else {
             let mut t = Table::new(vec![
@@ -154,7 +154,7 @@ impl View for AuditReport {
                 Column::figure("HIDDEN FILES"),
                 Column::figure("HIDDEN BYTES"),
             ]);
-            for d in &self.deletes {
+            for d in &self.audit.deletes {
                 t.row(vec![
                     units::cut(&d.path, 70),
                     match d.kind {
@@ -167,13 +167,21 @@ impl View for AuditReport {
                     style.size(d.hidden_bytes),
                 ]);
             }
+            if let Some(more) = &self.audit.deletes_more {
+                t.row(vec![
+                    format!("… {} more", more.entries),
+                    String::new(),
+                    more.files.to_string(),
+                    style.size(more.bytes),
+                ]);
+            }
             doc.table(t);
         }
         doc.blank().heading(format!(
             "Overwrites ({} wasted below)",
-            style.size(self.overwritten_bytes)
+            style.size(self.audit.overwritten_bytes)
         ));
-        if self.overwrites.is_empty() {
+        if self.audit.overwrites.is_empty() {
             doc.line("nothing");
         } else {
             let mut t = Table::new(vec![
@@ -181,7 +189,7 @@ impl View for AuditReport {
                 Column::figure("LAYER BELOW"),
                 Column::figure("WASTED BELOW"),
             ]);
-            for o in &self.overwrites {
+            for o in &self.audit.overwrites {
                 t.row(vec![
                     units::cut(&o.path, 70),
                     format!("#{}", o.below),

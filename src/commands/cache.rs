@@ -1,6 +1,8 @@
 //! `strata cache`: what strata keeps in its cache (`du`), making room
 //! (`prune`, least recently used first) and where the cache is (`path`) —
-//! strata's own entries only, never a file it did not make.
+//! strata's own entries only, never a file it did not make; and the shared
+//! cache behind it: filled for a set of images (`push`), or read into the
+//! local one (`pull`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
 use crate::session::{Outcome, Session};
 use crate::store::root::Refused;
@@ -22,6 +25,12 @@ pub enum Action {
         max_size: Option<u64>,
     },
     Path,
+    Push {
+        refs: Vec<Reference>,
+    },
+    Pull {
+        refs: Vec<Reference>,
+    },
 }
 
 #[derive(Debug)]
@@ -92,7 +101,85 @@ pub struct CachePath {
     pub exists: bool,
 }
 
+/// `cache push`: what the shared cache had and what this run added.
+#[derive(Debug, Serialize)]
+pub struct CachePush {
+    pub shared_cache: String,
+    /// Distinct layers of the images.
+    pub layers: usize,
+    pub present: usize,
+    pub pushed: usize,
+    /// Of those pushed, the layers scanned for it (no tier had them).
+    pub scanned: usize,
+}
+
+/// `cache pull`: where each distinct layer's entry came from.
+#[derive(Debug, Serialize)]
+pub struct CachePull {
+    pub shared_cache: String,
+    pub layers: usize,
+    /// Already in the local cache.
+    pub local: usize,
+    /// Read from the shared cache into the local one.
+    pub pulled: usize,
+    /// In neither: scanned here (and pushed).
+    pub scanned: usize,
+}
+
+/// `cache push|pull`: the images, the store and its shared tier.
+fn shared_run(
+    session: &Session,
+    refs: &[Reference],
+    push: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let images = session.load(refs)?;
+    let store = session.store()?;
+    let name = store
+        .shared()
+        .map(|s| s.location().to_string())
+        .unwrap_or_default();
+    if push {
+        let filled = store.fill_shared(&images, session.progress())?;
+        if filled.failed > 0 {
+            anyhow::bail!(
+                "shared cache {name}: {} of the {} entries it lacked could not be pushed",
+                filled.failed,
+                filled.layers - filled.present
+            );
+        }
+        session.render(
+            out,
+            &CachePush {
+                shared_cache: name,
+                layers: filled.layers,
+                present: filled.present,
+                pushed: filled.pushed,
+                scanned: filled.scanned,
+            },
+        )?;
+    } else {
+        let stats = store.warm(&images, session.progress())?;
+        session.render(
+            out,
+            &CachePull {
+                shared_cache: name,
+                layers: stats.distinct,
+                local: stats.cached,
+                pulled: stats.shared,
+                scanned: stats.scanned,
+            },
+        )?;
+    }
+    Ok(Outcome::Ok)
+}
+
 pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    match &args.action {
+        Action::Push { refs } => return shared_run(session, refs, true, out),
+        Action::Pull { refs } => return shared_run(session, refs, false, out),
+        _ => {}
+    }
     let listing = usage::list(&args.dir).map_err(|Refused(why)| Error::BadArgument {
         flag: "--cache-dir",
         reason: why,
@@ -130,6 +217,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
                 },
             )?;
         }
+        Action::Push { .. } | Action::Pull { .. } => {}
     }
     Ok(Outcome::Ok)
 }
@@ -236,6 +324,44 @@ impl View for CachePrune {
             entries(self.kept.entries),
             style.size(self.kept.bytes),
             self.path
+        ));
+        doc
+    }
+}
+
+fn layers(n: usize) -> String {
+    format!("{n} layer{}", if n == 1 { "" } else { "s" })
+}
+
+impl View for CachePush {
+    const COMMAND: &'static str = "cache push";
+
+    fn doc(&self, _: Style) -> Doc {
+        let mut doc = Doc::new();
+        doc.line(format!(
+            "{}: {} already there, {} pushed ({} scanned for it) to {}",
+            layers(self.layers),
+            self.present,
+            self.pushed,
+            self.scanned,
+            self.shared_cache
+        ));
+        doc
+    }
+}
+
+impl View for CachePull {
+    const COMMAND: &'static str = "cache pull";
+
+    fn doc(&self, _: Style) -> Doc {
+        let mut doc = Doc::new();
+        doc.line(format!(
+            "{}: {} already local, {} pulled from {}, {} scanned here",
+            layers(self.layers),
+            self.local,
+            self.pulled,
+            self.shared_cache,
+            self.scanned
         ));
         doc
     }

@@ -7,7 +7,7 @@ use crate::analyze::compare::{
     compare, Compare, Differences, FamilyInput, Member, PairedBy, Ratio, Ratios, Signed,
 };
 use crate::analyze::sizes::{table_measure, Measure, Sizes};
-use crate::commands::footprint::layer_figures;
+use crate::commands::layer_figures;
 use crate::error::Error;
 use crate::image::Image;
 use crate::reference::Reference;

@@ -8,10 +8,11 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::analyze::diff::{diff_files, Change, FileDiff};
+use crate::analyze::footprint::{known_figures, LayerFigures};
+use crate::analyze::merged::{index_error, inventory, merged};
 use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
+use crate::analyze::sizes::{distinct_layers, Sizes};
 use crate::commands::one_image;
-use crate::commands::packages::image_inventory;
-use crate::commands::{index_error, known, merged, Known};
 use crate::image::{Digest, Image};
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
@@ -60,15 +61,6 @@ pub struct LayerDiff {
     pub foreign: bool,
 }
 
-/// Bytes of some layers; uncompressed and files are unknown (None) when
-/// one of them is a foreign layer that was not read.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Bytes3 {
-    pub compressed: u64,
-    pub uncompressed: Option<u64>,
-    pub files: Option<u64>,
-}
-
 #[derive(Debug, Serialize)]
 pub struct Diff {
     pub base: String,
@@ -76,10 +68,10 @@ pub struct Diff {
     /// Layers (by digest) of TARGET that BASE lacks, and their bytes: what
     /// pulling TARGET costs a node that holds BASE.
     pub added_layers: usize,
-    pub adds: Bytes3,
+    pub adds: Sizes,
     pub shared_layers: usize,
     /// Each distinct layer of both once: what storing both costs.
-    pub store_both: Bytes3,
+    pub store_both: Sizes,
     pub differs: bool,
     pub layers: Option<Vec<LayerDiff>>,
     pub files: Option<FileDiff>,
@@ -87,14 +79,7 @@ pub struct Diff {
 }
 
 fn distinct(image: &Image) -> Vec<(usize, &Digest)> {
-    let mut seen = HashSet::new();
-    image
-        .layers
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| seen.insert(&l.digest))
-        .map(|(i, l)| (i, &l.digest))
-        .collect()
+    distinct_layers([image])
 }
 
 pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -102,26 +87,23 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let target = one_image(session.load(std::slice::from_ref(&args.target))?, "diff")?;
     let store = session.store()?;
     let both = [base.clone(), target.clone()];
-    let summaries = if args.files || args.packages {
-        store.indexes(&both, session.progress())?.into_summaries()
+    // Indexes only when a view reads the merged filesystems.
+    let indexes = if args.files || args.packages {
+        Some(store.indexes(&both, session.progress())?)
     } else {
-        store.summaries(&both, session.progress())?.0
+        None
     };
-    let s = known(&[&base, &target], &summaries);
-    let sum = |ds: &mut dyn Iterator<Item = &Digest>| {
-        let mut b = Bytes3 {
-            compressed: 0,
-            uncompressed: Some(0),
-            files: Some(0),
-        };
-        for d in ds {
-            let x: &Known = &s[d];
-            b.compressed += x.compressed;
-            b.uncompressed = b.uncompressed.zip(x.uncompressed).map(|(a, b)| a + b);
-            b.files = b.files.zip(x.files).map(|(a, b)| a + b);
+    let fetched;
+    let summaries = match &indexes {
+        Some(indexes) => indexes.summaries(),
+        None => {
+            fetched = store.summaries(&both, session.progress())?.0;
+            &fetched
         }
-        b
     };
+    // A foreign layer not at hand: its declared size, the rest unknown.
+    let s = &known_figures(&both, summaries);
+    let sum = |ds: &mut dyn Iterator<Item = &Digest>| -> Sizes { ds.map(|d| s[d].sizes).sum() };
     let base_digests: HashSet<&Digest> = base.layers.iter().map(|l| &l.digest).collect();
     let target_digests: HashSet<&Digest> = target.layers.iter().map(|l| &l.digest).collect();
     let added: Vec<&Digest> = distinct(&target)
@@ -138,28 +120,31 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         .map(|(_, d)| d)
         .chain(added.iter().copied())
         .collect();
-    let files = if args.files {
-        let f = diff_files(
-            merged(session, &base)?,
-            merged(session, &target)?,
-            args.depth,
-            args.top,
-        )
-        .map_err(index_error)?;
-        Some(f)
-    } else {
-        None
+    let files = match &indexes {
+        Some(indexes) if args.files => {
+            let f = diff_files(
+                merged(indexes, &base)?,
+                merged(indexes, &target)?,
+                args.depth,
+                args.top,
+            )
+            .map_err(index_error)?;
+            Some(f)
+        }
+        _ => None,
     };
-    let layers = args.layers.then(|| layer_rows(&base, &target, &s));
-    let packages = if args.packages {
-        let (a, b) = (
-            image_inventory(session, &base)?,
-            image_inventory(session, &target)?,
-        );
-        let file_delta = b.total.bytes as i64 - a.total.bytes as i64;
-        Some(diff_packages(&a.packages, &b.packages, file_delta))
-    } else {
-        None
+    let layers = args.layers.then(|| layer_rows(&base, &target, s));
+    let packages = match &indexes {
+        Some(indexes) if args.packages => {
+            let mut warn = |w| session.warn(w);
+            let (a, b) = (
+                inventory(indexes, &base, &mut warn)?,
+                inventory(indexes, &target, &mut warn)?,
+            );
+            let file_delta = b.total.bytes as i64 - a.total.bytes as i64;
+            Some(diff_packages(&a.packages, &b.packages, file_delta))
+        }
+        _ => None,
     };
     let report = Diff {
         base: base.name.to_string(),
@@ -187,19 +172,20 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
 fn layer_rows(
     base: &Image,
     target: &Image,
-    s: &std::collections::HashMap<Digest, Known>,
+    s: &std::collections::HashMap<Digest, LayerFigures>,
 ) -> Vec<LayerDiff> {
+    let diff_id = |d: &Digest| s[d].diff_id.clone().unwrap_or_else(|| d.clone());
     let row = |status, i: Option<usize>, j: Option<usize>, d: &Digest, by: Option<String>| {
         let x = &s[d];
         LayerDiff {
             status,
             digest: d.clone(),
-            diff_id: x.diff_id.clone(),
+            diff_id: diff_id(d),
             base_layer: i.map(|i| i + 1),
             target_layer: j.map(|j| j + 1),
-            compressed: x.compressed,
-            uncompressed: x.uncompressed,
-            files: x.files,
+            compressed: x.sizes.compressed.unwrap_or_default(),
+            uncompressed: x.sizes.uncompressed,
+            files: x.sizes.files,
             created_by: by,
             foreign: x.foreign,
         }
@@ -215,10 +201,10 @@ fn layer_rows(
         distinct(image).into_iter().find(|(_, d)| f(d))
     }
     for (j, d) in distinct(target) {
-        let diff_id = &s[d].diff_id;
+        let id = diff_id(d);
         if let Some((i, _)) = find(base, &|x| x == d) {
             rows.push(row(LayerStatus::Shared, Some(i), Some(j), d, by(target, j)));
-        } else if let Some((i, _)) = find(base, &|x| s[x].diff_id == *diff_id) {
+        } else if let Some((i, _)) = find(base, &|x| diff_id(x) == id) {
             rows.push(row(
                 LayerStatus::SameContent,
                 Some(i),
@@ -237,10 +223,10 @@ fn layer_rows(
         }
     }
     for (i, d) in distinct(base) {
-        let diff_id = &s[d].diff_id;
+        let id = diff_id(d);
         let matched = distinct(target)
             .iter()
-            .any(|(_, x)| *x == d || s[*x].diff_id == *diff_id);
+            .any(|(_, x)| *x == d || diff_id(x) == id);
         if !matched {
             rows.push(row(LayerStatus::OnlyInBase, Some(i), None, d, by(base, i)));
         }
@@ -261,7 +247,7 @@ impl View for Diff {
         doc.line(format!(
             "{} adds {} compressed / {} uncompressed / {} files bytes over {} in {} layer{}; {} layer{} shared",
             self.target,
-            style.size(self.adds.compressed),
+            style.bytes(self.adds.compressed),
             style.bytes(self.adds.uncompressed),
             style.bytes(self.adds.files),
             self.base,
@@ -272,8 +258,8 @@ impl View for Diff {
         ));
         doc.line(format!(
             "pulling it where the base is: {} compressed; storing both: {} compressed ({} uncompressed)",
-            style.size(self.adds.compressed),
-            style.size(self.store_both.compressed),
+            style.bytes(self.adds.compressed),
+            style.bytes(self.store_both.compressed),
             style.bytes(self.store_both.uncompressed),
         ));
         if let Some(layers) = &self.layers {
@@ -339,6 +325,14 @@ impl View for Diff {
                         signed(style, d.delta),
                         style.size(d.added),
                         style.size(d.removed),
+                    ]);
+                }
+                if f.dirs_more > 0 {
+                    t.row(vec![
+                        format!("… {} more", f.dirs_more),
+                        String::new(),
+                        String::new(),
+                        String::new(),
                     ]);
                 }
                 doc.table(t);

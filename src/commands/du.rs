@@ -6,9 +6,8 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::analyze::du::{DuBuilder, DuNode, LayerBytes};
-use crate::commands::{
-    index_error, legend, legend_lines, merged, one_image, resolve_layer, LayerChoice, LayerInfo,
-};
+use crate::analyze::merged::{index_error, merged};
+use crate::commands::{legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo};
 use crate::error::Error;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
@@ -42,10 +41,10 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let image = one_image(session.load(std::slice::from_ref(&args.reference))?, "du")?;
     let store = session.store()?;
     let indexes = store.indexes(std::slice::from_ref(&image), session.progress())?;
-    let mut du = DuBuilder::new(&args.path, args.depth);
+    let mut du = DuBuilder::new(&args.path, args.depth, args.top);
     let chosen = match &args.layer {
         None => {
-            for node in merged(session, &image)? {
+            for node in merged(&indexes, &image)? {
                 if let Some(v) = node.map_err(index_error)?.visible {
                     du.add(v.layer, &v.entry);
                 }
@@ -84,7 +83,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         depth: args.depth,
         top: args.top,
         layers,
-        tree: du.finish(args.top),
+        tree: du.finish(),
     };
     session.render(out, &report)?;
     Ok(Outcome::Ok)

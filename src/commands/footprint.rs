@@ -1,11 +1,11 @@
 //! `strata footprint`: what a set of images costs together and each alone.
 
-use std::collections::HashMap;
 use std::io::Write;
 
-use crate::analyze::footprint::{footprint, Footprint, LayerFigures, LayerUse};
+use crate::analyze::footprint::{footprint, Footprint, LayerUse};
 use crate::analyze::sizes::{table_measure, Measure, Sizes};
-use crate::image::{Digest, Image};
+use crate::commands::layer_figures;
+use crate::image::Digest;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
 use crate::session::{Outcome, Session};
@@ -27,61 +27,6 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     (fp.measure, fp.lacking) = table_measure(args.measure, totals);
     session.render(out, &fp)?;
     Ok(Outcome::Ok)
-}
-
-/// Figures for every layer of `images`: from a (cached) scan, or from the
-/// manifests alone when shallow.
-pub fn layer_figures(
-    session: &Session,
-    images: &[Image],
-) -> anyhow::Result<HashMap<Digest, LayerFigures>> {
-    if session.shallow() {
-        return Ok(declared_figures(images));
-    }
-    // Layers an engine exported as uncompressed tars have no compressed size.
-    let engine_tars: std::collections::HashSet<&Digest> = images
-        .iter()
-        .filter(|i| !i.name.transport.keeps_compressed())
-        .flat_map(|i| &i.layers)
-        .map(|l| &l.digest)
-        .collect();
-    let foreign: std::collections::HashSet<&Digest> = images
-        .iter()
-        .flat_map(|i| &i.layers)
-        .filter(|l| l.foreign.is_some())
-        .map(|l| &l.digest)
-        .collect();
-    let mut figures: HashMap<Digest, LayerFigures> = session
-        .store()?
-        .summaries(images, session.progress())?
-        .0
-        .iter()
-        .map(|(d, s)| {
-            let mut f = LayerFigures::scanned(s);
-            f.foreign = foreign.contains(d);
-            let uncompressed = s.compression == crate::image::Compression::None;
-            let f = if uncompressed && engine_tars.contains(d) {
-                f.without_compressed()
-            } else {
-                f
-            };
-            (d.clone(), f)
-        })
-        .collect();
-    // A foreign layer not at hand is never scanned: its declared size alone.
-    for l in images.iter().flat_map(|i| &i.layers).filter(|l| l.unread()) {
-        figures.insert(l.digest.clone(), LayerFigures::declared(l));
-    }
-    Ok(figures)
-}
-
-/// What the manifests say; nothing is read from any layer blob.
-fn declared_figures(images: &[Image]) -> HashMap<Digest, LayerFigures> {
-    images
-        .iter()
-        .flat_map(|i| &i.layers)
-        .map(|l| (l.digest.clone(), LayerFigures::declared(l)))
-        .collect()
 }
 
 impl View for Footprint {

@@ -1,23 +1,27 @@
 //! `strata gate`: a CI size-regression gate — a policy and a baseline applied
 //! to an image set; exit 1 when a fail rule trips, whatever the format.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::analyze::advise::AdviseBuilder;
 use crate::analyze::footprint::footprint;
+use crate::analyze::gate::{Forbidden as ForbiddenSink, Under};
+use crate::analyze::layers::ChangesBuilder;
+use crate::analyze::merged::{feed, inventory, Sink};
 use crate::analyze::sizes::Measure;
-use crate::commands::footprint::layer_figures;
-use crate::commands::layers::audit_image;
-use crate::commands::{index_error, merged};
+use crate::commands::layer_figures;
 use crate::error::Error;
 use crate::gate::{
-    evaluate, AuditFacts, Baseline, BaselineImage, Forbidden, GateReport, ImageFacts, Names,
-    Policy, SetFacts, Status, Unit,
+    evaluate, AuditFacts, Baseline, BaselineImage, GateReport, ImageFacts, Names, Policy, SetFacts,
+    Status, Unit,
 };
 use crate::image::Image;
 use crate::reference::Reference;
 use crate::report::{junit, Column, Doc, Style, Table, View};
 use crate::session::{Outcome, Session};
+use crate::store::Indexes;
 use crate::units;
 
 #[derive(Debug)]
@@ -49,6 +53,15 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let store = session.store()?;
     // As footprint has them: an engine's layers have no compressed size.
     let figures = layer_figures(session, &images)?;
+    // The merged filesystems are read when a rule asks for them.
+    let walks = policy
+        .as_ref()
+        .is_some_and(|p| p.needs_findings() || p.needs_audit() || p.needs_packages());
+    let indexed = if walks {
+        Some(store.indexes(&images, session.progress())?)
+    } else {
+        None
+    };
     let fp = footprint(&images, &figures, Measure::Compressed, false);
     let set = SetFacts {
         dedup_compressed: fp.set.dedup_total.compressed,
@@ -79,57 +92,8 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
             packages: None,
             findings: None,
         };
-        if policy.as_ref().is_some_and(Policy::needs_findings) {
-            let found = crate::analyze::advise::advise(merged(session, image)?, u64::MAX)
-                .map_err(index_error)?;
-            let mut by_kind: std::collections::BTreeMap<String, (u64, Vec<String>)> =
-                std::collections::BTreeMap::new();
-            for f in found {
-                let e = by_kind.entry(f.kind.key().to_owned()).or_default();
-                e.0 += f.bytes;
-                e.1.extend(f.paths);
-            }
-            f.findings = Some(by_kind);
-        }
-        if policy.as_ref().is_some_and(Policy::needs_packages) {
-            let inventory = crate::commands::packages::image_inventory(session, image)?;
-            f.packages = Some(
-                inventory
-                    .packages
-                    .iter()
-                    .map(|p| {
-                        (
-                            format!("{}/{}", p.ecosystem.name(), p.name),
-                            p.version.clone(),
-                            p.bytes,
-                        )
-                    })
-                    .collect(),
-            );
-        }
-        if policy.as_ref().is_some_and(Policy::needs_audit) {
-            let (a, per_layer) = audit_image(session, store, image, 0)?;
-            let patterns: Vec<String> = policy
-                .iter()
-                .flat_map(|p| &p.images)
-                .flat_map(|r| r.forbidden_paths.iter().cloned())
-                .collect();
-            f.audit = Some(AuditFacts {
-                wasted: a.waste.wasted_bytes,
-                stored_files: per_layer.iter().flatten().map(|s| s.files).sum(),
-                dive_efficiency: a.dive.efficiency,
-                dive_wasted: a.dive.wasted_bytes,
-                dive_user_wasted: a.dive.user_wasted_percent,
-                under: under(
-                    session,
-                    image,
-                    policy
-                        .iter()
-                        .flat_map(|p| &p.images)
-                        .flat_map(|r| r.max_under.keys()),
-                )?,
-                forbidden: forbidden(session, image, &patterns)?,
-            });
+        if let (Some(policy), Some(indexes)) = (&policy, &indexed) {
+            image_facts(session, &mut f, policy, image, indexes)?;
         }
         facts.push(f);
     }
@@ -183,71 +147,93 @@ fn read_baseline(path: &std::path::Path) -> anyhow::Result<Baseline> {
     Ok(serde_json::from_str(&text).map_err(|e| Error::json(path.display().to_string(), e))?)
 }
 
-/// Files of the merged filesystem matching each forbidden pattern.
-/// File bytes of the merged filesystem under each path.
-fn under<'a>(
+/// What the policy asks of the image's merged filesystem, from one pass
+/// (the package inventory reads it twice more on its own).
+fn image_facts(
     session: &Session,
+    f: &mut ImageFacts,
+    policy: &Policy,
     image: &Image,
-    paths: impl Iterator<Item = &'a String>,
-) -> anyhow::Result<std::collections::BTreeMap<String, u64>> {
-    let mut sums: std::collections::BTreeMap<String, u64> = paths.map(|p| (p.clone(), 0)).collect();
-    if sums.is_empty() {
-        return Ok(sums);
-    }
-    let dirs: Vec<(String, Vec<u8>)> = sums
-        .keys()
-        .map(|p| (p.clone(), p.trim_matches('/').as_bytes().to_vec()))
+    indexes: &Indexes,
+) -> anyhow::Result<()> {
+    let rules = || policy.images.iter();
+    // The paths of the first findings of each kind (five named).
+    let mut findings = policy
+        .needs_findings()
+        .then(|| AdviseBuilder::new(u64::MAX, 5));
+    // Each layer's file bytes (the indexes were made sure of when a walk is needed).
+    let layer_files = || -> Vec<u64> {
+        image
+            .layers
+            .iter()
+            .map(|l| indexes.summaries().get(&l.digest).map_or(0, |s| s.files))
+            .collect()
+    };
+    let audit = policy.needs_audit();
+    let mut changes = audit.then(|| ChangesBuilder::new(layer_files(), 0));
+    let mut under = audit.then(|| Under::new(rules().flat_map(|r| r.max_under.keys())));
+    let patterns: Vec<String> = rules()
+        .flat_map(|r| r.forbidden_paths.iter().cloned())
         .collect();
-    for node in merged(session, image)? {
-        let node = node.map_err(index_error)?;
-        let Some(v) = &node.visible else { continue };
-        let bytes = v.entry.file_bytes();
-        if bytes == 0 {
-            continue;
-        }
-        for (key, dir) in &dirs {
-            if node.path == *dir || crate::layer::index::is_below(&node.path, dir) {
-                *sums.entry(key.clone()).or_default() += bytes;
-            }
-        }
+    let mut forbidden = audit.then(|| ForbiddenSink::new(&patterns)).transpose()?;
+    let mut sinks: Vec<&mut dyn Sink> = Vec::new();
+    if let Some(s) = findings.as_mut() {
+        sinks.push(s);
     }
-    Ok(sums)
-}
-
-fn forbidden(
-    session: &Session,
-    image: &Image,
-    patterns: &[String],
-) -> anyhow::Result<Vec<Forbidden>> {
-    if patterns.is_empty() {
-        return Ok(Vec::new());
+    if let Some(s) = changes.as_mut() {
+        sinks.push(s);
     }
-    let mut set = globset::GlobSetBuilder::new();
-    for p in patterns {
-        set.add(globset::Glob::new(p.trim_start_matches('/'))?);
+    if let Some(s) = under.as_mut() {
+        sinks.push(s);
     }
-    let set = set.build()?;
-    let mut found: Vec<Forbidden> = patterns
-        .iter()
-        .map(|p| (p.clone(), 0, 0, Vec::new()))
-        .collect();
-    for node in merged(session, image)? {
-        let node = node.map_err(index_error)?;
-        let Some(v) = &node.visible else { continue };
-        if v.entry.kind.is_marker() || v.entry.kind == crate::layer::EntryKind::Dir {
-            continue;
+    if let Some(s) = forbidden.as_mut() {
+        sinks.push(s);
+    }
+    if !sinks.is_empty() {
+        feed(indexes, image, &mut sinks)?;
+    }
+    if let Some(found) = findings {
+        let mut by_kind: BTreeMap<String, (u64, Vec<String>)> = BTreeMap::new();
+        for f in found.finish() {
+            let e = by_kind.entry(f.kind.key().to_owned()).or_default();
+            e.0 += f.bytes;
+            e.1.extend(f.paths);
         }
-        let path = String::from_utf8_lossy(&node.path);
-        for i in set.matches(path.as_ref()) {
-            let f = &mut found[i];
-            f.1 += 1;
-            f.2 += v.entry.file_bytes();
-            if f.3.len() < 5 {
-                f.3.push(format!("/{path} (layer #{})", v.layer + 1));
-            }
-        }
+        f.findings = Some(by_kind);
     }
-    Ok(found)
+    if policy.needs_packages() {
+        let inventory = inventory(indexes, image, &mut |w| session.warn(w))?;
+        f.packages = Some(
+            inventory
+                .packages
+                .iter()
+                .map(|p| {
+                    (
+                        format!("{}/{}", p.ecosystem.name(), p.name),
+                        p.version.clone(),
+                        p.bytes,
+                    )
+                })
+                .collect(),
+        );
+    }
+    if let (Some(changes), Some(under), Some(forbidden)) = (changes, under, forbidden) {
+        let a = changes.finish();
+        f.audit = Some(AuditFacts {
+            wasted: a.waste.wasted_bytes,
+            stored_files: layer_files().iter().sum(),
+            dive_efficiency: a.dive.efficiency,
+            dive_wasted: a.dive.wasted_bytes,
+            dive_user_wasted: a.dive.user_wasted_percent,
+            under: under.finish(),
+            forbidden: forbidden
+                .finish()
+                .into_iter()
+                .map(|m| (m.pattern, m.files, m.bytes, m.first))
+                .collect(),
+        });
+    }
+    Ok(())
 }
 
 fn value(style: Style, unit: Unit, v: f64) -> String {

@@ -6,14 +6,15 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::analyze::audit::{audit, Audit, DiveEfficiency, LayerChanges, Waste};
-use crate::commands::{index_error, merged};
+use crate::analyze::layers::{changes, DiveEfficiency, LayerChanges, Waste};
+use crate::analyze::merged::{index_error, merged};
+use crate::analyze::sizes::Tally;
 use crate::commands::{legend, one_image};
-use crate::image::{Digest, Image};
+use crate::image::Digest;
+use crate::layer::LayerSummary;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
 use crate::session::{Outcome, Session};
-use crate::store::Store;
 use crate::units;
 
 #[derive(Debug)]
@@ -62,36 +63,22 @@ pub struct Totals {
     pub merged_files: u64,
 }
 
-/// The merged-filesystem audit of one image, its indexes made sure of.
-pub fn audit_image(
-    session: &Session,
-    store: &Store,
-    image: &Image,
-    top: usize,
-) -> anyhow::Result<(Audit, Vec<Option<crate::layer::LayerSummary>>)> {
-    let indexes = store.indexes(std::slice::from_ref(image), session.progress())?;
-    let summaries = indexes.summaries();
-    // A foreign layer not at hand has no summary (and no entries in the merge).
-    let per_layer: Vec<Option<crate::layer::LayerSummary>> = image
-        .layers
-        .iter()
-        .map(|l| summaries.get(&l.digest).cloned())
-        .collect();
-    let files = per_layer
-        .iter()
-        .map(|s| s.as_ref().map_or(0, |s| s.files))
-        .collect();
-    let audit = audit(merged(session, image)?, files, top).map_err(index_error)?;
-    Ok((audit, per_layer))
-}
-
 pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let image = one_image(
         session.load(std::slice::from_ref(&args.reference))?,
         "layers",
     )?;
     let store = session.store()?;
-    let (audit, summaries) = audit_image(session, store, &image, args.top)?;
+    let indexes = store.indexes(std::slice::from_ref(&image), session.progress())?;
+    let by_digest = indexes.summaries();
+    // A foreign layer not at hand has no summary (and no entries in the merge).
+    let summaries: Vec<Option<&LayerSummary>> = image
+        .layers
+        .iter()
+        .map(|l| by_digest.get(&l.digest))
+        .collect();
+    let files = summaries.iter().map(|s| s.map_or(0, |s| s.files)).collect();
+    let audit = changes(merged(&indexes, &image)?, files, args.top).map_err(index_error)?;
     let info = legend(&image);
     let layers: Vec<LayerRow> = info
         .into_iter()
@@ -110,8 +97,8 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
                     .then_some(s.compressed),
                 None => Some(desc.size),
             },
-            uncompressed: s.as_ref().map(|s| s.uncompressed),
-            files: s.as_ref().map(|s| s.files),
+            uncompressed: s.map(|s| s.uncompressed),
+            files: s.map(|s| s.files),
             foreign: l.foreign,
             changes: *c,
         })
@@ -157,8 +144,7 @@ impl View for Layers {
             Column::figure("DELETED"),
             Column::figure("WASTED LATER"),
         ]);
-        let count =
-            |c: &crate::analyze::audit::Count| format!("{} ({})", c.files, style.size(c.bytes));
+        let count = |c: &Tally| format!("{} ({})", c.files, style.size(c.bytes));
         for l in &self.layers {
             t.row(vec![
                 l.layer.to_string(),

@@ -7,7 +7,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::{legend, legend_lines, one_image, LayerInfo};
-use crate::analyze::packages::{self, BytesSource, Ecosystem, Package, Tally};
+use crate::analyze::packages::{BytesSource, Ecosystem, Package, Tally};
 use crate::reference::Reference;
 use crate::report::sbom::{self, SbomFormat, SbomPackage, Subject};
 use crate::report::{Column, Doc, Style, Table, View};
@@ -74,30 +74,14 @@ pub struct Packages {
     pub layers: Vec<LayerInfo>,
 }
 
-/// The package inventory of one image, from its merged filesystem.
-pub fn image_inventory(
-    session: &Session,
-    image: &crate::image::Image,
-) -> anyhow::Result<packages::Inventory> {
-    let store = session.store()?;
-    let indexes = store.indexes(std::slice::from_ref(image), session.progress())?;
-    let open = || -> anyhow::Result<Vec<_>> { Ok(indexes.open_layers(image)?) };
-    let dbs = |i: usize| -> anyhow::Result<_> {
-        let layer = &image.layers[i];
-        Ok(match layer.unread() {
-            true => Vec::new(),
-            false => indexes.footer(&layer.digest)?.package_dbs,
-        })
-    };
-    packages::inventory(open, dbs, &mut |w| session.warn(w))
-}
-
 pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let image = one_image(
         session.load(std::slice::from_ref(&args.reference))?,
         "packages",
     )?;
-    let inventory = image_inventory(session, &image)?;
+    let store = session.store()?;
+    let indexes = store.indexes(std::slice::from_ref(&image), session.progress())?;
+    let inventory = crate::analyze::merged::inventory(&indexes, &image, &mut |w| session.warn(w))?;
     let ecosystems = if args.ecosystems.is_empty() {
         Ecosystem::ALL.to_vec()
     } else {

@@ -10,7 +10,7 @@ use xxhash_rust::xxh3::Xxh3;
 use super::capture::{self, Budget, LIST_LIMIT, RECORD_COST};
 use super::decode::stage_of;
 use super::digest::HashingReader;
-use super::index::{Entry, EntryKind, IndexBuilder, PackageDb};
+use super::index::{find_slash, rfind_slash, Entry, EntryKind, IndexBuilder, PackageDb};
 use crate::error::{clip, Error};
 use crate::image::{Algorithm, Digest};
 use crate::tar_reader::{TarEntry, TarReader};
@@ -128,9 +128,24 @@ pub fn walk<R: BufRead>(
 
 /// `(dir, base)` of a path; dir is empty at the root.
 fn split(path: &[u8]) -> (&[u8], &[u8]) {
-    match path.iter().rposition(|&b| b == b'/') {
+    match rfind_slash(path) {
         Some(i) => (&path[..i], &path[i + 1..]),
         None => (&[], path),
+    }
+}
+
+/// No empty, `.` or `..` component and no `/` at either end: nothing to clean.
+fn is_clean(raw: &[u8]) -> bool {
+    let mut start = 0;
+    loop {
+        let end = find_slash(&raw[start..]).map_or(raw.len(), |i| start + i);
+        if matches!(&raw[start..end], b"" | b"." | b"..") {
+            return false;
+        }
+        if end == raw.len() {
+            return true;
+        }
+        start = end + 1;
     }
 }
 
@@ -173,6 +188,9 @@ pub fn clean_path(raw: &[u8], digest: &str) -> Result<Vec<u8>, Error> {
     // absolute path is hostile.
     if raw.first() == Some(&b'/') && !raw.iter().all(|&b| b == b'/') {
         return Err(hostile("absolute path"));
+    }
+    if is_clean(raw) {
+        return Ok(raw.to_vec());
     }
     let mut out = Vec::with_capacity(raw.len());
     for part in raw.split(|&b| b == b'/') {
@@ -359,6 +377,8 @@ mod tests {
         assert_eq!(clean_path(b"./", "d").unwrap(), b"");
         assert_eq!(clean_path(b"/", "d").unwrap(), b"");
         assert_eq!(clean_path(b"caf\xe9", "d").unwrap(), b"caf\xe9");
+        assert_eq!(clean_path(b"a/./b//c/", "d").unwrap(), b"a/b/c");
+        assert_eq!(clean_path(b"a/b.c/..d", "d").unwrap(), b"a/b.c/..d");
         for bad in [&b"../etc/passwd"[..], b"a/../../b", b"/etc/shadow"] {
             assert!(matches!(
                 clean_path(bad, "d"),

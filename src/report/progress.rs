@@ -115,6 +115,22 @@ impl Progress for Bar {
     fn finish(&self) {
         self.bar.finish_and_clear();
     }
+
+    fn fetching(&self, layers: usize) {
+        let plural = if layers == 1 { "y" } else { "ies" };
+        self.phase(
+            None,
+            format!("asking the shared cache for {layers} entr{plural}"),
+        );
+    }
+
+    fn pushing(&self, entries: usize) {
+        let plural = if entries == 1 { "y" } else { "ies" };
+        self.phase(
+            None,
+            format!("pushing {entries} entr{plural} to the shared cache"),
+        );
+    }
 }
 
 impl Reading for Bar {

@@ -240,7 +240,7 @@ impl Local {
 }
 
 /// A small file read whole, following no link: Miss when absent.
-fn read_capped(path: &Path, limit: u64) -> Found<Vec<u8>> {
+pub(super) fn read_capped(path: &Path, limit: u64) -> Found<Vec<u8>> {
     let file = match open_regular(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Found::Miss,

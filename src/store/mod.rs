@@ -10,6 +10,7 @@ mod indexes;
 pub mod local;
 pub mod root;
 mod scan;
+pub mod shared;
 mod streamed;
 pub mod tier;
 pub mod usage;
@@ -33,6 +34,11 @@ pub trait Progress: Sync {
     fn start(&self, layers: usize, bytes: u64);
     fn advance(&self, bytes: u64);
     fn finish(&self);
+    /// The entries of `layers` layers are being read from the shared cache
+    /// (ended by `finish`).
+    fn fetching(&self, _layers: usize) {}
+    /// The run waits for `entries` pushes to the shared cache (ended by `finish`).
+    fn pushing(&self, _entries: usize) {}
 }
 
 pub struct NoProgress;
@@ -115,6 +121,8 @@ pub struct Store {
     notes: Arc<Notes>,
     /// Indexes checked in full (or written) this run, by digest.
     checked: Mutex<HashMap<Digest, PathBuf>>,
+    /// The shared tier behind the local one (`--shared-cache`).
+    shared: Option<shared::SharedCache>,
 }
 
 /// What one run asked of the store.
@@ -122,6 +130,8 @@ pub struct Store {
 pub struct StoreStats {
     pub distinct: usize,
     pub cached: usize,
+    /// Read from the shared cache (and kept locally).
+    pub shared: usize,
     pub scanned: usize,
 }
 
@@ -152,6 +162,7 @@ impl Store {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             notes,
             checked: Mutex::new(HashMap::new()),
+            shared: None,
         };
         if store.cache.is_none() {
             store.writer()?;
@@ -159,10 +170,33 @@ impl Store {
         Ok(store)
     }
 
+    /// The store with a shared tier behind its local one: local misses are
+    /// asked of it before any blob is read, and new scans pushed to it.
+    pub fn with_shared(mut self, shared: shared::SharedCache) -> Store {
+        self.shared = Some(shared);
+        self
+    }
+
+    pub fn shared(&self) -> Option<&shared::SharedCache> {
+        self.shared.as_ref()
+    }
+
+    /// Waits for the run's pushes to the shared cache (at most `--timeout`).
+    pub fn finish(&self) {
+        if let Some(shared) = &self.shared {
+            shared.wait();
+        }
+    }
+
     /// Problems that changed no figure (a damaged entry, a cache that could
-    /// not be used or written), each said once.
+    /// not be used or written, a shared cache that could not be read or
+    /// written), each said once.
     pub fn warnings(&self) -> Vec<String> {
-        self.notes.lines()
+        let mut lines = self.notes.lines();
+        if let Some(shared) = &self.shared {
+            lines.extend(shared.warnings());
+        }
+        lines
     }
 
     /// The config cache sources read and fill (None without a cache).
@@ -261,11 +295,22 @@ impl Store {
                 None => to_scan.push((layer, blobs)),
             }
         }
+        let cached = found.len();
+        let fetched = self.fetch_shared(&mut to_scan, progress)?;
         let stats = StoreStats {
             distinct: distinct.len(),
-            cached: found.len(),
+            cached,
+            shared: fetched.len(),
             scanned: to_scan.len(),
         };
+        for (kept, path) in fetched {
+            let digest = kept.summary.digest.clone();
+            self.checked
+                .lock()
+                .map_err(|_| poisoned())?
+                .insert(digest.clone(), path);
+            found.insert(digest, kept.summary);
+        }
         // Largest first: the longest scans start early and the tail stays short.
         to_scan.sort_by_key(|(layer, _)| std::cmp::Reverse(layer.size));
         for (kept, path) in self.scan_all(&to_scan, progress)? {
@@ -333,6 +378,35 @@ impl Store {
             }
         }
         Ok(None)
+    }
+
+    /// Asks the shared tier for the layers about to be scanned: what it
+    /// hands back (checked in full, kept locally) is taken off `to_scan`.
+    fn fetch_shared(
+        &self,
+        to_scan: &mut Vec<(&LayerDesc, &Arc<dyn BlobSource>)>,
+        progress: &dyn Progress,
+    ) -> Result<Vec<(tier::Kept, PathBuf)>> {
+        let Some(shared) = &self.shared else {
+            return Ok(Vec::new());
+        };
+        if to_scan.is_empty() {
+            return Ok(Vec::new());
+        }
+        let layers: Vec<&LayerDesc> = to_scan.iter().map(|(l, _)| *l).collect();
+        progress.fetching(layers.len());
+        let got = shared.fetch_all(&layers, self.writer()?);
+        progress.finish();
+        let mut fetched = Vec::new();
+        let mut left = Vec::new();
+        for (job, hit) in to_scan.drain(..).zip(got) {
+            match hit {
+                Some(hit) => fetched.push(hit),
+                None => left.push(job),
+            }
+        }
+        *to_scan = left;
+        Ok(fetched)
     }
 
     fn damaged(&self, layer: &LayerDesc, why: &str) {

@@ -54,8 +54,15 @@ impl Store {
                     let i = plan[k].0;
                     let (layer, blobs) = layers[i];
                     let result = self.scan_one(layer, blobs.as_ref(), opts(k));
-                    if result.is_err() {
-                        failed.store(true, Ordering::Relaxed);
+                    match &result {
+                        Err(_) => failed.store(true, Ordering::Relaxed),
+                        // Shared as soon as it is kept, while the others scan.
+                        Ok((kept, local)) => {
+                            if let Some(shared) = &self.shared {
+                                let path = local.index_path(&kept.summary.digest);
+                                shared.push(kept.clone(), path);
+                            }
+                        }
                     }
                     if let Ok(mut r) = results.lock() {
                         r[i] = Some(result);

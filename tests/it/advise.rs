@@ -168,3 +168,26 @@ fn the_gate_limits_the_bytes_of_each_kind_of_finding() {
     );
     assert!(!line.contains("chown_copies"), "{line}");
 }
+
+/// 20,000 one-byte files of 7 contents in one directory: one duplicate
+/// finding counts every copy and names the first `--top`.
+#[test]
+fn duplicates_among_20_000_files_are_all_counted_and_the_first_named() {
+    let r = Run::new();
+    let reference = builder::one_layer_image(&r.path("flat"), "flat", Compress::None, |w| {
+        builder::flat_files(w, 20_000)
+    });
+    let v = r.json(&["advise", &reference]);
+    let f = &v["images"][0]["findings"][0];
+    assert_eq!(f["kind"], "duplicate_content");
+    assert_eq!(
+        (f["files"].as_u64(), f["bytes"].as_u64()),
+        (Some(19_993), Some(19_993))
+    );
+    assert_eq!(
+        f["paths"],
+        serde_json::json!(["/d/f0000007", "/d/f0000008", "/d/f0000009"])
+    );
+    let text = String::from_utf8(r.run(&["advise", &reference]).stdout).unwrap();
+    assert!(text.contains("+19990 more"), "{text}");
+}

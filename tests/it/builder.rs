@@ -549,6 +549,59 @@ pub fn family(dir: &Path, compress: Compress) -> Family {
     }
 }
 
+/// Hostile trees (issue 18): `count` files of one byte in one directory.
+pub fn flat_files(w: &mut LayerWriter, count: usize) {
+    w.dir("d");
+    for i in 0..count {
+        w.file(&format!("d/f{i:07}"), &[b'a' + (i % 7) as u8]);
+    }
+}
+
+/// `count` files whose names are `name_len` bytes, in one directory, one byte each.
+pub fn long_names(w: &mut LayerWriter, count: usize, name_len: usize) {
+    w.dir("d");
+    let stem = "n".repeat(name_len - 8);
+    for i in 0..count {
+        w.file(&format!("d/{stem}{i:08}"), b"x");
+    }
+}
+
+/// One file `depth` components deep (no directory entries above it).
+pub fn deep_file(w: &mut LayerWriter, depth: usize, content: &[u8]) {
+    let path = "d/".repeat(depth - 1) + "f";
+    w.file(&path, content);
+}
+
+/// `depth` directories, each inside the one before, and a file at the
+/// bottom holding `bottom` if given.
+pub fn nested_dirs(w: &mut LayerWriter, depth: usize, bottom: Option<&[u8]>) {
+    let mut path = String::with_capacity(2 * depth);
+    for i in 0..depth {
+        if i > 0 {
+            path.push('/');
+        }
+        path.push('d');
+        w.dir(&path);
+    }
+    if let Some(content) = bottom {
+        w.file(&format!("{path}/f"), content);
+    }
+}
+
+/// An OCI layout at `dir` of one image `name` with one layer filled by
+/// `fill`; returns its reference (`oci:DIR:name`).
+pub fn one_layer_image(
+    dir: &Path,
+    name: &str,
+    compress: Compress,
+    fill: impl FnOnce(&mut LayerWriter),
+) -> String {
+    let mut lay = OciLayout::new(dir);
+    let layer = lay.layer(compress, fill);
+    lay.image(name, &[&layer], "linux/amd64");
+    format!("oci:{}:{name}", lay.finish().display())
+}
+
 /// A layout holding `tall`, an image of `n` layers of one small file each.
 pub fn tall(dir: &Path, n: usize) -> PathBuf {
     let mut lay = OciLayout::new(dir);

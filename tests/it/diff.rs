@@ -243,3 +243,51 @@ fn diff_snapshots() {
     );
     insta::assert_snapshot!("diff_json", out(&["diff", "--format", "json", a, b]));
 }
+
+/// Two deep trees: a file 32,000 levels down against 4,000 nested
+/// directories holding another. The file delta is exact; the directory
+/// roll-up lists what it reads.
+#[test]
+fn diff_of_two_deep_trees_is_exact_and_bounded() {
+    let r = Run::new();
+    let deep = builder::one_layer_image(&r.path("deep"), "deep", Compress::None, |w| {
+        builder::deep_file(w, 32_000, b"deep")
+    });
+    let nested = builder::one_layer_image(&r.path("nested"), "nested", Compress::None, |w| {
+        builder::nested_dirs(w, 4_000, Some(b"bottom"))
+    });
+    let v = r.json_within(64 << 10, &["diff", &deep, &nested, "--only", "files"]);
+    let f = &v["files"];
+    assert_eq!(f["added"], serde_json::json!({"files": 1, "bytes": 6}));
+    assert_eq!(f["removed"], serde_json::json!({"files": 1, "bytes": 4}));
+    let dirs: Vec<(&str, i64)> = f["dirs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap(), d["delta"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(dirs, [("/", 2), ("/d", 2), ("/d/d", 2)]);
+}
+
+/// 2,000 added files in 2,000 directories: the 10 directories that
+/// changed most are listed, the others counted.
+#[test]
+fn diff_lists_the_directories_that_changed_most_and_counts_the_others() {
+    let r = Run::new();
+    let base = builder::one_layer_image(&r.path("base"), "base", Compress::None, |w| {
+        w.file("keep", b"k");
+    });
+    let target = builder::one_layer_image(&r.path("target"), "target", Compress::None, |w| {
+        for i in 0..2_000 {
+            w.file(&format!("d{i:04}/f"), &vec![b'x'; i + 1]);
+        }
+    });
+    let v = r.json(&["diff", &base, &target, "--only", "files", "--depth", "1"]);
+    let f = &v["files"];
+    assert_eq!(f["added"]["files"], 2_000);
+    let dirs = f["dirs"].as_array().unwrap();
+    assert_eq!(dirs.len(), 10);
+    assert_eq!(dirs[0]["path"], "/");
+    assert_eq!(dirs[1]["path"], "/d1999");
+    assert_eq!(f["dirs_more"], 2_001 - 10);
+}

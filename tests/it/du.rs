@@ -217,7 +217,7 @@ fn du_json_snapshot() {
 }
 
 /// Every file under `dir` whose name ends with `suffix`.
-fn files_ending(dir: &std::path::Path, suffix: &str) -> Vec<std::path::PathBuf> {
+pub fn files_ending(dir: &std::path::Path, suffix: &str) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
@@ -270,4 +270,86 @@ fn a_warm_footprint_reads_summaries_only_and_du_rescans_a_missing_index() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("3 damaged entries"), "{stderr}");
+}
+
+/// The children of a JSON tree node.
+fn children(node: &Value) -> &Vec<Value> {
+    node["children"].as_array().unwrap()
+}
+
+/// 400 files with 60,000-byte names (24 MB of names): du lists the 20
+/// biggest with their names cut at the display cap, and the rest exactly.
+#[test]
+fn du_of_files_with_60_kb_names_lists_the_top_cut_and_counts_the_rest_exactly() {
+    let r = Run::new();
+    let reference = builder::one_layer_image(&r.path("long"), "long", Compress::None, |w| {
+        builder::long_names(w, 400, 60_000)
+    });
+    let v = r.json_within(64 << 10, &["du", &reference]);
+    let d = child(&v["tree"], "/d");
+    assert_eq!(
+        (d["bytes"].as_u64(), d["files"].as_u64()),
+        (Some(400), Some(400))
+    );
+    assert_eq!(children(d).len(), 20);
+    assert_eq!(
+        d["more"],
+        serde_json::json!({"entries": 380, "bytes": 380, "files": 380})
+    );
+    let mut paths: Vec<&str> = children(d)
+        .iter()
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    for p in &paths {
+        assert!(
+            p.len() < 300 && p.starts_with("/d/nnn") && p.contains(" bytes #"),
+            "{p}"
+        );
+    }
+    paths.dedup();
+    assert_eq!(paths.len(), 20, "cut names stay distinct");
+}
+
+/// 20,000 one-byte files in one directory: the top 20 listed, the rest summed.
+#[test]
+fn du_of_a_directory_of_20_000_files_lists_20_and_sums_the_rest() {
+    let r = Run::new();
+    let reference = builder::one_layer_image(&r.path("flat"), "flat", Compress::None, |w| {
+        builder::flat_files(w, 20_000)
+    });
+    for args in [&["du", &reference][..], &["du", &reference, "--layer", "1"]] {
+        let v = r.json(args);
+        let d = child(&v["tree"], "/d");
+        assert_eq!(children(d).len(), 20, "{args:?}");
+        assert_eq!(d["more"]["entries"], 19_980);
+        assert_eq!(d["more"]["bytes"], 19_980);
+        assert_eq!(v["tree"]["bytes"], 20_000);
+    }
+    let text = String::from_utf8(r.run(&["du", &reference]).stdout).unwrap();
+    assert!(text.contains("… 19980 more"), "{text}");
+    assert!(text.lines().count() < 40, "{text}");
+}
+
+/// One file 32,000 components deep (a 64 KB path): `du --depth 8000` lists
+/// the deepest level a person reads (32), the file's bytes counted at each.
+#[test]
+fn du_of_a_file_32_000_levels_deep_lists_32_levels_without_overflowing() {
+    let r = Run::new();
+    let reference = builder::one_layer_image(&r.path("deep"), "deep", Compress::None, |w| {
+        builder::deep_file(w, 32_000, b"deep")
+    });
+    let v = r.json(&["du", &reference, "--depth", "8000"]);
+    assert_eq!(v["depth"], 32, "the depth is capped");
+    let mut node = &v["tree"];
+    let mut levels = 0;
+    while let Some(c) = children(node).first() {
+        assert_eq!(c["bytes"], 4);
+        assert!(c["path"].as_str().unwrap().len() <= 4096);
+        node = c;
+        levels += 1;
+    }
+    assert_eq!(levels, 32);
+    let text = r.run(&["du", &reference, "--depth", "8000"]);
+    assert!(text.status.success());
+    assert!(text.stdout.len() < 64 << 10, "{}", text.stdout.len());
 }

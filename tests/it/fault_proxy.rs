@@ -34,6 +34,9 @@ pub enum Fault {
     Bearer,
     /// `Bearer`, with the challenge naming this realm instead of the proxy's own.
     BearerAt(&'static str),
+    /// A read-only token: every write (POST, PUT, PATCH, DELETE) is answered
+    /// 403 DENIED, whatever the pattern; reads pass through.
+    ReadOnly,
 }
 
 pub struct FaultProxy {
@@ -139,6 +142,14 @@ fn serve(
             return respond(&mut client, "401 Unauthorized", &challenge, body);
         }
     }
+    let write = ["POST ", "PUT ", "PATCH ", "DELETE "]
+        .iter()
+        .any(|m| first.starts_with(m));
+    if matches!(fault, Fault::ReadOnly) && write {
+        counters.hits.fetch_add(1, Ordering::SeqCst);
+        let body = r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#;
+        return respond(&mut client, "403 Forbidden", "", body);
+    }
     if hit && matches!(fault, Fault::Hang) {
         // Hold the connection open until the client gives up.
         let mut sink = [0u8; 1024];
@@ -166,7 +177,7 @@ fn serve(
         return client.write_all(&response);
     }
     match fault {
-        Fault::Hang | Fault::Pass | Fault::Bearer | Fault::BearerAt(_) => {
+        Fault::Hang | Fault::Pass | Fault::Bearer | Fault::BearerAt(_) | Fault::ReadOnly => {
             client.write_all(&response)
         }
         Fault::Endless => {

@@ -485,3 +485,47 @@ fn the_ci_snippets_commands_run_as_documented() {
         .unwrap()
         .contains("<testsuite"));
 }
+
+/// Every merged-filesystem rule at once on 20,000 files in one directory:
+/// one pass gives the bytes under a path, the files matching a pattern
+/// (counted all, five named), the waste and the findings, each exact.
+#[test]
+fn every_filesystem_rule_at_once_on_20_000_files_is_exact() {
+    let r = Run::new();
+    let reference = builder::one_layer_image(&r.path("flat"), "flat", Compress::None, |w| {
+        builder::flat_files(w, 20_000)
+    });
+    let p = policy(
+        &r,
+        "[[image]]\nmax_under = { \"/d\" = 19999 }\nforbidden_paths = [\"d/f000000*\"]\n\
+         max_wasted = 1\nmax_findings = { duplicate_content = 19992 }\n",
+    );
+    let out = r
+        .cmd()
+        .args(["gate", "--format", "json", "--policy", &p, &reference])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let check = |rule: &str| {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["rule"].as_str().unwrap().starts_with(rule))
+            .unwrap_or_else(|| panic!("no {rule} in {v}"))
+            .clone()
+    };
+    assert_eq!(check("max_under")["actual"], 20_000.0);
+    assert_eq!(check("max_under")["status"], "fail");
+    let forbidden = check("forbidden_paths");
+    assert_eq!(forbidden["actual"], 10.0);
+    assert_eq!(
+        forbidden["detail"].as_array().unwrap().len(),
+        6,
+        "{forbidden}"
+    );
+    assert_eq!(check("max_wasted")["status"], "pass");
+    assert_eq!(check("max_findings")["actual"], 19_993.0);
+    assert_eq!(check("max_findings")["detail"].as_array().unwrap().len(), 5);
+}

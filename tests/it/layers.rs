@@ -219,3 +219,57 @@ fn audit_names_the_packages_a_layer_installs() {
     let base = r.json(&["audit", &dev, "--layer", "1"]);
     assert_eq!(base["packages"]["changes"][0]["name"], "bash");
 }
+
+/// The JSON list `key` of a report.
+fn list<'a>(v: &'a Value, key: &str) -> &'a Vec<Value> {
+    v[key].as_array().unwrap()
+}
+
+/// A layer of 400 files with 60 kB names, and one of 20,000 files: audit's
+/// lists keep their top 10, the roll-up its top 10 per directory with the
+/// rest counted, every path cut at the display cap.
+#[test]
+fn audit_of_layers_of_many_or_long_named_files_keeps_its_top_and_counts_the_rest() {
+    let r = Run::new();
+    let long = builder::one_layer_image(&r.path("long"), "long", Compress::None, |w| {
+        builder::long_names(w, 400, 60_000)
+    });
+    let flat = builder::one_layer_image(&r.path("flat"), "flat", Compress::None, |w| {
+        builder::flat_files(w, 20_000)
+    });
+    for (reference, files) in [(&long, 400u64), (&flat, 20_000)] {
+        let v = r.json_within(64 << 10, &["audit", reference, "--layer", "1"]);
+        assert_eq!(list(&v, "largest").len(), 10);
+        for f in list(&v, "largest") {
+            assert!(f["path"].as_str().unwrap().len() < 300);
+        }
+        let d = &v["rollup"]["children"][0];
+        assert_eq!(
+            (d["path"].as_str(), d["files"].as_u64()),
+            (Some("/d"), Some(files))
+        );
+        assert_eq!(d["children"].as_array().unwrap().len(), 10);
+        assert_eq!(d["more"]["entries"], files - 10);
+        let v = r.json(&["layers", reference]);
+        assert_eq!(v["layers"][0]["added"]["files"], files);
+    }
+}
+
+/// 4,000 directories each in the one before (a 8 KB path at the bottom):
+/// layers, du and footprint give their figures; nothing grows with the depth.
+#[test]
+fn layers_du_and_footprint_of_4_000_nested_directories() {
+    let r = Run::new();
+    let reference = builder::one_layer_image(&r.path("nested"), "nested", Compress::None, |w| {
+        builder::nested_dirs(w, 4_000, Some(b"bottom"))
+    });
+    let v = r.json(&["layers", &reference]);
+    assert_eq!(v["layers"][0]["added"]["files"], 1);
+    assert_eq!(v["total"]["merged_files"], 6);
+    assert_eq!(v["dive"]["efficiency"], 1.0);
+    let v = r.json(&["du", &reference]);
+    assert_eq!(v["tree"]["bytes"], 6);
+    assert_eq!(v["tree"]["children"][0]["children"][0]["path"], "/d/d");
+    let v = r.json(&["footprint", &reference]);
+    assert_eq!(v["images"][0]["total"]["files"], 6);
+}

@@ -33,6 +33,8 @@ mod registry;
 mod registry_auth;
 mod registry_server;
 mod sbom;
+mod shared_cache;
+mod shared_dir;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -106,6 +108,15 @@ impl Run {
         let mut cmd = self.cmd();
         cmd.env(key, value);
         self.json_with(cmd, args)
+    }
+
+    /// `json`, and the report is at most `max` bytes (what a person reads
+    /// stays small, however big the input).
+    pub fn json_within(&self, max: usize, args: &[&str]) -> Value {
+        let v = self.json(args);
+        let len = serde_json::to_vec_pretty(&v).unwrap().len();
+        assert!(len <= max, "strata {args:?}: a report of {len} bytes");
+        v
     }
 
     fn json_with(&self, mut cmd: Command, args: &[&str]) -> Value {

@@ -112,6 +112,20 @@ impl Registry {
             .count()
     }
 
+    /// Every request line the registry has logged so far (`GET /v2/… HTTP/1.1`).
+    pub fn requests(&self) -> Vec<String> {
+        fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let start = l.find("\"")? + 1;
+                let len = l[start..].find('"')?;
+                let line = &l[start..start + len];
+                line.contains(" /v2/").then(|| line.to_owned())
+            })
+            .collect()
+    }
+
     /// How many blob GETs the registry has served so far (from its access log).
     pub fn blob_gets(&self) -> usize {
         self.access_log("GET", "/blobs/")

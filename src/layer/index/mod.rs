@@ -131,10 +131,73 @@ pub fn entry_order(a: &Entry, b: &Entry) -> Ordering {
 /// Byte order with `/` below every other byte.
 pub fn path_order(a: &[u8], b: &[u8]) -> Ordering {
     let key = |c: u8| if c == b'/' { 0 } else { u16::from(c) + 1 };
-    match a.iter().zip(b).position(|(x, y)| x != y) {
-        Some(i) => key(a[i]).cmp(&key(b[i])),
-        None => a.len().cmp(&b.len()),
+    let i = common_prefix(a, b);
+    match (a.get(i), b.get(i)) {
+        (Some(&x), Some(&y)) => key(x).cmp(&key(y)),
+        _ => a.len().cmp(&b.len()),
     }
+}
+
+/// The length of the longest common prefix of `a` and `b`. Paths of one
+/// subtree share long prefixes (64 KiB in a deep tree), so this compares
+/// blocks (memcmp), then words, never byte by byte.
+pub fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 256;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut i = 0;
+    while i + BLOCK <= n && a[i..i + BLOCK] == b[i..i + BLOCK] {
+        i += BLOCK;
+    }
+    let word = |s: &[u8]| u64::from_le_bytes(s.try_into().unwrap_or_default());
+    while i + 8 <= n {
+        let x = word(&a[i..i + 8]) ^ word(&b[i..i + 8]);
+        if x != 0 {
+            return i + (x.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
+/// Bytes `0x80` where a byte of `w` is `/`, `0` elsewhere (exact, no carries).
+fn slashes(w: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = w ^ (0x0101_0101_0101_0101 * u64::from(b'/'));
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+fn word(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes.try_into().unwrap_or_default())
+}
+
+/// The first `/`, eight bytes at a time (names reach 64 KiB).
+pub fn find_slash(bytes: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let hits = slashes(word(&bytes[i..i + 8]));
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes[i..].iter().position(|&b| b == b'/').map(|p| i + p)
+}
+
+/// The last `/`, eight bytes at a time.
+pub fn rfind_slash(bytes: &[u8]) -> Option<usize> {
+    let mut end = bytes.len();
+    while end >= 8 {
+        let hits = slashes(word(&bytes[end - 8..end]));
+        if hits != 0 {
+            return Some(end - 8 + 7 - (hits.leading_zeros() / 8) as usize);
+        }
+        end -= 8;
+    }
+    bytes[..end].iter().rposition(|&b| b == b'/')
 }
 
 /// Is `path` strictly inside directory `dir` ("" is the root)?
@@ -222,6 +285,46 @@ mod tests {
         let bytes = postcard::to_stdvec(&db).unwrap();
         assert_eq!(bytes, postcard::to_stdvec(&plain).unwrap());
         assert_eq!(postcard::from_bytes::<PackageDb>(&bytes).unwrap(), db);
+    }
+
+    #[test]
+    fn common_prefixes_of_every_length_and_alignment() {
+        let base: Vec<u8> = (0..700u32).map(|i| (i % 251) as u8).collect();
+        for cut in [0, 1, 7, 8, 9, 255, 256, 257, 511, 600, 699] {
+            let mut other = base.clone();
+            other[cut] ^= 0x80;
+            assert_eq!(common_prefix(&base, &other), cut);
+            assert_eq!(common_prefix(&base[..cut], &base), cut);
+            let naive = |a: &[u8], b: &[u8]| match a.iter().zip(b).position(|(x, y)| x != y) {
+                Some(i) => i,
+                None => a.len().min(b.len()),
+            };
+            assert_eq!(
+                common_prefix(&other, &base[..650]),
+                naive(&other, &base[..650])
+            );
+        }
+        assert_eq!(path_order(b"a/b", b"a-b"), Ordering::Less);
+        assert_eq!(path_order(b"a", b"a/b"), Ordering::Less);
+    }
+
+    #[test]
+    fn slashes_are_found_word_by_word_as_byte_by_byte() {
+        let mut path = Vec::new();
+        for i in 0..300u32 {
+            path.push(if i % 13 == 5 || i % 29 == 0 {
+                b'/'
+            } else {
+                b'a' + (i % 26) as u8
+            });
+            path.push(0xff);
+        }
+        for start in 0..path.len() {
+            let tail = &path[start..];
+            assert_eq!(find_slash(tail), tail.iter().position(|&b| b == b'/'));
+            let head = &path[..start];
+            assert_eq!(rfind_slash(head), head.iter().rposition(|&b| b == b'/'));
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! one layer keeps its last version (what extraction leaves).
 
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -50,6 +51,7 @@ impl IndexBuilder {
 
     #[cfg(test)]
     fn with_budget(mut self, budget: usize, fan_in: usize) -> Self {
+        assert!(fan_in >= 2, "a group of one run never shrinks the runs");
         self.budget = budget;
         self.fan_in = fan_in;
         self
@@ -109,69 +111,96 @@ impl IndexBuilder {
         if !self.run.is_empty() {
             self.spill()?;
         }
-        // Groups of runs, in order, become one run each until few are left:
-        // a merged group keeps its place, so the latest version still wins.
-        while self.spilled.len() > self.fan_in {
-            let mut runs = std::mem::take(&mut self.spilled).into_iter();
-            loop {
-                let group: Vec<NamedTempFile> = runs.by_ref().take(self.fan_in).collect();
-                if group.is_empty() {
-                    break;
+        // Groups of runs, in order, become one run each until at most
+        // fan_in are left (each open run holds a file and its buffers): a
+        // merged group keeps its place (order is age), so the latest version
+        // still wins.
+        let mut runs = std::mem::take(&mut self.spilled);
+        while runs.len() > self.fan_in {
+            let mut next = Vec::with_capacity(runs.len().div_ceil(self.fan_in));
+            let mut left = runs.into_iter().peekable();
+            while left.peek().is_some() {
+                let group: Vec<NamedTempFile> = left.by_ref().take(self.fan_in).collect();
+                if group.len() == 1 {
+                    next.extend(group);
+                    continue;
                 }
                 let tmp = NamedTempFile::with_prefix_in(".run-", &self.dir)?;
                 let mut w = IndexWriter::new(BufWriter::new(tmp.reopen()?), 1)?;
                 merge(&group, |e| w.push(e))?;
                 w.finish(&Footer::default())?;
-                self.spilled.push(tmp);
+                next.push(tmp);
             }
+            runs = next;
         }
-        merge(&self.spilled, emit)?;
+        merge(&runs, emit)?;
         Ok(sorted)
     }
 }
 
-/// Merges sorted runs into `emit`, each (path, marker) once: a later run's
-/// version wins.
+/// Merges sorted runs (oldest first) into `emit`, each (path, marker) once:
+/// the latest run's version wins.
 fn merge(runs: &[NamedTempFile], mut emit: impl FnMut(&Entry) -> io::Result<()>) -> io::Result<()> {
     let mut runs: Vec<IndexReader> = runs
         .iter()
         .map(|t| IndexReader::open(t.path()))
         .collect::<io::Result<_>>()?;
-    let mut heads: Vec<Option<Entry>> = runs
-        .iter_mut()
-        .map(|r| r.next().transpose())
-        .collect::<io::Result<_>>()?;
-    // Few runs: a linear pick of the smallest head is as fast as a heap.
-    while let Some(b) = smallest(&heads) {
-        let Some(winner) = heads[b].take() else { break };
+    // A heap of the runs' heads: long paths (a deep tree's reach 64 KiB)
+    // make each comparison costly, so a merge of many runs compares
+    // log(runs) times per entry, not runs times.
+    let mut heads = BinaryHeap::with_capacity(runs.len());
+    for (run, r) in runs.iter_mut().enumerate() {
+        if let Some(entry) = r.next().transpose()? {
+            heads.push(Head { entry, run });
+        }
+    }
+    while let Some(Head { entry: winner, run }) = heads.pop() {
+        if let Some(entry) = runs[run].next().transpose()? {
+            heads.push(Head { entry, run });
+        }
         // Other runs' versions of the same path are older: drop them.
-        for (i, head) in heads.iter_mut().enumerate() {
-            if head
-                .as_ref()
-                .is_some_and(|e| entry_order(e, &winner) == Ordering::Equal)
-            {
-                *head = runs[i].next().transpose()?;
+        while heads
+            .peek()
+            .is_some_and(|h| entry_order(&h.entry, &winner) == Ordering::Equal)
+        {
+            if let Some(Head { run, .. }) = heads.pop() {
+                if let Some(entry) = runs[run].next().transpose()? {
+                    heads.push(Head { entry, run });
+                }
             }
         }
-        heads[b] = runs[b].next().transpose()?;
         emit(&winner)?;
     }
     Ok(())
 }
 
-/// The run whose head comes first; of equal heads, the latest run (it was
-/// pushed last, so it wins).
-fn smallest(heads: &[Option<Entry>]) -> Option<usize> {
-    let mut best: Option<(usize, &Entry)> = None;
-    for (i, head) in heads.iter().enumerate() {
-        let Some(e) = head else { continue };
-        match best {
-            Some((_, b)) if entry_order(e, b) == Ordering::Greater => {}
-            _ => best = Some((i, e)),
-        }
-    }
-    best.map(|(i, _)| i)
+/// A run's next entry, ordered for the merge: the smallest entry first and,
+/// of equal entries, the latest run's (it was pushed last, so it wins).
+struct Head {
+    entry: Entry,
+    run: usize,
 }
+
+impl Ord for Head {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Reversed: BinaryHeap pops the greatest.
+        entry_order(&other.entry, &self.entry).then(self.run.cmp(&other.run))
+    }
+}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Head {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Head {}
 
 #[cfg(test)]
 mod tests {
@@ -210,9 +239,12 @@ mod tests {
         input.push(e("d3", EntryKind::Whiteout, 0)); // a marker is not the dir
         input.push(e("d3", EntryKind::Dir, 0));
         let (memory, s1, n1) = build(input.clone(), usize::MAX, FAN_IN);
-        let (spilled, s2, n2) = build(input.clone(), 20_000, FAN_IN);
+        let (spilled, s2, n2) = build(input.clone(), 4_000, FAN_IN);
         assert_eq!(n1, 0);
-        assert!(n2 > 3, "the small budget spills runs");
+        assert!(
+            n2 > FAN_IN,
+            "the small budget spills runs, merged in passes"
+        );
         assert_eq!(memory, spilled);
         assert_eq!(s1, s2);
         // Past the fan-in, runs are merged in groups first: the same output.

@@ -234,7 +234,7 @@ impl Http {
 
     /// Sends anonymously (or with what an earlier challenge granted); on a
     /// 401 that carries a challenge, meets it once and sends again.
-    async fn send(
+    pub(super) async fn send(
         &self,
         to: &Target<'_>,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,

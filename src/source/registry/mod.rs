@@ -2,6 +2,7 @@
 //! blobs streamed into the same verified scan as local sources; every
 //! document capped by the bytes received, every wait bounded by `--timeout`.
 
+pub mod artifact;
 mod auth;
 mod blobs;
 mod catalog;
