@@ -133,7 +133,7 @@ pub fn plan(session: &Session, queue: &QueueOptions, globs: &[Glob]) -> anyhow::
         let shown: Vec<&str> = skipped.iter().take(SHOWN).map(String::as_str).collect();
         session.warn(format!(
             "fleet plan: {} not recorded: {}{more}",
-            crate::units::count(skipped.len(), "tag"),
+            crate::units::count(skipped.len() as u64, "tag", "tags"),
             shown.join("; ")
         ));
     }
@@ -198,11 +198,21 @@ fn listed(
     Ok(refs)
 }
 
-/// Every layer of a tag's images can be planned: a media type strata reads
-/// and a diff_id to check the scan by.
+/// Every layer of a tag's images can be planned: a media type strata reads,
+/// a diff_id to check the scan by, and a blob the registry serves (not a
+/// foreign, non-distributable one).
 fn usable(images: &[Image], repo: &str, tag: &str) -> crate::error::Result<()> {
     for image in images {
         for l in &image.layers {
+            if l.foreign.is_some() {
+                return Err(Error::malformed(
+                    format!("{repo}:{tag}"),
+                    format!(
+                        "layer {} is foreign (non-distributable): not planned",
+                        l.digest.short()
+                    ),
+                ));
+            }
             if !matches!(l.declared, Declared::MediaType(_)) || l.diff_id.is_none() {
                 return Err(Error::malformed(
                     format!("{repo}:{tag}"),

@@ -127,6 +127,7 @@ impl LayerRecord {
             diff_id: Some(self.diff_id.digest()?),
             declared: Declared::MediaType(self.compression),
             history: None,
+            foreign: None,
         })
     }
 }
@@ -163,6 +164,7 @@ mod tests {
                 created_by: Some("RUN apt-get install -y curl".into()),
                 ..History::default()
             }),
+            foreign: None,
         };
         let r = LayerRecord::of(&layer).unwrap();
         let bytes = r.encode();

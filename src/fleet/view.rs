@@ -1,5 +1,6 @@
 //! How the fleet's figures read as a report: one Doc per command (plan,
-//! work, status, report, clear); JSON is the figures as they are.
+//! work, status, report, clear) of typed spans — the renderers format,
+//! escape and cut; JSON is the figures as they are.
 
 use serde::Serialize;
 
@@ -8,41 +9,75 @@ use super::report::FleetReport;
 use super::status::Status;
 use super::work::Worked;
 use crate::analyze::sizes::Sizes;
-use crate::report::{Column, Doc, Style, Table, View};
-use crate::units;
+use crate::image::Digest;
+use crate::report::{Column, Doc, Span, Spans, Table, View};
+use crate::spans;
 
-/// `created_by` and errors in a cell.
-const CELL: usize = 60;
+fn count(n: impl TryInto<u64>) -> Span {
+    Span::Count(n.try_into().unwrap_or(u64::MAX))
+}
+
+fn counted(n: impl TryInto<u64>, one: &'static str, many: &'static str) -> Span {
+    Span::Counted(n.try_into().unwrap_or(u64::MAX), one, many)
+}
+
+/// `label  COUNT` rows.
+fn counts(header: &'static str, rows: &[(&'static str, u64)]) -> Table {
+    let mut t = Table::new(vec![Column::text(header), Column::figure("COUNT")]);
+    for (label, n) in rows {
+        t.row(vec![spans![*label], spans![count(*n)]]);
+    }
+    t
+}
+
+/// `on QUEUE (fleet NAME)`.
+fn on(queue: &str, fleet: &str) -> Spans {
+    spans![
+        " on ",
+        Span::Local(queue.to_owned()),
+        " (fleet ",
+        Span::name(fleet),
+        ")"
+    ]
+}
 
 impl View for Planned {
     const COMMAND: &'static str = "fleet plan";
 
-    fn doc(&self, style: Style) -> Doc {
-        let mut t = Table::new(vec![Column::text("PLAN"), Column::figure("COUNT")]);
-        let n = |label: &str, v: usize| vec![label.to_owned(), v.to_string()];
-        t.row(n("repositories", self.repositories));
-        t.row(n("tags", self.tags));
-        t.row(n("images", self.images));
-        t.row(n("distinct layers", self.layers));
-        t.row(n("new layers", self.new_layers));
-        t.row(n("already in the shared cache", self.present));
-        t.row(n("jobs added", self.jobs_added));
+    fn doc(&self) -> Doc {
+        let n = |v: usize| v as u64;
         let mut doc = Doc::new();
-        doc.table(t).blank();
-        doc.line(format!(
-            "recorded in {} (fleet {}): {} per image, {} per new layer ({} and {} in all)",
-            self.queue,
-            self.fleet,
-            style.size(self.record_bytes.per_image),
-            style.size(self.record_bytes.per_layer),
-            style.size(self.record_bytes.images),
-            style.size(self.record_bytes.layers),
-        ));
+        doc.table(counts(
+            "PLAN",
+            &[
+                ("repositories", n(self.repositories)),
+                ("tags", n(self.tags)),
+                ("images", n(self.images)),
+                ("distinct layers", n(self.layers)),
+                ("new layers", n(self.new_layers)),
+                ("already in the shared cache", n(self.present)),
+                ("jobs added", n(self.jobs_added)),
+            ],
+        ))
+        .blank();
+        let mut line = spans!["recorded"];
+        line.append(on(&self.queue, &self.fleet)).append(spans![
+            ": ",
+            Span::size(self.record_bytes.per_image),
+            " per image, ",
+            Span::size(self.record_bytes.per_layer),
+            " per new layer (",
+            Span::size(self.record_bytes.images),
+            " and ",
+            Span::size(self.record_bytes.layers),
+            " in all)"
+        ]);
+        doc.line(line);
         if self.skipped_tags > 0 {
-            doc.note(format!(
-                "{} could not be read and are not recorded (see the warning)",
-                units::count(self.skipped_tags, "tag")
-            ));
+            doc.note(spans![
+                counted(self.skipped_tags, "tag", "tags"),
+                " could not be read and are not recorded (see the warning)"
+            ]);
         }
         doc
     }
@@ -51,31 +86,42 @@ impl View for Planned {
 impl View for Worked {
     const COMMAND: &'static str = "fleet work";
 
-    fn doc(&self, _: Style) -> Doc {
-        let mut t = Table::new(vec![Column::text("WORKER"), Column::figure("JOBS")]);
-        let n = |label: &str, v: u64| vec![label.to_owned(), v.to_string()];
-        t.row(n("done", self.jobs_done));
-        t.row(n("scanned here", self.scanned));
-        t.row(n("failed attempts", self.failures));
-        t.row(n("dead-lettered", self.dead));
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        doc.table(t).blank();
+        doc.table(counts(
+            "WORKER",
+            &[
+                ("jobs done", self.jobs_done),
+                ("scanned here", self.scanned),
+                ("failed attempts", self.failures),
+                ("dead-lettered", self.dead),
+            ],
+        ))
+        .blank();
         let why = match self.stopped {
-            "drained" => "no job left",
-            _ => "asked to stop",
+            "drained" => ": stopped, no job left",
+            _ => ": stopped, asked to stop",
         };
-        doc.line(format!(
-            "{} of group {} on {} (fleet {}): stopped, {why}",
-            self.consumer, self.group, self.queue, self.fleet
-        ));
+        let mut line = spans![
+            Span::name(&self.consumer),
+            " of group ",
+            Span::name(&self.group)
+        ];
+        line.append(on(&self.queue, &self.fleet)).push(why);
+        doc.line(line);
         doc
     }
+}
+
+/// A dead job's digest as recorded: a digest when it is one.
+fn digest_or_name(text: &str) -> Span {
+    Digest::parse(text, "dead job").map_or_else(|_| Span::name(text), Span::Digest)
 }
 
 impl View for Status {
     const COMMAND: &'static str = "fleet status";
 
-    fn doc(&self, style: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
         let mut groups = Table::new(vec![
             Column::text("GROUP"),
@@ -86,20 +132,20 @@ impl View for Status {
         ]);
         for g in &self.groups {
             groups.row(vec![
-                g.name.clone(),
-                g.pending.to_string(),
-                g.in_flight.to_string(),
-                g.done.to_string(),
-                self.dead.to_string(),
+                spans![Span::name(&g.name)],
+                spans![count(g.pending)],
+                spans![count(g.in_flight)],
+                spans![count(g.done)],
+                spans![count(self.dead)],
             ]);
         }
         if self.groups.is_empty() {
             groups.row(vec![
-                "(no worker yet)".into(),
-                self.jobs.to_string(),
-                "0".into(),
-                "0".into(),
-                self.dead.to_string(),
+                spans!["(no worker yet)"],
+                spans![count(self.jobs)],
+                spans![count(0u64)],
+                spans![count(0u64)],
+                spans![count(self.dead)],
             ]);
         }
         doc.table(groups).blank();
@@ -107,15 +153,15 @@ impl View for Status {
             Column::text("GROUP"),
             Column::text("WORKER"),
             Column::figure("IN FLIGHT"),
-            Column::figure("IDLE"),
+            Column::text("LAST READ"),
         ]);
         for g in &self.groups {
             for c in &g.consumers {
                 workers.row(vec![
-                    g.name.clone(),
-                    c.name.clone(),
-                    c.in_flight.to_string(),
-                    format!("{:.1}s", c.idle_ms as f64 / 1000.0),
+                    spans![Span::name(&g.name)],
+                    spans![Span::name(&c.name)],
+                    spans![count(c.in_flight)],
+                    spans![Span::Ago(Some(c.idle_ms / 1000))],
                 ]);
             }
         }
@@ -131,30 +177,37 @@ impl View for Status {
             ]);
             for d in &self.last_dead {
                 dead.row(vec![
-                    units::cut(&d.digest, 19),
-                    units::cut(&d.repository, CELL),
-                    units::cut(&d.attempts, 4),
-                    units::cut(&d.error, CELL * 2),
+                    spans![digest_or_name(&d.digest)],
+                    spans![Span::name(&d.repository)],
+                    spans![d
+                        .attempts
+                        .parse::<u64>()
+                        .map_or_else(|_| Span::name(&d.attempts), Span::Count)],
+                    spans![Span::command(&d.error)],
                 ]);
             }
             doc.table(dead).blank();
         }
         let m = &self.memory;
-        doc.line(format!(
-            "{} and {} recorded, {} in the shared cache; {} jobs queued in all",
-            units::count(self.tags as usize, "tag"),
-            units::count(self.layers as usize, "distinct layer"),
-            self.layers_done,
-            self.jobs,
-        ));
-        doc.line(format!(
-            "Redis holds {} for fleet {} on {}: {} per image, {} per layer",
-            style.size(m.total),
-            self.fleet,
-            self.queue,
-            style.size(m.per_image),
-            style.size(m.per_layer),
-        ));
+        doc.line(spans![
+            counted(self.tags, "tag", "tags"),
+            " and ",
+            counted(self.layers, "distinct layer", "distinct layers"),
+            " recorded, ",
+            count(self.layers_done),
+            " in the shared cache; ",
+            counted(self.jobs, "job", "jobs"),
+            " queued in all"
+        ]);
+        let mut line = spans!["Redis holds ", Span::size(m.total)];
+        line.append(on(&self.queue, &self.fleet)).append(spans![
+            ": ",
+            Span::size(m.per_image),
+            " per image, ",
+            Span::size(m.per_layer),
+            " per layer"
+        ]);
+        doc.line(line);
         doc
     }
 }
@@ -170,25 +223,28 @@ pub struct Cleared {
 impl View for Cleared {
     const COMMAND: &'static str = "fleet clear";
 
-    fn doc(&self, _: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        doc.line(format!(
-            "fleet {} on {}: {} removed",
-            self.fleet,
-            self.queue,
-            units::count(self.keys_removed as usize, "key")
-        ));
+        let mut line = spans![counted(self.keys_removed, "key", "keys"), " removed"];
+        line.append(on(&self.queue, &self.fleet));
+        doc.line(line);
         doc
     }
+}
+
+fn sizes(label: &'static str, s: &Sizes) -> Vec<Spans> {
+    vec![
+        spans![label],
+        spans![Span::Bytes(s.compressed)],
+        spans![Span::Bytes(s.uncompressed)],
+        spans![Span::Bytes(s.files)],
+    ]
 }
 
 impl View for FleetReport {
     const COMMAND: &'static str = "fleet report";
 
-    fn doc(&self, style: Style) -> Doc {
-        let b = |n: Option<u64>| style.bytes(n);
-        let sizes =
-            |label: String, s: &Sizes| vec![label, b(s.compressed), b(s.uncompressed), b(s.files)];
+    fn doc(&self) -> Doc {
         let r = &self.registry;
         let mut doc = Doc::new();
         doc.heading("Registry");
@@ -198,34 +254,31 @@ impl View for FleetReport {
             Column::figure("UNCOMPRESSED"),
             Column::figure("FILES"),
         ]);
-        set.row(sizes("sum total".into(), &r.sum_total));
-        set.row(sizes("dedup total".into(), &r.dedup_total));
-        set.row(sizes("saved by sharing".into(), &r.saved));
+        set.row(sizes("sum total", &r.sum_total));
+        set.row(sizes("dedup total", &r.dedup_total));
+        set.row(sizes("saved by sharing", &r.saved));
         doc.table(set);
-        doc.line(format!(
-            "{}, {}, {}, {}",
-            match r.repositories {
-                1 => "1 repository".to_owned(),
-                n => format!("{n} repositories"),
-            },
-            units::count(r.tags, "tag"),
-            units::count(r.images, "image"),
-            units::count(r.distinct_layers, "distinct layer"),
-        ));
+        doc.line(spans![
+            counted(r.repositories, "repository", "repositories"),
+            ", ",
+            counted(r.tags, "tag", "tags"),
+            ", ",
+            counted(r.images, "image", "images"),
+            ", ",
+            counted(r.distinct_layers, "distinct layer", "distinct layers"),
+        ]);
         if !self.complete {
-            doc.note(format!(
-                "incomplete: {} no entry in the shared cache yet (jobs pending or dead: see `strata fleet status`); their uncompressed and file bytes are unknown (-)",
-                match self.unscanned_layers {
-                    1 => "1 layer has".to_owned(),
-                    n => format!("{n} layers have"),
-                }
-            ));
+            doc.note(spans![
+                "incomplete: ",
+                counted(self.unscanned_layers, "layer has", "layers have"),
+                " no entry in the shared cache yet (jobs pending or dead: see `strata fleet status`); their uncompressed and file bytes are unknown (-)"
+            ]);
         }
         if self.skipped_tags > 0 {
-            doc.note(format!(
-                "{} could not be read by the last plan and are not counted",
-                units::count(self.skipped_tags as usize, "tag")
-            ));
+            doc.note(spans![
+                counted(self.skipped_tags, "tag", "tags"),
+                " could not be read by the last plan and are not counted"
+            ]);
         }
         doc.blank().heading("Repositories");
         let mut repos = Table::new(vec![
@@ -238,20 +291,21 @@ impl View for FleetReport {
         ]);
         for repo in self.repositories.iter().take(self.top) {
             repos.row(vec![
-                repo.name.clone(),
-                repo.tags.to_string(),
-                repo.distinct_layers.to_string(),
-                b(repo.sum_total.compressed),
-                b(repo.dedup_total.compressed),
-                b(repo.unique.compressed),
+                spans![Span::name(&repo.name)],
+                spans![count(repo.tags)],
+                spans![count(repo.distinct_layers)],
+                spans![Span::Bytes(repo.sum_total.compressed)],
+                spans![Span::Bytes(repo.dedup_total.compressed)],
+                spans![Span::Bytes(repo.unique.compressed)],
             ]);
         }
         doc.table(repos);
         if self.repositories.len() > self.top {
-            doc.line(format!(
-                "… and {} more (--top, or --format json for all); compressed bytes",
-                self.repositories.len() - self.top
-            ));
+            doc.line(spans![
+                "… and ",
+                count(self.repositories.len() - self.top),
+                " more (--top, or --format json for all); compressed bytes"
+            ]);
         }
         doc.blank().heading("Most shared layers");
         let mut shared = Table::new(vec![
@@ -263,11 +317,11 @@ impl View for FleetReport {
         ]);
         for l in &self.shared_layers {
             shared.row(vec![
-                l.digest.short().to_owned(),
-                b(l.sizes.compressed),
-                l.repositories.to_string(),
-                l.images.to_string(),
-                units::cut(l.created_by.as_deref().unwrap_or("-"), CELL),
+                spans![Span::digest(&l.digest)],
+                spans![Span::Bytes(l.sizes.compressed)],
+                spans![count(l.repositories)],
+                spans![count(l.images)],
+                spans![Span::command_or_dash(l.created_by.as_deref())],
             ]);
         }
         doc.table(shared);
@@ -280,22 +334,22 @@ impl View for FleetReport {
                 Column::text("REPOSITORIES"),
             ]);
             for sc in self.same_content.iter().take(self.top) {
-                let repos: Vec<String> = sc
-                    .copies
-                    .iter()
-                    .map(|c| {
-                        format!(
-                            "{} ({})",
-                            c.repositories.first().map_or("-", String::as_str),
-                            c.repository_count
-                        )
-                    })
-                    .collect();
+                let repos = Spans::join(
+                    sc.copies.iter().map(|c| {
+                        spans![
+                            Span::or_dash(c.repositories.first().map(String::as_str)),
+                            " (",
+                            count(c.repository_count),
+                            ")"
+                        ]
+                    }),
+                    ", ",
+                );
                 same.row(vec![
-                    sc.diff_id.short().to_owned(),
-                    sc.copies.len().to_string(),
-                    style.size(sc.extra_compressed),
-                    units::cut(&repos.join(", "), CELL * 2),
+                    spans![Span::digest(&sc.diff_id)],
+                    spans![count(sc.copies.len())],
+                    spans![Span::size(sc.extra_compressed)],
+                    repos,
                 ]);
             }
             doc.table(same);
@@ -310,10 +364,10 @@ impl View for FleetReport {
             ]);
             for w in &self.waste {
                 waste.row(vec![
-                    w.image.clone(),
-                    style.size(w.wasted_bytes),
-                    units::percent(w.efficiency * 100.0),
-                    units::cut(w.top_path.as_deref().unwrap_or("-"), CELL),
+                    spans![Span::name(&w.image)],
+                    spans![Span::size(w.wasted_bytes)],
+                    spans![Span::percent(w.efficiency * 100.0)],
+                    spans![w.top_path.as_ref().map_or(Span::Text("-"), Span::path)],
                 ]);
             }
             doc.table(waste);
@@ -330,12 +384,12 @@ impl View for FleetReport {
             ]);
             for row in &self.findings {
                 f.row(vec![
-                    row.kind.name().to_owned(),
-                    style.size(row.bytes),
-                    row.digest.short().to_owned(),
-                    row.images.to_string(),
-                    format!("{} (#{})", row.image, row.layer),
-                    units::cut(row.created_by.as_deref().unwrap_or("-"), CELL),
+                    spans![row.kind.name()],
+                    spans![Span::size(row.bytes)],
+                    spans![Span::digest(&row.digest)],
+                    spans![count(row.images)],
+                    spans![Span::name(&row.image), " (", Span::Layer(row.layer), ")"],
+                    spans![Span::command_or_dash(row.created_by.as_deref())],
                 ]);
             }
             doc.table(f);

@@ -209,6 +209,7 @@ fn image_of(
             diff_id: Some(job.diff_id.clone()),
             declared: Declared::MediaType(job.compression),
             history: None,
+            foreign: None,
         }],
         history: Vec::new(),
         blobs: walker.blobs(repo),
@@ -220,7 +221,14 @@ fn image_of(
 pub fn one_line(text: &str) -> String {
     let flat = text.replace(['\n', '\r'], "; ");
     let escaped = crate::escape::escape(&flat).into_owned();
-    crate::units::cut(&escaped, ERROR_LIMIT)
+    if escaped.len() <= ERROR_LIMIT {
+        return escaped;
+    }
+    let mut end = ERROR_LIMIT;
+    while !escaped.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &escaped[..end])
 }
 
 /// `HOST-PID`: unique among the workers of a pool on any number of machines
