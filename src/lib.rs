@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod escape;
+pub mod extract;
 pub mod gate;
 pub mod image;
 pub mod layer;

@@ -117,6 +117,11 @@ impl<I: Iterator<Item = io::Result<Entry>>> Overlay<I> {
         &self.layers
     }
 
+    /// The layers' entries back, for another read.
+    pub fn into_layers(self) -> Vec<I> {
+        self.layers
+    }
+
     fn refill(&mut self, layer: usize) -> io::Result<()> {
         if let Some(entry) = self.layers[layer].next().transpose()? {
             self.heads.push(Head { entry, layer });

@@ -187,6 +187,15 @@ impl<R: SeekPath> Subtree<R> {
     pub fn layers(&self) -> impl Iterator<Item = &R> {
         self.overlay.layers().iter().map(|s| &s.inner)
     }
+
+    /// Each layer's reader back (its block held), for another seek.
+    pub fn into_layers(self) -> Vec<R> {
+        self.overlay
+            .into_layers()
+            .into_iter()
+            .map(|s| s.inner)
+            .collect()
+    }
 }
 
 impl<R: SeekPath> Iterator for Subtree<R> {

@@ -4,17 +4,21 @@
 pub mod advise;
 pub mod audit;
 pub mod cache;
+pub mod cat;
 pub mod compare;
 pub mod completions;
 pub mod diff;
 pub mod du;
+pub mod export;
 pub mod footprint;
 pub mod gate;
 pub mod layers;
 pub mod packages;
 mod pick;
 
-pub use pick::{legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo};
+pub use pick::{
+    image_and_layer, legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo,
+};
 
 use std::collections::HashMap;
 

@@ -104,6 +104,19 @@ pub fn resolve_layer(image: &Image, choice: &LayerChoice) -> anyhow::Result<usiz
     })
 }
 
+/// The one image `reference` names, loaded, and the 0-based layer a
+/// `--layer` names in it.
+pub fn image_and_layer(
+    session: &crate::session::Session,
+    reference: &crate::reference::Reference,
+    layer: Option<&LayerChoice>,
+    command: &str,
+) -> anyhow::Result<(Image, Option<usize>)> {
+    let image = one_image(session.load(std::slice::from_ref(reference))?, command)?;
+    let layer = layer.map(|c| resolve_layer(&image, c)).transpose()?;
+    Ok((image, layer))
+}
+
 /// The legend under a view: one line per layer, `#N digest created_by`.
 pub fn legend_lines(doc: &mut Doc, layers: &[LayerInfo]) {
     for l in layers {

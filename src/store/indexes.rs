@@ -86,13 +86,26 @@ impl<'s> Indexes<'s> {
     /// Readers of every layer of `image`, bottom first, for its merged
     /// filesystem: at most HELD_LAYERS files open, at most MAX_MERGED_LAYERS layers.
     pub fn open_layers(&self, image: &Image) -> Result<Vec<IndexReader>> {
+        let all: Vec<usize> = (0..image.layers.len()).collect();
+        self.open_layers_of(image, &all)
+    }
+
+    /// Readers of the layers of `image` at `positions` (0-based), in that
+    /// order, held open or detached as `open_layers`'s are.
+    pub fn open_layers_of(&self, image: &Image, positions: &[usize]) -> Result<Vec<IndexReader>> {
         check_layers(image)?;
-        let n = image.layers.len();
-        image
-            .layers
+        let n = positions.len();
+        positions
             .iter()
-            .map(|l| {
-                let path = self.file(&l.digest)?;
+            .map(|&i| {
+                let digest = &image
+                    .layers
+                    .get(i)
+                    .ok_or_else(|| {
+                        Error::malformed(image.name.to_string(), format!("no layer {}", i + 1))
+                    })?
+                    .digest;
+                let path = self.file(digest)?;
                 let opened = if n > HELD_LAYERS {
                     IndexReader::open_detached(path)
                 } else {

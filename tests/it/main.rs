@@ -10,6 +10,7 @@ mod compare;
 mod diff;
 mod du;
 mod engine;
+mod extract;
 mod fault_proxy;
 mod footprint;
 mod gate;
