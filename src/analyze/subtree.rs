@@ -10,6 +10,7 @@ use std::io;
 use super::overlay::{Node, Overlay};
 use crate::layer::index::{find_slash, is_below};
 use crate::layer::{Entry, IndexReader};
+use crate::store::LayerEntries;
 
 /// A layer's entries that can jump to a path (an index reader).
 pub trait SeekPath: Iterator<Item = io::Result<Entry>> {
@@ -18,6 +19,12 @@ pub trait SeekPath: Iterator<Item = io::Result<Entry>> {
 }
 
 impl SeekPath for IndexReader {
+    fn seek_path(&mut self, path: &[u8]) -> io::Result<()> {
+        self.seek(path)
+    }
+}
+
+impl SeekPath for LayerEntries {
     fn seek_path(&mut self, path: &[u8]) -> io::Result<()> {
         self.seek(path)
     }

@@ -11,8 +11,8 @@ use crate::analyze::subtree::Scope;
 use crate::error::Error;
 use crate::image::Image;
 use crate::layer::index::rfind_slash;
-use crate::layer::{Entry, EntryKind, IndexReader};
-use crate::store::Indexes;
+use crate::layer::{Entry, EntryKind};
+use crate::store::{Indexes, LayerEntries};
 
 /// Links followed at most (symbolic and hard together), as Linux's MAXSYMLINKS.
 pub const MAX_LINKS: usize = 40;
@@ -24,7 +24,7 @@ pub struct View<'a> {
     /// Positions in the image, bottom first.
     layers: Vec<usize>,
     /// The layers' readers, kept between lookups (their blocks held).
-    readers: Option<Vec<IndexReader>>,
+    readers: Option<Vec<LayerEntries>>,
     /// One layer alone: hard links resolve within it.
     alone: bool,
 }
@@ -82,7 +82,7 @@ impl<'a> View<'a> {
     }
 
     /// The layers' readers: those kept from the last lookup, or opened.
-    fn readers(&mut self) -> anyhow::Result<Vec<IndexReader>> {
+    fn readers(&mut self) -> anyhow::Result<Vec<LayerEntries>> {
         match self.readers.take() {
             Some(r) => Ok(r),
             None => Ok(self.indexes.open_layers_of(self.image, &self.layers)?),
