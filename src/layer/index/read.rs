@@ -92,9 +92,9 @@ pub struct IndexReader {
     ordinal: u64,
     /// The first entry at or after the path of the last seek, decoded
     /// already, and that path.
-    pending: Option<(Entry, Vec<u8>)>,
+    pending: Option<Box<(Entry, Vec<u8>)>>,
     /// The block directory, read on the first seek.
-    blocks: Option<Blocks>,
+    blocks: Option<Box<Blocks>>,
     blocks_read: u64,
 }
 
@@ -169,9 +169,9 @@ impl IndexReader {
     pub fn blocks(&mut self) -> io::Result<&Blocks> {
         if self.blocks.is_none() {
             let blocks = self.input.with_file(Blocks::read)?;
-            self.blocks = Some(blocks);
+            self.blocks = Some(Box::new(blocks));
         }
-        Ok(self.blocks.get_or_insert_with(Blocks::default))
+        Ok(self.blocks.get_or_insert_with(Box::default))
     }
 
     /// Blocks decoded so far (what a seek saves is counted here).
@@ -200,12 +200,13 @@ impl IndexReader {
 
     fn seek_to(&mut self, path: &[u8]) -> io::Result<()> {
         let mark = self.blocks()?.find(path).clone();
-        if let Some((entry, since)) = self.pending.take() {
+        if let Some(held) = self.pending.take() {
+            let (entry, since) = *held;
             // Every entry before it sorts before `since`.
             if path_order(&entry.path, path) != Ordering::Less
                 && path_order(since.as_slice(), path) != Ordering::Greater
             {
-                self.pending = Some((entry, path.to_vec()));
+                self.pending = Some(Box::new((entry, path.to_vec())));
                 return Ok(());
             }
             if path_order(&entry.path, path) == Ordering::Less && !self.done {
@@ -239,7 +240,7 @@ impl IndexReader {
                     return Err(corrupt("block directory"));
                 }
                 if path_order(&head.path, path) != Ordering::Less {
-                    self.pending = Some((head, path.to_vec()));
+                    self.pending = Some(Box::new((head, path.to_vec())));
                     return Ok(());
                 }
             }
@@ -251,7 +252,7 @@ impl IndexReader {
     fn skip_to(&mut self, path: &[u8]) -> io::Result<()> {
         while let Some(entry) = self.next_entry()? {
             if path_order(&entry.path, path) != Ordering::Less {
-                self.pending = Some((entry, path.to_vec()));
+                self.pending = Some(Box::new((entry, path.to_vec())));
                 break;
             }
         }
@@ -419,8 +420,8 @@ impl Iterator for IndexReader {
     type Item = io::Result<Entry>;
 
     fn next(&mut self) -> Option<io::Result<Entry>> {
-        if let Some((entry, _)) = self.pending.take() {
-            return Some(Ok(entry));
+        if let Some(held) = self.pending.take() {
+            return Some(Ok(held.0));
         }
         match self.next_entry() {
             Ok(Some(e)) => Some(Ok(e)),
