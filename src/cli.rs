@@ -111,6 +111,41 @@ const DU_HELP: &str = concat!(
     exit_codes!()
 );
 
+const CAT_HELP: &str = concat!(
+    "Examples:
+  strata cat debian:12 /etc/os-release             as a container sees it (links followed)
+  strata cat oci:./layout:app /app/config.json --layer 3
+  strata cat app:1 /usr/bin/app --force | xxd | head   binary bytes to a terminal need --force
+
+The bytes are streamed from the layer blob that holds the file and checked
+against the layer index; the blob's digest and diff_id are verified at its end.
+
+",
+    references!(),
+    "
+
+",
+    exit_codes!()
+);
+
+const EXPORT_HELP: &str = concat!(
+    "Examples:
+  strata export app:1 -o app.tar                   the merged filesystem (as crane export)
+  strata export oci:./layout:app --layer 2 -o layer2.tar
+  strata export docker-daemon:app:1 -o - | tar -tvf -
+
+Without --layer: one entry per path the image shows, the last writer's,
+whiteouts applied and left out. With --layer: that layer's tar stream, checked
+against its diff_id as it is written (a mismatch removes the file).
+
+",
+    references!(),
+    "
+
+",
+    exit_codes!()
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "strata",
@@ -164,6 +199,12 @@ pub enum Command {
     /// Installed packages (deb, rpm, apk, Python, npm, gems) with their bytes and layer.
     #[command(after_help = PACKAGES_HELP)]
     Packages(PackagesArgs),
+    /// The bytes of one file of an image, to stdout (merged filesystem or one layer).
+    #[command(after_help = CAT_HELP)]
+    Cat(CatArgs),
+    /// An image's merged filesystem (or one layer's tar) as a tar file.
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
     /// The layer index cache: what strata keeps there, pruning it, where it is.
     #[command(subcommand, after_help = CACHE_HELP)]
     Cache(CacheCommand),
@@ -330,6 +371,37 @@ pub struct DuArgs {
     pub top: usize,
     /// One layer's own content instead of the merged image: its position
     /// from 1 (the base) or its digest (a unique prefix is enough).
+    #[arg(long, value_name = "N|sha256:…")]
+    pub layer: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CatArgs {
+    /// The image (one) to read.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// The file, e.g. /etc/os-release.
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// The file as this layer's tar holds it: its position from 1 (the
+    /// base) or its digest (a unique prefix is enough).
+    #[arg(long, value_name = "N|sha256:…")]
+    pub layer: Option<String>,
+    /// Write binary content to a terminal too.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The image (one) to export.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// The tar file to write (- for stdout, never a terminal).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// That layer's own tar stream instead: its position from 1 (the base)
+    /// or its digest (a unique prefix is enough).
     #[arg(long, value_name = "N|sha256:…")]
     pub layer: Option<String>,
 }

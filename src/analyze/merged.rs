@@ -9,6 +9,7 @@ use std::io;
 
 use super::overlay::{Node, Overlay};
 use super::packages::{self, Inventory};
+use super::subtree::{Scope, Subtree};
 use crate::error::Error;
 use crate::image::Image;
 use crate::store::{Indexes, LayerEntries};
@@ -22,6 +23,18 @@ pub trait Sink {
 /// open, images of too many layers refused (`Indexes::open_layers`).
 pub fn merged(indexes: &Indexes, image: &Image) -> anyhow::Result<Overlay<LayerEntries>> {
     Ok(Overlay::new(indexes.open_layers(image)?).map_err(index_error)?)
+}
+
+/// The merged filesystem of `image` at `dir` (as far below as `scope` says),
+/// read by seeking each layer's index: its ancestors' markers, then only the
+/// blocks that hold `dir`.
+pub fn subtree(
+    indexes: &Indexes,
+    image: &Image,
+    dir: &[u8],
+    scope: Scope,
+) -> anyhow::Result<Subtree<LayerEntries>> {
+    Ok(Overlay::subtree(indexes.open_layers(image)?, dir, scope).map_err(index_error)?)
 }
 
 /// One pass over the merged filesystem of `image`, every node to every sink.

@@ -4,10 +4,12 @@
 pub mod advise;
 pub mod audit;
 pub mod cache;
+pub mod cat;
 pub mod compare;
 pub mod completions;
 pub mod diff;
 pub mod du;
+pub mod export;
 pub mod footprint;
 pub mod gate;
 pub mod layers;
@@ -17,7 +19,8 @@ mod pick;
 mod rollup;
 
 pub use pick::{
-    headline, layer_digest, legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo,
+    headline, image_and_layer, layer_digest, legend, legend_lines, one_image, resolve_layer,
+    LayerChoice, LayerInfo,
 };
 
 use std::collections::HashMap;

@@ -339,6 +339,8 @@ fn man_dir_writes_every_page_the_top_page_names() {
         "gate",
         "advise",
         "packages",
+        "cat",
+        "export",
         "cache",
         "completions",
         "man",

@@ -14,6 +14,7 @@ mod du;
 mod engine;
 mod engine_every;
 mod engine_stream;
+mod extract;
 mod fault_proxy;
 mod footprint;
 mod foreign;
