@@ -34,6 +34,7 @@ pub enum Command {
     Packages(commands::packages::Args),
     Advise(commands::advise::Args),
     Cache(commands::cache::Args),
+    History(commands::history::Args),
 }
 
 impl Config {
@@ -183,6 +184,17 @@ impl Config {
                 false,
             ),
             CliCommand::Packages(args) => (Command::Packages(packages_args(args)?), false),
+            CliCommand::History(args) => (
+                Command::History(commands::history::Args {
+                    targets: args
+                        .refs
+                        .iter()
+                        .map(|r| commands::history::Target::parse(r))
+                        .collect::<anyhow::Result<_>>()?,
+                    policy: args.policy,
+                }),
+                args.shallow,
+            ),
             CliCommand::Cache(action) => (Command::Cache(cache_args(action, &cache_dir)?), false),
             // Generators: written by commands::completions before any config.
             CliCommand::Completions { .. } | CliCommand::Man { .. } => {
@@ -210,6 +222,7 @@ impl Config {
                     FormatArg::Table => Format::Table,
                     FormatArg::Json => Format::Json,
                     FormatArg::Markdown => Format::Markdown,
+                    FormatArg::Html => Format::Html,
                 },
                 style: Style { raw_bytes: g.bytes },
             },

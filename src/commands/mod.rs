@@ -10,6 +10,7 @@ pub mod diff;
 pub mod du;
 pub mod footprint;
 pub mod gate;
+pub mod history;
 pub mod layers;
 mod notes;
 pub mod packages;

@@ -339,6 +339,7 @@ fn man_dir_writes_every_page_the_top_page_names() {
         "gate",
         "advise",
         "packages",
+        "history",
         "cache",
         "completions",
         "man",
