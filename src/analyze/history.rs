@@ -137,6 +137,7 @@ mod tests {
                             files: Some(c * 2),
                         },
                         entries: None,
+                        foreign: false,
                     },
                 )
             })

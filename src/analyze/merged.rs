@@ -11,8 +11,7 @@ use super::overlay::{Node, Overlay};
 use super::packages::{self, Inventory};
 use crate::error::Error;
 use crate::image::Image;
-use crate::layer::IndexReader;
-use crate::store::Indexes;
+use crate::store::{Indexes, LayerEntries};
 
 /// An analysis fed one path of the merged filesystem at a time, in index order.
 pub trait Sink {
@@ -21,7 +20,7 @@ pub trait Sink {
 
 /// The merged filesystem of `image`: at most a bounded number of index files
 /// open, images of too many layers refused (`Indexes::open_layers`).
-pub fn merged(indexes: &Indexes, image: &Image) -> anyhow::Result<Overlay<IndexReader>> {
+pub fn merged(indexes: &Indexes, image: &Image) -> anyhow::Result<Overlay<LayerEntries>> {
     Ok(Overlay::new(indexes.open_layers(image)?).map_err(index_error)?)
 }
 
@@ -43,8 +42,13 @@ pub fn inventory(
     warn: &mut dyn FnMut(String),
 ) -> anyhow::Result<Inventory> {
     let open = || -> anyhow::Result<Vec<_>> { Ok(indexes.open_layers(image)?) };
+    // A foreign layer not at hand has no index, so no databases.
     let dbs = |i: usize| -> anyhow::Result<_> {
-        Ok(indexes.footer(&image.layers[i].digest)?.package_dbs)
+        let layer = &image.layers[i];
+        Ok(match layer.unread() {
+            true => Vec::new(),
+            false => indexes.footer(&layer.digest)?.package_dbs,
+        })
     };
     packages::inventory(open, dbs, warn)
 }

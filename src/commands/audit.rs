@@ -9,7 +9,7 @@ use crate::analyze::audit::{audit_layer, DeletionKind, LayerAudit};
 use crate::analyze::merged::{index_error, inventory, merged};
 use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
 use crate::commands::rollup::{self, Line};
-use crate::commands::{legend, one_image, resolve_layer, LayerChoice, LayerInfo};
+use crate::commands::{headline, legend, one_image, resolve_layer, LayerChoice, LayerInfo};
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
@@ -79,15 +79,16 @@ impl View for AuditReport {
 
     fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        doc.line(spans![
-            Span::name(&self.image),
-            " (",
-            Span::or_dash(self.platform.as_deref()),
-            "): layer ",
-            Span::Layer(self.layer.layer),
-            " ",
-            Span::digest(&self.layer.digest),
-        ]);
+        doc.line(headline(
+            &self.image,
+            self.platform.as_deref(),
+            spans![
+                "layer ",
+                Span::Layer(self.layer.layer),
+                " ",
+                Span::digest(&self.layer.digest),
+            ],
+        ));
         doc.line(spans![
             "created by: ",
             Span::command_or_dash(self.layer.created_by.as_deref()),

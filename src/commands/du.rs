@@ -8,7 +8,9 @@ use serde::Serialize;
 use crate::analyze::du::{DuBuilder, DuNode, LayerBytes};
 use crate::analyze::merged::{index_error, merged};
 use crate::commands::rollup::{self, Line};
-use crate::commands::{legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo};
+use crate::commands::{
+    headline, legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo,
+};
 use crate::error::Error;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Span, Spans, View};
@@ -112,26 +114,21 @@ impl View for Du {
 
     fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        let mut line = spans![
-            Span::name(&self.image),
-            " (",
-            Span::or_dash(self.platform.as_deref()),
-            "): ",
-        ];
-        match &self.layer {
-            Some(l) => line.append(spans![
+        let scope = match &self.layer {
+            Some(l) => spans![
                 "layer ",
                 Span::Layer(l.layer),
                 " (",
                 Span::digest(&l.digest),
                 ") alone",
-            ]),
-            None => line.append(spans![
+            ],
+            None => spans![
                 "merged filesystem of ",
                 Span::Count(self.layers.len() as u64),
                 " layers",
-            ]),
+            ],
         };
+        let line = headline(&self.image, self.platform.as_deref(), scope);
         doc.line(line).blank();
         let columns = vec![
             Column::text("PATH"),

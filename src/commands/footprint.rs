@@ -132,6 +132,24 @@ impl View for Footprint {
         ]);
         notes::shallow(&mut doc, self.shallow);
         notes::lacking(&mut doc, &self.lacking);
+        let foreign = self.layers.iter().filter(|l| l.foreign).map(|l| {
+            let mut layer = spans![Span::digest(&l.digest)];
+            if l.uncompressed.is_none() {
+                layer.append(spans![
+                    " (declared ",
+                    Span::Bytes(l.compressed),
+                    ", not read)"
+                ]);
+            }
+            layer
+        });
+        let foreign = Spans::join(foreign, ", ");
+        if !foreign.is_empty() {
+            let mut note =
+                spans!["foreign (non-distributable) layers, fetched from their URLs, not from registries: "];
+            note.append(foreign);
+            doc.note(note);
+        }
         for sc in &self.same_content {
             let n = sc.digests.len() as u64;
             let mut note = spans!["same content: ", Span::Count(n), " layers ("];

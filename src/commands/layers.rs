@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::analyze::layers::{changes, DiveEfficiency, LayerChanges, Waste};
 use crate::analyze::merged::{index_error, merged};
 use crate::analyze::sizes::Tally;
-use crate::commands::{legend, one_image};
+use crate::commands::{headline, layer_digest, legend, one_image};
 use crate::image::Digest;
 use crate::layer::LayerSummary;
 use crate::reference::Reference;
@@ -31,8 +31,12 @@ pub struct LayerRow {
     pub digest: Digest,
     pub created_by: Option<String>,
     pub compressed: Option<u64>,
-    pub uncompressed: u64,
-    pub files: u64,
+    /// None for a foreign layer not at hand (never scanned).
+    pub uncompressed: Option<u64>,
+    pub files: Option<u64>,
+    /// A non-distributable layer (its blob lives at URLs, not in registries).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub foreign: bool,
     #[serde(flatten)]
     pub changes: LayerChanges,
 }
@@ -52,9 +56,9 @@ pub struct Layers {
 #[derive(Debug, Serialize)]
 pub struct Totals {
     pub compressed: Option<u64>,
-    pub uncompressed: u64,
+    pub uncompressed: Option<u64>,
     /// File bytes stored in all layers.
-    pub files: u64,
+    pub files: Option<u64>,
     /// File bytes a container of the image sees.
     pub merged_files: u64,
 }
@@ -67,25 +71,35 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let store = session.store()?;
     let indexes = store.indexes(std::slice::from_ref(&image), session.progress())?;
     let by_digest = indexes.summaries();
-    let summaries: Vec<&LayerSummary> =
-        image.layers.iter().map(|l| &by_digest[&l.digest]).collect();
-    let files = summaries.iter().map(|s| s.files).collect();
+    // A foreign layer not at hand has no summary (and no entries in the merge).
+    let summaries: Vec<Option<&LayerSummary>> = image
+        .layers
+        .iter()
+        .map(|l| by_digest.get(&l.digest))
+        .collect();
+    let files = summaries.iter().map(|s| s.map_or(0, |s| s.files)).collect();
     let audit = changes(merged(&indexes, &image)?, files, args.top).map_err(index_error)?;
     let info = legend(&image);
     let layers: Vec<LayerRow> = info
         .into_iter()
         .zip(&summaries)
         .zip(&audit.layers)
-        .map(|((l, s), c)| LayerRow {
+        .zip(&image.layers)
+        .map(|(((l, s), c), desc)| LayerRow {
             layer: l.layer,
             digest: l.digest,
             created_by: l.created_by,
-            // An engine's uncompressed export has no compressed size.
-            compressed: (image.name.transport.keeps_compressed()
-                || s.compression != crate::image::Compression::None)
-                .then_some(s.compressed),
-            uncompressed: s.uncompressed,
-            files: s.files,
+            // An engine's uncompressed export has no compressed size; a
+            // foreign layer not at hand has its declared one.
+            compressed: match s {
+                Some(s) => (image.name.transport.keeps_compressed()
+                    || s.compression != crate::image::Compression::None)
+                    .then_some(s.compressed),
+                None => Some(desc.size),
+            },
+            uncompressed: s.map(|s| s.uncompressed),
+            files: s.map(|s| s.files),
+            foreign: l.foreign,
             changes: *c,
         })
         .collect();
@@ -111,14 +125,11 @@ impl View for Layers {
 
     fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        doc.line(spans![
-            Span::name(&self.image),
-            " (",
-            Span::or_dash(self.platform.as_deref()),
-            "): ",
-            Span::Count(self.layers.len() as u64),
-            " layers",
-        ])
+        doc.line(headline(
+            &self.image,
+            self.platform.as_deref(),
+            spans![Span::Count(self.layers.len() as u64), " layers",],
+        ))
         .blank();
         let mut t = Table::new(vec![
             Column::figure("#"),
@@ -136,11 +147,11 @@ impl View for Layers {
         for l in &self.layers {
             t.row(vec![
                 spans![Span::Count(l.layer as u64)],
-                spans![Span::digest(&l.digest)],
+                layer_digest(&l.digest, l.foreign),
                 spans![Span::command_or_dash(l.created_by.as_deref())],
                 spans![Span::Bytes(l.compressed)],
-                spans![Span::size(l.uncompressed)],
-                spans![Span::size(l.files)],
+                spans![Span::Bytes(l.uncompressed)],
+                spans![Span::Bytes(l.files)],
                 count(&l.changes.added),
                 count(&l.changes.modified),
                 count(&l.changes.deleted),
@@ -152,8 +163,8 @@ impl View for Layers {
             spans!["total"],
             Spans::new(),
             spans![Span::Bytes(self.total.compressed)],
-            spans![Span::size(self.total.uncompressed)],
-            spans![Span::size(self.total.files)],
+            spans![Span::Bytes(self.total.uncompressed)],
+            spans![Span::Bytes(self.total.files)],
             Spans::new(),
             Spans::new(),
             Spans::new(),
@@ -185,7 +196,7 @@ impl View for Layers {
             "merged filesystem: ",
             Span::size(self.total.merged_files),
             " of ",
-            Span::size(self.total.files),
+            Span::Bytes(self.total.files),
             " stored file bytes survive; wasted ",
             Span::size(self.waste.wasted_bytes),
             " (efficiency ",

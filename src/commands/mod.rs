@@ -17,7 +17,9 @@ pub mod packages;
 mod pick;
 mod rollup;
 
-pub use pick::{legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo};
+pub use pick::{
+    headline, layer_digest, legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo,
+};
 
 use std::collections::HashMap;
 
@@ -49,7 +51,7 @@ mod tests {
             let code = std::fs::read_to_string(&path).unwrap();
             // The views, not their tests.
             let code = code.split("#[cfg(test)]").next().unwrap();
-            for word in ["units::", "cut::", "escape::", ".short()", "Style"] {
+            for word in ["units::", "cut::", "escape::", "Style"] {
                 let hit = code
                     .lines()
                     .filter(|l| !l.trim_start().starts_with("//"))

@@ -2,7 +2,8 @@
 //! summaries: every name, path and command from an input escaped so that the
 //! pasted report is inert (no HTML, link, image, code span, emphasis or
 //! block), and never cut (full paths: markdown is for pasting). Charts are
-//! tables. Draws any Doc.
+//! tables; a tree is indented with no-break spaces, which a table cell keeps.
+//! Draws any Doc.
 
 use std::io::{self, Write};
 
@@ -88,7 +89,8 @@ fn draw_tree(out: &mut dyn Write, t: &Tree, style: Style) -> io::Result<()> {
         .rows
         .iter()
         .map(|r| {
-            let mut row = vec![tree_label(r.depth, &r.node, |s| {
+            // No-break spaces: a cell's leading spaces would be trimmed.
+            let mut row = vec![tree_label(r.depth, &r.node, '\u{a0}', |s| {
                 span(s, style, Place::Inline)
             })];
             row.extend(r.cells.iter().map(|c| cell(c, style)));
@@ -287,8 +289,42 @@ mod tests {
         assert!(out.contains("| TAG | "), "{out}");
         assert!(out.contains("\nlimit: 4B"), "{out}");
         assert!(
-            out.contains("|   &lt;img"),
+            out.contains("| \u{a0}\u{a0}&lt;img"),
             "a tree's depth indents its path: {out}"
+        );
+    }
+
+    #[test]
+    fn a_trees_indentation_survives_in_a_rendered_cell() {
+        let mut tree = Tree::new(vec![Column::text("PATH")]);
+        for (depth, path) in [(0, "/"), (1, "/usr"), (2, "/usr/lib")] {
+            tree.push(TreeRow {
+                depth,
+                node: Node::Entry(Span::Dir(path.into())),
+                bytes: 1,
+                layer: None,
+                cells: vec![],
+            });
+        }
+        let out = md(&Doc {
+            blocks: vec![Block::Tree(tree)],
+        });
+        let cells: Vec<String> = Parser::new_ext(&out, Options::all())
+            .filter_map(|e| match e {
+                Event::Text(t) => Some(t.into_string()),
+                _ => None,
+            })
+            .collect();
+        let nbsp = |n| "\u{a0}".repeat(n);
+        assert_eq!(
+            cells,
+            [
+                "PATH",
+                "/",
+                &format!("{}/usr/", nbsp(2)),
+                &format!("{}/usr/lib/", nbsp(4))
+            ],
+            "{out}"
         );
     }
 }

@@ -12,6 +12,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod progress;
+pub mod sbom;
 pub mod span;
 pub mod squarify;
 pub mod table;

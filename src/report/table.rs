@@ -102,9 +102,14 @@ fn draw(t: &Table, style: Style) -> String {
     under(&t.columns, rows, style)
 }
 
-/// The label of a tree's row: indented two spaces a level.
-pub fn tree_label(depth: usize, node: &Node, show: impl Fn(&Span) -> String) -> String {
-    let indent = "  ".repeat(depth);
+/// The label of a tree's row: indented two `space`s a level.
+pub fn tree_label(
+    depth: usize,
+    node: &Node,
+    space: char,
+    show: impl Fn(&Span) -> String,
+) -> String {
+    let indent: String = std::iter::repeat_n(space, 2 * depth).collect();
     match node {
         Node::Entry(s) => format!("{indent}{}", show(s)),
         Node::More { entries } => format!("{indent}… {entries} more"),
@@ -116,7 +121,7 @@ fn draw_tree(t: &Tree, style: Style) -> String {
         .rows
         .iter()
         .map(|r| {
-            let mut row = vec![tree_label(r.depth, &r.node, |s| span(s, style, CELL))];
+            let mut row = vec![tree_label(r.depth, &r.node, ' ', |s| span(s, style, CELL))];
             row.extend(r.cells.iter().map(|c| text(c, style, CELL)));
             row
         })
