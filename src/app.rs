@@ -23,6 +23,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Command::Cache(args) => commands::cache::run(&session, args, out),
         Command::Cat(args) => commands::cat::run(&session, args, out),
         Command::Export(args) => commands::export::run(&session, args, out),
+        Command::History(args) => commands::history::run(&session, args, out),
     };
     for w in session.take_warnings() {
         eprintln!("strata: warning: {}", crate::escape::escape(&w));

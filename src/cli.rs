@@ -196,6 +196,9 @@ pub enum Command {
     /// What could go: findings, the bytes each fix saves, the layer to blame.
     #[command(after_help = ADVISE_HELP)]
     Advise(AdviseArgs),
+    /// An image's size over its tags, oldest first: the change at each tag and the layers that changed.
+    #[command(after_help = HISTORY_HELP)]
+    History(HistoryArgs),
     /// Installed packages (deb, rpm, apk, Python, npm, gems) with their bytes and layer.
     #[command(after_help = PACKAGES_HELP)]
     Packages(PackagesArgs),
@@ -286,6 +289,21 @@ pub struct AdviseArgs {
     /// Paths listed per finding (FILES counts them all).
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub top: usize,
+}
+
+const HISTORY_HELP: &str = "A registry repository without a tag means all of its tags; a glob may stand for the tag. Tags are ordered by when each image was made (its config's `created`; with --shallow, its manifest's org.opencontainers.image.created annotation).\n\nExamples:\n  strata history docker://reg.example/team/api\n  strata history --shallow 'docker://reg.example/team/api:v1.*' --format markdown\n  strata history --policy strata.toml docker://reg.example/team/api --format html > api.html\n\nExit codes: 0 ok, 2 error (one line on stderr).";
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A registry repository (all its tags), a repository with a tag glob, or image references.
+    #[arg(required = true, value_name = "REF")]
+    pub refs: Vec<String>,
+    /// A gate policy: its size limit (max_compressed, …) is drawn across.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Registry images only: compressed sizes from manifests alone, no blob download.
+    #[arg(long)]
+    pub shallow: bool,
 }
 
 #[derive(Debug, Args)]
@@ -564,6 +582,8 @@ pub enum FormatArg {
     Table,
     Json,
     Markdown,
+    // One self-contained page: inline CSS and SVG charts, nothing loaded from anywhere.
+    Html,
     // SBOMs (`packages` only): CycloneDX 1.6 JSON, SPDX 2.3 JSON.
     Cyclonedx,
     Spdx,

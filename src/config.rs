@@ -38,6 +38,7 @@ pub enum Command {
     Cache(commands::cache::Args),
     Cat(commands::cat::Args),
     Export(commands::export::Args),
+    History(commands::history::Args),
 }
 
 impl Config {
@@ -197,6 +198,17 @@ impl Config {
             }
             CliCommand::Cat(args) => (Command::Cat(cat_args(args)?), false),
             CliCommand::Export(args) => (Command::Export(export_args(args)?), false),
+            CliCommand::History(args) => (
+                Command::History(commands::history::Args {
+                    targets: args
+                        .refs
+                        .iter()
+                        .map(|r| commands::history::Target::parse(r))
+                        .collect::<anyhow::Result<_>>()?,
+                    policy: args.policy,
+                }),
+                args.shallow,
+            ),
             CliCommand::Cache(action) => (Command::Cache(cache_args(action, &cache_dir)?), false),
             // Generators: written by commands::completions before any config.
             CliCommand::Completions { .. } | CliCommand::Man { .. } => {
@@ -235,6 +247,7 @@ impl Config {
                     // An SBOM is JSON; `packages` writes it (checked above).
                     FormatArg::Json | FormatArg::Cyclonedx | FormatArg::Spdx => Format::Json,
                     FormatArg::Markdown => Format::Markdown,
+                    FormatArg::Html => Format::Html,
                 },
                 style: Style { raw_bytes: g.bytes },
             },

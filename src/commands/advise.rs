@@ -9,7 +9,7 @@ use crate::analyze::advise::{advise, Kind};
 use crate::analyze::merged::{index_error, merged};
 use crate::image::Digest;
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Span, Spans, Table, View};
+use crate::report::{Bars, Chart, Column, Doc, Layout, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
 use crate::spans;
 
@@ -157,6 +157,20 @@ impl View for Advice {
             let mut kinds: Vec<Kind> = img.findings.iter().map(|f| f.kind).collect();
             kinds.sort();
             kinds.dedup();
+            let mut bars = Bars::new(
+                spans![
+                    "Bytes each kind of finding saves in ",
+                    Span::name(&img.image)
+                ],
+                "KIND",
+                Layout::Grouped,
+                vec![spans!["saves"]],
+            );
+            for &k in &kinds {
+                let saves = img.findings.iter().filter(|f| f.kind == k).map(|f| f.bytes);
+                bars.row(spans![k.name()], vec![Some(saves.sum())]);
+            }
+            doc.picture(Chart::Bars(bars));
             for k in kinds {
                 doc.note(spans![k.name(), ": ", k.fix()]);
             }

@@ -224,6 +224,12 @@ impl View for AuditReport {
             }
             doc.table(t);
         }
+        doc.line(spans![
+            "packages explain ",
+            Span::Delta(Some(self.packages.delta)),
+            " of the layer's file bytes; no package explains ",
+            Span::Delta(Some(self.packages.unexplained)),
+        ]);
         doc
     }
 }

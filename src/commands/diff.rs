@@ -15,7 +15,7 @@ use crate::analyze::sizes::{distinct_layers, Sizes};
 use crate::commands::{layer_digest, one_image};
 use crate::image::{Digest, Image};
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Span, Spans, Table, View};
+use crate::report::{Chart, Column, Doc, Node, Span, Spans, Table, Tree, TreeRow, View};
 use crate::session::{Outcome, Session};
 use crate::spans;
 
@@ -243,6 +243,42 @@ fn position(p: Option<usize>) -> Spans {
     p.map_or(spans!["-"], |p| spans![Span::Layer(p)])
 }
 
+/// What TARGET holds that BASE does not (bytes of files added or changed):
+/// the biggest of them one by one, by the layer that wrote them, the rest as one.
+fn delta_map(f: &FileDiff) -> Tree {
+    let mut tree = Tree::new(vec![Column::text("PATH"), Column::figure("BYTES")]);
+    let total = f.added.bytes + f.changed.bytes;
+    let row = |depth, node, bytes, layer| TreeRow {
+        depth,
+        node,
+        bytes,
+        layer,
+        cells: vec![spans![Span::size(bytes)]],
+    };
+    tree.push(row(0, Node::Entry(Span::path("/")), total, None));
+    let (mut shown, mut files) = (0, 0);
+    for c in f
+        .top
+        .iter()
+        .filter(|c| c.change != Change::Removed && c.target_bytes > 0)
+    {
+        tree.push(row(
+            1,
+            Node::Entry(Span::path(&c.path)),
+            c.target_bytes,
+            Some(c.layer),
+        ));
+        shown += c.target_bytes;
+        files += 1;
+    }
+    let rest = total.saturating_sub(shown);
+    if rest > 0 {
+        let entries = (f.added.files + f.changed.files).saturating_sub(files);
+        tree.push(row(1, Node::More { entries }, rest, None));
+    }
+    tree
+}
+
 impl View for Diff {
     const COMMAND: &'static str = "diff";
 
@@ -271,7 +307,9 @@ impl View for Diff {
             Span::Bytes(self.store_both.compressed),
             " compressed (",
             Span::Bytes(self.store_both.uncompressed),
-            " uncompressed)",
+            " uncompressed, ",
+            Span::Bytes(self.store_both.files),
+            " in files)",
         ]);
         if let Some(layers) = &self.layers {
             doc.blank().heading("Layers");
@@ -376,6 +414,7 @@ impl View for Diff {
                     ]);
                 }
                 doc.table(t);
+                doc.picture(Chart::Tree(delta_map(f)));
             }
         }
         if let Some(p) = &self.packages {

@@ -19,7 +19,7 @@ use crate::gate::{
 };
 use crate::image::Image;
 use crate::reference::Reference;
-use crate::report::{junit, Column, Doc, Span, Spans, Table, View};
+use crate::report::{junit, Bars, Chart, Column, Doc, Layout, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
 use crate::spans;
 use crate::store::Indexes;
@@ -291,6 +291,24 @@ impl View for GateReport {
             ]);
         }
         doc.table(t);
+        // Checks in bytes, each actual against its limit.
+        let mut bars = Bars::new(
+            "Checks in bytes: actual against limit",
+            "CHECK",
+            Layout::Grouped,
+            vec![spans!["actual"], spans!["limit"]],
+        );
+        for c in &self.checks {
+            if c.unit == Unit::Bytes && c.actual >= 0.0 && c.limit >= 0.0 {
+                bars.row(
+                    spans![Span::name(&c.scope), " ", Span::name(&c.rule)],
+                    vec![Some(c.actual as u64), Some(c.limit as u64)],
+                );
+            }
+        }
+        if !bars.rows.is_empty() {
+            doc.picture(Chart::Bars(bars));
+        }
         for c in self
             .checks
             .iter()

@@ -12,6 +12,7 @@ pub mod du;
 pub mod export;
 pub mod footprint;
 pub mod gate;
+pub mod history;
 pub mod layers;
 mod notes;
 pub mod packages;

@@ -341,6 +341,7 @@ fn man_dir_writes_every_page_the_top_page_names() {
         "packages",
         "cat",
         "export",
+        "history",
         "cache",
         "completions",
         "man",
