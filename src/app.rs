@@ -24,6 +24,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Command::Cat(args) => commands::cat::run(&session, args, out),
         Command::Export(args) => commands::export::run(&session, args, out),
         Command::History(args) => commands::history::run(&session, args, out),
+        Command::Fleet(args) => commands::fleet::run(&session, args, out),
     };
     for w in session.take_warnings() {
         eprintln!("strata: warning: {}", crate::escape::escape(&w));

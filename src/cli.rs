@@ -211,6 +211,9 @@ pub enum Command {
     /// The layer index cache: what strata keeps there, pruning it, where it is.
     #[command(subcommand, after_help = CACHE_HELP)]
     Cache(CacheCommand),
+    /// A whole registry scanned by many workers over Redis Streams: plan, work, report, status, clear.
+    #[command(subcommand, after_help = FLEET_HELP)]
+    Fleet(FleetCommand),
     /// Shell completions on stdout (bash, zsh, fish, elvish, powershell).
     #[command(
         after_help = "Example:\n  strata completions bash > ~/.local/share/bash-completion/completions/strata"
@@ -253,6 +256,86 @@ pub enum CacheCommand {
     Push(CacheRefs),
     /// Warms the local cache from the shared cache (--shared-cache) for these images; what it lacks is scanned and pushed.
     Pull(CacheRefs),
+}
+
+const FLEET_HELP: &str =
+    "A fleet records a registry's images in Redis (--queue, STRATA_FLEET_QUEUE) \
+under the keys strata:fleet:NAME:…, and queues one job per distinct layer the shared cache \
+(--shared-cache, STRATA_SHARED_CACHE) lacks. Workers on any number of machines scan the jobs \
+and push each result to the shared cache; the report then reads no layer blob.\n\n\
+Examples:\n  strata fleet plan --queue redis://redis:6379/0 'docker://registry.example/**'\n  \
+strata fleet work --queue redis://redis:6379/0 --until-empty\n  \
+strata fleet status --queue redis://redis:6379/0\n  \
+strata fleet report --queue redis://redis:6379/0 --format markdown > registry.md\n  \
+strata fleet clear --queue redis://redis:6379/0\n\n\
+Exit codes: 0 ok (a worker stopped by SIGTERM too), 2 error (one line on stderr).";
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Walks the registry's catalog and tags (REF-GLOB: [docker://]HOST/REPO-PATTERN[:TAG-PATTERN]; `*` within a segment, a last `**` any depth), records each image's layers and queues the layers the shared cache lacks.
+    Plan(FleetPlanArgs),
+    /// Scans queued layers and pushes each to the shared cache; as a service, or until no job is left.
+    Work(FleetWorkArgs),
+    /// The registry's footprint from the records and the shared cache alone (no layer blob read).
+    Report(FleetReportArgs),
+    /// Jobs pending, in flight (per worker), done and dead; what Redis holds.
+    Status(FleetQueueArgs),
+    /// Removes the fleet's keys from Redis.
+    Clear(FleetQueueArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FleetQueueArgs {
+    /// The fleet's Redis: redis://[USER:PASSWORD@]HOST[:PORT][/DB].
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "STRATA_FLEET_QUEUE",
+        hide_env_values = true
+    )]
+    pub queue: String,
+    /// The fleet's name: its keys are strata:fleet:NAME:… (a-z, 0-9, '.', '_', '-').
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetPlanArgs {
+    #[command(flatten)]
+    pub queue: FleetQueueArgs,
+    /// Registry globs: docker://HOST/** (every repository), HOST/team/*:*, HOST/team/api:1.* (no tag: every tag).
+    #[arg(required = true, value_name = "REF-GLOB")]
+    pub globs: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetWorkArgs {
+    #[command(flatten)]
+    pub queue: FleetQueueArgs,
+    /// The consumer group: one per pool of workers.
+    #[arg(long, default_value = "workers", value_name = "GROUP")]
+    pub group: String,
+    /// This worker's name in its group [default: host name and process id].
+    #[arg(long, value_name = "NAME")]
+    pub consumer: Option<String>,
+    /// Stop when no job is left (pending or in flight) instead of waiting for more.
+    #[arg(long)]
+    pub until_empty: bool,
+    /// Take back a job another worker has held this long (it died): 90s, 5m.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub claim_after: String,
+    /// Failed attempts after which a job goes to the dead-letter stream.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub attempts: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetReportArgs {
+    #[command(flatten)]
+    pub queue: FleetQueueArgs,
+    /// Rows per section (repositories, layers, findings…); JSON lists every repository.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub top: usize,
 }
 
 #[derive(Debug, Args)]

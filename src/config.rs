@@ -39,6 +39,7 @@ pub enum Command {
     Cat(commands::cat::Args),
     Export(commands::export::Args),
     History(commands::history::Args),
+    Fleet(commands::fleet::Args),
 }
 
 impl Config {
@@ -210,6 +211,7 @@ impl Config {
                 args.shallow,
             ),
             CliCommand::Cache(action) => (Command::Cache(cache_args(action, &cache_dir)?), false),
+            CliCommand::Fleet(action) => (Command::Fleet(fleet_args(action, &g.timeout)?), false),
             // Generators: written by commands::completions before any config.
             CliCommand::Completions { .. } | CliCommand::Man { .. } => {
                 anyhow::bail!("completions and man need no configuration")
@@ -560,11 +562,85 @@ fn packages_args(args: PackagesArgs) -> anyhow::Result<commands::packages::Args>
     })
 }
 
+/// `strata fleet …`: the queue, and the step's own options.
+fn fleet_args(
+    action: crate::cli::FleetCommand,
+    timeout: &str,
+) -> anyhow::Result<commands::fleet::Args> {
+    use crate::cli::FleetCommand;
+    use commands::fleet::Action;
+    let queue = |q: &crate::cli::FleetQueueArgs| {
+        crate::fleet::QueueOptions::new(&q.queue, &q.name, parse_timeout(timeout)?)
+    };
+    let (queue, action) = match action {
+        FleetCommand::Plan(a) => (
+            queue(&a.queue)?,
+            Action::Plan {
+                globs: a
+                    .globs
+                    .iter()
+                    .map(|g| crate::fleet::Glob::parse(g))
+                    .collect::<Result<_, _>>()?,
+            },
+        ),
+        FleetCommand::Work(a) => {
+            let name_ok = |n: &str| {
+                !n.is_empty()
+                    && n.len() <= 128
+                    && n.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+            };
+            for (flag, n) in [
+                ("--group", Some(&a.group)),
+                ("--consumer", a.consumer.as_ref()),
+            ] {
+                if n.is_some_and(|n| !name_ok(n)) {
+                    return Err(Error::BadArgument {
+                        flag,
+                        reason: "expected 1 to 128 of A-Z, a-z, 0-9, '.', '_' and '-'".into(),
+                    }
+                    .into());
+                }
+            }
+            if a.attempts == 0 {
+                return Err(Error::BadArgument {
+                    flag: "--attempts",
+                    reason: "a job needs at least one attempt".into(),
+                }
+                .into());
+            }
+            (
+                queue(&a.queue)?,
+                Action::Work(crate::fleet::work::WorkOptions {
+                    group: a.group,
+                    consumer: a.consumer,
+                    until_empty: a.until_empty,
+                    claim_after: parse_duration("--claim-after", &a.claim_after)?,
+                    attempts: a.attempts,
+                }),
+            )
+        }
+        FleetCommand::Report(a) => (queue(&a.queue)?, Action::Report { top: a.top.max(1) }),
+        FleetCommand::Status(q) => (queue(&q)?, Action::Status),
+        FleetCommand::Clear(q) => (queue(&q)?, Action::Clear),
+    };
+    Ok(commands::fleet::Args { queue, action })
+}
+
 /// `--timeout`: seconds, or a number with `ms`, `s` or `m`; more than zero,
 /// at most an hour.
 fn parse_timeout(text: &str) -> Result<std::time::Duration, crate::error::Error> {
+    parse_duration("--timeout", text)
+}
+
+/// A duration flag: seconds, or a number with `ms`, `s` or `m`; more than
+/// zero, at most an hour.
+fn parse_duration(
+    flag: &'static str,
+    text: &str,
+) -> Result<std::time::Duration, crate::error::Error> {
     let bad = |reason: &str| crate::error::Error::BadArgument {
-        flag: "--timeout",
+        flag,
         reason: format!("{}: {reason}", crate::error::clip(text)),
     };
     let (number, unit_ms) = if let Some(n) = text.strip_suffix("ms") {

@@ -137,6 +137,10 @@ pub enum Error {
 
     #[error("registry {registry}: {reason}")]
     Registry { registry: String, reason: String },
+
+    /// The fleet's Redis (`--queue`), named without its password.
+    #[error("queue {queue}: {reason}")]
+    Queue { queue: String, reason: String },
 }
 
 impl Error {

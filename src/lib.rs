@@ -9,6 +9,7 @@ pub mod cut;
 pub mod error;
 pub mod escape;
 pub mod extract;
+pub mod fleet;
 pub mod gate;
 pub mod image;
 pub mod layer;

@@ -131,6 +131,38 @@ impl Progress for Bar {
             format!("pushing {entries} entr{plural} to the shared cache"),
         );
     }
+
+    fn counting(&self, what: &str, total: Option<u64>) {
+        self.count_phase(what, total);
+    }
+}
+
+/// The line of a phase counted in items: `{pos}/{len}` rather than bytes.
+fn count_style(total: Option<u64>) -> Option<ProgressStyle> {
+    let template = match total {
+        Some(t) if t > 0 => "{msg} [{wide_bar}] {pos}/{len} {eta}",
+        _ => "{msg} {pos}",
+    };
+    Some(
+        ProgressStyle::with_template(template)
+            .ok()?
+            .progress_chars("=> "),
+    )
+}
+
+impl Bar {
+    /// A phase counted in items (tags listed, jobs done).
+    pub fn count_phase(&self, what: &str, total: Option<u64>) {
+        if let Some(style) = count_style(total) {
+            self.bar.set_style(style);
+        }
+        match total {
+            Some(t) => self.bar.set_length(t),
+            None => self.bar.unset_length(),
+        }
+        self.bar.reset();
+        self.bar.set_message(what.to_owned());
+    }
 }
 
 impl Reading for Bar {
@@ -162,6 +194,7 @@ mod tests {
         // Every template parses, with the keys it uses defined.
         for total in [None, Some(5)] {
             assert!(style(total).is_some());
+            assert!(count_style(total).is_some());
         }
     }
 

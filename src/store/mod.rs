@@ -39,6 +39,9 @@ pub trait Progress: Sync {
     fn fetching(&self, _layers: usize) {}
     /// The run waits for `entries` pushes to the shared cache (ended by `finish`).
     fn pushing(&self, _entries: usize) {}
+    /// A phase counted in items, not bytes (`fleet plan`'s tags, `fleet
+    /// work`'s jobs): `advance` then counts items; ended by `finish`.
+    fn counting(&self, _what: &str, _total: Option<u64>) {}
 }
 
 pub struct NoProgress;

@@ -77,6 +77,29 @@ impl Registry {
         }
     }
 
+    /// CPU time the registry process has used so far (user + system), for
+    /// benches that tell its share from strata's.
+    pub fn cpu(&self) -> Duration {
+        let stat =
+            fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let f: Vec<u64> = after
+            .split_whitespace()
+            .map(|x| x.parse().unwrap_or(0))
+            .collect();
+        let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        Duration::from_millis(ticks * 1000 / hz)
+    }
+
+    /// The registry's storage root (distribution's filesystem driver), for
+    /// filling it in bulk (fleet_registry.rs).
+    pub fn storage(&self) -> PathBuf {
+        self._dir.path().join("storage")
+    }
+
     /// Pushes `oci:LAYOUT:NAME` to `REPO:TAG` with skopeo (every platform of an index).
     pub fn push(&self, layout: &Path, name: &str, repo_tag: &str, creds: bool) {
         let mut cmd = Command::new("skopeo");

@@ -4,7 +4,7 @@
 //! received), plus what pushing needs from the distribution spec: HEAD,
 //! a monolithic blob upload (POST, then PUT with `?digest=`), a manifest PUT.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::io::{self, Read};
 use std::sync::Arc;
 
@@ -12,9 +12,10 @@ use futures_util::StreamExt;
 use reqwest::header::{HeaderValue, ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use reqwest::{Method, StatusCode};
 
+use super::catalog::Paged;
 use super::http::{classify, read_capped, Fail, Http, Target};
 use super::retry::retry;
-use super::{auth, speaks_plain_http, SourceOptions};
+use super::SourceOptions;
 use crate::warnings::Warnings;
 
 /// What an error answer's body may add to a failure, at most.
@@ -106,21 +107,7 @@ impl Artifacts {
             .enable_all()
             .build()
             .map_err(|e| Failed::new(Problem::Other, format!("tokio runtime: {e}")))?;
-        let mut plain_http = BTreeSet::new();
-        if speaks_plain_http(host, &opts.registry) {
-            plain_http.insert(host.to_owned());
-        }
-        let lookup = auth::Lookup::new(
-            opts.registry.credentials.clone(),
-            opts.authfile.clone(),
-            warnings.clone(),
-        );
-        let http = Http::new(
-            plain_http,
-            opts.registry.insecure.clone(),
-            lookup,
-            opts.registry.timeout,
-        )?;
+        let http = super::client(&[host.to_owned()], opts, warnings)?;
         Ok(Artifacts {
             http: Arc::new(http),
             runtime,
@@ -181,6 +168,23 @@ impl Artifacts {
             .collect()
             .await
         })
+    }
+
+    /// Every tag of the repository (a repository not made yet has none), or
+    /// None when there are more than a listing's pages hold.
+    pub fn tags(&self) -> Result<Option<HashSet<String>>, Failed> {
+        let listed = self.runtime.block_on(super::catalog::listed_tags(
+            &self.http,
+            &self.host,
+            &self.repository,
+        ));
+        match listed {
+            Ok((tags, true)) => Ok(Some(tags.into_iter().collect())),
+            Ok((_, false)) => Ok(None),
+            Err(Paged::Fail(Fail::Status { code: 404, .. })) => Ok(Some(HashSet::new())),
+            Err(Paged::Fail(f)) => Err(f.into()),
+            Err(Paged::Bad(e)) => Err(Failed::new(Problem::Other, e.to_string())),
+        }
     }
 
     /// Is the blob `digest` in the repository?

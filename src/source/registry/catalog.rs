@@ -1,5 +1,5 @@
 //! Family globs: `HOST/PREFIX/*[:TAG]` expanded through `/v2/_catalog` and
-//! tag lists (each page capped and bounded by `--timeout`; credentials only
+//! tag lists (paginated, each page capped and bounded by `--timeout`; credentials only
 //! when the registry challenges).
 
 use oci_client::Reference as OciRef;
@@ -112,20 +112,81 @@ pub fn some(names: &[String]) -> String {
     text.join(", ")
 }
 
-/// The tags of one repository, as the registry lists them.
+/// The tags of one repository, as the registry lists them (following `Link` pages).
 pub async fn tags(http: &Http, host: &str, repo: &str) -> Result<Vec<String>> {
+    let what = format!("tags of {repo}");
+    match listed_tags(http, host, repo).await {
+        Ok((tags, _)) => Ok(tags),
+        Err(Paged::Fail(f)) => Err(registry_error(host, &what, f)),
+        Err(Paged::Bad(e)) => Err(e),
+    }
+}
+
+/// The tags of one repository, and whether that is all of them (false: the
+/// listing ran past MAX_PAGES pages).
+pub(super) async fn listed_tags(
+    http: &Http,
+    host: &str,
+    repo: &str,
+) -> std::result::Result<(Vec<String>, bool), Paged> {
     let what = format!("tags of {repo}");
     let to = Target {
         host,
         repository: repo,
     };
-    let url = http.url(host, &format!("/v2/{repo}/tags/list"));
-    let (_, body) = http
-        .get_small(&to, &url, "application/json", LISTING_LIMIT)
-        .await
-        .map_err(|e| registry_error(host, &what, e))?;
-    let tags: Tags = serde_json::from_slice(&body).map_err(|e| Error::json(&what, e))?;
-    Ok(tags.tags.unwrap_or_default())
+    let first = format!("/v2/{repo}/tags/list?n={PAGE}");
+    let mut tags = Vec::new();
+    let complete = pages(
+        http,
+        &to,
+        &first,
+        &format!("/v2/{repo}/tags/list"),
+        |page| {
+            let page: Tags = serde_json::from_slice(page).map_err(|e| Error::json(&what, e))?;
+            tags.extend(page.tags.unwrap_or_default());
+            Ok(())
+        },
+    )
+    .await?;
+    Ok((tags, complete))
+}
+
+/// Why a paginated listing stopped.
+pub(super) enum Paged {
+    Fail(Fail),
+    Bad(Error),
+}
+
+/// Reads a listing from `first` on, page by page (each capped and bounded by
+/// `--timeout`), following `Link` headers only to paths starting with
+/// `prefix` on the same registry, at most MAX_PAGES pages: true when the
+/// last page was read.
+async fn pages(
+    http: &Http,
+    to: &Target<'_>,
+    first: &str,
+    prefix: &str,
+    mut each: impl FnMut(&[u8]) -> Result<()>,
+) -> std::result::Result<bool, Paged> {
+    let mut url = http.url(to.host, first);
+    for _ in 0..MAX_PAGES {
+        let (headers, body) = http
+            .get_small(to, &url, "application/json", LISTING_LIMIT)
+            .await
+            .map_err(Paged::Fail)?;
+        each(&body).map_err(Paged::Bad)?;
+        let next = headers
+            .get(reqwest::header::LINK)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| l.split_once('<'))
+            .and_then(|(_, rest)| rest.split_once('>'))
+            .map(|(path, _)| path.to_owned());
+        match next {
+            Some(path) if path.starts_with(prefix) => url = http.url(to.host, &path),
+            _ => return Ok(true),
+        }
+    }
+    Ok(false)
 }
 
 /// A glob may name at most MAX_IMAGES images.
@@ -150,12 +211,12 @@ fn bad(text: &str, reason: &str) -> Error {
 }
 
 /// `*` matches within one path segment.
-fn glob_match(pattern: &str, name: &str) -> bool {
+pub(super) fn glob_match(pattern: &str, name: &str) -> bool {
     let (p, n): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), name.split('/').collect());
     p.len() == n.len() && p.iter().zip(&n).all(|(p, n)| segment_match(p, n))
 }
 
-fn segment_match(p: &str, n: &str) -> bool {
+pub(super) fn segment_match(p: &str, n: &str) -> bool {
     match p.split_once('*') {
         None => p == n,
         Some((head, tail)) => {
@@ -165,45 +226,38 @@ fn segment_match(p: &str, n: &str) -> bool {
 }
 
 /// Every repository name the registry lists (following `Link` pages).
-async fn catalog(http: &Http, host: &str) -> Result<Vec<String>> {
+pub(super) async fn catalog(http: &Http, host: &str) -> Result<Vec<String>> {
     let to = Target {
         host,
         repository: "",
     };
     let mut repos = Vec::new();
-    let mut url = http.url(host, &format!("/v2/_catalog?n={PAGE}"));
-    for _ in 0..MAX_PAGES {
-        let (headers, body) = match http
-            .get_small(&to, &url, "application/json", LISTING_LIMIT)
-            .await
-        {
-            Ok(page) => page,
-            Err(Fail::Status { code, .. }) if code != 429 && code < 500 => {
-                return Err(Error::Registry {
-                    registry: host.to_owned(),
-                    reason: format!(
-                        "the registry does not allow listing repositories (/v2/_catalog answered {code}); name the images instead"
-                    ),
-                })
-            }
-            Err(e) => return Err(registry_error(host, "listing repositories", e)),
-        };
-        let page: Catalog = serde_json::from_slice(&body)
-            .map_err(|e| Error::json(format!("registry {host}: /v2/_catalog"), e))?;
-        repos.extend(page.repositories);
-        let next = headers
-            .get(reqwest::header::LINK)
-            .and_then(|l| l.to_str().ok())
-            .and_then(|l| l.split_once('<'))
-            .and_then(|(_, rest)| rest.split_once('>'))
-            .map(|(path, _)| path.to_owned());
-        match next {
-            // Only a path on the same registry is followed.
-            Some(path) if path.starts_with("/v2/_catalog") => url = http.url(host, &path),
-            _ => return Ok(repos),
+    let what = format!("registry {host}: /v2/_catalog");
+    let listed = pages(
+        http,
+        &to,
+        &format!("/v2/_catalog?n={PAGE}"),
+        "/v2/_catalog",
+        |page| {
+            let page: Catalog = serde_json::from_slice(page).map_err(|e| Error::json(&what, e))?;
+            repos.extend(page.repositories);
+            Ok(())
+        },
+    )
+    .await;
+    match listed {
+        Ok(_) => Ok(repos),
+        Err(Paged::Bad(e)) => Err(e),
+        Err(Paged::Fail(Fail::Status { code, .. })) if code != 429 && code < 500 => {
+            Err(Error::Registry {
+                registry: host.to_owned(),
+                reason: format!(
+                    "the registry does not allow listing repositories (/v2/_catalog answered {code}); name the images instead"
+                ),
+            })
         }
+        Err(Paged::Fail(e)) => Err(registry_error(host, "listing repositories", e)),
     }
-    Ok(repos)
 }
 
 #[cfg(test)]

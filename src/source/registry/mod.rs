@@ -12,6 +12,7 @@ mod http;
 mod resolve;
 mod retry;
 mod token;
+pub mod walk;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -110,39 +111,59 @@ pub fn list_tags(
 
 /// One run's connection to the registries `refs` name.
 fn connect(refs: &[&RegistryRef], opts: &SourceOptions, warnings: &Warnings) -> Result<Session> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("tokio runtime", e))?;
-    let mut plain_http = BTreeSet::new();
+    let mut hosts = Vec::new();
     for r in refs {
-        let host = r.parts()?.registry;
-        if speaks_plain_http(&host, &opts.registry) {
-            plain_http.insert(host);
-        }
+        hosts.push(r.parts()?.registry);
     }
+    Session::open(&hosts, opts, warnings)
+}
+
+impl Session {
+    /// A client for `hosts` (plain HTTP to the loopback and insecure ones)
+    /// and the runtime its requests run on.
+    fn open(hosts: &[String], opts: &SourceOptions, warnings: &Warnings) -> Result<Session> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("tokio runtime", e))?;
+        let http = client(hosts, opts, warnings).map_err(|e| Error::Registry {
+            registry: "client".into(),
+            reason: e.to_string(),
+        })?;
+        Ok(Session {
+            http: Arc::new(http),
+            runtime: Arc::new(runtime),
+            opts: opts.clone(),
+            warnings: warnings.clone(),
+        })
+    }
+}
+
+/// The one HTTP client of a run's reads (and the shared cache's): plain
+/// HTTP to the loopback and insecure ones among `hosts`, the run's
+/// credentials, `--timeout` on every wait.
+fn client(
+    hosts: &[String],
+    opts: &SourceOptions,
+    warnings: &Warnings,
+) -> std::result::Result<Http, http::Fail> {
+    let plain_http: BTreeSet<String> = hosts
+        .iter()
+        .filter(|h| speaks_plain_http(h, &opts.registry))
+        .cloned()
+        .collect();
     let lookup = auth::Lookup::new(
         opts.registry.credentials.clone(),
         opts.authfile.clone(),
         warnings.clone(),
     );
-    let http = Http::new(
+    Http::new(
         plain_http,
         opts.registry.insecure.clone(),
         lookup,
         opts.registry.timeout,
     )
-    .map_err(|e| Error::Registry {
-        registry: "client".into(),
-        reason: e.to_string(),
-    })?;
-    Ok(Session {
-        http: Arc::new(http),
-        runtime: Arc::new(runtime),
-        opts: opts.clone(),
-        warnings: warnings.clone(),
-    })
 }
 
 /// Loopback registries, and those named by --insecure-registry.

@@ -38,14 +38,7 @@ impl Store {
             .filter(|l| seen.insert(&l.digest))
             .map(|l| l.digest.clone())
             .collect();
-        let lacking: HashSet<Digest> = shared
-            .lacks(&digests)
-            .map_err(|f| Error::Registry {
-                registry: shared.location().to_string(),
-                reason: format!("cannot be asked which entries it has: {f}"),
-            })?
-            .into_iter()
-            .collect();
+        let lacking = shared.lacking(&digests)?;
         let mut filled = Filled {
             layers: digests.len(),
             present: digests.len() - lacking.len(),

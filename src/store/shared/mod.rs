@@ -17,6 +17,7 @@ mod notes;
 mod pushes;
 mod registry;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -261,6 +262,17 @@ impl SharedCache {
             }
         }
         Ok(lacking)
+    }
+
+    /// `lacks` as a set, its failure as the run's error (naming the cache).
+    pub fn lacking(&self, digests: &[Digest]) -> crate::error::Result<HashSet<Digest>> {
+        let lacking = self
+            .lacks(digests)
+            .map_err(|f| crate::error::Error::Registry {
+                registry: self.location().to_string(),
+                reason: format!("cannot be asked which entries it has: {f}"),
+            })?;
+        Ok(lacking.into_iter().collect())
     }
 
     /// Entries fetched and checked this run.

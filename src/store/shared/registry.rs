@@ -18,6 +18,9 @@ use crate::image::{Digest, LayerDesc};
 use crate::layer::index::open_regular;
 use crate::source::registry::artifact::{Artifacts, Failed, Problem};
 
+/// From this many digests asked at once, the cache's tags are listed rather
+/// than each one asked for.
+const LISTED_FROM: usize = 64;
 /// An entry's manifest is a few hundred bytes of annotations; more is not one.
 const MANIFEST_LIMIT: u64 = 64 << 10;
 /// The OCI empty descriptor's content (`{}`), its digest and media type.
@@ -168,10 +171,23 @@ impl Backend for Registry {
     fn has(&self, digests: &[Digest]) -> Vec<Result<bool, Failed>> {
         let tags: Vec<Option<String>> = digests.iter().map(entry::tag).collect();
         let asked: Vec<String> = tags.iter().flatten().cloned().collect();
-        let mut answers = self
-            .artifacts
-            .has_manifests(&asked, OCI_IMAGE_MEDIA_TYPE)
-            .into_iter();
+        // Many at once (fleet plan): one listing of the repository's tags
+        // instead of a HEAD each, when the listing is whole.
+        let listed = match asked.len() >= LISTED_FROM {
+            true => self.artifacts.tags().ok().flatten(),
+            false => None,
+        };
+        let mut answers = match listed {
+            Some(listed) => asked
+                .iter()
+                .map(|t| Ok(listed.contains(t)))
+                .collect::<Vec<_>>()
+                .into_iter(),
+            None => self
+                .artifacts
+                .has_manifests(&asked, OCI_IMAGE_MEDIA_TYPE)
+                .into_iter(),
+        };
         tags.iter()
             .map(|t| match t {
                 Some(_) => answers.next().unwrap_or(Ok(false)),
