@@ -21,7 +21,7 @@ fn a_shared_directory_serves_like_a_registry_and_a_tampered_file_is_replaced() {
     assert_eq!(idx.len(), f.layers.len());
     assert!(idx
         .iter()
-        .all(|p| p.to_string_lossy().contains("/layers/v6/sha256/")));
+        .all(|p| p.to_string_lossy().contains("/layers/v7/sha256/")));
     let from = f.reg.requests().len();
     let b = with(&r, &r.path("b"), &shared, Some(KEY), &view);
     assert!(same(&b, &want, "B").is_empty());
