@@ -8,6 +8,7 @@ pub mod dive;
 pub mod du;
 pub mod footprint;
 pub mod gate;
+pub mod layer_match;
 pub mod layers;
 pub mod merged;
 pub mod overlay;

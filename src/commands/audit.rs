@@ -59,7 +59,9 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let below = inventory(&indexes, &upto(i), &mut warn)?;
     let with = inventory(&indexes, &upto(i + 1), &mut warn)?;
     let file_delta = with.total.bytes as i64 - below.total.bytes as i64;
-    let packages = diff_packages(&below.packages, &with.packages, file_delta);
+    let mut packages = diff_packages(&below.packages, &with.packages, file_delta);
+    // Like every section, the packages to the top N (the rest counted).
+    packages.keep(args.top);
     let report = AuditReport {
         image: image.name.to_string(),
         platform: image.platform.clone(),
@@ -229,6 +231,15 @@ impl View for AuditReport {
                     change.to_owned(),
                     version.unwrap_or_else(|| "-".to_owned()),
                     style.size(bytes),
+                ]);
+            }
+            if self.packages.changes_more > 0 {
+                t.row(vec![
+                    String::new(),
+                    format!("… {} more", self.packages.changes_more),
+                    String::new(),
+                    String::new(),
+                    String::new(),
                 ]);
             }
             doc.table(t);
