@@ -139,7 +139,7 @@ fn engine_cmd(r: &Run, host: &str) -> assert_cmd::Command {
     c
 }
 
-fn json_ok(mut cmd: assert_cmd::Command, args: &[&str]) -> Value {
+pub fn json_ok(mut cmd: assert_cmd::Command, args: &[&str]) -> Value {
     let out = cmd.args(args).arg("--format=json").output().unwrap();
     assert!(
         out.status.success(),

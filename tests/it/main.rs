@@ -2,14 +2,17 @@
 //! through `Run` (the built binary, a temp cache, no network but loopback).
 
 mod advise;
+mod advise_tooling;
 mod bad_input;
 mod builder;
 mod cache;
 mod cli_habits;
 mod compare;
+mod dev_images;
 mod diff;
 mod du;
 mod engine;
+mod engine_diff;
 mod fault_proxy;
 mod footprint;
 mod gate;
