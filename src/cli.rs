@@ -16,7 +16,12 @@ macro_rules! references {
   docker-archive:FILE[:REF]     `docker save` / `podman save` output; FILE - reads stdin
   docker-daemon:NAME[:TAG], docker-daemon:sha256:ID
                                 an image of the Docker or Podman engine at DOCKER_HOST
-  containers-storage:NAME       Podman's storage, through its service (podman system service)"
+  containers-storage:NAME       Podman's storage, through its service (podman system service)
+  containerd:[NAMESPACE/]NAME[:TAG]
+                                containerd's image store (CONTAINERD_ADDRESS; no NAMESPACE:
+                                k8s.io, then default)
+  docker-daemon:*, containers-storage:*, containerd:NAMESPACE/*
+                                every image the engine holds (untagged ones too with --all)"
     };
 }
 
@@ -64,6 +69,7 @@ const PACKAGES_HELP: &str = concat!(
   strata packages oci:./layout:app                 every package, biggest first
   strata packages docker-daemon:app:1 --ecosystem python,npm --sort name
   strata packages app:1 --format json | jq -r '.packages[].purl'
+  strata packages oci:./layout:app --format cyclonedx > app.cdx.json   an SBOM with sizes
 
 ",
     references!(),
@@ -416,7 +422,7 @@ pub struct CompareArgs {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Output format.
+    /// Output format (cyclonedx: CycloneDX 1.6, spdx: SPDX 2.3; SBOMs, `strata packages` only).
     #[arg(long, global = true, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
     /// Print raw byte counts instead of SI units.
@@ -436,6 +442,14 @@ pub struct Global {
     /// Analyse every platform of multi-platform images.
     #[arg(long, global = true)]
     pub all_platforms: bool,
+    /// With docker-daemon:* or containers-storage:*, untagged (dangling) images too.
+    #[arg(long, global = true)]
+    pub all: bool,
+    /// Read foreign (non-distributable) layers that are not at hand from the
+    /// URLs their descriptors name (http and https only) [default: never
+    /// fetched; their declared size is shown and their files are left out].
+    #[arg(long, global = true)]
+    pub fetch_foreign: bool,
     /// Layer index cache [default: $XDG_CACHE_HOME/strata].
     #[arg(long, global = true, value_name = "DIR", env = "STRATA_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -481,6 +495,9 @@ pub enum FormatArg {
     Table,
     Json,
     Markdown,
+    // SBOMs (`packages` only): CycloneDX 1.6 JSON, SPDX 2.3 JSON.
+    Cyclonedx,
+    Spdx,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

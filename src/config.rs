@@ -8,6 +8,7 @@ use crate::cli::{
 use crate::commands;
 use crate::error::Error;
 use crate::reference::Reference;
+use crate::report::sbom::SbomFormat;
 use crate::report::{Format, Style};
 use crate::session::{SessionOptions, SharedOptions};
 use crate::source::registry::{Credentials, RegistryOptions};
@@ -181,13 +182,29 @@ impl Config {
                 }),
                 false,
             ),
-            CliCommand::Packages(args) => (Command::Packages(packages_args(args)?), false),
+            CliCommand::Packages(args) => {
+                let mut args = packages_args(args)?;
+                args.sbom = match g.format {
+                    FormatArg::Cyclonedx => Some(SbomFormat::CycloneDx),
+                    FormatArg::Spdx => Some(SbomFormat::Spdx),
+                    _ => None,
+                };
+                (Command::Packages(args), false)
+            }
             CliCommand::Cache(action) => (Command::Cache(cache_args(action, &cache_dir)?), false),
             // Generators: written by commands::completions before any config.
             CliCommand::Completions { .. } | CliCommand::Man { .. } => {
                 anyhow::bail!("completions and man need no configuration")
             }
         };
+        let sbom_format = matches!(g.format, FormatArg::Cyclonedx | FormatArg::Spdx);
+        if sbom_format && !matches!(command, Command::Packages(_)) {
+            return Err(Error::BadArgument {
+                flag: "--format",
+                reason: "cyclonedx and spdx are SBOMs: only `strata packages` writes them".into(),
+            }
+            .into());
+        }
         Ok(Config {
             command,
             session: SessionOptions {
@@ -201,13 +218,16 @@ impl Config {
                     shallow,
                     configs: None,
                     authfile: g.authfile.clone(),
+                    all: g.all,
+                    fetch_foreign: g.fetch_foreign,
                 },
                 cache_dir,
                 shared_cache,
                 quiet: g.quiet,
                 format: match g.format {
                     FormatArg::Table => Format::Table,
-                    FormatArg::Json => Format::Json,
+                    // An SBOM is JSON; `packages` writes it (checked above).
+                    FormatArg::Json | FormatArg::Cyclonedx | FormatArg::Spdx => Format::Json,
                     FormatArg::Markdown => Format::Markdown,
                 },
                 style: Style { raw_bytes: g.bytes },
@@ -480,6 +500,7 @@ fn packages_args(args: PackagesArgs) -> anyhow::Result<commands::packages::Args>
             SortArg::Bytes => commands::packages::SortBy::Bytes,
             SortArg::Name => commands::packages::SortBy::Name,
         },
+        sbom: None,
     })
 }
 

@@ -20,12 +20,13 @@ pub struct LayerMatch<'a> {
 }
 
 /// Matches `target`'s layers against `base`'s; `diff_id` gives a layer's
-/// diff_id by digest.
+/// diff_id by digest, when known (a layer of no known diff_id is its digest).
 pub fn match_layers<'a>(
     base: &'a Image,
     target: &'a Image,
-    diff_id: impl Fn(&Digest) -> &'a Digest,
+    diff_id: impl Fn(&Digest) -> Option<&'a Digest>,
 ) -> LayerMatch<'a> {
+    let diff_id = |d: &'a Digest| diff_id(d).unwrap_or(d);
     let base_layers = distinct_layers([base]);
     let digests: HashSet<&Digest> = base_layers.iter().map(|(_, d)| *d).collect();
     let contents: HashSet<&Digest> = base_layers.iter().map(|(_, d)| diff_id(d)).collect();
@@ -66,7 +67,7 @@ mod tests {
         let (base, target) = (image("a", &[1, 2]), image("b", &[1, 3, 4]));
         let ids = [(1, 11), (2, 12), (3, 12), (4, 14)].map(|(d, i)| (digest(d), digest(i)));
         let m = match_layers(&base, &target, |d| {
-            &ids.iter().find(|(x, _)| x == d).unwrap().1
+            ids.iter().find(|(x, _)| x == d).map(|(_, i)| i)
         });
         assert_eq!(m.added, [&digest(4)]);
         assert_eq!(m.shared, 2);

@@ -11,8 +11,8 @@ use super::overlay::{Node, Overlay};
 use super::packages::{self, Inventory};
 use crate::error::Error;
 use crate::image::Image;
-use crate::layer::IndexReader;
-use crate::store::Indexes;
+use crate::layer::Footer;
+use crate::store::{Indexes, LayerEntries};
 
 /// An analysis fed one path of the merged filesystem at a time, in index order.
 pub trait Sink {
@@ -21,7 +21,7 @@ pub trait Sink {
 
 /// The merged filesystem of `image`: at most a bounded number of index files
 /// open, images of too many layers refused (`Indexes::open_layers`).
-pub fn merged(indexes: &Indexes, image: &Image) -> anyhow::Result<Overlay<IndexReader>> {
+pub fn merged(indexes: &Indexes, image: &Image) -> anyhow::Result<Overlay<LayerEntries>> {
     Ok(Overlay::new(indexes.open_layers(image)?).map_err(index_error)?)
 }
 
@@ -44,9 +44,19 @@ pub fn inventory(
 ) -> anyhow::Result<Inventory> {
     let open = || -> anyhow::Result<Vec<_>> { Ok(indexes.open_layers(image)?) };
     let dbs = |i: usize| -> anyhow::Result<_> {
-        Ok(indexes.footer(&image.layers[i].digest)?.package_dbs)
+        Ok(footer(indexes, image, i)?.map_or_else(Vec::new, |f| f.package_dbs))
     };
     packages::inventory(open, dbs, warn)
+}
+
+/// The footer of layer `i` of `image`; None for a foreign layer not at hand
+/// (no index, so no databases).
+pub fn footer(indexes: &Indexes, image: &Image, i: usize) -> anyhow::Result<Option<Footer>> {
+    let layer = &image.layers[i];
+    Ok(match layer.unread() {
+        true => None,
+        false => Some(indexes.footer(&layer.digest)?),
+    })
 }
 
 /// An index that cannot be read back (a damaged cache file).

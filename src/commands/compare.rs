@@ -115,6 +115,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
             images
                 .iter()
                 .flat_map(|i| &i.layers)
+                .filter(|l| !l.unread())
                 .map(|l| l.digest.clone())
                 .filter(|d| seen.insert(d.clone()))
                 .collect::<Vec<_>>()

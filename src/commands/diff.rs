@@ -9,13 +9,13 @@ use serde::Serialize;
 
 use crate::analyze::advise::tooling::{self, Tools};
 use crate::analyze::diff::{diff_files, Change, FileDiff};
+use crate::analyze::footprint::{known_figures, LayerFigures};
 use crate::analyze::layer_match::{match_layers, LayerMatch};
 use crate::analyze::merged::{index_error, inventory, merged};
 use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
 use crate::analyze::sizes::{distinct_layers, Sizes};
 use crate::commands::one_image;
 use crate::image::{Digest, Image};
-use crate::layer::LayerSummary;
 use crate::reference::Reference;
 use crate::report::{Column, Doc, Style, Table, View};
 use crate::session::{Outcome, Session};
@@ -54,9 +54,13 @@ pub struct LayerDiff {
     pub base_layer: Option<usize>,
     pub target_layer: Option<usize>,
     pub compressed: u64,
-    pub uncompressed: u64,
-    pub files: u64,
+    /// None for a foreign layer not at hand (never scanned).
+    pub uncompressed: Option<u64>,
+    pub files: Option<u64>,
     pub created_by: Option<String>,
+    /// A non-distributable layer (its blob lives at URLs, not in registries).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub foreign: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -92,15 +96,16 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         None
     };
     let fetched;
-    let s = match &indexes {
+    let summaries = match &indexes {
         Some(indexes) => indexes.summaries(),
         None => {
             fetched = store.summaries(&both, session.progress())?.0;
             &fetched
         }
     };
-    let sum =
-        |ds: &mut dyn Iterator<Item = &Digest>| -> Sizes { ds.map(|d| Sizes::of(&s[d])).sum() };
+    // A foreign layer not at hand: its declared size, the rest unknown.
+    let s = &known_figures(&both, summaries);
+    let sum = |ds: &mut dyn Iterator<Item = &Digest>| -> Sizes { ds.map(|d| s[d].sizes).sum() };
     let base_digests: HashSet<&Digest> = base.layers.iter().map(|l| &l.digest).collect();
     let target_digests: HashSet<&Digest> = target.layers.iter().map(|l| &l.digest).collect();
     // Shared by content (digest or diff_id), whatever the transports.
@@ -108,7 +113,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         added,
         shared,
         both: all,
-    } = match_layers(&base, &target, |d| &s[d].diff_id);
+    } = match_layers(&base, &target, |d| s[d].diff_id.as_ref());
     let files = match &indexes {
         Some(indexes) if args.files => {
             let f = diff_files(
@@ -163,20 +168,22 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
 fn layer_rows(
     base: &Image,
     target: &Image,
-    s: &std::collections::HashMap<Digest, LayerSummary>,
+    s: &std::collections::HashMap<Digest, LayerFigures>,
 ) -> Vec<LayerDiff> {
+    let diff_id = |d: &Digest| s[d].diff_id.clone().unwrap_or_else(|| d.clone());
     let row = |status, i: Option<usize>, j: Option<usize>, d: &Digest, by: Option<String>| {
         let x = &s[d];
         LayerDiff {
             status,
             digest: d.clone(),
-            diff_id: x.diff_id.clone(),
+            diff_id: diff_id(d),
             base_layer: i.map(|i| i + 1),
             target_layer: j.map(|j| j + 1),
-            compressed: x.compressed,
-            uncompressed: x.uncompressed,
-            files: x.files,
+            compressed: x.sizes.compressed.unwrap_or_default(),
+            uncompressed: x.sizes.uncompressed,
+            files: x.sizes.files,
             created_by: by,
+            foreign: x.foreign,
         }
     };
     let by = |image: &Image, i: usize| {
@@ -190,10 +197,10 @@ fn layer_rows(
         distinct(image).into_iter().find(|(_, d)| f(d))
     }
     for (j, d) in distinct(target) {
-        let diff_id = &s[d].diff_id;
+        let id = diff_id(d);
         if let Some((i, _)) = find(base, &|x| x == d) {
             rows.push(row(LayerStatus::Shared, Some(i), Some(j), d, by(target, j)));
-        } else if let Some((i, _)) = find(base, &|x| s[x].diff_id == *diff_id) {
+        } else if let Some((i, _)) = find(base, &|x| diff_id(x) == id) {
             rows.push(row(
                 LayerStatus::SameContent,
                 Some(i),
@@ -212,10 +219,10 @@ fn layer_rows(
         }
     }
     for (i, d) in distinct(base) {
-        let diff_id = &s[d].diff_id;
+        let id = diff_id(d);
         let matched = distinct(target)
             .iter()
-            .any(|(_, x)| *x == d || s[*x].diff_id == *diff_id);
+            .any(|(_, x)| *x == d || diff_id(x) == id);
         if !matched {
             rows.push(row(LayerStatus::OnlyInBase, Some(i), None, d, by(base, i)));
         }
@@ -275,10 +282,14 @@ impl View for Diff {
                     .to_owned(),
                     pos(l.base_layer),
                     pos(l.target_layer),
-                    l.digest.short().to_owned(),
+                    if l.foreign {
+                        format!("{} (foreign)", l.digest.short())
+                    } else {
+                        l.digest.short().to_owned()
+                    },
                     style.size(l.compressed),
-                    style.size(l.uncompressed),
-                    style.size(l.files),
+                    style.bytes(l.uncompressed),
+                    style.bytes(l.files),
                     units::cut(l.created_by.as_deref().unwrap_or("-"), 48),
                 ]);
             }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::analyze::footprint::{footprint, Footprint};
+use crate::analyze::footprint::{footprint, Footprint, LayerUse};
 use crate::analyze::sizes::{table_measure, Measure, Sizes};
 use crate::commands::layer_figures;
 use crate::image::Digest;
@@ -107,6 +107,20 @@ impl View for Footprint {
         }
         if let Some(note) = self.lacking.note() {
             doc.note(note);
+        }
+        let foreign: Vec<&LayerUse> = self.layers.iter().filter(|l| l.foreign).collect();
+        if !foreign.is_empty() {
+            doc.note(format!(
+                "foreign (non-distributable) layers, fetched from their URLs, not from registries: {}",
+                foreign
+                    .iter()
+                    .map(|l| match l.uncompressed {
+                        Some(_) => l.digest.short().to_owned(),
+                        None => format!("{} (declared {}, not read)", l.digest.short(), b(l.compressed)),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
         for sc in &self.same_content {
             doc.note(format!(

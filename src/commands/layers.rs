@@ -31,8 +31,12 @@ pub struct LayerRow {
     pub digest: Digest,
     pub created_by: Option<String>,
     pub compressed: Option<u64>,
-    pub uncompressed: u64,
-    pub files: u64,
+    /// None for a foreign layer not at hand (never scanned).
+    pub uncompressed: Option<u64>,
+    pub files: Option<u64>,
+    /// A non-distributable layer (its blob lives at URLs, not in registries).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub foreign: bool,
     #[serde(flatten)]
     pub changes: LayerChanges,
 }
@@ -52,9 +56,9 @@ pub struct Layers {
 #[derive(Debug, Serialize)]
 pub struct Totals {
     pub compressed: Option<u64>,
-    pub uncompressed: u64,
+    pub uncompressed: Option<u64>,
     /// File bytes stored in all layers.
-    pub files: u64,
+    pub files: Option<u64>,
     /// File bytes a container of the image sees.
     pub merged_files: u64,
 }
@@ -67,25 +71,35 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let store = session.store()?;
     let indexes = store.indexes(std::slice::from_ref(&image), session.progress())?;
     let by_digest = indexes.summaries();
-    let summaries: Vec<&LayerSummary> =
-        image.layers.iter().map(|l| &by_digest[&l.digest]).collect();
-    let files = summaries.iter().map(|s| s.files).collect();
+    // A foreign layer not at hand has no summary (and no entries in the merge).
+    let summaries: Vec<Option<&LayerSummary>> = image
+        .layers
+        .iter()
+        .map(|l| by_digest.get(&l.digest))
+        .collect();
+    let files = summaries.iter().map(|s| s.map_or(0, |s| s.files)).collect();
     let audit = changes(merged(&indexes, &image)?, files, args.top).map_err(index_error)?;
     let info = legend(&image);
     let layers: Vec<LayerRow> = info
         .into_iter()
         .zip(&summaries)
         .zip(&audit.layers)
-        .map(|((l, s), c)| LayerRow {
+        .zip(&image.layers)
+        .map(|(((l, s), c), desc)| LayerRow {
             layer: l.layer,
             digest: l.digest,
             created_by: l.created_by,
-            // An engine's uncompressed export has no compressed size.
-            compressed: (image.name.transport.keeps_compressed()
-                || s.compression != crate::image::Compression::None)
-                .then_some(s.compressed),
-            uncompressed: s.uncompressed,
-            files: s.files,
+            // An engine's uncompressed export has no compressed size; a
+            // foreign layer not at hand has its declared one.
+            compressed: match s {
+                Some(s) => (image.name.transport.keeps_compressed()
+                    || s.compression != crate::image::Compression::None)
+                    .then_some(s.compressed),
+                None => Some(desc.size),
+            },
+            uncompressed: s.map(|s| s.uncompressed),
+            files: s.map(|s| s.files),
+            foreign: l.foreign,
             changes: *c,
         })
         .collect();
@@ -134,11 +148,15 @@ impl View for Layers {
         for l in &self.layers {
             t.row(vec![
                 l.layer.to_string(),
-                l.digest.short().to_owned(),
+                if l.foreign {
+                    format!("{} (foreign)", l.digest.short())
+                } else {
+                    l.digest.short().to_owned()
+                },
                 units::cut(l.created_by.as_deref().unwrap_or("-"), 48),
                 style.bytes(l.compressed),
-                style.size(l.uncompressed),
-                style.size(l.files),
+                style.bytes(l.uncompressed),
+                style.bytes(l.files),
                 count(&l.changes.added),
                 count(&l.changes.modified),
                 count(&l.changes.deleted),
@@ -150,8 +168,8 @@ impl View for Layers {
             "total".to_owned(),
             String::new(),
             style.bytes(self.total.compressed),
-            style.size(self.total.uncompressed),
-            style.size(self.total.files),
+            style.bytes(self.total.uncompressed),
+            style.bytes(self.total.files),
             String::new(),
             String::new(),
             String::new(),
@@ -161,7 +179,7 @@ impl View for Layers {
         doc.line(format!(
             "merged filesystem: {} of {} stored file bytes survive; wasted {} (efficiency {})",
             style.size(self.total.merged_files),
-            style.size(self.total.files),
+            style.bytes(self.total.files),
             style.size(self.waste.wasted_bytes),
             units::percent(self.waste.efficiency * 100.0),
         ));

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::{legend, legend_lines, one_image, LayerInfo};
 use crate::analyze::packages::{BytesSource, Ecosystem, Package, Tally};
 use crate::reference::Reference;
+use crate::report::sbom::{self, SbomFormat, SbomPackage, Subject};
 use crate::report::{Column, Doc, Style, Table, View};
 use crate::session::{Outcome, Session};
 
@@ -24,6 +25,8 @@ pub struct Args {
     /// Ecosystems to list (empty: all).
     pub ecosystems: Vec<Ecosystem>,
     pub sort: SortBy,
+    /// `--format cyclonedx|spdx`: an SBOM instead of the report.
+    pub sbom: Option<SbomFormat>,
 }
 
 /// One package, as JSON carries it.
@@ -140,8 +143,56 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         total: inventory.total,
         layers: legend(&image),
     };
-    session.render(out, &report)?;
+    match args.sbom {
+        Some(format) => sbom::write(out, format, &subject(&image, &report))?,
+        None => session.render(out, &report)?,
+    }
     Ok(Outcome::Ok)
+}
+
+/// What the SBOM of `image` describes: its packages (all listed, those
+/// another package owns too, linked to it) with their layers.
+fn subject(image: &crate::image::Image, report: &Packages) -> Subject {
+    let packages = report
+        .packages
+        .iter()
+        .map(|r| {
+            let layer = &report.layers[r.layer - 1];
+            SbomPackage {
+                name: r.package.name.clone(),
+                version: r.package.version.clone(),
+                purl: r.purl.clone(),
+                ecosystem: r.package.ecosystem.name(),
+                arch: r.package.arch.clone(),
+                installed_bytes: r.package.bytes,
+                declared: r.package.bytes_source == BytesSource::Declared,
+                files: r.package.files,
+                layer: r.layer,
+                layer_digest: layer.digest.clone(),
+                created_by: layer.created_by.clone(),
+                owned_by: r.owned_by.clone(),
+            }
+        })
+        .collect();
+    Subject {
+        name: report.image.clone(),
+        basename: image.name.basename().to_owned(),
+        platform: report.platform.clone(),
+        manifest_digest: image.manifest_digest.clone(),
+        config_digest: image.config_digest.clone(),
+        packages,
+        created: created_now(),
+    }
+}
+
+/// Now, or `$SOURCE_DATE_EPOCH` (reproducible builds' convention), as RFC 3339 UTC.
+fn created_now() -> String {
+    let at = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .unwrap_or_else(chrono::Utc::now);
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn measured(rows: &[&Row], source: BytesSource) -> u64 {

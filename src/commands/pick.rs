@@ -23,6 +23,9 @@ pub struct LayerInfo {
     pub layer: usize,
     pub digest: Digest,
     pub created_by: Option<String>,
+    /// A non-distributable layer (its blob lives at URLs, not in registries).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub foreign: bool,
 }
 
 /// The single image a view of one image was given.
@@ -53,6 +56,7 @@ pub fn legend(image: &Image) -> Vec<LayerInfo> {
             layer: i + 1,
             digest: l.digest.clone(),
             created_by: l.history.as_ref().and_then(|h| h.created_by.clone()),
+            foreign: l.foreign.is_some(),
         })
         .collect()
 }
@@ -88,6 +92,18 @@ pub fn resolve_layer(image: &Image, choice: &LayerChoice) -> anyhow::Result<usiz
             }
         }
     };
+    if let Some(i) = found.filter(|&i| image.layers[i].unread()) {
+        return Err(Error::BadArgument {
+            flag: "--layer",
+            reason: format!(
+                "layer {} of {} ({}) is a foreign layer that is not here and was not fetched (--fetch-foreign reads it from its URLs)",
+                i + 1,
+                image.name,
+                image.layers[i].digest.short()
+            ),
+        }
+        .into());
+    }
     found.ok_or_else(|| {
         Error::BadArgument {
             flag: "--layer",
@@ -109,9 +125,10 @@ pub fn legend_lines(doc: &mut Doc, layers: &[LayerInfo]) {
     for l in layers {
         let by = l.created_by.as_deref().unwrap_or("-");
         doc.line(format!(
-            "#{} {} {}",
+            "#{} {}{} {}",
             l.layer,
             l.digest.short(),
+            if l.foreign { " (foreign)" } else { "" },
             units::cut(by, 80)
         ));
     }

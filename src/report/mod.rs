@@ -6,6 +6,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod progress;
+pub mod sbom;
 pub mod table;
 
 use std::io::{self, Write};

@@ -84,22 +84,46 @@ impl<'s> Indexes<'s> {
     }
 
     /// Readers of every layer of `image`, bottom first, for its merged
-    /// filesystem: at most HELD_LAYERS files open, at most MAX_MERGED_LAYERS layers.
-    pub fn open_layers(&self, image: &Image) -> Result<Vec<IndexReader>> {
+    /// filesystem: at most HELD_LAYERS files open, at most MAX_MERGED_LAYERS
+    /// layers. A foreign layer not at hand reads as no entry.
+    pub fn open_layers(&self, image: &Image) -> Result<Vec<LayerEntries>> {
         check_layers(image)?;
         let n = image.layers.len();
         image
             .layers
             .iter()
             .map(|l| {
+                if l.unread() {
+                    return Ok(LayerEntries::Unread);
+                }
                 let path = self.file(&l.digest)?;
                 let opened = if n > HELD_LAYERS {
                     IndexReader::open_detached(path)
                 } else {
                     IndexReader::open(path)
                 };
-                opened.map_err(|e| Error::io(path, e))
+                opened
+                    .map(LayerEntries::Index)
+                    .map_err(|e| Error::io(path, e))
             })
             .collect()
+    }
+}
+
+/// One layer's entries in a merged filesystem: its index, or nothing for a
+/// foreign layer not at hand (its files are left out, as the run's note says).
+pub enum LayerEntries {
+    Index(IndexReader),
+    Unread,
+}
+
+impl Iterator for LayerEntries {
+    type Item = std::io::Result<crate::layer::Entry>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            LayerEntries::Index(r) => r.next(),
+            LayerEntries::Unread => None,
+        }
     }
 }

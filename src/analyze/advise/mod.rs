@@ -18,7 +18,7 @@ pub use matcher::{ExtraRule, PathRules};
 pub use spill::AllPaths;
 pub use tooling::{ToolPlan, Tools};
 
-use super::merged::{index_error, merged};
+use super::merged::{footer, index_error, merged};
 use super::packages::{self, Ecosystem, Inventory, Kept, Plan};
 use crate::image::Image;
 use crate::store::Indexes;
@@ -269,8 +269,8 @@ impl ImageAdvice {
 /// databases, top-level links), before any pass.
 fn guess_plan(indexes: &Indexes, image: &Image) -> anyhow::Result<Plan> {
     let mut layers = Vec::with_capacity(image.layers.len());
-    for l in &image.layers {
-        let footer = indexes.footer(&l.digest)?;
+    for i in 0..image.layers.len() {
+        let footer = footer(indexes, image, i)?.unwrap_or_default();
         let paths = footer
             .package_dbs
             .into_iter()
@@ -337,7 +337,7 @@ pub fn advise_image(
     warn: &mut dyn FnMut(String),
 ) -> anyhow::Result<ImageAdvice> {
     let dbs = |i: usize| -> anyhow::Result<_> {
-        Ok(indexes.footer(&image.layers[i].digest)?.package_dbs)
+        Ok(footer(indexes, image, i)?.map_or_else(Vec::new, |f| f.package_dbs))
     };
     let plain = |complete: bool| -> anyhow::Result<ImageAdvice> {
         let (built, _) = pass(indexes, image, settings, None, false)?;

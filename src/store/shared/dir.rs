@@ -235,6 +235,7 @@ mod tests {
             diff_id: Some(summary.diff_id.clone()),
             declared: Declared::Sniff,
             history: None,
+            foreign: None,
         };
         let (kept, path) = local.put(summary, tmp.into_temp_path()).unwrap();
         (kept, path, layer)

@@ -371,6 +371,7 @@ mod tests {
             diff_id: Some(s.diff_id.clone()),
             declared: crate::image::Declared::Sniff,
             history: None,
+            foreign: None,
         };
         assert_eq!(answers(&k, &layer), Ok(()));
         let other = Digest::parse(&format!("sha256:{}", "ef".repeat(32)), "t").unwrap();
