@@ -5,6 +5,7 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod cut;
 pub mod error;
 pub mod escape;
 pub mod gate;

@@ -14,12 +14,12 @@ use crate::analyze::layer_match::{match_layers, LayerMatch};
 use crate::analyze::merged::{index_error, inventory, merged};
 use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
 use crate::analyze::sizes::{distinct_layers, Sizes};
-use crate::commands::one_image;
+use crate::commands::{layer_digest, one_image};
 use crate::image::{Digest, Image};
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Style, Table, View};
+use crate::report::{Column, Doc, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
-use crate::units;
+use crate::spans;
 
 #[derive(Debug)]
 pub struct Args {
@@ -230,34 +230,45 @@ fn layer_rows(
     rows
 }
 
-fn signed(style: Style, n: i64) -> String {
-    let sign = if n < 0 { "-" } else { "+" };
-    format!("{sign}{}", style.size(n.unsigned_abs()))
+fn delta(n: i64) -> Spans {
+    spans![Span::Delta(Some(n))]
+}
+
+/// A layer's position in one image, `-` when it is not there.
+fn position(p: Option<usize>) -> Spans {
+    p.map_or(spans!["-"], |p| spans![Span::Layer(p)])
 }
 
 impl View for Diff {
     const COMMAND: &'static str = "diff";
 
-    fn doc(&self, style: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        doc.line(format!(
-            "{} adds {} compressed / {} uncompressed / {} files bytes over {} in {} layer{}; {} layer{} shared",
-            self.target,
-            style.bytes(self.adds.compressed),
-            style.bytes(self.adds.uncompressed),
-            style.bytes(self.adds.files),
-            self.base,
-            self.added_layers,
-            if self.added_layers == 1 { "" } else { "s" },
-            self.shared_layers,
-            if self.shared_layers == 1 { "" } else { "s" },
-        ));
-        doc.line(format!(
-            "pulling it where the base is: {} compressed; storing both: {} compressed ({} uncompressed)",
-            style.bytes(self.adds.compressed),
-            style.bytes(self.store_both.compressed),
-            style.bytes(self.store_both.uncompressed),
-        ));
+        doc.line(spans![
+            Span::name(&self.target),
+            " adds ",
+            Span::Bytes(self.adds.compressed),
+            " compressed / ",
+            Span::Bytes(self.adds.uncompressed),
+            " uncompressed / ",
+            Span::Bytes(self.adds.files),
+            " files bytes over ",
+            Span::name(&self.base),
+            " in ",
+            Span::Counted(self.added_layers as u64, "layer", "layers"),
+            "; ",
+            Span::Counted(self.shared_layers as u64, "layer", "layers"),
+            " shared",
+        ]);
+        doc.line(spans![
+            "pulling it where the base is: ",
+            Span::Bytes(self.adds.compressed),
+            " compressed; storing both: ",
+            Span::Bytes(self.store_both.compressed),
+            " compressed (",
+            Span::Bytes(self.store_both.uncompressed),
+            " uncompressed)",
+        ]);
         if let Some(layers) = &self.layers {
             doc.blank().heading("Layers");
             let mut t = Table::new(vec![
@@ -270,43 +281,43 @@ impl View for Diff {
                 Column::figure("FILES"),
                 Column::text("CREATED BY"),
             ]);
-            let pos = |p: Option<usize>| p.map_or_else(|| "-".to_owned(), |p| format!("#{p}"));
             for l in layers {
                 t.row(vec![
-                    match l.status {
+                    spans![match l.status {
                         LayerStatus::Shared => "shared",
                         LayerStatus::SameContent => "same content",
                         LayerStatus::OnlyInBase => "only in base",
                         LayerStatus::OnlyInTarget => "only in target",
-                    }
-                    .to_owned(),
-                    pos(l.base_layer),
-                    pos(l.target_layer),
-                    if l.foreign {
-                        format!("{} (foreign)", l.digest.short())
-                    } else {
-                        l.digest.short().to_owned()
-                    },
-                    style.size(l.compressed),
-                    style.bytes(l.uncompressed),
-                    style.bytes(l.files),
-                    units::cut(l.created_by.as_deref().unwrap_or("-"), 48),
+                    }],
+                    position(l.base_layer),
+                    position(l.target_layer),
+                    layer_digest(&l.digest, l.foreign),
+                    spans![Span::size(l.compressed)],
+                    spans![Span::Bytes(l.uncompressed)],
+                    spans![Span::Bytes(l.files)],
+                    spans![Span::command_or_dash(l.created_by.as_deref())],
                 ]);
             }
             doc.table(t);
         }
         if let Some(f) = &self.files {
             doc.blank().heading("Files");
-            doc.line(format!(
-                "added {} ({}), removed {} ({}), changed {} ({} now); net {}",
-                f.added.files,
-                style.size(f.added.bytes),
-                f.removed.files,
-                style.size(f.removed.bytes),
-                f.changed.files,
-                style.size(f.changed.bytes),
-                signed(style, f.delta),
-            ));
+            doc.line(spans![
+                "added ",
+                Span::Count(f.added.files),
+                " (",
+                Span::size(f.added.bytes),
+                "), removed ",
+                Span::Count(f.removed.files),
+                " (",
+                Span::size(f.removed.bytes),
+                "), changed ",
+                Span::Count(f.changed.files),
+                " (",
+                Span::size(f.changed.bytes),
+                " now); net ",
+                Span::Delta(Some(f.delta)),
+            ]);
             if !f.dirs.is_empty() {
                 doc.blank();
                 let mut t = Table::new(vec![
@@ -317,18 +328,18 @@ impl View for Diff {
                 ]);
                 for d in &f.dirs {
                     t.row(vec![
-                        units::cut(&d.path, 70),
-                        signed(style, d.delta),
-                        style.size(d.added),
-                        style.size(d.removed),
+                        spans![Span::path(&d.path)],
+                        delta(d.delta),
+                        spans![Span::size(d.added)],
+                        spans![Span::size(d.removed)],
                     ]);
                 }
                 if f.dirs_more > 0 {
                     t.row(vec![
-                        format!("… {} more", f.dirs_more),
-                        String::new(),
-                        String::new(),
-                        String::new(),
+                        spans!["… ", Span::Count(f.dirs_more), " more"],
+                        Spans::new(),
+                        Spans::new(),
+                        Spans::new(),
                     ]);
                 }
                 doc.table(t);
@@ -344,15 +355,20 @@ impl View for Diff {
                 ]);
                 for c in &f.top {
                     t.row(vec![
-                        units::cut(&c.path, 70),
+                        spans![Span::path(&c.path)],
                         match c.change {
-                            Change::Added => "added".to_owned(),
-                            Change::Removed => "removed".to_owned(),
-                            Change::Changed => format!("changed ({})", c.what.join(", ")),
+                            Change::Added => spans!["added"],
+                            Change::Removed => spans!["removed"],
+                            Change::Changed => {
+                                let mut what = spans!["changed ("];
+                                what.append(Spans::join(c.what.iter().copied(), ", "))
+                                    .push(")");
+                                what
+                            }
                         },
-                        style.size(c.base_bytes),
-                        style.size(c.target_bytes),
-                        format!("#{}", c.layer),
+                        spans![Span::size(c.base_bytes)],
+                        spans![Span::size(c.target_bytes)],
+                        spans![Span::Layer(c.layer)],
                     ]);
                 }
                 doc.table(t);
@@ -373,28 +389,29 @@ impl View for Diff {
                 ]);
                 for c in &p.changes {
                     t.row(vec![
-                        c.ecosystem.name().to_owned(),
-                        units::cut(&c.name, 50),
+                        spans![c.ecosystem.name()],
+                        spans![Span::name(&c.name)],
                         match (c.change, &c.tooling) {
                             (PackageChange::Added, Some(t)) => {
-                                format!("added (dev tooling: {})", units::cut(t, 40))
+                                spans!["added (dev tooling: ", Span::name(t), ")"]
                             }
-                            (PackageChange::Added, None) => "added".to_owned(),
-                            (PackageChange::Removed, _) => "removed".to_owned(),
-                            (PackageChange::VersionChanged, _) => "version changed".to_owned(),
+                            (PackageChange::Added, None) => spans!["added"],
+                            (PackageChange::Removed, _) => spans!["removed"],
+                            (PackageChange::VersionChanged, _) => spans!["version changed"],
                         },
-                        c.base_version.clone().unwrap_or_else(|| "-".to_owned()),
-                        c.target_version.clone().unwrap_or_else(|| "-".to_owned()),
-                        signed(style, c.target_bytes as i64 - c.base_bytes as i64),
+                        spans![Span::or_dash(c.base_version.as_deref())],
+                        spans![Span::or_dash(c.target_version.as_deref())],
+                        delta(c.target_bytes as i64 - c.base_bytes as i64),
                     ]);
                 }
                 doc.table(t);
             }
-            doc.line(format!(
-                "packages explain {} of the delta; no package explains {}",
-                signed(style, p.delta),
-                signed(style, p.unexplained)
-            ));
+            doc.line(spans![
+                "packages explain ",
+                Span::Delta(Some(p.delta)),
+                " of the delta; no package explains ",
+                Span::Delta(Some(p.unexplained)),
+            ]);
         }
         doc
     }

@@ -9,13 +9,13 @@ use serde::Serialize;
 use crate::analyze::layers::{changes, DiveEfficiency, LayerChanges, Waste};
 use crate::analyze::merged::{index_error, merged};
 use crate::analyze::sizes::Tally;
-use crate::commands::{legend, one_image};
+use crate::commands::{headline, layer_digest, legend, one_image};
 use crate::image::Digest;
 use crate::layer::LayerSummary;
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Style, Table, View};
+use crate::report::{Column, Doc, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
-use crate::units;
+use crate::spans;
 
 #[derive(Debug)]
 pub struct Args {
@@ -123,13 +123,12 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
 impl View for Layers {
     const COMMAND: &'static str = "layers";
 
-    fn doc(&self, style: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        doc.line(format!(
-            "{} ({}): {} layers",
-            self.image,
-            self.platform.as_deref().unwrap_or("-"),
-            self.layers.len()
+        doc.line(headline(
+            &self.image,
+            self.platform.as_deref(),
+            spans![Span::Count(self.layers.len() as u64), " layers",],
         ))
         .blank();
         let mut t = Table::new(vec![
@@ -144,51 +143,54 @@ impl View for Layers {
             Column::figure("DELETED"),
             Column::figure("WASTED LATER"),
         ]);
-        let count = |c: &Tally| format!("{} ({})", c.files, style.size(c.bytes));
+        let count = |c: &Tally| spans![Span::Count(c.files), " (", Span::size(c.bytes), ")"];
         for l in &self.layers {
             t.row(vec![
-                l.layer.to_string(),
-                if l.foreign {
-                    format!("{} (foreign)", l.digest.short())
-                } else {
-                    l.digest.short().to_owned()
-                },
-                units::cut(l.created_by.as_deref().unwrap_or("-"), 48),
-                style.bytes(l.compressed),
-                style.bytes(l.uncompressed),
-                style.bytes(l.files),
+                spans![Span::Count(l.layer as u64)],
+                layer_digest(&l.digest, l.foreign),
+                spans![Span::command_or_dash(l.created_by.as_deref())],
+                spans![Span::Bytes(l.compressed)],
+                spans![Span::Bytes(l.uncompressed)],
+                spans![Span::Bytes(l.files)],
                 count(&l.changes.added),
                 count(&l.changes.modified),
                 count(&l.changes.deleted),
-                style.size(l.changes.wasted_later),
+                spans![Span::size(l.changes.wasted_later)],
             ]);
         }
         t.row(vec![
-            String::new(),
-            "total".to_owned(),
-            String::new(),
-            style.bytes(self.total.compressed),
-            style.bytes(self.total.uncompressed),
-            style.bytes(self.total.files),
-            String::new(),
-            String::new(),
-            String::new(),
-            style.size(self.waste.wasted_bytes),
+            Spans::new(),
+            spans!["total"],
+            Spans::new(),
+            spans![Span::Bytes(self.total.compressed)],
+            spans![Span::Bytes(self.total.uncompressed)],
+            spans![Span::Bytes(self.total.files)],
+            Spans::new(),
+            Spans::new(),
+            Spans::new(),
+            spans![Span::size(self.waste.wasted_bytes)],
         ]);
         doc.table(t).blank();
-        doc.line(format!(
-            "merged filesystem: {} of {} stored file bytes survive; wasted {} (efficiency {})",
-            style.size(self.total.merged_files),
-            style.bytes(self.total.files),
-            style.size(self.waste.wasted_bytes),
-            units::percent(self.waste.efficiency * 100.0),
-        ));
-        doc.line(format!(
-            "dive 0.13: efficiency {}, wasted {}, user wasted {} (dive counts every copy, the surviving one too)",
-            self.dive.efficiency,
-            style.size(self.dive.wasted_bytes),
-            units::percent(self.dive.user_wasted_percent * 100.0),
-        ));
+        doc.line(spans![
+            "merged filesystem: ",
+            Span::size(self.total.merged_files),
+            " of ",
+            Span::Bytes(self.total.files),
+            " stored file bytes survive; wasted ",
+            Span::size(self.waste.wasted_bytes),
+            " (efficiency ",
+            Span::percent(self.waste.efficiency * 100.0),
+            ")",
+        ]);
+        doc.line(spans![
+            "dive 0.13: efficiency ",
+            Span::Number(self.dive.efficiency),
+            ", wasted ",
+            Span::size(self.dive.wasted_bytes),
+            ", user wasted ",
+            Span::percent(self.dive.user_wasted_percent * 100.0),
+            " (dive counts every copy, the surviving one too)",
+        ]);
         if !self.waste.top.is_empty() {
             doc.blank();
             let mut w = Table::new(vec![
@@ -198,16 +200,16 @@ impl View for Layers {
                 Column::text("SURVIVES IN"),
             ]);
             for p in &self.waste.top {
+                let copies = p
+                    .copies
+                    .iter()
+                    .map(|&(l, b)| spans![Span::Layer(l), ": ", Span::size(b)]);
                 w.row(vec![
-                    units::cut(&p.path, 60),
-                    style.size(p.wasted),
-                    p.copies
-                        .iter()
-                        .map(|(l, b)| format!("#{l}: {}", style.size(*b)))
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    spans![Span::path(&p.path)],
+                    spans![Span::size(p.wasted)],
+                    Spans::join(copies, ", "),
                     p.survives_in
-                        .map_or_else(|| "deleted".to_owned(), |l| format!("#{l}")),
+                        .map_or(spans!["deleted"], |l| spans![Span::Layer(l)]),
                 ]);
             }
             doc.table(w);

@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::image::{Digest, Image};
-use crate::report::Doc;
-use crate::units;
+use crate::report::{Doc, Span, Spans};
+use crate::spans;
 
 /// A layer named on the command line: its 1-based position, or its digest
 /// (or a unique prefix of it).
@@ -120,16 +120,28 @@ pub fn resolve_layer(image: &Image, choice: &LayerChoice) -> anyhow::Result<usiz
     })
 }
 
+/// The first line of a view of one image: `IMAGE (PLATFORM): ` and `rest`.
+pub fn headline(image: &str, platform: Option<&str>, rest: Spans) -> Spans {
+    let mut line = spans![Span::name(image), " (", Span::or_dash(platform), "): "];
+    line.append(rest);
+    line
+}
+
+/// A layer's digest, marked when the layer is foreign (non-distributable).
+pub fn layer_digest(digest: &Digest, foreign: bool) -> Spans {
+    let mut cell = spans![Span::digest(digest)];
+    if foreign {
+        cell.push(" (foreign)");
+    }
+    cell
+}
+
 /// The legend under a view: one line per layer, `#N digest created_by`.
 pub fn legend_lines(doc: &mut Doc, layers: &[LayerInfo]) {
     for l in layers {
-        let by = l.created_by.as_deref().unwrap_or("-");
-        doc.line(format!(
-            "#{} {}{} {}",
-            l.layer,
-            l.digest.short(),
-            if l.foreign { " (foreign)" } else { "" },
-            units::cut(by, 80)
-        ));
+        let mut line = spans![Span::Layer(l.layer), " "];
+        line.append(layer_digest(&l.digest, l.foreign))
+            .append(spans![" ", Span::command_or_dash(l.created_by.as_deref())]);
+        doc.line(line);
     }
 }

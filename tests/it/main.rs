@@ -35,6 +35,7 @@ mod readme;
 mod registry;
 mod registry_auth;
 mod registry_server;
+mod report;
 mod sbom;
 mod shared_cache;
 mod shared_dir;
