@@ -168,7 +168,7 @@ const DIFF_HELP: &str = "Examples:\n  strata diff docker://reg.example/app/api:1
 
 const GATE_HELP: &str = "Examples:\n  strata gate --policy strata.toml docker://reg.example/app/api:2\n  strata gate --write-baseline base.json docker://reg.example/app/api:1\n  strata gate --policy strata.toml --baseline base.json --junit gate.xml --format markdown REF...\n\nExit codes: 0 pass (warnings allowed), 1 a fail rule tripped, 2 error — whatever the format.";
 
-const ADVISE_HELP: &str = "Kinds: deleted-later, metadata-only-copy, package-manager-leftovers, build-only-content, duplicate-content, big-file.\n\nExamples:\n  strata advise docker-archive:app.tar\n  strata advise --kind deleted-later,metadata-only-copy --min-bytes 1MB oci:layout:app\n\nExit codes: 0 ok, 2 error (one line on stderr).";
+const ADVISE_HELP: &str = "Kinds: deleted-later, overwritten-later, metadata-only-copy, package-manager-leftovers, dev-tooling, build-cache, test-folder, build-only-content, duplicate-content, big-file, custom (a policy's own).\n\nExamples:\n  strata advise docker-archive:app.tar\n  strata advise --kind deleted-later,metadata-only-copy --min-bytes 1MB oci:layout:app\n  strata advise --policy strata.toml oci:layout:app   # its [advise] extra rules and kinds off\n\nExit codes: 0 ok, 2 error (one line on stderr).";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -372,6 +372,9 @@ pub struct AdviseArgs {
     /// Paths listed per finding (FILES counts them all).
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub top: usize,
+    /// A policy whose `[advise]` table adds path rules and turns kinds off.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 const HISTORY_HELP: &str = "A registry repository without a tag means all of its tags; a glob may stand for the tag. Tags are ordered by when each image was made (its config's `created`; with --shallow, its manifest's org.opencontainers.image.created annotation).\n\nExamples:\n  strata history docker://reg.example/team/api\n  strata history --shallow 'docker://reg.example/team/api:v1.*' --format markdown\n  strata history --policy strata.toml docker://reg.example/team/api --format html > api.html\n\nExit codes: 0 ok, 2 error (one line on stderr).";

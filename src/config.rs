@@ -98,9 +98,7 @@ impl Config {
                 };
                 let mut kinds = Vec::new();
                 for k in &args.kind {
-                    let found = Kind::ALL
-                        .into_iter()
-                        .find(|x| x.name().replace(' ', "-").replace("single-", "") == k.as_str());
+                    let found = Kind::parse(k);
                     kinds.push(found.ok_or_else(|| Error::BadArgument {
                         flag: "--kind",
                         reason: format!("{}: unknown kind", crate::error::clip(k)),
@@ -113,6 +111,7 @@ impl Config {
                         min_bytes: size("--min-bytes", &args.min_bytes)?,
                         kinds,
                         top: args.top.max(1),
+                        policy: args.policy.clone(),
                     }),
                     false,
                 )

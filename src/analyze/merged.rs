@@ -12,6 +12,7 @@ use super::packages::{self, Inventory};
 use super::subtree::{Scope, Subtree};
 use crate::error::Error;
 use crate::image::Image;
+use crate::layer::Footer;
 use crate::store::{Indexes, LayerEntries};
 
 /// An analysis fed one path of the merged filesystem at a time, in index order.
@@ -55,15 +56,20 @@ pub fn inventory(
     warn: &mut dyn FnMut(String),
 ) -> anyhow::Result<Inventory> {
     let open = || -> anyhow::Result<Vec<_>> { Ok(indexes.open_layers(image)?) };
-    // A foreign layer not at hand has no index, so no databases.
     let dbs = |i: usize| -> anyhow::Result<_> {
-        let layer = &image.layers[i];
-        Ok(match layer.unread() {
-            true => Vec::new(),
-            false => indexes.footer(&layer.digest)?.package_dbs,
-        })
+        Ok(footer(indexes, image, i)?.map_or_else(Vec::new, |f| f.package_dbs))
     };
     packages::inventory(open, dbs, warn)
+}
+
+/// The footer of layer `i` of `image`; None for a foreign layer not at hand
+/// (no index, so no databases).
+pub fn footer(indexes: &Indexes, image: &Image, i: usize) -> anyhow::Result<Option<Footer>> {
+    let layer = &image.layers[i];
+    Ok(match layer.unread() {
+        true => None,
+        false => Some(indexes.footer(&layer.digest)?),
+    })
 }
 
 /// An index that cannot be read back (a damaged cache file).

@@ -9,6 +9,7 @@ pub mod du;
 pub mod footprint;
 pub mod gate;
 pub mod history;
+pub mod layer_match;
 pub mod layers;
 pub mod merged;
 pub mod overlay;

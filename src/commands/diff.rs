@@ -7,8 +7,10 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::analyze::advise::tooling::{self, Tools};
 use crate::analyze::diff::{diff_files, Change, FileDiff};
 use crate::analyze::footprint::{known_figures, LayerFigures};
+use crate::analyze::layer_match::{match_layers, LayerMatch};
 use crate::analyze::merged::{index_error, inventory, merged};
 use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
 use crate::analyze::sizes::{distinct_layers, Sizes};
@@ -106,20 +108,12 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let sum = |ds: &mut dyn Iterator<Item = &Digest>| -> Sizes { ds.map(|d| s[d].sizes).sum() };
     let base_digests: HashSet<&Digest> = base.layers.iter().map(|l| &l.digest).collect();
     let target_digests: HashSet<&Digest> = target.layers.iter().map(|l| &l.digest).collect();
-    let added: Vec<&Digest> = distinct(&target)
-        .into_iter()
-        .map(|(_, d)| d)
-        .filter(|d| !base_digests.contains(d))
-        .collect();
-    let shared = distinct(&target)
-        .iter()
-        .filter(|(_, d)| base_digests.contains(d))
-        .count();
-    let all: Vec<&Digest> = distinct(&base)
-        .into_iter()
-        .map(|(_, d)| d)
-        .chain(added.iter().copied())
-        .collect();
+    // Shared by content (digest or diff_id), whatever the transports.
+    let LayerMatch {
+        added,
+        shared,
+        both: all,
+    } = match_layers(&base, &target, |d| s[d].diff_id.as_ref());
     let files = match &indexes {
         Some(indexes) if args.files => {
             let f = diff_files(
@@ -142,7 +136,9 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
                 inventory(indexes, &target, &mut warn)?,
             );
             let file_delta = b.total.bytes as i64 - a.total.bytes as i64;
-            Some(diff_packages(&a.packages, &b.packages, file_delta))
+            let mut p = diff_packages(&a.packages, &b.packages, file_delta);
+            p.mark_tooling(&b.packages, &tooling::marks(&b, &Tools::new()));
+            Some(p)
         }
         _ => None,
     };
@@ -434,11 +430,14 @@ impl View for Diff {
                     t.row(vec![
                         spans![c.ecosystem.name()],
                         spans![Span::name(&c.name)],
-                        spans![match c.change {
-                            PackageChange::Added => "added",
-                            PackageChange::Removed => "removed",
-                            PackageChange::VersionChanged => "version changed",
-                        }],
+                        match (c.change, &c.tooling) {
+                            (PackageChange::Added, Some(t)) => {
+                                spans!["added (dev tooling: ", Span::name(t), ")"]
+                            }
+                            (PackageChange::Added, None) => spans!["added"],
+                            (PackageChange::Removed, _) => spans!["removed"],
+                            (PackageChange::VersionChanged, _) => spans!["version changed"],
+                        },
                         spans![Span::or_dash(c.base_version.as_deref())],
                         spans![Span::or_dash(c.target_version.as_deref())],
                         delta(c.target_bytes as i64 - c.base_bytes as i64),

@@ -99,6 +99,7 @@ pub fn scan<R: Read + Send>(
         summary: Some(summary.clone()),
         package_dbs: walked.package_dbs,
         entries: sorted.entries,
+        top_links: walked.top_links,
     };
     w.finish(&footer).map_err(io_err)?;
     Ok(Scanned {

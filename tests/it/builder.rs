@@ -320,6 +320,11 @@ impl OciLayout {
         json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms})
     }
 
+    /// Adds a manifest descriptor (with its annotations) to index.json.
+    pub fn push_index(&mut self, desc: Value) {
+        self.index.push(desc);
+    }
+
     /// Adds a single-platform image named `name` to index.json.
     pub fn image(&mut self, name: &str, layers: &[&Layer], platform: &str) -> Value {
         let mut desc = self.manifest(layers, platform);

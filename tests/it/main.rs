@@ -2,6 +2,7 @@
 //! through `Run` (the built binary, a temp cache, no network but loopback).
 
 mod advise;
+mod advise_tooling;
 mod bad_input;
 mod builder;
 mod cache;
@@ -9,9 +10,11 @@ mod cli_habits;
 mod compare;
 mod containerd;
 mod containerd_service;
+mod dev_images;
 mod diff;
 mod du;
 mod engine;
+mod engine_diff;
 mod engine_every;
 mod engine_stream;
 mod extract;

@@ -19,7 +19,7 @@ use super::{Entry, LayerSummary, PackageDb};
 pub(super) const MAGIC: &[u8; 8] = b"STRATAIX";
 /// Bump when the file layout, the record or the package databases captured
 /// change; old files are then misses.
-pub const FORMAT_VERSION: u32 = 7;
+pub const FORMAT_VERSION: u32 = 8;
 const BLOCK_TARGET: usize = 32 * 1024;
 /// No valid block is larger (a record holds at most two 64 KiB names).
 pub(super) const BLOCK_LIMIT: usize = 1 << 20;
@@ -34,7 +34,16 @@ pub struct Footer {
     pub summary: Option<LayerSummary>,
     pub package_dbs: Vec<PackageDb>,
     pub entries: u64,
+    /// The layer's top-level symlinks (`bin` -> `usr/bin`), name and raw
+    /// target, at most `TOP_LINKS`: with the captured databases, what an
+    /// image's package inventory can be planned from before any pass.
+    pub top_links: Vec<(Vec<u8>, Vec<u8>)>,
 }
+
+/// Top-level symlinks a footer keeps (a root holds a few dozen entries),
+/// and the longest target kept.
+pub const TOP_LINKS: usize = 256;
+pub const TOP_LINK_TARGET: usize = 4096;
 
 /// One entry as stored: its path front-coded against the previous one.
 #[derive(Serialize, Deserialize)]
@@ -254,6 +263,7 @@ mod tests {
                 skipped: false,
             }],
             entries: entries.len() as u64,
+            top_links: vec![(b"bin".to_vec(), b"usr/bin".to_vec())],
         };
         w.finish(&footer).unwrap();
         let back: Vec<Entry> = IndexReader::open(&path)

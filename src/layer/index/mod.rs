@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 
 use crate::image::{Compression, Digest};
-pub use format::{Footer, IndexWriter, FORMAT_VERSION};
+pub use format::{Footer, IndexWriter, FORMAT_VERSION, TOP_LINKS, TOP_LINK_TARGET};
 pub use read::{open_regular, IndexReader};
 pub use sort::IndexBuilder;
 

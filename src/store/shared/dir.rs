@@ -226,6 +226,7 @@ mod tests {
             summary: Some(summary.clone()),
             package_dbs: Vec::new(),
             entries: 3,
+            top_links: Vec::new(),
         })
         .unwrap();
         let layer = LayerDesc {
