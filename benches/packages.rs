@@ -19,6 +19,7 @@ use std::process::Command;
 
 use measure::{best_of_to, peers, strata, venv_with, verdict};
 use serde_json::Value;
+use strata::analyze::packages::deps::pep503;
 
 /// Bytes of host files in the Debian layer (the rest are skipped).
 const HOST_CAP: u64 = 960_000_000;
@@ -47,21 +48,6 @@ fn archive() -> PathBuf {
         let _ = std::fs::remove_dir_all(&layout);
     }
     archive
-}
-
-/// PEP 503: lower case, runs of `-`, `_` and `.` as one `-`.
-fn pep503(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
 }
 
 /// (ecosystem, matching name) -> versions, and the names spelt differently

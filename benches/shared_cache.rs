@@ -28,9 +28,9 @@ use strata::source::registry::artifact::Artifacts;
 
 const RUNS_AT_ONCE: usize = 20;
 
-/// Bytes of the index files of a local cache (`layers/v6/sha256/*.idx`).
+/// Bytes of the index files of a local cache (`layers/v7/sha256/*.idx`).
 fn index_bytes(cache: &Path) -> u64 {
-    std::fs::read_dir(cache.join("layers/v6/sha256"))
+    std::fs::read_dir(cache.join("layers/v7/sha256"))
         .unwrap()
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "idx"))
@@ -83,7 +83,7 @@ fn main() {
     let artifacts = Artifacts::with_defaults(&reg.host, "strata-cache").unwrap();
     let mut pushed = 2u64; // the empty config
     for l in &layers {
-        let tag = format!("sha256-{}.v6", &l.digest[7..]);
+        let tag = format!("sha256-{}.v7", &l.digest[7..]);
         let m = artifacts
             .manifest(&tag, "application/vnd.oci.image.manifest.v1+json", 1 << 20)
             .unwrap()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what the tests run against (a real registry,
-# skopeo, htpasswd, podman and containerd for the engine tests, redis-server for fleet) when missing, then format, lints, tests, bench build.
+# skopeo, htpasswd, podman and containerd for the engine tests, chromium for the pictures, redis-server for fleet) when missing, then format, lints, tests, bench build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,7 @@ command -v skopeo >/dev/null || need+=(skopeo)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v podman >/dev/null || need+=(podman)
 command -v containerd >/dev/null || need+=(containerd)
+command -v chromium >/dev/null || need+=(chromium)
 command -v redis-server >/dev/null || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"

@@ -111,6 +111,41 @@ const DU_HELP: &str = concat!(
     exit_codes!()
 );
 
+const CAT_HELP: &str = concat!(
+    "Examples:
+  strata cat debian:12 /etc/os-release             as a container sees it (links followed)
+  strata cat oci:./layout:app /app/config.json --layer 3
+  strata cat app:1 /usr/bin/app --force | xxd | head   binary bytes to a terminal need --force
+
+The bytes are streamed from the layer blob that holds the file and checked
+against the layer index; the blob's digest and diff_id are verified at its end.
+
+",
+    references!(),
+    "
+
+",
+    exit_codes!()
+);
+
+const EXPORT_HELP: &str = concat!(
+    "Examples:
+  strata export app:1 -o app.tar                   the merged filesystem (as crane export)
+  strata export oci:./layout:app --layer 2 -o layer2.tar
+  strata export docker-daemon:app:1 -o - | tar -tvf -
+
+Without --layer: one entry per path the image shows, the last writer's,
+whiteouts applied and left out. With --layer: that layer's tar stream, checked
+against its diff_id as it is written (a mismatch removes the file).
+
+",
+    references!(),
+    "
+
+",
+    exit_codes!()
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "strata",
@@ -133,7 +168,7 @@ const DIFF_HELP: &str = "Examples:\n  strata diff docker://reg.example/app/api:1
 
 const GATE_HELP: &str = "Examples:\n  strata gate --policy strata.toml docker://reg.example/app/api:2\n  strata gate --write-baseline base.json docker://reg.example/app/api:1\n  strata gate --policy strata.toml --baseline base.json --junit gate.xml --format markdown REF...\n\nExit codes: 0 pass (warnings allowed), 1 a fail rule tripped, 2 error — whatever the format.";
 
-const ADVISE_HELP: &str = "Kinds: deleted-later, metadata-only-copy, package-manager-leftovers, build-only-content, duplicate-content, big-file.\n\nExamples:\n  strata advise docker-archive:app.tar\n  strata advise --kind deleted-later,metadata-only-copy --min-bytes 1MB oci:layout:app\n\nExit codes: 0 ok, 2 error (one line on stderr).";
+const ADVISE_HELP: &str = "Kinds: deleted-later, overwritten-later, metadata-only-copy, package-manager-leftovers, dev-tooling, build-cache, test-folder, build-only-content, duplicate-content, big-file, custom (a policy's own).\n\nExamples:\n  strata advise docker-archive:app.tar\n  strata advise --kind deleted-later,metadata-only-copy --min-bytes 1MB oci:layout:app\n  strata advise --policy strata.toml oci:layout:app   # its [advise] extra rules and kinds off\n\nExit codes: 0 ok, 2 error (one line on stderr).";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -161,9 +196,18 @@ pub enum Command {
     /// What could go: findings, the bytes each fix saves, the layer to blame.
     #[command(after_help = ADVISE_HELP)]
     Advise(AdviseArgs),
+    /// An image's size over its tags, oldest first: the change at each tag and the layers that changed.
+    #[command(after_help = HISTORY_HELP)]
+    History(HistoryArgs),
     /// Installed packages (deb, rpm, apk, Python, npm, gems) with their bytes and layer.
     #[command(after_help = PACKAGES_HELP)]
     Packages(PackagesArgs),
+    /// The bytes of one file of an image, to stdout (merged filesystem or one layer).
+    #[command(after_help = CAT_HELP)]
+    Cat(CatArgs),
+    /// An image's merged filesystem (or one layer's tar) as a tar file.
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
     /// The layer index cache: what strata keeps there, pruning it, where it is.
     #[command(subcommand, after_help = CACHE_HELP)]
     Cache(CacheCommand),
@@ -328,6 +372,24 @@ pub struct AdviseArgs {
     /// Paths listed per finding (FILES counts them all).
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub top: usize,
+    /// A policy whose `[advise]` table adds path rules and turns kinds off.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+const HISTORY_HELP: &str = "A registry repository without a tag means all of its tags; a glob may stand for the tag. Tags are ordered by when each image was made (its config's `created`; with --shallow, its manifest's org.opencontainers.image.created annotation).\n\nExamples:\n  strata history docker://reg.example/team/api\n  strata history --shallow 'docker://reg.example/team/api:v1.*' --format markdown\n  strata history --policy strata.toml docker://reg.example/team/api --format html > api.html\n\nExit codes: 0 ok, 2 error (one line on stderr).";
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A registry repository (all its tags), a repository with a tag glob, or image references.
+    #[arg(required = true, value_name = "REF")]
+    pub refs: Vec<String>,
+    /// A gate policy: its size limit (max_compressed, …) is drawn across.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Registry images only: compressed sizes from manifests alone, no blob download.
+    #[arg(long)]
+    pub shallow: bool,
 }
 
 #[derive(Debug, Args)]
@@ -413,6 +475,37 @@ pub struct DuArgs {
     pub top: usize,
     /// One layer's own content instead of the merged image: its position
     /// from 1 (the base) or its digest (a unique prefix is enough).
+    #[arg(long, value_name = "N|sha256:…")]
+    pub layer: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CatArgs {
+    /// The image (one) to read.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// The file, e.g. /etc/os-release.
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// The file as this layer's tar holds it: its position from 1 (the
+    /// base) or its digest (a unique prefix is enough).
+    #[arg(long, value_name = "N|sha256:…")]
+    pub layer: Option<String>,
+    /// Write binary content to a terminal too.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The image (one) to export.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// The tar file to write (- for stdout, never a terminal).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// That layer's own tar stream instead: its position from 1 (the base)
+    /// or its digest (a unique prefix is enough).
     #[arg(long, value_name = "N|sha256:…")]
     pub layer: Option<String>,
 }
@@ -575,6 +668,8 @@ pub enum FormatArg {
     Table,
     Json,
     Markdown,
+    // One self-contained page: inline CSS and SVG charts, nothing loaded from anywhere.
+    Html,
     // SBOMs (`packages` only): CycloneDX 1.6 JSON, SPDX 2.3 JSON.
     Cyclonedx,
     Spdx,

@@ -3,7 +3,8 @@
 use crate::analyze::rollup::MAX_DEPTH;
 use crate::analyze::sizes::Measure;
 use crate::cli::{
-    Cli, Command as CliCommand, CompareArgs, DuArgs, FormatArg, MeasureArg, PackagesArgs,
+    CatArgs, Cli, Command as CliCommand, CompareArgs, DuArgs, ExportArgs, FormatArg, MeasureArg,
+    PackagesArgs,
 };
 use crate::commands;
 use crate::error::Error;
@@ -35,6 +36,9 @@ pub enum Command {
     Packages(commands::packages::Args),
     Advise(commands::advise::Args),
     Cache(commands::cache::Args),
+    Cat(commands::cat::Args),
+    Export(commands::export::Args),
+    History(commands::history::Args),
     Fleet(commands::fleet::Args),
 }
 
@@ -94,9 +98,7 @@ impl Config {
                 };
                 let mut kinds = Vec::new();
                 for k in &args.kind {
-                    let found = Kind::ALL
-                        .into_iter()
-                        .find(|x| x.name().replace(' ', "-").replace("single-", "") == k.as_str());
+                    let found = Kind::parse(k);
                     kinds.push(found.ok_or_else(|| Error::BadArgument {
                         flag: "--kind",
                         reason: format!("{}: unknown kind", crate::error::clip(k)),
@@ -109,6 +111,7 @@ impl Config {
                         min_bytes: size("--min-bytes", &args.min_bytes)?,
                         kinds,
                         top: args.top.max(1),
+                        policy: args.policy.clone(),
                     }),
                     false,
                 )
@@ -193,6 +196,19 @@ impl Config {
                 };
                 (Command::Packages(args), false)
             }
+            CliCommand::Cat(args) => (Command::Cat(cat_args(args)?), false),
+            CliCommand::Export(args) => (Command::Export(export_args(args)?), false),
+            CliCommand::History(args) => (
+                Command::History(commands::history::Args {
+                    targets: args
+                        .refs
+                        .iter()
+                        .map(|r| commands::history::Target::parse(r))
+                        .collect::<anyhow::Result<_>>()?,
+                    policy: args.policy,
+                }),
+                args.shallow,
+            ),
             CliCommand::Cache(action) => (Command::Cache(cache_args(action, &cache_dir)?), false),
             CliCommand::Fleet(action) => (Command::Fleet(fleet_args(action, &g.timeout)?), false),
             // Generators: written by commands::completions before any config.
@@ -232,6 +248,7 @@ impl Config {
                     // An SBOM is JSON; `packages` writes it (checked above).
                     FormatArg::Json | FormatArg::Cyclonedx | FormatArg::Spdx => Format::Json,
                     FormatArg::Markdown => Format::Markdown,
+                    FormatArg::Html => Format::Html,
                 },
                 style: Style { raw_bytes: g.bytes },
             },
@@ -360,18 +377,55 @@ fn layer_choice(text: &str) -> anyhow::Result<commands::LayerChoice> {
     })
 }
 
+/// A path in an image, as PATH gives it: relative to the root, clean.
+fn path_arg(text: &str) -> anyhow::Result<Vec<u8>> {
+    let relative = text.trim_start_matches('/');
+    Ok(
+        crate::layer::walk::clean_path(relative.as_bytes(), "PATH").map_err(|_| {
+            Error::BadArgument {
+                flag: "PATH",
+                reason: format!(
+                    "{}: expected a path such as /usr/lib",
+                    crate::error::clip(text)
+                ),
+            }
+        })?,
+    )
+}
+
+fn cat_args(args: CatArgs) -> anyhow::Result<commands::cat::Args> {
+    Ok(commands::cat::Args {
+        reference: Reference::parse(&args.reference)?,
+        // As a container reads it: `..` after a link goes where the link led.
+        path: args.path.trim_start_matches('/').as_bytes().to_vec(),
+        layer: args.layer.as_deref().map(layer_choice).transpose()?,
+        force: args.force,
+    })
+}
+
+fn export_args(args: ExportArgs) -> anyhow::Result<commands::export::Args> {
+    use commands::export::Output;
+    let output = match args.output.as_os_str().as_encoded_bytes() {
+        b"-" => Output::Stdout,
+        b"" => {
+            return Err(Error::BadArgument {
+                flag: "--output",
+                reason: "an empty file name".into(),
+            }
+            .into())
+        }
+        _ => Output::File(args.output),
+    };
+    Ok(commands::export::Args {
+        reference: Reference::parse(&args.reference)?,
+        output,
+        layer: args.layer.as_deref().map(layer_choice).transpose()?,
+    })
+}
+
 fn du_args(args: DuArgs) -> anyhow::Result<commands::du::Args> {
     let layer = args.layer.as_deref().map(layer_choice).transpose()?;
-    let relative = args.path.trim_start_matches('/');
-    let path = crate::layer::walk::clean_path(relative.as_bytes(), "PATH").map_err(|_| {
-        Error::BadArgument {
-            flag: "PATH",
-            reason: format!(
-                "{}: expected a path such as /usr/lib",
-                crate::error::clip(&args.path)
-            ),
-        }
-    })?;
+    let path = path_arg(&args.path)?;
     Ok(commands::du::Args {
         reference: Reference::parse(&args.reference)?,
         path,

@@ -106,6 +106,14 @@ pub enum Error {
         limit: usize,
     },
 
+    /// A path asked for (`cat`, `export`) that the image does not show as asked.
+    #[error("{image}: {path}: {reason}")]
+    BadPath {
+        image: String,
+        path: String,
+        reason: String,
+    },
+
     #[error("unsupported manifest: {0}")]
     Unsupported(String),
 

@@ -3,7 +3,8 @@
 //! control, bidi and zero-width character shown as a visible escape; reach
 //! markdown with nothing a renderer would honour (HTML, links, images, code,
 //! emphasis, tables, blocks); reach JSON with the same characters as `\u`
-//! escapes (the JSON formatter in report/json.rs writes them with `json`).
+//! escapes (the JSON formatter in report/json.rs writes them with `json`);
+//! reach HTML as text with every markup character an entity (`html`).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -173,6 +174,26 @@ pub fn markdown(text: &str, place: Place) -> String {
     out
 }
 
+/// The HTML escaper, for text and attribute values alike: `text` (from an
+/// input) as the page shows it, `escape(text)` with `&`, `<`, `>`, `"` and
+/// `'` as entities, so that no tag, attribute, entity or script can open,
+/// and no hidden character reorders or hides what is shown.
+pub fn html(text: &str) -> String {
+    let shown = escape(text);
+    let mut out = String::with_capacity(shown.len() + 8);
+    for c in shown.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The JSON escaper: writes `text` (one fragment of a JSON string, which
 /// serde_json has already cleared of `"`, `\` and C0 controls) with every
 /// other `hidden` character as a `\uXXXX` escape. Parsed back, it is the same
@@ -264,6 +285,16 @@ mod tests {
         assert_eq!(m("3) item"), "3\\) item");
         assert_eq!(m("    code"), "&#32;&#32;&#32;&#32;code");
         assert_eq!(m("2024 plain"), "2024 plain");
+    }
+
+    #[test]
+    fn html_shows_the_text_and_opens_nothing() {
+        assert_eq!(
+            html("<img src=x onerror=\"a('1')\">&amp;"),
+            "&lt;img src=x onerror=&quot;a(&#39;1&#39;)&quot;&gt;&amp;amp;"
+        );
+        assert_eq!(html("bidi\u{202e}\x1b[2J"), "bidi\\u{202e}\\x1b[2J");
+        assert_eq!(html("naïve ✓ 界"), "naïve ✓ 界");
     }
 
     #[test]

@@ -422,6 +422,10 @@ pub struct Image {
     pub layers: Vec<LayerDesc>,
     /// The config's whole history, `empty_layer` steps included.
     pub history: Vec<History>,
+    /// When the image was made (RFC 3339), as its config says, or its
+    /// manifest's `org.opencontainers.image.created` annotation when the
+    /// config was not read (shallow) or says nothing.
+    pub created: Option<String>,
     pub blobs: Arc<dyn BlobSource>,
 }
 

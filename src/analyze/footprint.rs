@@ -369,6 +369,7 @@ pub(crate) mod tests {
                 })
                 .collect(),
             history: Vec::new(),
+            created: None,
             blobs: std::sync::Arc::new(NoBlobs),
         }
     }

@@ -9,8 +9,10 @@ use std::io;
 
 use super::overlay::{Node, Overlay};
 use super::packages::{self, Inventory};
+use super::subtree::{Scope, Subtree};
 use crate::error::Error;
 use crate::image::Image;
+use crate::layer::Footer;
 use crate::store::{Indexes, LayerEntries};
 
 /// An analysis fed one path of the merged filesystem at a time, in index order.
@@ -22,6 +24,18 @@ pub trait Sink {
 /// open, images of too many layers refused (`Indexes::open_layers`).
 pub fn merged(indexes: &Indexes, image: &Image) -> anyhow::Result<Overlay<LayerEntries>> {
     Ok(Overlay::new(indexes.open_layers(image)?).map_err(index_error)?)
+}
+
+/// The merged filesystem of `image` at `dir` (as far below as `scope` says),
+/// read by seeking each layer's index: its ancestors' markers, then only the
+/// blocks that hold `dir`.
+pub fn subtree(
+    indexes: &Indexes,
+    image: &Image,
+    dir: &[u8],
+    scope: Scope,
+) -> anyhow::Result<Subtree<LayerEntries>> {
+    Ok(Overlay::subtree(indexes.open_layers(image)?, dir, scope).map_err(index_error)?)
 }
 
 /// One pass over the merged filesystem of `image`, every node to every sink.
@@ -42,15 +56,20 @@ pub fn inventory(
     warn: &mut dyn FnMut(String),
 ) -> anyhow::Result<Inventory> {
     let open = || -> anyhow::Result<Vec<_>> { Ok(indexes.open_layers(image)?) };
-    // A foreign layer not at hand has no index, so no databases.
     let dbs = |i: usize| -> anyhow::Result<_> {
-        let layer = &image.layers[i];
-        Ok(match layer.unread() {
-            true => Vec::new(),
-            false => indexes.footer(&layer.digest)?.package_dbs,
-        })
+        Ok(footer(indexes, image, i)?.map_or_else(Vec::new, |f| f.package_dbs))
     };
     packages::inventory(open, dbs, warn)
+}
+
+/// The footer of layer `i` of `image`; None for a foreign layer not at hand
+/// (no index, so no databases).
+pub fn footer(indexes: &Indexes, image: &Image, i: usize) -> anyhow::Result<Option<Footer>> {
+    let layer = &image.layers[i];
+    Ok(match layer.unread() {
+        true => None,
+        false => Some(indexes.footer(&layer.digest)?),
+    })
 }
 
 /// An index that cannot be read back (a damaged cache file).

@@ -25,15 +25,66 @@ pub struct PackageDelta {
     pub target_version: Option<String>,
     pub base_bytes: u64,
     pub target_bytes: u64,
+    /// An added package that dev and test tooling installs: the finding of
+    /// `strata advise` that would remove it (`deb/gcc`, or the tools together).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tooling: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PackageDiff {
+    /// The biggest changes (all of them, unless cut to a top N).
     pub changes: Vec<PackageDelta>,
+    /// Changes not listed (past a top N), and their net bytes.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub changes_more: u64,
+    #[serde(skip_serializing_if = "is_zero_i64")]
+    pub changes_more_delta: i64,
     /// Target minus base installed bytes over the changed packages.
     pub delta: i64,
     /// The file delta no package change explains.
     pub unexplained: i64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_zero_i64(n: &i64) -> bool {
+    *n == 0
+}
+
+impl PackageDiff {
+    /// Keeps the `top` biggest changes; the rest are counted (the totals
+    /// still cover every change).
+    pub fn keep(&mut self, top: usize) {
+        if self.changes.len() <= top {
+            return;
+        }
+        let rest = self.changes.split_off(top);
+        self.changes_more += rest.len() as u64;
+        self.changes_more_delta += rest
+            .iter()
+            .map(|c| c.target_bytes as i64 - c.base_bytes as i64)
+            .sum::<i64>();
+    }
+
+    /// Marks each added package of `target` that `tooling` (per package of
+    /// `target`, the finding that frees it) names.
+    pub fn mark_tooling(&mut self, target: &[Package], tooling: &[Option<String>]) {
+        let by_key: BTreeMap<(Ecosystem, &str), &String> = target
+            .iter()
+            .zip(tooling)
+            .filter_map(|(p, t)| Some(((p.ecosystem, p.name.as_str()), t.as_ref()?)))
+            .collect();
+        for c in &mut self.changes {
+            if c.change == PackageChange::Added {
+                c.tooling = by_key
+                    .get(&(c.ecosystem, c.name.as_str()))
+                    .map(|t| (*t).clone());
+            }
+        }
+    }
 }
 
 /// Diffs two inventories; `file_delta` is the merged filesystems' byte delta.
@@ -52,6 +103,7 @@ pub fn diff_packages(base: &[Package], target: &[Package], file_delta: i64) -> P
                 target_version: Some(p.version.clone()),
                 base_bytes: 0,
                 target_bytes: p.bytes,
+                tooling: None,
             }),
             Some(o) if o.version != p.version => changes.push(PackageDelta {
                 ecosystem: p.ecosystem,
@@ -61,6 +113,7 @@ pub fn diff_packages(base: &[Package], target: &[Package], file_delta: i64) -> P
                 target_version: Some(p.version.clone()),
                 base_bytes: o.bytes,
                 target_bytes: p.bytes,
+                tooling: None,
             }),
             Some(_) => {}
         }
@@ -75,6 +128,7 @@ pub fn diff_packages(base: &[Package], target: &[Package], file_delta: i64) -> P
                 target_version: None,
                 base_bytes: o.bytes,
                 target_bytes: 0,
+                tooling: None,
             });
         }
     }
@@ -90,6 +144,8 @@ pub fn diff_packages(base: &[Package], target: &[Package], file_delta: i64) -> P
         .sum();
     PackageDiff {
         changes,
+        changes_more: 0,
+        changes_more_delta: 0,
         delta,
         unexplained: file_delta - delta,
     }

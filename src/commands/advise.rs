@@ -2,14 +2,15 @@
 //! build step is to blame.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::analyze::advise::{advise, Kind};
-use crate::analyze::merged::{index_error, merged};
-use crate::image::Digest;
+use crate::analyze::advise::{advise_image, AllPaths, FreedPackage, Kind, PathBytes, Settings};
+use crate::gate::policy::Policy;
+use crate::image::{Digest, Image};
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Span, Spans, Table, View};
+use crate::report::{Bars, Chart, Column, Doc, Format, Layout, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
 use crate::spans;
 
@@ -24,11 +25,43 @@ pub struct Args {
     pub kinds: Vec<Kind>,
     /// Paths shown per finding in tables.
     pub top: usize,
+    /// A policy whose `[advise]` table adds rules and turns kinds off.
+    pub policy: Option<PathBuf>,
+}
+
+/// A finding's paths: every one in JSON, the first few in tables.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Paths {
+    All(AllPaths),
+    First(Vec<PathBytes>),
+}
+
+/// A layer named by a finding: its position, digest and build step.
+#[derive(Debug, Serialize)]
+pub struct LayerRef {
+    pub layer: usize,
+    pub digest: Digest,
+    pub created_by: Option<String>,
+}
+
+impl LayerRef {
+    fn of(image: &Image, layer: usize) -> LayerRef {
+        let l = &image.layers[layer - 1];
+        LayerRef {
+            layer,
+            digest: l.digest.clone(),
+            created_by: l.history.as_ref().and_then(|h| h.created_by.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
 pub struct FindingRow {
     pub kind: Kind,
+    /// What it is about within its kind (a rule's label, a test folder, a tool).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     pub bytes: u64,
     /// The bytes scaled by the layer's compression ratio: what the fix saves a pull.
     pub compressed_estimate: u64,
@@ -36,14 +69,24 @@ pub struct FindingRow {
     pub layer: usize,
     pub digest: Digest,
     pub created_by: Option<String>,
+    /// Deleted or overwritten later: the layer that did it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub later: Option<LayerRef>,
     pub fix: &'static str,
-    pub paths: Vec<String>,
+    pub paths: Paths,
+    /// Dev tooling: the packages the fix removes, with their bytes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<FreedPackage>,
+    /// The first paths (tables).
+    #[serde(skip)]
+    pub first: Vec<PathBytes>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct ImageAdvice {
     pub image: String,
     pub findings: Vec<FindingRow>,
+    /// What the findings shown save together, each path counted once.
     pub total_bytes: u64,
 }
 
@@ -55,6 +98,17 @@ pub struct Advice {
 }
 
 pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let policy = args.policy.as_deref().map(Policy::load_rules).transpose()?;
+    let rules = policy.map(|p| p.advise).unwrap_or_default();
+    let mut settings = Settings::new(
+        args.big,
+        &args.kinds,
+        args.top,
+        &rules.extra_rules(),
+        &rules.off,
+    )
+    .map_err(|e| anyhow::anyhow!("advise rules: {e}"))?;
+    settings.all_paths = session.options().format == Format::Json;
     let images = session.load(&args.refs)?;
     let store = session.store()?;
     let indexes = store.indexes(&images, session.progress())?;
@@ -64,14 +118,16 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         top: args.top,
     };
     for image in &images {
-        let findings = advise(merged(&indexes, image)?, args.big, args.top).map_err(index_error)?;
-        let rows: Vec<FindingRow> = findings
+        let advice = advise_image(&indexes, image, &settings, &mut |w| session.warn(w))?;
+        let shown = |f: &crate::analyze::advise::Finding| f.bytes >= args.min_bytes;
+        let total_bytes = advice.could_go(shown);
+        let rows: Vec<FindingRow> = advice
+            .findings
             .into_iter()
             .filter(|f| f.bytes >= args.min_bytes)
-            .filter(|f| args.kinds.is_empty() || args.kinds.contains(&f.kind))
             .map(|f| {
-                let layer = &image.layers[f.layer - 1];
-                let s = &summaries[&layer.digest];
+                let at = LayerRef::of(image, f.layer);
+                let s = &summaries[&at.digest];
                 let ratio = if s.uncompressed == 0 {
                     1.0
                 } else {
@@ -79,20 +135,27 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
                 };
                 FindingRow {
                     kind: f.kind,
+                    subject: f.subject,
                     bytes: f.bytes,
                     compressed_estimate: (f.bytes as f64 * ratio).round() as u64,
                     files: f.files,
                     layer: f.layer,
-                    digest: layer.digest.clone(),
-                    created_by: layer.history.as_ref().and_then(|h| h.created_by.clone()),
+                    digest: at.digest,
+                    created_by: at.created_by,
+                    later: f.later.map(|l| LayerRef::of(image, l)),
                     fix: f.kind.fix(),
-                    paths: f.paths,
+                    paths: match f.all_paths {
+                        Some(all) => Paths::All(all),
+                        None => Paths::First(f.paths.clone()),
+                    },
+                    packages: f.packages,
+                    first: f.paths,
                 }
             })
             .collect();
         report.images.push(ImageAdvice {
             image: image.name.to_string(),
-            total_bytes: rows.iter().map(|r| r.bytes).sum(),
+            total_bytes,
             findings: rows,
         });
     }
@@ -131,9 +194,9 @@ impl View for Advice {
                 Column::text("PATHS"),
             ]);
             for f in &img.findings {
-                let shown = f.paths.iter().take(self.top);
+                let shown = f.first.iter().take(self.top);
                 let listed = shown.len() as u64;
-                let mut paths = Spans::join(shown.map(|p| spans![Span::path(p)]), ", ");
+                let mut paths = Spans::join(shown.map(|p| spans![Span::path(&p.path)]), ", ");
                 if f.files > listed {
                     if listed > 0 {
                         paths.push(", ");
@@ -143,12 +206,24 @@ impl View for Advice {
                         .push(Span::Count(f.files - listed))
                         .push(" more");
                 }
+                let mut kind = spans![f.kind.name()];
+                if let Some(s) = &f.subject {
+                    kind.push(" (").push(Span::name(s)).push(")");
+                }
+                let mut layer = spans![Span::Layer(f.layer)];
+                if let Some(l) = &f.later {
+                    let then = match f.kind {
+                        Kind::OverwrittenLater => ", written again in ",
+                        _ => ", deleted in ",
+                    };
+                    layer.push(then).push(Span::Layer(l.layer));
+                }
                 t.row(vec![
-                    spans![f.kind.name()],
+                    kind,
                     spans![Span::size(f.bytes)],
                     spans![Span::size(f.compressed_estimate)],
                     spans![Span::Count(f.files)],
-                    spans![Span::Layer(f.layer)],
+                    layer,
                     spans![Span::command_or_dash(f.created_by.as_deref())],
                     paths,
                 ]);
@@ -157,6 +232,20 @@ impl View for Advice {
             let mut kinds: Vec<Kind> = img.findings.iter().map(|f| f.kind).collect();
             kinds.sort();
             kinds.dedup();
+            let mut bars = Bars::new(
+                spans![
+                    "Bytes each kind of finding saves in ",
+                    Span::name(&img.image)
+                ],
+                "KIND",
+                Layout::Grouped,
+                vec![spans!["saves"]],
+            );
+            for &k in &kinds {
+                let saves = img.findings.iter().filter(|f| f.kind == k).map(|f| f.bytes);
+                bars.row(spans![k.name()], vec![Some(saves.sum())]);
+            }
+            doc.picture(Chart::Bars(bars));
             for k in kinds {
                 doc.note(spans![k.name(), ": ", k.fix()]);
             }

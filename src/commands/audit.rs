@@ -59,7 +59,9 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let below = inventory(&indexes, &upto(i), &mut warn)?;
     let with = inventory(&indexes, &upto(i + 1), &mut warn)?;
     let file_delta = with.total.bytes as i64 - below.total.bytes as i64;
-    let packages = diff_packages(&below.packages, &with.packages, file_delta);
+    let mut packages = diff_packages(&below.packages, &with.packages, file_delta);
+    // Like every section, the packages to the top N (the rest counted).
+    packages.keep(args.top);
     let report = AuditReport {
         image: image.name.to_string(),
         platform: image.platform.clone(),
@@ -222,8 +224,23 @@ impl View for AuditReport {
                     spans![Span::size(bytes)],
                 ]);
             }
+            if self.packages.changes_more > 0 {
+                t.row(vec![
+                    Spans::new(),
+                    spans!["… ", Span::Count(self.packages.changes_more), " more"],
+                    Spans::new(),
+                    Spans::new(),
+                    spans![Span::Delta(Some(self.packages.changes_more_delta))],
+                ]);
+            }
             doc.table(t);
         }
+        doc.line(spans![
+            "packages explain ",
+            Span::Delta(Some(self.packages.delta)),
+            " of the layer's file bytes; no package explains ",
+            Span::Delta(Some(self.packages.unexplained)),
+        ]);
         doc
     }
 }

@@ -249,6 +249,27 @@ impl View for Compare {
             }
         }
 
+        let mut costs = Bars::new(
+            spans!["What each family costs, ", m.name(), " bytes"],
+            "FAMILY",
+            Layout::Grouped,
+            vec![family(ln), family(rn)],
+        );
+        costs.row(
+            "dedup total",
+            vec![self.left.dedup_total.get(m), self.right.dedup_total.get(m)],
+        );
+        if let Some(d) = &self.deploy {
+            costs.row(
+                {
+                    let mut label = spans!["deploy "];
+                    label.append(Spans::join(d.names.iter().map(Span::name), ","));
+                    label
+                },
+                vec![d.left.get(m), d.right.get(m)],
+            );
+        }
+        doc.bars(costs).blank();
         if let Some(d) = &self.deploy {
             let mut t = paired("DEPLOY");
             t.row(vec![

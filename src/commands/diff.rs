@@ -7,15 +7,17 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::analyze::advise::tooling::{self, Tools};
 use crate::analyze::diff::{diff_files, Change, FileDiff};
 use crate::analyze::footprint::{known_figures, LayerFigures};
+use crate::analyze::layer_match::{match_layers, LayerMatch};
 use crate::analyze::merged::{index_error, inventory, merged};
 use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
 use crate::analyze::sizes::{distinct_layers, Sizes};
 use crate::commands::{layer_digest, one_image};
 use crate::image::{Digest, Image};
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Span, Spans, Table, View};
+use crate::report::{Chart, Column, Doc, Node, Span, Spans, Table, Tree, TreeRow, View};
 use crate::session::{Outcome, Session};
 use crate::spans;
 
@@ -106,20 +108,12 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let sum = |ds: &mut dyn Iterator<Item = &Digest>| -> Sizes { ds.map(|d| s[d].sizes).sum() };
     let base_digests: HashSet<&Digest> = base.layers.iter().map(|l| &l.digest).collect();
     let target_digests: HashSet<&Digest> = target.layers.iter().map(|l| &l.digest).collect();
-    let added: Vec<&Digest> = distinct(&target)
-        .into_iter()
-        .map(|(_, d)| d)
-        .filter(|d| !base_digests.contains(d))
-        .collect();
-    let shared = distinct(&target)
-        .iter()
-        .filter(|(_, d)| base_digests.contains(d))
-        .count();
-    let all: Vec<&Digest> = distinct(&base)
-        .into_iter()
-        .map(|(_, d)| d)
-        .chain(added.iter().copied())
-        .collect();
+    // Shared by content (digest or diff_id), whatever the transports.
+    let LayerMatch {
+        added,
+        shared,
+        both: all,
+    } = match_layers(&base, &target, |d| s[d].diff_id.as_ref());
     let files = match &indexes {
         Some(indexes) if args.files => {
             let f = diff_files(
@@ -142,7 +136,9 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
                 inventory(indexes, &target, &mut warn)?,
             );
             let file_delta = b.total.bytes as i64 - a.total.bytes as i64;
-            Some(diff_packages(&a.packages, &b.packages, file_delta))
+            let mut p = diff_packages(&a.packages, &b.packages, file_delta);
+            p.mark_tooling(&b.packages, &tooling::marks(&b, &Tools::new()));
+            Some(p)
         }
         _ => None,
     };
@@ -243,6 +239,42 @@ fn position(p: Option<usize>) -> Spans {
     p.map_or(spans!["-"], |p| spans![Span::Layer(p)])
 }
 
+/// What TARGET holds that BASE does not (bytes of files added or changed):
+/// the biggest of them one by one, by the layer that wrote them, the rest as one.
+fn delta_map(f: &FileDiff) -> Tree {
+    let mut tree = Tree::new(vec![Column::text("PATH"), Column::figure("BYTES")]);
+    let total = f.added.bytes + f.changed.bytes;
+    let row = |depth, node, bytes, layer| TreeRow {
+        depth,
+        node,
+        bytes,
+        layer,
+        cells: vec![spans![Span::size(bytes)]],
+    };
+    tree.push(row(0, Node::Entry(Span::path("/")), total, None));
+    let (mut shown, mut files) = (0, 0);
+    for c in f
+        .top
+        .iter()
+        .filter(|c| c.change != Change::Removed && c.target_bytes > 0)
+    {
+        tree.push(row(
+            1,
+            Node::Entry(Span::path(&c.path)),
+            c.target_bytes,
+            Some(c.layer),
+        ));
+        shown += c.target_bytes;
+        files += 1;
+    }
+    let rest = total.saturating_sub(shown);
+    if rest > 0 {
+        let entries = (f.added.files + f.changed.files).saturating_sub(files);
+        tree.push(row(1, Node::More { entries }, rest, None));
+    }
+    tree
+}
+
 impl View for Diff {
     const COMMAND: &'static str = "diff";
 
@@ -271,7 +303,9 @@ impl View for Diff {
             Span::Bytes(self.store_both.compressed),
             " compressed (",
             Span::Bytes(self.store_both.uncompressed),
-            " uncompressed)",
+            " uncompressed, ",
+            Span::Bytes(self.store_both.files),
+            " in files)",
         ]);
         if let Some(layers) = &self.layers {
             doc.blank().heading("Layers");
@@ -376,6 +410,7 @@ impl View for Diff {
                     ]);
                 }
                 doc.table(t);
+                doc.picture(Chart::Tree(delta_map(f)));
             }
         }
         if let Some(p) = &self.packages {
@@ -395,11 +430,14 @@ impl View for Diff {
                     t.row(vec![
                         spans![c.ecosystem.name()],
                         spans![Span::name(&c.name)],
-                        spans![match c.change {
-                            PackageChange::Added => "added",
-                            PackageChange::Removed => "removed",
-                            PackageChange::VersionChanged => "version changed",
-                        }],
+                        match (c.change, &c.tooling) {
+                            (PackageChange::Added, Some(t)) => {
+                                spans!["added (dev tooling: ", Span::name(t), ")"]
+                            }
+                            (PackageChange::Added, None) => spans!["added"],
+                            (PackageChange::Removed, _) => spans!["removed"],
+                            (PackageChange::VersionChanged, _) => spans!["version changed"],
+                        },
                         spans![Span::or_dash(c.base_version.as_deref())],
                         spans![Span::or_dash(c.target_version.as_deref())],
                         delta(c.target_bytes as i64 - c.base_bytes as i64),

@@ -100,12 +100,23 @@ impl View for Footprint {
             saved(s.saved.files, s.saved_percent.files),
         ]);
 
+        let mut totals = Bars::new(
+            spans!["Sum total against dedup total, ", m.name(), " bytes"],
+            "SET",
+            Layout::Grouped,
+            vec![spans![m.name()]],
+        );
+        totals.row("sum total", vec![s.sum_total.get(m)]);
+        totals.row("dedup total", vec![s.dedup_total.get(m)]);
+
         let mut doc = Doc::new();
         doc.table(images)
             .blank()
             .bars(bars)
             .blank()
             .table(set)
+            .blank()
+            .bars(totals)
             .blank();
         doc.line(spans![
             Span::Counted(s.images as u64, "image", "images"),

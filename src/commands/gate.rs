@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::analyze::advise::AdviseBuilder;
+use crate::analyze::advise::{advise_image, AdviseBuilder, Finding, Kind, Settings};
 use crate::analyze::footprint::footprint;
 use crate::analyze::gate::{Forbidden as ForbiddenSink, Under};
 use crate::analyze::layers::ChangesBuilder;
@@ -19,7 +19,7 @@ use crate::gate::{
 };
 use crate::image::Image;
 use crate::reference::Reference;
-use crate::report::{junit, Column, Doc, Span, Spans, Table, View};
+use crate::report::{junit, Bars, Chart, Column, Doc, Layout, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
 use crate::spans;
 use crate::store::Indexes;
@@ -157,10 +157,21 @@ fn image_facts(
     indexes: &Indexes,
 ) -> anyhow::Result<()> {
     let rules = || policy.images.iter();
-    // The paths of the first findings of each kind (five named).
-    let mut findings = policy
-        .needs_findings()
-        .then(|| AdviseBuilder::new(u64::MAX, 5));
+    // The paths of the first findings of each kind (five named), from the
+    // one walk; dev tooling reads the packages too, in a pass of its own.
+    let settings = Settings::new(
+        u64::MAX,
+        &[],
+        5,
+        &policy.advise.extra_rules(),
+        &policy.advise.off,
+    )
+    .map_err(|e| anyhow::anyhow!("{}: [advise]: {e}", policy.source))?;
+    let own_pass = policy.needs_findings() && policy.needs_tooling();
+    let mut findings = (policy.needs_findings() && !own_pass)
+        .then(|| AdviseBuilder::new(&settings))
+        .transpose()
+        .map_err(crate::analyze::merged::index_error)?;
     // Each layer's file bytes (the indexes were made sure of when a walk is needed).
     let layer_files = || -> Vec<u64> {
         image
@@ -192,12 +203,28 @@ fn image_facts(
     if !sinks.is_empty() {
         feed(indexes, image, &mut sinks)?;
     }
-    if let Some(found) = findings {
+    let found: Option<Vec<Finding>> = if own_pass {
+        Some(advise_image(indexes, image, &settings, &mut |w| session.warn(w))?.findings)
+    } else {
+        match findings {
+            Some(b) => Some(
+                b.finish()
+                    .map_err(crate::analyze::merged::index_error)?
+                    .findings,
+            ),
+            None => None,
+        }
+    };
+    if let Some(found) = found {
         let mut by_kind: BTreeMap<String, (u64, Vec<String>)> = BTreeMap::new();
-        for f in found.finish() {
-            let e = by_kind.entry(f.kind.key().to_owned()).or_default();
-            e.0 += f.bytes;
-            e.1.extend(f.paths);
+        for x in found {
+            let key = match (&x.kind, &x.subject) {
+                (Kind::Custom, Some(name)) => name.clone(),
+                _ => x.kind.key().to_owned(),
+            };
+            let e = by_kind.entry(key).or_default();
+            e.0 += x.bytes;
+            e.1.extend(x.paths.into_iter().map(|p| p.path));
         }
         f.findings = Some(by_kind);
     }
@@ -291,6 +318,24 @@ impl View for GateReport {
             ]);
         }
         doc.table(t);
+        // Checks in bytes, each actual against its limit.
+        let mut bars = Bars::new(
+            "Checks in bytes: actual against limit",
+            "CHECK",
+            Layout::Grouped,
+            vec![spans!["actual"], spans!["limit"]],
+        );
+        for c in &self.checks {
+            if c.unit == Unit::Bytes && c.actual >= 0.0 && c.limit >= 0.0 {
+                bars.row(
+                    spans![Span::name(&c.scope), " ", Span::name(&c.rule)],
+                    vec![Some(c.actual as u64), Some(c.limit as u64)],
+                );
+            }
+        }
+        if !bars.rows.is_empty() {
+            doc.picture(Chart::Bars(bars));
+        }
         for c in self
             .checks
             .iter()

@@ -13,7 +13,7 @@ use crate::commands::{headline, layer_digest, legend, one_image};
 use crate::image::Digest;
 use crate::layer::LayerSummary;
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Span, Spans, Table, View};
+use crate::report::{Bars, Chart, Column, Doc, Layout, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
 use crate::spans;
 
@@ -170,7 +170,28 @@ impl View for Layers {
             Spans::new(),
             spans![Span::size(self.waste.wasted_bytes)],
         ]);
-        doc.table(t).blank();
+        doc.table(t);
+        let mut bars = Bars::new(
+            "File bytes each layer adds, modifies and leaves wasted by later layers",
+            "LAYER",
+            Layout::Grouped,
+            vec![spans!["added"], spans!["modified"], spans!["wasted later"]],
+        );
+        for l in &self.layers {
+            bars.row(
+                spans![
+                    Span::Layer(l.layer),
+                    " ",
+                    Span::command_or_dash(l.created_by.as_deref())
+                ],
+                vec![
+                    Some(l.changes.added.bytes),
+                    Some(l.changes.modified.bytes),
+                    Some(l.changes.wasted_later),
+                ],
+            );
+        }
+        doc.picture(Chart::Bars(bars)).blank();
         doc.line(spans![
             "merged filesystem: ",
             Span::size(self.total.merged_files),
@@ -189,6 +210,8 @@ impl View for Layers {
             Span::size(self.dive.wasted_bytes),
             ", user wasted ",
             Span::percent(self.dive.user_wasted_percent * 100.0),
+            " of ",
+            Span::size(self.dive.user_size_bytes),
             " (dive counts every copy, the surviving one too)",
         ]);
         if !self.waste.top.is_empty() {

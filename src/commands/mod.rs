@@ -4,13 +4,16 @@
 pub mod advise;
 pub mod audit;
 pub mod cache;
+pub mod cat;
 pub mod compare;
 pub mod completions;
 pub mod diff;
 pub mod du;
+pub mod export;
 pub mod fleet;
 pub mod footprint;
 pub mod gate;
+pub mod history;
 pub mod layers;
 mod notes;
 pub mod packages;
@@ -18,7 +21,8 @@ mod pick;
 mod rollup;
 
 pub use pick::{
-    headline, layer_digest, legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo,
+    headline, image_and_layer, layer_digest, legend, legend_lines, one_image, resolve_layer,
+    LayerChoice, LayerInfo,
 };
 
 use std::collections::HashMap;

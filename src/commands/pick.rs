@@ -120,6 +120,19 @@ pub fn resolve_layer(image: &Image, choice: &LayerChoice) -> anyhow::Result<usiz
     })
 }
 
+/// The one image `reference` names, loaded, and the 0-based layer a
+/// `--layer` names in it.
+pub fn image_and_layer(
+    session: &crate::session::Session,
+    reference: &crate::reference::Reference,
+    layer: Option<&LayerChoice>,
+    command: &str,
+) -> anyhow::Result<(Image, Option<usize>)> {
+    let image = one_image(session.load(std::slice::from_ref(reference))?, command)?;
+    let layer = layer.map(|c| resolve_layer(&image, c)).transpose()?;
+    Ok((image, layer))
+}
+
 /// The first line of a view of one image: `IMAGE (PLATFORM): ` and `rest`.
 pub fn headline(image: &str, platform: Option<&str>, rest: Spans) -> Spans {
     let mut line = spans![Span::name(image), " (", Span::or_dash(platform), "): "];

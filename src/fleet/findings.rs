@@ -9,9 +9,9 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::report::{NoBlobs, Recorded};
-use crate::analyze::advise::{AdviseBuilder, Kind};
+use crate::analyze::advise::{AdviseBuilder, Kind, Settings};
 use crate::analyze::layers::ChangesBuilder;
-use crate::analyze::merged::feed;
+use crate::analyze::merged::{feed, index_error};
 use crate::image::{Digest, Image, ImageName, Transport};
 use crate::session::Session;
 use crate::store::MAX_MERGED_LAYERS;
@@ -83,6 +83,8 @@ pub(super) fn across(
     let store = session.store()?;
     let mut waste: Vec<WasteRow> = Vec::new();
     let mut findings: HashMap<(Kind, u32), FindingRow> = HashMap::new();
+    let settings = Settings::new(BIG, &[], PATHS, &[], &[])
+        .map_err(|e| anyhow::anyhow!("advise rules: {e}"))?;
     let progress = session.progress();
     progress.counting("fleet report: merging images", Some(stacks.len() as u64));
     for chunk in stacks.chunks(CHUNK) {
@@ -100,9 +102,10 @@ pub(super) fn across(
                 })
                 .collect();
             let mut changes = ChangesBuilder::new(files, 1);
-            let mut advice = AdviseBuilder::new(BIG, PATHS);
+            let mut advice = AdviseBuilder::new(&settings).map_err(index_error)?;
             feed(&indexes, image, &mut [&mut changes, &mut advice])?;
-            let (audit, found) = (changes.finish(), advice.finish());
+            let audit = changes.finish();
+            let found = advice.finish().map_err(index_error)?.findings;
             let name = image.name.to_string();
             if audit.waste.wasted_bytes > 0 {
                 waste.push(WasteRow {
@@ -130,7 +133,11 @@ pub(super) fn across(
                 });
                 row.images += 1 + same;
                 if f.bytes > row.bytes {
-                    (row.bytes, row.files, row.paths) = (f.bytes, f.files, f.paths);
+                    (row.bytes, row.files, row.paths) = (
+                        f.bytes,
+                        f.files,
+                        f.paths.into_iter().map(|p| p.path).collect(),
+                    );
                 }
             }
             progress.advance(1);
@@ -170,6 +177,7 @@ fn image(rec: &Recorded, i: usize) -> Image {
         manifest_digest: None,
         config_digest: rec.layers[img.layers[0] as usize].digest.clone(),
         layers,
+        created: None,
         history: Vec::new(),
         blobs: Arc::new(NoBlobs),
     }

@@ -170,6 +170,7 @@ pub fn report(session: &Session, queue: &QueueOptions, top: usize) -> anyhow::Re
             manifest_digest: None,
             config_digest: wanted[0].digest.clone(),
             layers: wanted,
+            created: None,
             history: Vec::new(),
             blobs: Arc::new(NoBlobs),
         };

@@ -236,6 +236,7 @@ fn image_of(
             history: None,
             foreign: None,
         }],
+        created: None,
         history: Vec::new(),
         blobs: walker.blobs(repo),
     })

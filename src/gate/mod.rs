@@ -198,6 +198,31 @@ fn select<'a>(
     Ok(selected)
 }
 
+/// The size limit of `measure` that the rules selecting an image named
+/// `names` set (the smallest, when several do), and whether it fails or warns.
+pub fn size_limit(
+    policy: &Policy,
+    names: &Names,
+    measure: crate::analyze::sizes::Measure,
+) -> Option<(u64, Level)> {
+    use crate::analyze::sizes::Measure;
+    policy
+        .images
+        .iter()
+        .filter(|r| {
+            globset::Glob::new(&r.pattern).is_ok_and(|g| names.matches(&g.compile_matcher()))
+        })
+        .filter_map(|r| {
+            let limit = match measure {
+                Measure::Compressed => r.max_compressed,
+                Measure::Uncompressed => r.max_uncompressed,
+                Measure::Files => r.max_files,
+            };
+            limit.map(|l| (l.0, r.level))
+        })
+        .min_by_key(|(bytes, level)| (*bytes, *level == Level::Warn))
+}
+
 /// Applies `policy` (and the baseline) to the set's figures. An error when a
 /// rule selects no image, or when no check could run at all.
 pub fn evaluate(

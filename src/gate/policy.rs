@@ -47,15 +47,23 @@ fn check_glob(text: &str) -> std::result::Result<(), String> {
     Err(format!("{NOT_A_GLOB}: {why}"))
 }
 
-/// `max_findings`: every key a kind `strata advise` reports.
+thread_local! {
+    /// The kinds the policy being read names in `[advise] extra` (read
+    /// first), which `max_findings` may limit besides strata's own.
+    static OWN_KINDS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `max_findings`: every key a kind `strata advise` reports, or one the
+/// policy's `[advise] extra` names.
 fn finding_limits<'de, D: Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<std::collections::BTreeMap<String, Size>, D::Error> {
     let map = std::collections::BTreeMap::<String, Size>::deserialize(d)?;
     let kinds = crate::analyze::advise::Kind::ALL;
+    let own = OWN_KINDS.with(|k| k.borrow().clone());
     if map
         .keys()
-        .any(|k| !kinds.iter().any(|kind| kind.key() == k))
+        .any(|k| !kinds.iter().any(|kind| kind.key() == k) && !own.contains(k))
     {
         let known: Vec<&str> = kinds.iter().map(|k| k.key()).collect();
         return Err(serde::de::Error::custom(format!(
@@ -64,6 +72,105 @@ fn finding_limits<'de, D: Deserializer<'de>>(
         )));
     }
     Ok(map)
+}
+
+/// A kind of finding a rule of `[advise] extra` reports: one of strata's
+/// (`build_cache`) or a name of its own (`archives`: lower case letters,
+/// digits, `_` and `-`, at most 64).
+fn extra_kind<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    let ok = !text.is_empty()
+        && text.len() <= 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !ok {
+        return Err(serde::de::Error::custom(
+            "not a kind: lower case letters, digits, `_` and `-`, at most 64",
+        ));
+    }
+    Ok(text)
+}
+
+/// `[advise] off`: strata's kinds only.
+fn kinds_off<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<crate::analyze::advise::Kind>, D::Error> {
+    use crate::analyze::advise::Kind;
+    let list = Vec::<String>::deserialize(d)?;
+    list.iter()
+        .map(|k| {
+            Kind::parse(k).ok_or_else(|| {
+                let known: Vec<&str> = Kind::ALL.iter().map(|k| k.key()).collect();
+                serde::de::Error::custom(format!(
+                    "{UNKNOWN_FINDING}, expected {}",
+                    known.join(", ")
+                ))
+            })
+        })
+        .collect()
+}
+
+/// A path rule of the policy's own: `{ kind = "archives", paths = ["**/*.zip"] }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraRule {
+    #[serde(deserialize_with = "extra_kind")]
+    pub kind: String,
+    #[serde(deserialize_with = "globs")]
+    pub paths: Vec<String>,
+}
+
+/// `[advise]`: rules `strata advise` (and the gate's `max_findings`) apply
+/// besides strata's table, and kinds turned off.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdviseRules {
+    #[serde(default)]
+    pub extra: Vec<ExtraRule>,
+    #[serde(default, deserialize_with = "kinds_off")]
+    pub off: Vec<crate::analyze::advise::Kind>,
+}
+
+impl AdviseRules {
+    /// The rules as advise takes them (a kind of strata's, or its own name).
+    pub fn extra_rules(&self) -> Vec<crate::analyze::advise::ExtraRule> {
+        use crate::analyze::advise::{ExtraRule as Rule, Kind};
+        self.extra
+            .iter()
+            .map(
+                |e| match Kind::parse(&e.kind).filter(|k| *k != Kind::Custom) {
+                    Some(kind) => Rule {
+                        kind,
+                        name: None,
+                        paths: e.paths.clone(),
+                    },
+                    None => Rule {
+                        kind: Kind::Custom,
+                        name: Some(e.kind.clone()),
+                        paths: e.paths.clone(),
+                    },
+                },
+            )
+            .collect()
+    }
+}
+
+/// Just the kinds `[advise] extra` names, read before the whole policy.
+#[derive(Deserialize)]
+struct Peek {
+    advise: Option<PeekAdvise>,
+}
+
+#[derive(Deserialize)]
+struct PeekAdvise {
+    #[serde(default)]
+    extra: Vec<PeekExtra>,
+}
+
+#[derive(Deserialize)]
+struct PeekExtra {
+    kind: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -160,6 +267,9 @@ pub struct Policy {
     #[serde(default, rename = "image")]
     pub images: Vec<ImageRules>,
     pub set: Option<SetRules>,
+    /// advise's own rules.
+    #[serde(default)]
+    pub advise: AdviseRules,
     /// The file it was read from, as given.
     #[serde(skip)]
     pub source: String,
@@ -169,6 +279,19 @@ impl Policy {
     /// Reads a strata TOML policy or a dive `.dive-ci` file; an error names
     /// the file, the line and column and what was expected, never the text.
     pub fn load(path: &Path) -> Result<Policy> {
+        let policy = Policy::load_rules(path)?;
+        if policy.checks_nothing() {
+            return Err(Error::malformed(
+                policy.source,
+                "no rule to check: expected [[image]] or [set] tables with limits (see fixtures/policy/strata.toml)",
+            ));
+        }
+        Ok(policy)
+    }
+
+    /// Reads a policy for its rules alone (`strata advise --policy` takes
+    /// its `[advise]` table, which checks nothing by itself).
+    pub fn load_rules(path: &Path) -> Result<Policy> {
         let text = user_file::read_text(path, MAX_POLICY, "policy")?;
         let name = path
             .file_name()
@@ -180,8 +303,16 @@ impl Policy {
         {
             super::dive_ci::parse(&text, path)?
         } else {
-            let mut policy: Policy =
-                toml::from_str(&text).map_err(|e| user_file::toml_error(path, &text, &e))?;
+            // The kinds `[advise] extra` names, for `max_findings` to accept.
+            let own: Vec<String> = toml::from_str::<Peek>(&text)
+                .ok()
+                .and_then(|p| p.advise)
+                .map(|a| a.extra.into_iter().filter_map(|e| e.kind).collect())
+                .unwrap_or_default();
+            OWN_KINDS.with(|k| *k.borrow_mut() = own);
+            let parsed = toml::from_str::<Policy>(&text);
+            OWN_KINDS.with(|k| k.borrow_mut().clear());
+            let mut policy: Policy = parsed.map_err(|e| user_file::toml_error(path, &text, &e))?;
             let headers = image_headers(&text);
             if headers.len() == policy.images.len() {
                 for (rules, line) in policy.images.iter_mut().zip(headers) {
@@ -191,12 +322,6 @@ impl Policy {
             policy
         };
         policy.source = path.display().to_string();
-        if policy.checks_nothing() {
-            return Err(Error::malformed(
-                policy.source,
-                "no rule to check: expected [[image]] or [set] tables with limits (see fixtures/policy/strata.toml)",
-            ));
-        }
         Ok(policy)
     }
 
@@ -225,6 +350,12 @@ impl Policy {
             Some(line) => format!("[[image]] #{} (line {line})", index + 1),
             None => format!("[[image]] #{}", index + 1),
         }
+    }
+
+    /// Whether any rule limits the dev tooling findings (which read the packages).
+    pub fn needs_tooling(&self) -> bool {
+        let key = crate::analyze::advise::Kind::DevTooling.key();
+        self.images.iter().any(|r| r.max_findings.contains_key(key))
     }
 
     /// Whether any rule needs `strata advise`'s findings.

@@ -150,7 +150,7 @@ pub const RECORD_COST: u64 = std::mem::size_of::<super::index::PackageDb>() as u
 struct Globs {
     set: GlobSet,
     owners: Vec<&'static Catalog>,
-    needs: Vec<Need>,
+    needs: Vec<Need<'static>>,
 }
 
 fn globs() -> &'static Globs {
@@ -185,19 +185,20 @@ fn globs() -> &'static Globs {
 /// text: `*`, `?` and `**` never match a `/` (literal separators), so the
 /// glob's last component, if it holds none, is the path's base name; if it
 /// is `?*` or `*` and a literal, the base name ends with that literal.
-/// A necessary test, never a sufficient one: the glob set decides.
+/// A necessary test, never a sufficient one: the glob set decides. (advise
+/// prefilters a policy's file globs the same way.)
 #[derive(Debug, PartialEq, Eq)]
-enum Need {
+pub enum Need<'a> {
     /// The base name is exactly this.
-    Name(&'static [u8]),
+    Name(&'a [u8]),
     /// The path ends with this.
-    Suffix(&'static [u8]),
+    Suffix(&'a [u8]),
     /// The path starts with this (the glob's text up to its first wildcard).
-    Prefix(&'static [u8]),
+    Prefix(&'a [u8]),
 }
 
-impl Need {
-    fn of(glob: &'static str) -> Need {
+impl<'a> Need<'a> {
+    pub fn of(glob: &'a str) -> Need<'a> {
         let wild = |c: char| matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\');
         let last = glob.rsplit('/').next().unwrap_or(glob);
         if !last.contains(wild) {
@@ -214,7 +215,7 @@ impl Need {
     }
 
     /// Compares only the ends of `path` (a name may be 64 KiB long).
-    fn met_by(&self, path: &[u8]) -> bool {
+    pub fn met_by(&self, path: &[u8]) -> bool {
         match self {
             Need::Name(name) => {
                 path.ends_with(name)
@@ -362,12 +363,12 @@ mod tests {
 
     #[test]
     fn each_glob_needs_a_name_a_suffix_or_a_prefix_of_its_own() {
-        let needs: Vec<(&str, Need)> = CATALOGS
+        let needs: Vec<(&str, Need<'static>)> = CATALOGS
             .iter()
             .flat_map(|c| c.globs.iter().map(|g| (*g, Need::of(g))))
             .collect();
         use Need::*;
-        let expected: [(&str, Need); 20] = [
+        let expected: [(&str, Need<'static>); 20] = [
             ("var/lib/dpkg/status", Name(b"status")),
             (
                 "var/lib/dpkg/status.d/?*",

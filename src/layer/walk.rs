@@ -11,6 +11,7 @@ use super::capture::{self, Budget, LIST_LIMIT, RECORD_COST};
 use super::decode::stage_of;
 use super::digest::HashingReader;
 use super::index::{find_slash, rfind_slash, Entry, EntryKind, IndexBuilder, PackageDb};
+use super::index::{TOP_LINKS, TOP_LINK_TARGET};
 use crate::error::{clip, Error};
 use crate::image::{Algorithm, Digest};
 use crate::tar_reader::{TarEntry, TarReader};
@@ -20,6 +21,8 @@ use tar::EntryType;
 #[derive(Debug, Default)]
 pub struct Walked {
     pub package_dbs: Vec<PackageDb>,
+    /// Top-level symlinks (name, raw target), at most `TOP_LINKS`.
+    pub top_links: Vec<(Vec<u8>, Vec<u8>)>,
     /// Digest of the whole tar stream, padding included (None when not hashed).
     pub diff_id: Option<Digest>,
     pub uncompressed: u64,
@@ -110,12 +113,15 @@ pub fn walk<R: BufRead>(
                 EntryType::Symlink => {
                     entry.kind = EntryKind::Symlink;
                     entry.link = member.link;
+                    let target = entry.link.as_deref().unwrap_or_default();
+                    if find_slash(&entry.path).is_none()
+                        && out.top_links.len() < TOP_LINKS
+                        && target.len() <= TOP_LINK_TARGET
+                    {
+                        out.top_links.push((entry.path.clone(), target.to_vec()));
+                    }
                 }
-                EntryType::Directory => entry.kind = EntryKind::Dir,
-                EntryType::Char => entry.kind = EntryKind::CharDevice,
-                EntryType::Block => entry.kind = EntryKind::BlockDevice,
-                EntryType::Fifo => entry.kind = EntryKind::Fifo,
-                _ => entry.kind = EntryKind::Other,
+                other => entry.kind = kind_of(other),
             }
         }
         index.push(entry).map_err(|e| Error::io("layer index", e))?;
@@ -124,6 +130,21 @@ pub fn walk<R: BufRead>(
     out.diff_id = diff_id;
     out.uncompressed = uncompressed;
     Ok(out)
+}
+
+/// The index kind of a tar member's type (a whiteout or an opaque marker
+/// is told by its name, not its type).
+pub fn kind_of(kind: EntryType) -> EntryKind {
+    match kind {
+        EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => EntryKind::File,
+        EntryType::Link => EntryKind::HardLink,
+        EntryType::Symlink => EntryKind::Symlink,
+        EntryType::Directory => EntryKind::Dir,
+        EntryType::Char => EntryKind::CharDevice,
+        EntryType::Block => EntryKind::BlockDevice,
+        EntryType::Fifo => EntryKind::Fifo,
+        _ => EntryKind::Other,
+    }
 }
 
 /// `(dir, base)` of a path; dir is empty at the root.

@@ -3,7 +3,7 @@
 //! stacked bar, eighth blocks for the end of a single one, a thin line for a
 //! marked figure. The terminal and markdown lay the same lines out as tables.
 
-use super::chart::{Bars, Layout};
+use super::chart::{Bars, Layout, Series};
 use super::span::Spans;
 
 /// Cells of the longest bar.
@@ -49,7 +49,9 @@ fn cells(value: u64, max: u64, scale: u128) -> usize {
     ((v + max as u128 / 2) / max as u128) as usize
 }
 
-pub fn lines(bars: &Bars) -> Vec<Line<'_>> {
+/// The figure the longest bar stands for: a stacked bar's total or a
+/// group's longest, or a mark beyond them.
+pub fn longest(bars: &Bars) -> u64 {
     let stacked = bars.layout == Layout::Stacked;
     let length = |values: &[Option<u64>]| -> u64 {
         if stacked {
@@ -58,12 +60,16 @@ pub fn lines(bars: &Bars) -> Vec<Line<'_>> {
             values.iter().flatten().copied().max().unwrap_or(0)
         }
     };
-    let max = bars
-        .rows
+    bars.rows
         .iter()
         .map(|r| length(&r.values).max(r.mark.unwrap_or(0)))
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+pub fn lines(bars: &Bars) -> Vec<Line<'_>> {
+    let stacked = bars.layout == Layout::Stacked;
+    let max = longest(bars);
     let mut out = Vec::new();
     for row in &bars.rows {
         if stacked {
@@ -79,11 +85,7 @@ pub fn lines(bars: &Bars) -> Vec<Line<'_>> {
                 drawn = upto;
             }
             if let Some(m) = row.mark {
-                let at = cells(m, max, 1).clamp(1, WIDTH) - 1;
-                let mut chars: Vec<char> = bar.chars().collect();
-                chars.resize(chars.len().max(at + 1), ' ');
-                chars[at] = MARK;
-                bar = chars.into_iter().collect();
+                bar = marked(&bar, m, max);
             }
             let known = row.values.iter().any(Option::is_some);
             out.push(Line {
@@ -97,13 +99,48 @@ pub fn lines(bars: &Bars) -> Vec<Line<'_>> {
                 out.push(Line {
                     label: (i == 0).then_some(&row.label),
                     series: (bars.series.len() > 1).then(|| &bars.series[i]),
-                    bar: v.map_or_else(String::new, |v| single(v, max)),
+                    bar: {
+                        let bar = v.map_or_else(String::new, |v| single(v, max));
+                        match row.mark {
+                            Some(m) => marked(&bar, m, max),
+                            None => bar,
+                        }
+                    },
                     value: *v,
                 });
             }
         }
     }
     out
+}
+
+/// `bar` with the mark of `m` (against `max`) over the cell it falls in.
+fn marked(bar: &str, m: u64, max: u64) -> String {
+    let at = cells(m, max, 1).clamp(1, WIDTH) - 1;
+    let mut chars: Vec<char> = bar.chars().collect();
+    chars.resize(chars.len().max(at + 1), ' ');
+    chars[at] = MARK;
+    chars.into_iter().collect()
+}
+
+/// A series as the text renderers draw it: a bar per point of its first
+/// curve, its limit (if any) marked on each.
+pub fn of_series(s: &Series) -> Bars {
+    let first = s.curves.first();
+    let mut b = Bars::new(
+        s.title.clone(),
+        s.axis.clone(),
+        Layout::Grouped,
+        vec![first.map(|c| c.name.clone()).unwrap_or_default()],
+    );
+    if s.limit.is_some() {
+        b.mark = Some("limit".into());
+    }
+    for (i, p) in s.points.iter().enumerate() {
+        let v = first.and_then(|c| c.values.get(i).copied().flatten());
+        b.row(p.clone(), vec![v]).mark = s.limit;
+    }
+    b
 }
 
 /// One bar to an eighth of a cell; a figure above zero shows at least a sliver.

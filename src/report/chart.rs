@@ -131,3 +131,11 @@ pub struct Curve {
     /// One value per point; None: not known.
     pub values: Vec<Option<u64>>,
 }
+
+/// A chart drawn only in pictures (`Doc::picture`): bars, or a tree drawn as
+/// a treemap alone (its rows are listed elsewhere in the view).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Chart {
+    Bars(Bars),
+    Tree(Tree),
+}

@@ -3,7 +3,7 @@
 //! their figures; each renderer (table, markdown, and pictures to come) draws
 //! any Doc without knowing which view made it.
 
-use super::chart::{Bars, Series, Tree};
+use super::chart::{Bars, Chart, Series, Tree};
 use super::span::Spans;
 
 /// How a column's cells line up: text to the left, figures to the right.
@@ -75,6 +75,9 @@ pub enum Block {
     Tree(Tree),
     /// Figures over an ordered axis (an image's size over its tags).
     Series(Series),
+    /// A chart only pictures draw (HTML): its figures are in a table beside
+    /// it, so the terminal and markdown leave it out.
+    Picture(Chart),
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -124,6 +127,12 @@ impl Doc {
 
     pub fn series(&mut self, series: Series) -> &mut Self {
         self.blocks.push(Block::Series(series));
+        self
+    }
+
+    /// A chart only pictures draw (its figures are in a table beside it).
+    pub fn picture(&mut self, chart: Chart) -> &mut Self {
+        self.blocks.push(Block::Picture(chart));
         self
     }
 }

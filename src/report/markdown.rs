@@ -132,18 +132,27 @@ fn draw_bars(out: &mut dyn Write, b: &Bars, style: Style) -> io::Result<()> {
     grid(out, &header, &align, &rows)
 }
 
+/// A series as a table: a bar per point of its first curve (the limit
+/// marked), then every curve's figure.
 fn draw_series(out: &mut dyn Write, s: &Series, style: Style) -> io::Result<()> {
-    writeln!(out, "{}\n", text(&s.title, style, Place::LineStart))?;
-    let mut header = vec![cell(&s.axis, style)];
+    let b = bars::of_series(s);
+    let lines = bars::lines(&b);
+    writeln!(
+        out,
+        "{}\n",
+        bars_title(&b, |s| text(s, style, Place::LineStart))
+    )?;
+    let mut header = vec![cell(&s.axis, style), String::new()];
     header.extend(s.curves.iter().map(|c| cell(&c.name, style)));
-    let mut align = vec![Align::Left];
+    let mut align = vec![Align::Left, Align::Left];
     align.extend(s.curves.iter().map(|_| Align::Right));
     let rows: Vec<Vec<String>> = s
         .points
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let mut row = vec![cell(p, style)];
+            let bar = lines.get(i).map(|l| l.bar.trim_end().to_owned());
+            let mut row = vec![cell(p, style), bar.unwrap_or_default()];
             row.extend(s.curves.iter().map(|c| {
                 figure(&Span::Bytes(c.values.get(i).copied().flatten()), style).unwrap_or_default()
             }));
@@ -164,6 +173,10 @@ fn draw_series(out: &mut dyn Write, s: &Series, style: Style) -> io::Result<()> 
 pub fn render(out: &mut dyn Write, doc: &Doc, style: Style) -> io::Result<()> {
     let mut quoted = false;
     for block in &doc.blocks {
+        // A picture's figures are in a table beside it: no block here.
+        if let Block::Picture(_) = block {
+            continue;
+        }
         // A line or a table right under a quote would continue it: end the quote.
         if quoted && !matches!(block, Block::Blank | Block::Note(_) | Block::Heading(_)) {
             writeln!(out)?;
@@ -179,6 +192,7 @@ pub fn render(out: &mut dyn Write, doc: &Doc, style: Style) -> io::Result<()> {
             Block::Line(t) => writeln!(out, "{}", text(t, style, Place::LineStart))?,
             Block::Note(t) => writeln!(out, "\n> {}", text(t, style, Place::LineStart))?,
             Block::Blank => writeln!(out)?,
+            Block::Picture(_) => {}
         }
     }
     Ok(())

@@ -1,5 +1,5 @@
 //! Reports: a view's data goes out as JSON as it is, or as a Doc of typed
-//! spans and charts drawn by the table or markdown renderer. Views say what
+//! spans and charts drawn by the table, markdown or HTML renderer. Views say what
 //! to show; renderers own units, escaping, cutting and layout, and compute
 //! nothing.
 
@@ -7,19 +7,21 @@ pub mod bars;
 pub mod chart;
 pub mod doc;
 pub mod figure;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod progress;
 pub mod sbom;
 pub mod span;
+pub mod squarify;
 pub mod table;
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-pub use chart::{Bar, Bars, Curve, Layout, Node, Series, Tree, TreeRow};
+pub use chart::{Bar, Bars, Chart, Curve, Layout, Node, Series, Tree, TreeRow};
 pub use doc::{Column, Doc, Table};
 pub use span::{Span, Spans};
 
@@ -29,6 +31,8 @@ pub enum Format {
     Table,
     Json,
     Markdown,
+    /// One self-contained page with SVG charts.
+    Html,
 }
 
 /// How the text renderers show figures.
@@ -57,5 +61,6 @@ pub fn render<V: View>(
         Format::Json => json::render(out, V::COMMAND, view),
         Format::Table => table::render(out, &view.doc(), style),
         Format::Markdown => markdown::render(out, &view.doc(), style),
+        Format::Html => html::render(out, &view.doc(), style, V::COMMAND),
     }
 }

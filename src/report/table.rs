@@ -166,17 +166,22 @@ fn draw_bars(b: &Bars, style: Style) -> String {
     )
 }
 
+/// A series: a bar per point of its first curve (the limit marked), then
+/// every curve's figure.
 fn draw_series(s: &Series, style: Style) -> String {
-    let mut header = vec![text(&s.axis, style, CELL)];
+    let b = bars::of_series(s);
+    let lines = bars::lines(&b);
+    let mut header = vec![text(&s.axis, style, CELL), String::new()];
     header.extend(s.curves.iter().map(|c| text(&c.name, style, CELL)));
-    let mut align = vec![Align::Left];
+    let mut align = vec![Align::Left, Align::Left];
     align.extend(s.curves.iter().map(|_| Align::Right));
     let rows = s
         .points
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let mut row = vec![text(p, style, CELL)];
+            let bar = lines.get(i).map(|l| l.bar.clone()).unwrap_or_default();
+            let mut row = vec![text(p, style, CELL), bar];
             row.extend(s.curves.iter().map(|c| {
                 text(
                     &Span::Bytes(c.values.get(i).copied().flatten()).into(),
@@ -189,7 +194,7 @@ fn draw_series(s: &Series, style: Style) -> String {
         .collect();
     let mut out = format!(
         "{}\n{}",
-        text(&s.title, style, LINE),
+        bars_title(&b, |s| text(s, style, LINE)),
         grid(Some(header), &align, rows)
     );
     if let Some(limit) = s.limit {
@@ -212,6 +217,8 @@ pub fn render(out: &mut dyn Write, doc: &Doc, style: Style) -> io::Result<()> {
             Block::Bars(b) => writeln!(out, "{}", draw_bars(b, style))?,
             Block::Series(s) => writeln!(out, "{}", draw_series(s, style))?,
             Block::Blank => writeln!(out)?,
+            // Its figures are in a table beside it.
+            Block::Picture(_) => {}
         }
     }
     Ok(())
@@ -339,7 +346,7 @@ mod tests {
     }
 
     #[test]
-    fn a_series_is_a_table_over_its_axis_with_its_limit() {
+    fn a_series_is_bars_of_its_first_curve_with_its_limit_marked() {
         let s = Series {
             title: spans!["Size over tags"],
             axis: "TAG".into(),
@@ -360,10 +367,10 @@ mod tests {
             blocks: vec![Block::Series(s)],
         });
         insta::assert_snapshot!(out, @r"
-        Size over tags
-         TAG  COMPRESSED  FILES
-         1.0        20MB      -
-         1.1       9.8MB   30MB
+        Size over tags: │ limit
+         TAG                                            COMPRESSED  FILES
+         1.0  ████████████████████████████████       │        20MB      -
+         1.1  ███████████████▋                       │       9.8MB   30MB
         limit: 25MB
         ");
     }

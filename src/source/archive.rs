@@ -175,20 +175,24 @@ pub fn load_fs(fs: Arc<dyn Fs>, source: ImageName, wanted: Option<&str>) -> Resu
             named_digest.unwrap_or_else(|| Digest::sha256_of(&bytes)),
             layers,
             history,
+            config.created().clone(),
         ));
     }
     let blobs: Arc<dyn BlobSource> = Arc::new(ArchiveBlobs { fs, paths });
     Ok(images
         .into_iter()
-        .map(|(name, platform, config_digest, layers, history)| Image {
-            name,
-            platform: Some(platform),
-            manifest_digest: None,
-            config_digest,
-            layers,
-            history,
-            blobs: blobs.clone(),
-        })
+        .map(
+            |(name, platform, config_digest, layers, history, created)| Image {
+                name,
+                platform: Some(platform),
+                manifest_digest: None,
+                config_digest,
+                layers,
+                history,
+                created,
+                blobs: blobs.clone(),
+            },
+        )
         .collect())
 }
 

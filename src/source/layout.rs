@@ -9,7 +9,7 @@ use oci_spec::image::{Descriptor, ImageIndex, MediaType};
 
 use super::fs::{read_capped, read_small, DirFs, Fs, TarFs, MANIFEST_LIMIT, SMALL_LIMIT};
 use super::platform::{reconcile, select};
-use super::{config_platform, history_of, layers_of, parse_config, parse_manifest};
+use super::{config_platform, created_of, history_of, layers_of, parse_config, parse_manifest};
 use super::{BlobSource, Image, LayerDesc, SourceOptions};
 use crate::error::{Error, Result};
 use crate::image::{Digest, ImageName, Transport};
@@ -156,6 +156,7 @@ fn image(
         config_digest: Digest::parse(config_desc.digest().as_ref(), &config_what)?,
         layers,
         history: history_of(&config),
+        created: created_of(&config, &manifest),
         blobs: blobs.clone(),
     })
 }

@@ -274,6 +274,23 @@ pub fn config_platform(config: &ImageConfiguration) -> String {
     p
 }
 
+/// The manifest's `org.opencontainers.image.created` annotation.
+pub fn annotated_created(manifest: &ImageManifest) -> Option<String> {
+    manifest
+        .annotations()
+        .as_ref()
+        .and_then(|a| a.get("org.opencontainers.image.created"))
+        .cloned()
+}
+
+/// When an image was made: its config's `created`, else its manifest's annotation.
+pub fn created_of(config: &ImageConfiguration, manifest: &ImageManifest) -> Option<String> {
+    config
+        .created()
+        .clone()
+        .or_else(|| annotated_created(manifest))
+}
+
 /// The config's history entries, in order.
 pub fn history_of(config: &ImageConfiguration) -> Vec<History> {
     config

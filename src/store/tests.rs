@@ -47,6 +47,7 @@ fn image(layers: u32) -> (Image, Arc<Blobs>) {
         config_digest: Digest::sha256_of(b"{}"),
         layers: made.into_iter().map(|(_, d)| d).collect(),
         history: Vec::new(),
+        created: None,
         blobs: blobs.clone(),
     };
     (image, blobs)

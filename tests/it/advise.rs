@@ -65,7 +65,11 @@ fn each_kind_of_finding_with_the_bytes_computed_by_hand() {
         ]
     );
     let f = &v["images"][0]["findings"][1];
-    assert_eq!(f["paths"], serde_json::json!(["/app/run.bin"]));
+    // Each path with its bytes (issue 19.4).
+    assert_eq!(
+        f["paths"],
+        serde_json::json!([{"path": "/app/run.bin", "bytes": 5_000_000}])
+    );
     assert!(f["fix"].as_str().unwrap().contains("--chown"));
     assert!(
         f["compressed_estimate"].as_u64().unwrap() > 4_900_000,
@@ -184,10 +188,18 @@ fn duplicates_among_20_000_files_are_all_counted_and_the_first_named() {
         (f["files"].as_u64(), f["bytes"].as_u64()),
         (Some(19_993), Some(19_993))
     );
+    // JSON lists every copy with its bytes (issue 19.4); the table the first three.
+    let paths = f["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 19_993);
     assert_eq!(
-        f["paths"],
-        serde_json::json!(["/d/f0000007", "/d/f0000008", "/d/f0000009"])
+        paths[..3],
+        [
+            serde_json::json!({"path": "/d/f0000007", "bytes": 1}),
+            serde_json::json!({"path": "/d/f0000008", "bytes": 1}),
+            serde_json::json!({"path": "/d/f0000009", "bytes": 1}),
+        ]
     );
+    assert_eq!(paths[19_992]["path"], "/d/f0019999");
     let text = String::from_utf8(r.run(&["advise", &reference]).stdout).unwrap();
     assert!(text.contains("+19990 more"), "{text}");
 }

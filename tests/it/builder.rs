@@ -320,6 +320,11 @@ impl OciLayout {
         json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms})
     }
 
+    /// Adds a manifest descriptor (with its annotations) to index.json.
+    pub fn push_index(&mut self, desc: Value) {
+        self.index.push(desc);
+    }
+
     /// Adds a single-platform image named `name` to index.json.
     pub fn image(&mut self, name: &str, layers: &[&Layer], platform: &str) -> Value {
         let mut desc = self.manifest(layers, platform);
@@ -613,5 +618,52 @@ pub fn tall(dir: &Path, n: usize) -> PathBuf {
         })
         .collect();
     lay.image("tall", &layers.iter().collect::<Vec<_>>(), "linux/amd64");
+    lay.finish()
+}
+
+/// An image's releases for `strata history`: (tag, created, bytes of its own
+/// layer). Their tags sort (1.10 before 1.2) otherwise than they were made.
+pub const RELEASES: [(&str, &str, usize); 4] = [
+    ("1.0", "2024-05-02T09:00:00Z", 8_000),
+    ("1.1", "2024-09-10T14:30:00+02:00", 12_000),
+    ("1.2", "2024-11-20T08:00:00.5Z", 20_000),
+    ("1.10", "2025-06-01T00:00:00-05:00", 9_000),
+];
+
+/// A layout of RELEASES: a shared base layer of 30,000 file bytes and one
+/// layer of its own each; its config and its manifest's
+/// `org.opencontainers.image.created` annotation both say when it was made.
+pub fn releases(dir: &Path) -> PathBuf {
+    let mut lay = OciLayout::new(dir);
+    let base = lay.layer(Compress::Gzip(6), |w| {
+        w.dir("etc").file("etc/base", &noise(30_000, 1));
+    });
+    let own: Vec<Layer> = RELEASES
+        .iter()
+        .enumerate()
+        .map(|(i, (_, _, bytes))| {
+            lay.layer(Compress::Gzip(6), |w| {
+                w.dir("app").file("app/bin", &noise(*bytes, 10 + i as u64));
+            })
+        })
+        .collect();
+    for (i, (tag, created, _)) in RELEASES.iter().enumerate() {
+        let layers = [&base, &own[i]];
+        let mut config = OciLayout::config_for(&layers, "linux/amd64");
+        config["created"] = json!(created);
+        let (cd, cs) = lay.put_blob(&serde_json::to_vec(&config).unwrap());
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+            "layers": layers.iter().map(|l| json!({"mediaType": l.media_type, "digest": l.digest, "size": l.size})).collect::<Vec<_>>(),
+            "annotations": {"org.opencontainers.image.created": created},
+        });
+        let (md, ms) = lay.put_blob(&serde_json::to_vec(&manifest).unwrap());
+        lay.index.push(json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms,
+            "annotations": {"org.opencontainers.image.ref.name": tag},
+        }));
+    }
     lay.finish()
 }

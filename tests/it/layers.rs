@@ -273,3 +273,29 @@ fn layers_du_and_footprint_of_4_000_nested_directories() {
     let v = r.json(&["footprint", &reference]);
     assert_eq!(v["images"][0]["total"]["files"], 6);
 }
+
+/// Issue 19.5: `--top N` limits the packages too (the rest counted).
+#[test]
+fn audit_top_limits_the_packages_like_every_other_section() {
+    let r = Run::new();
+    let layout = super::dev_images::deb(&r.path("deb"));
+    let reference = format!("{}:deb", oci(&layout));
+    let all = r.json(&["audit", &reference, "--layer", "2"]);
+    assert_eq!(all["packages"]["changes"].as_array().unwrap().len(), 3);
+    let a = r.json(&["audit", &reference, "--layer", "2", "--top", "1"]);
+    let changes = a["packages"]["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0]["name"], "gdb", "the biggest");
+    assert_eq!(a["packages"]["changes_more"], 2);
+    assert_eq!(
+        a["packages"]["delta"], all["packages"]["delta"],
+        "totals cover all"
+    );
+    let text = String::from_utf8(
+        r.run(&["audit", &reference, "--layer", "2", "--top", "1"])
+            .stdout,
+    )
+    .unwrap();
+    assert!(text.contains("… 2 more"), "{text}");
+    assert!(!text.contains("libexclusive1"), "{text}");
+}

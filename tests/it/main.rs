@@ -2,6 +2,7 @@
 //! through `Run` (the built binary, a temp cache, no network but loopback).
 
 mod advise;
+mod advise_tooling;
 mod bad_input;
 mod builder;
 mod cache;
@@ -9,11 +10,14 @@ mod cli_habits;
 mod compare;
 mod containerd;
 mod containerd_service;
+mod dev_images;
 mod diff;
 mod du;
 mod engine;
+mod engine_diff;
 mod engine_every;
 mod engine_stream;
+mod extract;
 mod fault_proxy;
 mod fleet;
 mod fleet_registry;
@@ -22,6 +26,7 @@ mod footprint;
 mod foreign;
 mod gate;
 mod gate_match;
+mod history;
 mod hostile_layers;
 mod hostile_packages;
 mod hostile_sources;
@@ -29,6 +34,7 @@ mod layers;
 mod local_sources;
 mod package_images;
 mod packages;
+mod pictures;
 mod podman_service;
 mod purls;
 mod readme;

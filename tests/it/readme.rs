@@ -309,7 +309,8 @@ fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 /// The fixtures the README runs on, committed, are the builder's:
-/// fixtures/family, fixtures/compare/{fat,lean}, fixtures/packages.
+/// fixtures/family, fixtures/compare/{fat,lean}, fixtures/packages,
+/// fixtures/history.
 /// Rebuild them with `STRATA_BLESS=1 cargo test --test it fixtures`.
 #[test]
 fn committed_fixtures_are_what_the_builder_writes() {
@@ -317,9 +318,10 @@ fn committed_fixtures_are_what_the_builder_writes() {
         builder::family(&root.join("family"), Compress::Gzip(6));
         super::compare::families_in(&root.join("compare/fat"), &root.join("compare/lean"));
         super::packages::image(&root.join("packages"));
+        builder::releases(&root.join("history"));
     };
     let committed = Path::new(ROOT).join("fixtures");
-    let shipped = ["family", "compare", "packages"];
+    let shipped = ["family", "compare", "packages", "history"];
     if std::env::var_os("STRATA_BLESS").is_some() {
         for dir in shipped {
             let _ = std::fs::remove_dir_all(committed.join(dir));

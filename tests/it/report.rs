@@ -120,7 +120,7 @@ fn hostile_image_names_are_inert_in_markdown_and_shown_whole() {
 /// One image whose file names, package names and versions, and layer
 /// commands (`created_by`) are the hostile names, its first layer alone
 /// tagged `base`; its reference.
-fn hostile_image(r: &Run) -> String {
+pub(super) fn hostile_image(r: &Run) -> String {
     let mut lay = OciLayout::new(&r.path("image"));
     let files = lay.layer(Compress::Gzip(6), |w| {
         for (i, name) in HOSTILE.iter().enumerate() {

@@ -2,6 +2,7 @@
 //! version, `A:` arch, `I:` installed size, `o:` origin, `F:` directory,
 //! `R:` file in it); each file goes to the kept claims as it is read.
 
+use super::deps::{self, Deps};
 use super::{capped, DbFile, Ecosystem, Found, Kept, ListId, Owns, Reader};
 use crate::layer::capture::{self, Catalog};
 
@@ -19,6 +20,7 @@ struct Record {
     size: Option<u64>,
     dir: String,
     files: Option<ListId>,
+    deps: Deps,
     any: bool,
 }
 
@@ -54,6 +56,7 @@ impl Reader for Apk {
                 declared: r.size,
                 layer: None,
                 db_layer: file.layer,
+                deps: r.deps,
             };
             if kept.record(found.cost()) {
                 out.push(found);
@@ -76,6 +79,8 @@ impl Reader for Apk {
                 "A" => record.arch = Some(capped(value)),
                 "o" => record.origin = Some(capped(value)),
                 "I" => record.size = value.parse().ok(),
+                "D" => deps::apk_requires(value, &mut record.deps),
+                "p" => deps::apk_provides(value, &mut record.deps),
                 "F" => {
                     record.dir.clear();
                     record.dir.push_str(value.trim_matches('/'));

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use super::deps::{self, Deps};
 use super::{capped, split, DbFile, Ecosystem, Found, Kept, ListId, Owns, Reader};
 use crate::layer::capture::{self, Catalog};
 
@@ -27,7 +28,28 @@ struct Stanza<'a> {
     status: Option<&'a str>,
     size: Option<&'a str>,
     source: Option<&'a str>,
+    /// `Depends`, `Pre-Depends` and `Recommends` (apt keeps what a kept
+    /// package recommends), then `Provides`.
+    relations: [Option<&'a str>; 3],
+    provides: Option<&'a str>,
+    essential: Option<&'a str>,
+    priority: Option<&'a str>,
     any: bool,
+}
+
+impl Stanza<'_> {
+    /// Its dependency fields.
+    fn deps(&self) -> Deps {
+        let mut d = Deps::default();
+        for value in self.relations.iter().flatten() {
+            deps::deb_requires(value, &mut d);
+        }
+        if let Some(p) = self.provides {
+            deps::deb_provides(p, &mut d);
+        }
+        d.pinned = self.essential == Some("yes") || self.priority == Some("required");
+        d
+    }
 }
 
 /// Streams the stanzas of a deb822 file to `each` (continuation lines
@@ -55,6 +77,12 @@ fn each_stanza<'a>(text: &'a str, mut each: impl FnMut(&Stanza<'a>)) -> usize {
                 "Status" => &mut current.status,
                 "Installed-Size" => &mut current.size,
                 "Source" => &mut current.source,
+                "Depends" => &mut current.relations[0],
+                "Pre-Depends" => &mut current.relations[1],
+                "Recommends" => &mut current.relations[2],
+                "Provides" => &mut current.provides,
+                "Essential" => &mut current.essential,
+                "Priority" => &mut current.priority,
                 _ => continue,
             };
             slot.get_or_insert(value);
@@ -113,6 +141,7 @@ impl Dpkg {
                     .map(|kib| kib.saturating_mul(1024)),
                 layer: per_package.then_some(file.layer),
                 db_layer: file.layer,
+                deps: s.deps(),
             };
             if kept.record(found.cost()) {
                 packages.push(found);

@@ -1,6 +1,7 @@
 //! RubyGems: `specifications/NAME-VERSION[-PLATFORM].gemspec`; a gem owns
 //! `gems/NAME-VERSION[-PLATFORM]/` beside its specifications directory.
 
+use super::deps::{self, Deps};
 use super::{capped, split, DbFile, Ecosystem, Found, Kept, Owns, Reader};
 use crate::layer::capture::{self, Catalog};
 
@@ -36,10 +37,17 @@ impl Reader for Gem {
         let root = split(dir).0;
         let text = String::from_utf8_lossy(file.content);
         let (mut name, mut version, mut platform) = (None, None, None);
+        let mut deps = Deps {
+            home: Some(dir.to_owned()),
+            ..Deps::default()
+        };
         for line in text.lines() {
             name = name.or_else(|| assigned(line, "name"));
             version = version.or_else(|| assigned(line, "version"));
             platform = platform.or_else(|| assigned(line, "platform"));
+            if let Some(req) = deps::gem_requirement(line) {
+                deps.require([req]);
+            }
         }
         let (Some(name), Some(version)) = (name.filter(|n| !n.is_empty()), version) else {
             warn(format!("/{}: no name or version found; skipped", file.path));
@@ -60,6 +68,7 @@ impl Reader for Gem {
             declared: None,
             layer: Some(file.layer),
             db_layer: file.layer,
+            deps,
         };
         if kept.record(found.cost()) {
             self.packages.push(found);

@@ -25,6 +25,9 @@ pub const RECORD_BUDGET: u64 = 32 << 20;
 /// Top-level symlinks followed (merged /usr), and the bytes of their targets.
 const MAX_LINKS: usize = 1024;
 const LINK_BYTES: usize = 1 << 20;
+/// Python metadata a system package's list names, and their bytes.
+const MAX_MARKERS: usize = 65_536;
+const MARKER_BYTES: usize = 8 << 20;
 
 /// A package's file list: its claims carry its id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,6 +60,10 @@ pub struct Kept {
     runs: Runs,
     links: HashMap<Vec<u8>, Vec<u8>>,
     link_bytes: usize,
+    /// A Python dist's metadata directory (or single-file egg-info) -> the
+    /// system package list naming its metadata: who installed the dist.
+    markers: HashMap<Vec<u8>, ListId>,
+    marker_bytes: usize,
     lists: Vec<List>,
     stats: KeptStats,
     error: Option<io::Error>,
@@ -78,6 +85,8 @@ impl Kept {
             runs: Runs::default(),
             links: HashMap::new(),
             link_bytes: 0,
+            markers: HashMap::new(),
+            marker_bytes: 0,
             lists: Vec::new(),
             stats: KeptStats::default(),
             error: None,
@@ -150,11 +159,32 @@ impl Kept {
             }
             None => self.runs.push(path, list.0),
         };
+        if budget != Budget::Language {
+            let kept = if target.is_some() {
+                &self.buf[..]
+            } else {
+                path
+            };
+            if let Some(dir) = python_dist(kept) {
+                if self.markers.len() < MAX_MARKERS && self.marker_bytes + dir.len() <= MARKER_BYTES
+                {
+                    self.marker_bytes += dir.len();
+                    self.markers.entry(dir.to_vec()).or_insert(list);
+                }
+            }
+        }
         if let Err(e) = pushed {
             self.error = Some(e);
             return false;
         }
         true
+    }
+
+    /// The system package list that names the metadata of the Python dist
+    /// at `dir` (its `*.dist-info` / `*.egg-info` directory, or a single-file
+    /// egg-info).
+    pub fn dist_owner(&self, dir: &[u8]) -> Option<ListId> {
+        self.markers.get(dir).copied()
     }
 
     /// Whether every path of `list` was kept.
@@ -224,6 +254,18 @@ impl Kept {
         }
         self.runs.finish()
     }
+}
+
+/// The dist a Python metadata path stands for: `…/x.dist-info/METADATA`,
+/// `…/x.egg-info/PKG-INFO` -> the directory; a single-file `…/x.egg-info` itself.
+fn python_dist(path: &[u8]) -> Option<&[u8]> {
+    if let Some(dir) = path.strip_suffix(b"/METADATA") {
+        return dir.ends_with(b".dist-info").then_some(dir);
+    }
+    if let Some(dir) = path.strip_suffix(b"/PKG-INFO") {
+        return dir.ends_with(b".egg-info").then_some(dir);
+    }
+    path.ends_with(b".egg-info").then_some(path)
 }
 
 /// Charges `cost` to `budget`; false (nothing charged) when it would pass `limit`.

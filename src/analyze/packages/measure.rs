@@ -8,8 +8,8 @@ use std::io;
 
 use super::runs::Merged;
 use super::Tally;
-use crate::analyze::overlay::Overlay;
-use crate::layer::{Entry, EntryKind};
+use crate::analyze::overlay::Node;
+use crate::layer::EntryKind;
 
 /// A list no package kept (dropped over budget, or an orphan).
 pub(super) const NO_OWNER: u32 = u32::MAX;
@@ -23,48 +23,66 @@ pub(super) struct Measured {
     pub total: Tally,
 }
 
-/// Walks `nodes` (the merged filesystem) beside `claims`; `owners` maps a
-/// list to its package, `dirs` a directory claim to its package.
-pub(super) fn measure<I>(
-    nodes: Overlay<I>,
-    mut claims: Merged,
-    owners: &[u32],
-    dirs: &HashMap<Vec<u8>, u32>,
-    packages: usize,
-) -> io::Result<Measured>
-where
-    I: Iterator<Item = io::Result<Entry>>,
-{
-    let mut out = Measured {
-        owned: vec![(Tally::default(), None); packages],
-        lost_to: vec![None; packages],
-        unowned: Tally::default(),
-        total: Tally::default(),
-    };
-    let mut lists = Vec::new();
-    let mut claimants = Vec::new();
-    for node in nodes {
-        let node = node?;
-        let Some(v) = node.visible else { continue };
-        if v.entry.kind != EntryKind::File {
-            continue;
+/// Walks the merged filesystem beside the claims, one node at a time;
+/// `owners` maps a list to its package, `dirs` a directory claim to its package.
+pub(super) struct Measurer {
+    claims: Merged,
+    owners: Vec<u32>,
+    dirs: HashMap<Vec<u8>, u32>,
+    out: Measured,
+    lists: Vec<u32>,
+    claimants: Vec<u32>,
+}
+
+impl Measurer {
+    pub(super) fn new(
+        claims: Merged,
+        owners: Vec<u32>,
+        dirs: HashMap<Vec<u8>, u32>,
+        packages: usize,
+    ) -> Measurer {
+        Measurer {
+            claims,
+            owners,
+            dirs,
+            out: Measured {
+                owned: vec![(Tally::default(), None); packages],
+                lost_to: vec![None; packages],
+                unowned: Tally::default(),
+                total: Tally::default(),
+            },
+            lists: Vec::new(),
+            claimants: Vec::new(),
         }
+    }
+
+    /// Measures the next node (in index order); returns the package that
+    /// owns its regular file, if any.
+    pub(super) fn add(&mut self, node: &Node) -> io::Result<Option<u32>> {
+        let Some(v) = &node.visible else {
+            return Ok(None);
+        };
+        if v.entry.kind != EntryKind::File {
+            return Ok(None);
+        }
+        let out = &mut self.out;
         out.total.add(v.entry.size);
-        claims.claims_of(&node.path, &mut lists)?;
-        claimants.clear();
-        claimants.extend(
-            lists
+        self.claims.claims_of(&node.path, &mut self.lists)?;
+        self.claimants.clear();
+        let owners = &self.owners;
+        self.claimants.extend(
+            self.lists
                 .iter()
                 .filter_map(|&l| owners.get(l as usize).copied())
                 .filter(|&p| p != NO_OWNER),
         );
-        let exact = claimants.iter().copied().min();
-        let dir = deepest_dir(&node.path, dirs);
+        let exact = self.claimants.iter().copied().min();
+        let dir = deepest_dir(&node.path, &self.dirs);
         let Some(winner) = exact.or(dir) else {
             out.unowned.add(v.entry.size);
-            continue;
+            return Ok(None);
         };
-        for &loser in claimants.iter().chain(dir.iter()) {
+        for &loser in self.claimants.iter().chain(dir.iter()) {
             if loser != winner {
                 out.lost_to[loser as usize].get_or_insert(winner);
             }
@@ -72,8 +90,12 @@ where
         let (tally, latest) = &mut out.owned[winner as usize];
         tally.add(v.entry.size);
         *latest = (*latest).max(Some(v.layer));
+        Ok(Some(winner))
     }
-    Ok(out)
+
+    pub(super) fn finish(self) -> Measured {
+        self.out
+    }
 }
 
 /// The package of the deepest directory claim above `path`.

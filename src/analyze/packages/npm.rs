@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use super::deps::Deps;
 use super::{capped, split, DbFile, Ecosystem, Found, Kept, Owns, Reader};
 use crate::layer::capture::{self, Catalog};
 
@@ -15,6 +16,12 @@ pub struct Npm {
 struct Manifest {
     name: Option<serde_json::Value>,
     version: Option<serde_json::Value>,
+    /// What npm installs with it (peers and optional ones too, when present).
+    dependencies: Option<serde_json::Value>,
+    #[serde(rename = "optionalDependencies")]
+    optional: Option<serde_json::Value>,
+    #[serde(rename = "peerDependencies")]
+    peer: Option<serde_json::Value>,
 }
 
 impl Reader for Npm {
@@ -44,6 +51,17 @@ impl Reader for Npm {
         let fallback = dir
             .rsplit_once("node_modules/")
             .map_or(dir, |(_, name)| name);
+        let mut deps = Deps {
+            home: Some(dir.to_owned()),
+            ..Deps::default()
+        };
+        for field in [&manifest.dependencies, &manifest.optional, &manifest.peer] {
+            if let Some(serde_json::Value::Object(map)) = field {
+                for name in map.keys() {
+                    deps.require([name.as_str()]);
+                }
+            }
+        }
         let found = Found {
             ecosystem: Ecosystem::Npm,
             name: text(manifest.name).unwrap_or_else(|| capped(fallback)),
@@ -54,6 +72,7 @@ impl Reader for Npm {
             declared: None,
             layer: Some(file.layer),
             db_layer: file.layer,
+            deps,
         };
         if kept.record(found.cost()) {
             self.packages.push(found);

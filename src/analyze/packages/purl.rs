@@ -165,6 +165,7 @@ mod tests {
             declared: None,
             layer: None,
             db_layer: 0,
+            deps: Default::default(),
         }
     }
 

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use super::deps::{self, Deps};
 use super::Reader;
 use super::{capped, header, join_into, split, DbFile, Ecosystem, Found, Kept, ListId, Owns};
 use crate::layer::capture::{self, Catalog};
@@ -17,6 +18,7 @@ struct Dist {
     meta: Option<(Option<String>, Option<String>, usize)>,
     files: Option<ListId>,
     layer: usize,
+    deps: Deps,
 }
 
 #[derive(Default)]
@@ -25,8 +27,9 @@ pub struct Python {
     dists: BTreeMap<String, Dist>,
 }
 
-fn metadata(text: &str) -> (Option<String>, Option<String>) {
-    let (mut name, mut version) = (None, None);
+/// Name, version and `Requires-Dist` of a METADATA or PKG-INFO head.
+fn metadata(text: &str) -> (Option<String>, Option<String>, Deps) {
+    let (mut name, mut version, mut deps) = (None, None, Deps::default());
     for line in text.lines() {
         if line.trim().is_empty() {
             break; // the description body follows
@@ -35,9 +38,13 @@ fn metadata(text: &str) -> (Option<String>, Option<String>) {
             name.get_or_insert_with(|| capped(v));
         } else if let Some(v) = header(line, "Version") {
             version.get_or_insert_with(|| capped(v));
+        } else if let Some(v) = header(line, "Requires-Dist") {
+            if let Some(req) = deps::python_requirement(v) {
+                deps.require([req.as_str()]);
+            }
         }
     }
-    (name, version)
+    (name, version, deps)
 }
 
 /// The path of a RECORD line (CSV: `path,hash,size`, the path quoted when
@@ -124,7 +131,7 @@ impl Reader for Python {
         let text = String::from_utf8_lossy(file.content);
         if base.ends_with(".egg-info") {
             // A single-file egg-info: metadata only, and it owns itself.
-            let (name, version) = metadata(&text);
+            let (name, version, deps) = metadata(&text);
             let list = kept.list(capture::PYTHON.budget);
             kept.add(list, file.path.as_bytes());
             let Some(dist) = self.dist(file.path, kept) else {
@@ -132,6 +139,7 @@ impl Reader for Python {
             };
             dist.meta = Some((name, version, file.layer));
             dist.files = Some(list);
+            dist.deps = deps;
             return;
         }
         let Some(dist) = self.dist(dir, kept) else {
@@ -140,8 +148,9 @@ impl Reader for Python {
         dist.layer = dist.layer.max(file.layer);
         let (list, bad) = match base {
             "METADATA" | "PKG-INFO" => {
-                let (name, version) = metadata(&text);
+                let (name, version, deps) = metadata(&text);
                 dist.meta = Some((name, version, file.layer));
+                dist.deps = deps;
                 return;
             }
             // Paths are relative to the directory holding the dist-info.
@@ -175,6 +184,10 @@ impl Reader for Python {
             .into_iter()
             .map(|(dir, dist)| {
                 let (dir_name, dir_version) = from_dir(&dir);
+                let deps = Deps {
+                    home: Some(dir.clone()),
+                    ..dist.deps
+                };
                 let (name, version, layer) = match dist.meta {
                     Some((name, version, layer)) => (
                         name.filter(|n| !n.is_empty()).unwrap_or(dir_name),
@@ -202,6 +215,7 @@ impl Reader for Python {
                     declared: None,
                     layer: Some(layer),
                     db_layer: layer,
+                    deps,
                 }
             })
             .collect()

@@ -1,7 +1,9 @@
 //! Unit tests of the readers and the measuring passes, on in-memory layers.
 
+use super::inventory::inventory_with;
 use super::*;
-use crate::layer::index::entry_order;
+use crate::layer::index::{entry_order, PackageDb};
+use crate::layer::{Entry, EntryKind};
 
 fn file(path: &str, size: u64) -> Entry {
     Entry::sample(path, EntryKind::File, size)

@@ -2,6 +2,7 @@
 //! verified figures and its package databases — and the order of paths that
 //! every reader of indexes (the overlay, du, diff) relies on.
 
+mod blocks;
 mod format;
 mod read;
 mod sort;
@@ -11,7 +12,7 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 
 use crate::image::{Compression, Digest};
-pub use format::{Footer, IndexWriter, FORMAT_VERSION};
+pub use format::{Footer, IndexWriter, FORMAT_VERSION, TOP_LINKS, TOP_LINK_TARGET};
 pub use read::{open_regular, IndexReader};
 pub use sort::IndexBuilder;
 

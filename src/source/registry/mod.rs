@@ -28,12 +28,16 @@ use oci_spec::image::ImageIndex;
 
 pub use auth::Credentials;
 use blobs::RegistryBlobs;
+pub use catalog::some as some_names;
 pub use config_cache::ConfigCache;
 use errors::registry_error;
 use http::{Fail, Http, Target};
 
 use super::platform::{reconcile, select, Platform};
-use super::{config_platform, history_of, layers_of, parse_config, parse_manifest, shallow_layers};
+use super::{
+    annotated_created, config_platform, created_of, history_of, layers_of, parse_config,
+    parse_manifest, shallow_layers,
+};
 use super::{Image, SourceOptions};
 use crate::error::{Error, Result};
 use crate::image::{Digest, ImageName, Transport};
@@ -87,13 +91,31 @@ pub fn load_all(
     opts: &SourceOptions,
     warnings: &Warnings,
 ) -> Result<Vec<Vec<Image>>> {
+    let session = connect(refs, opts, warnings)?;
+    let runtime = session.runtime.clone();
+    runtime.block_on(try_join_all(refs.iter().map(|r| session.resolve(r))))
+}
+
+/// The tags of the repository `r` names (its tag or digest aside), as the
+/// registry lists them.
+pub fn list_tags(
+    r: &RegistryRef,
+    opts: &SourceOptions,
+    warnings: &Warnings,
+) -> Result<Vec<String>> {
+    let session = connect(&[r], opts, warnings)?;
+    let p = r.parts()?;
+    let runtime = session.runtime.clone();
+    runtime.block_on(catalog::tags(&session.http, &p.registry, &p.repository))
+}
+
+/// One run's connection to the registries `refs` name.
+fn connect(refs: &[&RegistryRef], opts: &SourceOptions, warnings: &Warnings) -> Result<Session> {
     let mut hosts = Vec::new();
     for r in refs {
         hosts.push(r.parts()?.registry);
     }
-    let session = Session::open(&hosts, opts, warnings)?;
-    let runtime = session.runtime.clone();
-    runtime.block_on(try_join_all(refs.iter().map(|r| session.resolve(r))))
+    Session::open(&hosts, opts, warnings)
 }
 
 impl Session {
@@ -296,6 +318,7 @@ impl Session {
                 config_digest: Digest::parse(config_desc.digest().as_ref(), &what)?,
                 layers: shallow_layers(&manifest, &what)?,
                 history: Vec::new(),
+                created: annotated_created(&manifest),
                 blobs,
             });
         }
@@ -356,6 +379,7 @@ impl Session {
             config_digest,
             layers: unread_foreign(layers_of(&manifest, &config, &what)?),
             history: history_of(&config),
+            created: created_of(&config, &manifest),
             blobs,
         })
     }

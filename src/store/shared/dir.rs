@@ -226,6 +226,7 @@ mod tests {
             summary: Some(summary.clone()),
             package_dbs: Vec::new(),
             entries: 3,
+            top_links: Vec::new(),
         })
         .unwrap();
         let layer = LayerDesc {
@@ -265,7 +266,11 @@ mod tests {
             shared.fetch(&layer, &other, Some(&wrong)),
             Fetched::Damaged("wrong MAC")
         ));
-        let dir = tmp.path().join("team/layers/v6/sha256");
+        let dir = tmp
+            .path()
+            .join("team/layers")
+            .join(version_name())
+            .join("sha256");
         let mac = dir.join(name(&layer.digest, "mac"));
         fs::rename(&mac, dir.join("aside")).unwrap();
         assert!(matches!(

@@ -24,6 +24,8 @@ mod tag {
     pub const SIZE: u32 = 1009;
     pub const ARCH: u32 = 1022;
     pub const SOURCERPM: u32 = 1044;
+    pub const PROVIDENAME: u32 = 1047;
+    pub const REQUIRENAME: u32 = 1049;
     pub const FILESIZES: u32 = 1028;
     pub const FILEMODES: u32 = 1030;
     pub const DIRINDEXES: u32 = 1116;
@@ -65,6 +67,11 @@ pub struct RpmPackage {
     pub size: Option<u64>,
     /// SOURCERPM: the source package (a purl's `upstream`).
     pub source: Option<String>,
+    /// REQUIRENAME and PROVIDENAME, at most `deps::MAX_REQUIRES` and
+    /// `deps::MAX_PROVIDES` of each (the rest: `deps_cut`).
+    pub requires: Vec<String>,
+    pub provides: Vec<String>,
+    pub deps_cut: bool,
 }
 
 struct Entry {
@@ -310,12 +317,28 @@ impl<'a> Header<'a> {
                     .map(|s| s.fold(0u64, u64::saturating_add)),
             },
         };
+        use crate::analyze::packages::deps::{MAX_PROVIDES, MAX_REQUIRES};
+        let mut deps_cut = false;
+        let mut names = |tag: u32, keep: usize| -> Result<Vec<String>, HeaderError> {
+            let all = self.strings(tag, keep + 1)?.unwrap_or_default();
+            deps_cut |= all.len() > keep;
+            Ok(all
+                .iter()
+                .take(keep)
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect())
+        };
+        let requires = names(tag::REQUIRENAME, MAX_REQUIRES)?;
+        let provides = names(tag::PROVIDENAME, MAX_PROVIDES)?;
         Ok(RpmPackage {
             name,
             version: evr,
             arch: self.string(tag::ARCH)?,
             size,
             source: self.string(tag::SOURCERPM)?,
+            requires,
+            provides,
+            deps_cut,
         })
     }
 }

@@ -9,6 +9,7 @@ mod sqlite;
 
 use std::collections::HashSet;
 
+use super::deps::{self, Deps};
 use super::{capped, DbFile, Ecosystem, Found, Kept, Owns, Reader};
 use crate::layer::capture::{self, Catalog};
 
@@ -58,6 +59,16 @@ impl Reader for Rpm {
             match parsed {
                 Ok(None) => {}
                 Ok(Some((p, list))) => {
+                    let mut d = Deps {
+                        cut: p.deps_cut,
+                        ..Deps::default()
+                    };
+                    for r in &p.requires {
+                        deps::rpm_require(r, &mut d);
+                    }
+                    for name in &p.provides {
+                        d.provide(name);
+                    }
                     let found = Found {
                         ecosystem: Ecosystem::Rpm,
                         name: capped(&p.name),
@@ -73,6 +84,7 @@ impl Reader for Rpm {
                         declared: p.size,
                         layer: None,
                         db_layer: file.layer,
+                        deps: d,
                     };
                     if kept.record(found.cost()) {
                         self.packages.push(found);
