@@ -1,8 +1,8 @@
 //! `fleet work`: one worker of a pool (a consumer group). It takes a job —
 //! first one another worker has held past `--claim-after` (XAUTOCLAIM), else
 //! a new one (XREADGROUP) — scans the layer through the store, pushes its
-//! entry to the shared cache and waits for the push, and only then
-//! acknowledges it. A failed job stays pending with its error and is tried
+//! entry to the shared cache, waits for the push, and acknowledges the job
+//! only once the shared cache answers that it has the entry. A failed job stays pending with its error and is tried
 //! again after `--claim-after`; one delivered more than `--attempts` times
 //! goes to the dead-letter stream. SIGTERM (or SIGINT) finishes the current
 //! layer, then the worker exits 0.
@@ -145,8 +145,12 @@ enum Ran {
     Failed(String),
 }
 
-/// Scans a job's layer (unless the shared cache has it meanwhile) and waits
-/// for its push. A shared cache that did not take the entry stops the worker.
+/// Scans a job's layer (unless the shared cache has it meanwhile), waits for
+/// its push, and asks the shared cache whether it now has the entry: only
+/// then is the job done. A push still running after `--timeout` is a failed
+/// attempt (the entry may be there when the job comes back); a shared cache
+/// that cannot be asked, refuses pushes or cannot be reached stops the
+/// worker, its job left queued.
 fn run(
     session: &Session,
     walkers: &mut HashMap<String, Walker>,
@@ -156,27 +160,48 @@ fn run(
         return Ok(Ran::Failed("not a job".into()));
     };
     let store = session.store()?;
+    let Some(shared) = store.shared() else {
+        return Ok(Ran::Failed("no shared cache".into()));
+    };
+    // A shared cache that cannot be asked stops the worker (`?`): every
+    // job would fail on it.
+    if shared
+        .lacking(std::slice::from_ref(&job.digest))?
+        .is_empty()
+    {
+        return Ok(Ran::Done { scanned: false });
+    }
     let image = match image_of(session, walkers, job) {
         Ok(image) => image,
         Err(e) => return Ok(Ran::Failed(one_line(&format!("{e:#}")))),
     };
-    match store.fill_shared(std::slice::from_ref(&image), session.progress()) {
-        Ok(filled) if filled.failed > 0 => {
-            let shared = store.shared().map(|s| s.location().to_string());
-            Err(Error::Registry {
-                registry: shared.unwrap_or_default(),
-                reason: format!(
-                    "did not take the entry of layer {}; stopping (the job stays queued)",
-                    job.digest.short()
-                ),
-            }
-            .into())
-        }
-        Ok(filled) => Ok(Ran::Done {
+    let filled = match store.fill_shared(std::slice::from_ref(&image), session.progress()) {
+        Ok(filled) => filled,
+        Err(e) => return Ok(Ran::Failed(one_line(&e.to_string()))),
+    };
+    if shared
+        .lacking(std::slice::from_ref(&job.digest))?
+        .is_empty()
+    {
+        return Ok(Ran::Done {
             scanned: filled.scanned > 0,
-        }),
-        Err(e) => Ok(Ran::Failed(one_line(&e.to_string()))),
+        });
     }
+    if let Some(why) = shared.refusing() {
+        return Err(Error::Registry {
+            registry: shared.location().to_string(),
+            reason: format!(
+                "takes no entry ({}); stopping (the job of layer {} stays queued)",
+                crate::error::clip(&why),
+                job.digest.short()
+            ),
+        }
+        .into());
+    }
+    Ok(Ran::Failed(format!(
+        "the entry of layer {} was not in the shared cache after --timeout (a push still running, or one that failed: see the worker's warnings)",
+        job.digest.short()
+    )))
 }
 
 /// A one-layer image for the job: the layer as its images declare it, read

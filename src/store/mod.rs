@@ -278,6 +278,18 @@ impl Store {
         progress: &dyn Progress,
         need_index: bool,
     ) -> Result<(HashMap<Digest, LayerSummary>, StoreStats)> {
+        self.collect_with(images, progress, need_index, true)
+    }
+
+    /// `collect`, asking the shared cache for local misses only when
+    /// `ask_shared` (not for layers it was just found to lack).
+    fn collect_with(
+        &self,
+        images: &[Image],
+        progress: &dyn Progress,
+        need_index: bool,
+        ask_shared: bool,
+    ) -> Result<(HashMap<Digest, LayerSummary>, StoreStats)> {
         let mut distinct: Vec<(&LayerDesc, &Arc<dyn BlobSource>)> = Vec::new();
         let mut seen = HashSet::new();
         // A foreign layer not at hand is never scanned (nor fetched).
@@ -299,7 +311,10 @@ impl Store {
             }
         }
         let cached = found.len();
-        let fetched = self.fetch_shared(&mut to_scan, progress)?;
+        let fetched = match ask_shared {
+            true => self.fetch_shared(&mut to_scan, progress)?,
+            false => Vec::new(),
+        };
         let stats = StoreStats {
             distinct: distinct.len(),
             cached,

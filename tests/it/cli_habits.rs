@@ -343,6 +343,7 @@ fn man_dir_writes_every_page_the_top_page_names() {
         "export",
         "history",
         "cache",
+        "fleet",
         "completions",
         "man",
     ];

@@ -506,3 +506,35 @@ fn sigterm_lets_a_worker_finish_the_layer_it_is_reading_then_exit_0() {
     );
     assert_eq!(status["groups"][0]["done"], w["jobs_done"]);
 }
+
+#[test]
+fn a_worker_whose_shared_cache_cannot_be_asked_stops_with_one_line_and_its_job_stays_queued() {
+    let r = Run::new();
+    let f = fleet(&r.path("layout"), 1);
+    let redis = RedisServer::start();
+    let queue = redis.url();
+    let glob = format!("docker://{}/**", f.reg.host);
+    let planned = format!("file://{}", r.path("shared").display());
+    json_of(
+        strata(&r, "cache", &planned),
+        &["fleet", "plan", "--queue", &queue, &glob],
+    );
+    // The worker's shared cache wants credentials it was not given.
+    let locked = Registry::start(true);
+    let shared = format!("docker://{}/strata-cache", locked.host);
+    let out = worker(&r, &shared, &queue, "w1", &["--until-empty"])
+        .wait_with_output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.contains("warning")).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains(&locked.host), "{stderr}");
+    let status = json_of(
+        strata(&r, "cache", &planned),
+        &["fleet", "status", "--queue", &queue],
+    );
+    assert_eq!(status["groups"][0]["in_flight"], 1, "{status}");
+    assert_eq!(status["groups"][0]["done"], 0, "{status}");
+    assert_eq!(status["dead"], 0, "{status}");
+}

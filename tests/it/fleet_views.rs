@@ -1,7 +1,7 @@
 //! The fleet's reports as a person reads them, over a small registry (8
 //! repositories x 5 tags, one base stored recompressed) fully worked:
 //! `fleet report` as a table, markdown and JSON, `fleet plan` as a table,
-//! snapshotted with hosts, ports and paths redacted.
+//! snapshotted with hosts, ports and paths redacted; the report's page.
 
 use std::process::Command;
 
@@ -75,6 +75,22 @@ fn fleet_report_and_plan_read_the_same_in_every_format() {
     insta::assert_snapshot!("fleet_report_table", report("table"));
     insta::assert_snapshot!("fleet_report_markdown", report("markdown"));
     insta::assert_snapshot!("fleet_report_json", report("json"));
+    // The page: every section, self-contained (nothing fetched from elsewhere).
+    let page = report("html");
+    for section in [
+        "Registry",
+        "Repositories",
+        "Most shared layers",
+        "Biggest findings",
+    ] {
+        assert!(page.contains(section), "{section}");
+    }
+    let page = page.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    for word in [
+        "http:", "https:", "src=", "href=", "<script", "<link", "<img",
+    ] {
+        assert!(!page.contains(word), "{word} in the page");
+    }
     // The status: no job left, every layer done.
     let status = json_of(
         strata(&r, "cache", &shared),

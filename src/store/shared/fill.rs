@@ -31,17 +31,23 @@ impl Store {
     /// entries as they are, the rest scanned first. Waits for the pushes.
     pub fn fill_shared(&self, images: &[Image], progress: &dyn Progress) -> Result<Filled> {
         let shared = self.shared_or_error()?;
-        let mut seen = HashSet::new();
-        let digests: Vec<Digest> = images
-            .iter()
-            .flat_map(|i| &i.layers)
-            .filter(|l| seen.insert(&l.digest))
-            .map(|l| l.digest.clone())
-            .collect();
-        let lacking = shared.lacking(&digests)?;
+        let lacking = shared.lacking(&distinct(images))?;
+        self.push_lacking(images, &lacking, progress)
+    }
+
+    /// `fill_shared` for layers the shared cache was just found to lack
+    /// (`lacking`): neither asked again nor looked for there.
+    pub fn push_lacking(
+        &self,
+        images: &[Image],
+        lacking: &HashSet<Digest>,
+        progress: &dyn Progress,
+    ) -> Result<Filled> {
+        let shared = self.shared_or_error()?;
+        let layers = distinct(images).len();
         let mut filled = Filled {
-            layers: digests.len(),
-            present: digests.len() - lacking.len(),
+            layers,
+            present: layers.saturating_sub(lacking.len()),
             ..Filled::default()
         };
         if lacking.is_empty() {
@@ -57,10 +63,10 @@ impl Store {
             })
             .filter(|i| !i.layers.is_empty())
             .collect();
-        let (_, stats) = self.collect(&wanted, progress, true)?;
+        let (_, stats) = self.collect_with(&wanted, progress, true, false)?;
         filled.scanned = stats.scanned;
         let checked = self.checked.lock().map_err(|_| super::super::poisoned())?;
-        for digest in &lacking {
+        for digest in lacking {
             let Some(path) = checked.get(digest) else {
                 continue;
             };
@@ -100,4 +106,15 @@ impl Store {
             reason: "strata cache push and pull need a shared cache (--shared-cache or STRATA_SHARED_CACHE)".into(),
         })
     }
+}
+
+/// The distinct layer digests of `images`, in order.
+fn distinct(images: &[Image]) -> Vec<Digest> {
+    let mut seen = HashSet::new();
+    images
+        .iter()
+        .flat_map(|i| &i.layers)
+        .filter(|l| seen.insert(&l.digest))
+        .map(|l| l.digest.clone())
+        .collect()
 }

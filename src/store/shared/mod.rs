@@ -275,6 +275,12 @@ impl SharedCache {
         Ok(lacking.into_iter().collect())
     }
 
+    /// Why this run pushes no more (the cache was unreachable or refused a
+    /// push), if it does not.
+    pub fn refusing(&self) -> Option<String> {
+        self.inner.stopped().map(|f| f.to_string())
+    }
+
     /// Entries fetched and checked this run.
     pub fn fetched(&self) -> usize {
         self.inner.fetched.load(Ordering::Relaxed)
