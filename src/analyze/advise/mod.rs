@@ -8,6 +8,7 @@
 mod builder;
 pub mod matcher;
 pub mod rules;
+mod screen;
 mod spill;
 pub mod tooling;
 
@@ -282,8 +283,14 @@ struct Footers<'a> {
 }
 
 impl<'a> Footers<'a> {
-    fn read(indexes: &'a Indexes<'a>, image: &'a Image) -> anyhow::Result<(Footers<'a>, Plan)> {
-        let mut layers = Vec::with_capacity(image.layers.len());
+    /// The footers, the plan they give, and whether the paths of their
+    /// databases could name a dev tool (`screen`).
+    fn read(
+        indexes: &'a Indexes<'a>,
+        image: &'a Image,
+        tools: &Tools,
+    ) -> anyhow::Result<(Footers<'a>, Plan, bool)> {
+        let mut layers: Vec<(Vec<(String, u64)>, _)> = Vec::with_capacity(image.layers.len());
         let mut kept = Vec::with_capacity(image.layers.len());
         let mut bytes = 0usize;
         for i in 0..image.layers.len() {
@@ -303,7 +310,11 @@ impl<'a> Footers<'a> {
             image,
             kept,
         };
-        Ok((footers, Plan::guess(layers)))
+        let paths = layers
+            .iter()
+            .flat_map(|(p, _)| p.iter().map(|(p, _)| p.as_str()));
+        let could = screen::could_hold_a_tool(paths, tools);
+        Ok((footers, Plan::guess(layers), could))
     }
 
     /// Layer `i`'s databases: those kept, else read again.
@@ -379,8 +390,8 @@ pub fn advise_image(
     if !settings.enabled(Kind::DevTooling) {
         return plain(true);
     }
-    let (footers, guess) = Footers::read(indexes, image)?;
-    if guess.is_empty() {
+    let (footers, guess, could) = Footers::read(indexes, image, &settings.tools)?;
+    if guess.is_empty() || !could {
         return plain(true);
     }
     // Read once without file claims, to find the tools; warnings about the
