@@ -8,6 +8,7 @@
 mod builder;
 pub mod matcher;
 pub mod rules;
+mod screen;
 mod spill;
 pub mod tooling;
 
@@ -21,6 +22,9 @@ pub use tooling::{ToolPlan, Tools};
 use super::merged::{footer, index_error, merged};
 use super::packages::{self, Ecosystem, Inventory, Kept, Plan};
 use crate::image::Image;
+use std::rc::Rc;
+
+use crate::layer::PackageDb;
 use crate::store::Indexes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -265,20 +269,63 @@ impl ImageAdvice {
     }
 }
 
-/// The package inventory planned from each layer's footer (captured
-/// databases, top-level links), before any pass.
-fn guess_plan(indexes: &Indexes, image: &Image) -> anyhow::Result<Plan> {
-    let mut layers = Vec::with_capacity(image.layers.len());
-    for i in 0..image.layers.len() {
-        let footer = footer(indexes, image, i)?.unwrap_or_default();
-        let paths = footer
-            .package_dbs
-            .into_iter()
-            .map(|d| (d.path, d.size))
-            .collect();
-        layers.push((paths, footer.top_links));
+/// Bytes of captured databases kept between planning and reading (past
+/// it, a layer's footer is read again when its databases are read).
+const FOOTERS_KEPT: usize = 64 << 20;
+
+/// Each layer's captured databases, read once: the inventory planned from
+/// them (and the layers' top-level links) before any pass, and the files
+/// kept for the readers.
+struct Footers<'a> {
+    indexes: &'a Indexes<'a>,
+    image: &'a Image,
+    kept: Vec<Option<Rc<[PackageDb]>>>,
+}
+
+impl<'a> Footers<'a> {
+    /// The footers, the plan they give, and whether the paths of their
+    /// databases could name a dev tool (`screen`).
+    fn read(
+        indexes: &'a Indexes<'a>,
+        image: &'a Image,
+        tools: &Tools,
+    ) -> anyhow::Result<(Footers<'a>, Plan, bool)> {
+        let mut layers: Vec<(Vec<(String, u64)>, _)> = Vec::with_capacity(image.layers.len());
+        let mut kept = Vec::with_capacity(image.layers.len());
+        let mut bytes = 0usize;
+        for i in 0..image.layers.len() {
+            let footer = footer(indexes, image, i)?.unwrap_or_default();
+            let paths = footer
+                .package_dbs
+                .iter()
+                .map(|d| (d.path.clone(), d.size))
+                .collect();
+            layers.push((paths, footer.top_links));
+            let size: usize = footer.package_dbs.iter().map(|d| d.content.len()).sum();
+            bytes += size;
+            kept.push((bytes <= FOOTERS_KEPT).then(|| footer.package_dbs.into()));
+        }
+        let footers = Footers {
+            indexes,
+            image,
+            kept,
+        };
+        let paths = layers
+            .iter()
+            .flat_map(|(p, _)| p.iter().map(|(p, _)| p.as_str()));
+        let could = screen::could_hold_a_tool(paths, tools);
+        Ok((footers, Plan::guess(layers), could))
     }
-    Ok(Plan::guess(layers))
+
+    /// Layer `i`'s databases: those kept, else read again.
+    fn get(&self, i: usize) -> anyhow::Result<Rc<[PackageDb]>> {
+        match self.kept.get(i).and_then(Option::as_ref) {
+            Some(dbs) => Ok(dbs.clone()),
+            None => Ok(footer(self.indexes, self.image, i)?
+                .map_or_else(Vec::new, |f| f.package_dbs)
+                .into()),
+        }
+    }
 }
 
 /// What one pass of the merged filesystem finds; with `tooling`, each
@@ -336,9 +383,6 @@ pub fn advise_image(
     settings: &Settings,
     warn: &mut dyn FnMut(String),
 ) -> anyhow::Result<ImageAdvice> {
-    let dbs = |i: usize| -> anyhow::Result<_> {
-        Ok(footer(indexes, image, i)?.map_or_else(Vec::new, |f| f.package_dbs))
-    };
     let plain = |complete: bool| -> anyhow::Result<ImageAdvice> {
         let (built, _) = pass(indexes, image, settings, None, false)?;
         Ok(ImageAdvice::from_built(built, complete))
@@ -346,25 +390,38 @@ pub fn advise_image(
     if !settings.enabled(Kind::DevTooling) {
         return plain(true);
     }
-    let guess = guess_plan(indexes, image)?;
-    if guess.is_empty() {
+    let (footers, guess, could) = Footers::read(indexes, image, &settings.tools)?;
+    if guess.is_empty() || !could {
         return plain(true);
     }
-    // Warnings about the databases wait until the guess is known to hold.
+    // Read once without file claims, to find the tools; warnings about the
+    // databases wait until the guess is known to hold.
     let mut held = Vec::new();
-    let prepared = packages::prepare(guess.clone(), Kept::default(), dbs, &mut |w| held.push(w))?;
+    let none = Kept::default().wanting(Vec::new());
+    let prepared = packages::prepare(guess.clone(), none, |i| footers.get(i), &mut |w| {
+        held.push(w)
+    })?;
     let plan = tool_plan(&prepared, &settings.tools);
     if plan.is_empty() {
         // What really survives is a part of the guess: no tool there, none here.
         return plain(plan.complete);
     }
+    // Read again keeping the claims of what the tools free alone: only their
+    // files are matched in the pass.
+    let wanted = Kept::default().wanting(prepared.lists_of(|i| plan.finding_of[i].is_some()));
+    let prepared = packages::prepare(guess.clone(), wanted, |i| footers.get(i), &mut |_| {})?;
     let (advice, observed) = measured(indexes, image, settings, prepared, &plan, true)?;
     if observed.as_ref() == Some(&guess) {
         held.into_iter().for_each(&mut *warn);
         return Ok(advice);
     }
     // A later layer deleted a database or a link: plan from what the pass saw.
-    let prepared = packages::prepare(observed.unwrap_or_default(), Kept::default(), dbs, warn)?;
+    let prepared = packages::prepare(
+        observed.unwrap_or_default(),
+        Kept::default(),
+        |i| footers.get(i),
+        warn,
+    )?;
     let plan = tool_plan(&prepared, &settings.tools);
     if plan.is_empty() {
         return plain(plan.complete);

@@ -138,11 +138,17 @@ pub fn plan(
     // Everything the tools need, then everything the rest (and the pinned) need.
     let (closure, _) = reach(graph, &is_tool, |_| true, &mut mark, 1);
     let in_closure: Vec<bool> = (0..n).map(|i| mark[i] == 1).collect();
+    // A Python dist a system package installed stands for nothing of its
+    // own: it is kept when a kept package needs it (and keeps its installer
+    // then), and goes with its installer, never alone.
+    let installed = |i: usize| dist_owner.get(i).copied().flatten().is_some();
     let keepers: Vec<u32> = (0..n as u32)
-        .filter(|&i| !in_closure[i as usize] || pinned[i as usize])
+        .filter(|&i| (!in_closure[i as usize] && !installed(i as usize)) || pinned[i as usize])
         .collect();
     let (_, _) = reach(graph, &keepers, |_| true, &mut mark, 2);
-    let freed: Vec<bool> = (0..n).map(|i| in_closure[i] && mark[i] != 2).collect();
+    let freed: Vec<bool> = (0..n)
+        .map(|i| in_closure[i] && mark[i] != 2 && !installed(i))
+        .collect();
     let removable: Vec<u32> = is_tool
         .iter()
         .copied()
@@ -382,6 +388,37 @@ mod tests {
                 (Some("gdb".into()), vec!["gdb".into()]),
                 (None, vec!["libpython".into()]),
             ]
+        );
+    }
+
+    #[test]
+    fn a_python_dist_a_deb_installed_goes_with_its_deb_and_keeps_it_when_the_app_needs_it() {
+        let py = |name: &str, needs: &[&str]| {
+            let mut d = Deps::default();
+            for n in needs {
+                d.require([*n]);
+            }
+            Found::sample(Ecosystem::Python, name, d)
+        };
+        // 0 deb python3-pytest (a tool) installed 1 (the pytest dist);
+        // 2 deb python3-six installed 3 (six), which 4 (an app's dist) needs.
+        let found = vec![
+            deb("python3-pytest", "python3-six"),
+            py("pytest", &["six"]),
+            deb("python3-six", ""),
+            py("six", &[]),
+            py("app", &["six"]),
+        ];
+        let owner = [None, Some(0), None, Some(2), None];
+        let graph = deps::resolve(&found, &owner);
+        let names: Vec<(Ecosystem, &str)> = found
+            .iter()
+            .map(|f| (f.ecosystem, f.name.as_str()))
+            .collect();
+        let plan = plan(&names, &graph, &owner, &[false; 5], &Tools::new());
+        assert_eq!(
+            self::names(&found, &plan),
+            [(Some("python3-pytest".into()), vec!["python3-pytest".into()])]
         );
     }
 

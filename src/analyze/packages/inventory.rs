@@ -116,14 +116,15 @@ pub struct Prepared {
 }
 
 /// Reads the files of `plan`; `dbs` gives a layer's captured database files.
-pub fn prepare<D>(
+pub fn prepare<D, C>(
     plan: Plan,
     mut kept: Kept,
     mut dbs: D,
     warn: &mut dyn FnMut(String),
 ) -> anyhow::Result<Prepared>
 where
-    D: FnMut(usize) -> anyhow::Result<Vec<PackageDb>>,
+    D: FnMut(usize) -> anyhow::Result<C>,
+    C: std::ops::Deref<Target = [PackageDb]>,
 {
     let Plan {
         survivors,
@@ -241,6 +242,20 @@ impl Prepared {
     /// Per package: the system package that installed it (a Python dist a deb lists).
     pub fn dist_owner(&self) -> &[Option<u32>] {
         &self.dist_owner
+    }
+
+    /// Per list id: whether a package `chosen` marks owns it (what
+    /// `Kept::wanting` takes to measure those packages alone).
+    pub fn lists_of(&self, chosen: impl Fn(usize) -> bool) -> Vec<bool> {
+        let mut wanted = vec![false; list_count(&self.found)];
+        for (i, f) in self.found.iter().enumerate() {
+            if let Owns::List(id) = f.owns {
+                if chosen(i) {
+                    wanted[id.0 as usize] = true;
+                }
+            }
+        }
+        wanted
     }
 
     /// Ready for the measuring pass.

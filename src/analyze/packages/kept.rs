@@ -64,6 +64,8 @@ pub struct Kept {
     /// system package list naming its metadata: who installed the dist.
     markers: HashMap<Vec<u8>, ListId>,
     marker_bytes: usize,
+    /// Lists whose claims are kept (None: every list's).
+    wanted: Option<Vec<bool>>,
     lists: Vec<List>,
     stats: KeptStats,
     error: Option<io::Error>,
@@ -87,6 +89,7 @@ impl Kept {
             link_bytes: 0,
             markers: HashMap::new(),
             marker_bytes: 0,
+            wanted: None,
             lists: Vec::new(),
             stats: KeptStats::default(),
             error: None,
@@ -150,21 +153,16 @@ impl Kept {
             return false;
         }
         self.stats.claims += 1;
-        let pushed = match target {
+        let kept: &[u8] = match target {
             Some(t) => {
                 self.buf.clear();
                 self.buf.extend_from_slice(t);
                 self.buf.extend_from_slice(&path[cut..]);
-                self.runs.push(&self.buf, list.0)
+                &self.buf
             }
-            None => self.runs.push(path, list.0),
+            None => path,
         };
         if budget != Budget::Language {
-            let kept = if target.is_some() {
-                &self.buf[..]
-            } else {
-                path
-            };
             if let Some(dir) = python_dist(kept) {
                 if self.markers.len() < MAX_MARKERS && self.marker_bytes + dir.len() <= MARKER_BYTES
                 {
@@ -173,11 +171,27 @@ impl Kept {
                 }
             }
         }
-        if let Err(e) = pushed {
-            self.error = Some(e);
-            return false;
+        let wanted = self
+            .wanted
+            .as_ref()
+            .is_none_or(|w| w.get(list.0 as usize).copied().unwrap_or(false));
+        if wanted {
+            if let Err(e) = self.runs.push(kept, list.0) {
+                self.error = Some(e);
+                return false;
+            }
         }
         true
+    }
+
+    /// Keeps the claims of the lists `wanted` marks (by list id) and no
+    /// other's: budgets, completeness and markers are as for every list, so a
+    /// second read of the same files gives the same lists, with only these
+    /// measured (advise measures the packages it would remove, and reads
+    /// once with none to find them).
+    pub fn wanting(mut self, wanted: Vec<bool>) -> Kept {
+        self.wanted = Some(wanted);
+        self
     }
 
     /// The system package list that names the metadata of the Python dist
@@ -327,6 +341,48 @@ mod tests {
         assert_eq!(out, [0]);
         merged.claims_of(b"usr/bin/bash", &mut out).unwrap();
         assert_eq!(out, [0]);
+    }
+
+    #[test]
+    fn a_system_list_naming_python_metadata_marks_the_dist_it_installed() {
+        let mut kept = Kept::default();
+        let deb = kept.list(Budget::System);
+        let pip = kept.list(Budget::Language);
+        assert!(kept.add(
+            deb,
+            b"usr/lib/python3/dist-packages/six-1.16.dist-info/METADATA"
+        ));
+        assert!(kept.add(pip, b"srv/site/x-1.dist-info/METADATA"));
+        assert_eq!(
+            kept.dist_owner(b"usr/lib/python3/dist-packages/six-1.16.dist-info"),
+            Some(deb)
+        );
+        assert_eq!(
+            kept.dist_owner(b"srv/site/x-1.dist-info"),
+            None,
+            "its own RECORD"
+        );
+    }
+
+    #[test]
+    fn wanting_keeps_only_the_chosen_lists_claims_and_every_list_s_markers() {
+        let mut kept = Kept::default().wanting(vec![false, true]);
+        let deb = kept.list(Budget::System);
+        let other = kept.list(Budget::System);
+        assert!(kept.add(
+            deb,
+            b"usr/lib/python3/dist-packages/six-1.16.dist-info/METADATA"
+        ));
+        assert!(kept.add(deb, b"usr/bin/a"));
+        assert!(kept.add(other, b"usr/bin/b"));
+        assert!(kept.complete(deb) && kept.complete(other));
+        assert_eq!(
+            kept.dist_owner(b"usr/lib/python3/dist-packages/six-1.16.dist-info"),
+            Some(deb)
+        );
+        let claims = kept.lists();
+        assert_eq!(claims.len(), 1);
+        assert_eq!(claims[&other], ["usr/bin/b"]);
     }
 
     #[test]

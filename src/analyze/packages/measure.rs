@@ -32,6 +32,9 @@ pub(super) struct Measurer {
     out: Measured,
     lists: Vec<u32>,
     claimants: Vec<u32>,
+    /// The directory of the last file and its deepest directory claim:
+    /// files come by directory, so each directory is looked up once.
+    last_dir: Option<(Vec<u8>, Option<u32>)>,
 }
 
 impl Measurer {
@@ -53,6 +56,7 @@ impl Measurer {
             },
             lists: Vec::new(),
             claimants: Vec::new(),
+            last_dir: None,
         }
     }
 
@@ -77,7 +81,15 @@ impl Measurer {
                 .filter(|&p| p != NO_OWNER),
         );
         let exact = self.claimants.iter().copied().min();
-        let dir = deepest_dir(&node.path, &self.dirs);
+        let parent = &node.path[..node.path.iter().rposition(|&b| b == b'/').unwrap_or(0)];
+        let dir = match &self.last_dir {
+            Some((d, owner)) if d.as_slice() == parent => *owner,
+            _ => {
+                let owner = deepest_dir(&node.path, &self.dirs);
+                self.last_dir = Some((parent.to_vec(), owner));
+                owner
+            }
+        };
         let Some(winner) = exact.or(dir) else {
             out.unowned.add(v.entry.size);
             return Ok(None);

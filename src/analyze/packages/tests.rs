@@ -2,6 +2,7 @@
 
 use super::inventory::inventory_with;
 use super::*;
+use crate::analyze::overlay::Overlay;
 use crate::layer::index::{entry_order, PackageDb};
 use crate::layer::{Entry, EntryKind};
 
@@ -427,4 +428,63 @@ fn a_python_package_whose_files_a_deb_owns_is_owned_by_that_deb() {
     assert_eq!(find(&inv, "six").owned_by, None);
     assert_eq!(find(&inv, "python3-six").owned_by, None);
     assert_eq!(yaml.purl, "pkg:pypi/pyyaml@6.0");
+}
+
+/// The plan a pass observes, for `layers` as `run` takes them.
+fn observed(layers: &[(Vec<Entry>, Vec<PackageDb>)]) -> Plan {
+    let entries: Vec<Vec<Entry>> = layers
+        .iter()
+        .map(|(e, dbs)| {
+            let mut all = e.clone();
+            all.extend(dbs.iter().map(|d| file(&d.path, d.size)));
+            all.sort_by(entry_order);
+            all
+        })
+        .collect();
+    let mut plan = Plan::default();
+    let lanes = entries.into_iter().map(|l| l.into_iter().map(Ok)).collect();
+    for node in Overlay::new(lanes).unwrap() {
+        plan.add(&node.unwrap());
+    }
+    plan
+}
+
+/// The plan guessed from the layers' captured files (and top-level links).
+fn guessed(layers: &[(Vec<Entry>, Vec<PackageDb>)]) -> Plan {
+    Plan::guess(layers.iter().map(|(entries, dbs)| {
+        let paths = dbs.iter().map(|d| (d.path.clone(), d.size)).collect();
+        let links = entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::Symlink && !e.path.contains(&b'/'))
+            .map(|e| (e.path.clone(), e.link.clone().unwrap_or_default()))
+            .collect();
+        (paths, links)
+    }))
+}
+
+#[test]
+fn the_plan_guessed_from_footers_is_the_observed_one_unless_a_later_layer_deletes_a_database() {
+    let status = "Package: a\nStatus: install ok installed\nVersion: 1\n";
+    let link = Entry {
+        kind: EntryKind::Symlink,
+        link: Some(b"usr/bin".to_vec()),
+        ..file("bin", 0)
+    };
+    let mut layers = vec![
+        (vec![link], vec![db("var/lib/dpkg/status", status)]),
+        (
+            vec![file("app/x", 3)],
+            vec![
+                db("var/lib/dpkg/status", status),
+                db("var/lib/dpkg/info/a.list", "/app/x\n"),
+            ],
+        ),
+    ];
+    assert_eq!(guessed(&layers), observed(&layers));
+    assert!(!guessed(&layers).is_empty());
+    layers.push((vec![whiteout("var/lib/dpkg/info")], vec![]));
+    assert_ne!(guessed(&layers), observed(&layers), "the list is gone");
+    layers.pop();
+    layers.push((vec![whiteout("bin")], vec![]));
+    assert_ne!(guessed(&layers), observed(&layers), "the link is gone");
 }
