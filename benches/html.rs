@@ -67,6 +67,7 @@ fn main() {
         for (flags, name) in [
             (&[][..], "defaults"),
             (&["--depth", "4", "--top", "50"][..], "--depth 4 --top 50"),
+            (&["--depth", "5", "--top", "100"][..], "--depth 5 --top 100"),
         ] {
             let page = out.path().join("du-3m.html");
             let cost = best_of_to(1, &page, || {

@@ -123,10 +123,41 @@ fn table(out: &mut String, t: &Table, style: Style) {
     out.push_str("</tbody></table></div>\n");
 }
 
-/// A tree's rows as a listing, indented by depth.
-fn listing(out: &mut String, t: &Tree, style: Style) {
-    head(out, &t.columns, style);
+/// The most rows a listing shows: deeper levels are left out past it.
+pub const MAX_ROWS: usize = 4_000;
+
+/// The deepest level whose rows, with those above it, fit MAX_ROWS (None: all do).
+fn listed_depth(t: &Tree) -> Option<usize> {
+    if t.rows.len() <= MAX_ROWS {
+        return None;
+    }
+    let mut per_depth: Vec<usize> = Vec::new();
     for r in &t.rows {
+        let d = r.depth.min(MAX_INDENT);
+        if per_depth.len() <= d {
+            per_depth.resize(d + 1, 0);
+        }
+        per_depth[d] += 1;
+    }
+    let mut sum = 0;
+    let fits = per_depth.iter().take_while(|&&n| {
+        sum += n;
+        sum <= MAX_ROWS
+    });
+    Some(fits.count().saturating_sub(1))
+}
+
+/// A tree's rows as a listing, indented by depth; at most MAX_ROWS of them,
+/// the deepest levels left out first (and said so).
+fn listing(out: &mut String, t: &Tree, style: Style) {
+    let upto = listed_depth(t);
+    head(out, &t.columns, style);
+    let mut left = 0u64;
+    for r in &t.rows {
+        if upto.is_some_and(|d| r.depth > d) {
+            left += 1;
+            continue;
+        }
         let indent = "\u{a0}\u{a0}".repeat(r.depth.min(MAX_INDENT));
         let label = match &r.node {
             Node::Entry(s) => span(s, style),
@@ -144,6 +175,13 @@ fn listing(out: &mut String, t: &Tree, style: Style) {
         );
     }
     out.push_str("</tbody></table></div>\n");
+    if left > 0 {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">{} deeper rows are left out of this page (it lists {MAX_ROWS} at most); a smaller --depth or --top, or --format json, lists them.</p>",
+            data(Some(left.to_string()), &left.to_string())
+        );
+    }
 }
 
 fn series(out: &mut String, s: &Series, style: Style) {

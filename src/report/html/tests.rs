@@ -340,3 +340,27 @@ fn series_svg() {
     insta::assert_snapshot!(first_svg(&out));
     assert!(out.contains("<td class=\"r\"><data value=\"9800000\">9.8MB</data></td>"));
 }
+
+#[test]
+fn a_listing_of_a_huge_tree_leaves_its_deepest_rows_out_and_says_so() {
+    let mut rows = vec![(0, Node::Entry(Span::path("/")), 0, None)];
+    for d in 0..100u64 {
+        rows.push((1, Node::Entry(Span::Dir(format!("/d{d}"))), 100, Some(1)));
+        for f in 0..100u64 {
+            rows.push((
+                2,
+                Node::Entry(Span::path(format!("/d{d}/f{f}"))),
+                1,
+                Some(1),
+            ));
+        }
+    }
+    rows[0].2 = 10_000;
+    let out = page(&Doc {
+        blocks: vec![Block::Tree(tree(&rows))],
+    });
+    assert!(out.contains("/d99/"), "every directory is listed");
+    assert!(!out.contains("/d0/f0<"), "files are left out");
+    assert!(out.contains("<data value=\"10000\">10000</data> deeper rows are left out"));
+    assert!(out.len() < 2_000_000, "{} bytes", out.len());
+}
