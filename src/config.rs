@@ -34,6 +34,7 @@ pub enum Command {
     Packages(commands::packages::Args),
     Advise(commands::advise::Args),
     Cache(commands::cache::Args),
+    Explore(commands::explore::Args),
 }
 
 impl Config {
@@ -183,6 +184,12 @@ impl Config {
                 false,
             ),
             CliCommand::Packages(args) => (Command::Packages(packages_args(args)?), false),
+            CliCommand::Explore(args) => (
+                Command::Explore(commands::explore::Args {
+                    reference: Reference::parse(&args.reference)?,
+                }),
+                false,
+            ),
             CliCommand::Cache(action) => (Command::Cache(cache_args(action, &cache_dir)?), false),
             // Generators: written by commands::completions before any config.
             CliCommand::Completions { .. } | CliCommand::Man { .. } => {

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod escape;
+pub mod explore;
 pub mod gate;
 pub mod image;
 pub mod layer;

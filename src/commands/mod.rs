@@ -8,6 +8,7 @@ pub mod compare;
 pub mod completions;
 pub mod diff;
 pub mod du;
+pub mod explore;
 pub mod footprint;
 pub mod gate;
 pub mod layers;

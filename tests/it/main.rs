@@ -10,6 +10,8 @@ mod compare;
 mod diff;
 mod du;
 mod engine;
+mod explore;
+mod explore_tmux;
 mod fault_proxy;
 mod footprint;
 mod gate;

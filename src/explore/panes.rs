@@ -1,0 +1,614 @@
+//! The panes: the layers (one row each, columns by the width there is),
+//! and on the right the tree, the wasted paths or the selected layer's
+//! packages; and what the details line says of the selection.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph};
+use ratatui::Frame;
+use unicode_width::UnicodeWidthStr;
+
+use super::classify::Status;
+use super::listing::{Own, Row};
+use super::state::{App, Focus, Pane};
+use super::tree::{Line as TreeLine, MAX_LIMIT};
+use super::view::{clean, fit, lens_title, Paint};
+use crate::analyze::layers::{LayerChanges, WastedPath};
+use crate::analyze::package_diff::PackageChange;
+use crate::layer::EntryKind;
+use crate::units;
+
+/// Cells of one table line, each padded or cut to its width; the last one
+/// takes what is left. `right`: numbers, aligned right.
+fn cells(parts: &[(String, usize, bool)], width: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for (i, (text, w, right)) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        let w = if last { width.saturating_sub(used) } else { *w };
+        if w == 0 {
+            continue;
+        }
+        let t = fit(text, w);
+        let pad = w.saturating_sub(t.width());
+        if *right {
+            out.push_str(&" ".repeat(pad));
+            out.push_str(&t);
+        } else {
+            out.push_str(&t);
+            if !last {
+                out.push_str(&" ".repeat(pad));
+            }
+        }
+        if !last {
+            out.push(' ');
+            used += w + 1;
+        }
+    }
+    out
+}
+
+fn short_digest(d: &str) -> String {
+    let hex = d.split_once(':').map_or(d, |(_, h)| h);
+    hex.chars().take(12).collect()
+}
+
+/// The layers pane.
+/// A pane's border and title; the room inside it.
+fn pane(
+    frame: &mut Frame,
+    area: Rect,
+    title: impl Into<Line<'static>>,
+    focused: bool,
+    paint: Paint,
+) -> Rect {
+    let block = Block::bordered()
+        .title(title)
+        .border_style(paint.border(focused));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
+/// One column of the layers pane: its header, width, alignment and cell.
+type Column<'a> = (&'static str, usize, bool, Box<dyn Fn(usize) -> String + 'a>);
+
+/// The layers pane's columns for `w` columns of room: all of them, the
+/// main ones, or the few that fit 40 columns.
+fn layer_columns(app: &App, w: usize) -> Vec<Column<'_>> {
+    let facts = &app.facts.layers;
+    let changes = app.changes.as_ref();
+    let change = move |i: usize, f: fn(&LayerChanges) -> String| {
+        changes.map_or_else(|| "…".to_owned(), |c| f(&c.layers[i]))
+    };
+    let num: Column = ("#", 3, true, Box::new(|i| (i + 1).to_string()));
+    let digest: Column = (
+        "DIGEST",
+        12,
+        false,
+        Box::new(|i| short_digest(&facts[i].digest)),
+    );
+    let size: Column = (
+        "SIZE",
+        7,
+        true,
+        Box::new(|i| units::human(facts[i].uncompressed)),
+    );
+    let wasted: Column = (
+        "WASTED",
+        7,
+        true,
+        Box::new(move |i| change(i, |c| units::human(c.wasted_later))),
+    );
+    let by: Column = (
+        "CREATED BY",
+        0,
+        false,
+        Box::new(|i| clean(facts[i].created_by.as_deref().unwrap_or("-"))),
+    );
+    if w >= 99 {
+        let compressed: Column = (
+            "COMPR",
+            7,
+            true,
+            Box::new(|i| facts[i].compressed.map_or_else(|| "-".into(), units::human)),
+        );
+        let counts = |name, f: fn(&LayerChanges) -> String| -> Column {
+            (name, 7, true, Box::new(move |i| change(i, f)))
+        };
+        vec![
+            num,
+            digest,
+            compressed,
+            (
+                "UNCOMPR",
+                7,
+                true,
+                Box::new(|i| units::human(facts[i].uncompressed)),
+            ),
+            counts("ADDED", |c| c.added.files.to_string()),
+            counts("CHANGED", |c| c.modified.files.to_string()),
+            counts("REMOVED", |c| c.deleted.files.to_string()),
+            wasted,
+            by,
+        ]
+    } else if w >= 56 {
+        let counts: Column = (
+            "ADD/CHG/DEL",
+            11,
+            true,
+            Box::new(move |i| {
+                change(i, |c| {
+                    format!("{}/{}/{}", c.added.files, c.modified.files, c.deleted.files)
+                })
+            }),
+        );
+        vec![num, digest, size, counts, wasted, by]
+    } else {
+        vec![num, size, by]
+    }
+}
+
+/// The layers pane.
+pub fn layers(frame: &mut Frame, app: &App, area: Rect, paint: Paint) {
+    let focused = app.focus == Focus::Layers;
+    let inner = pane(frame, area, " Layers ", focused, paint);
+    let w = inner.width as usize;
+    let columns = layer_columns(app, w);
+    let head: Vec<(String, usize, bool)> = columns
+        .iter()
+        .map(|(h, width, right, _)| (h.to_string(), *width, *right))
+        .collect();
+    let mut lines = vec![Line::styled(cells(&head, w), paint.bold())];
+    let rows = inner.height.saturating_sub(1) as usize;
+    for i in app.layers_offset..(app.layers_offset + rows).min(app.layer_count()) {
+        let row: Vec<(String, usize, bool)> = columns
+            .iter()
+            .map(|(_, width, right, cell)| (cell(i), *width, *right))
+            .collect();
+        let style = if i == app.lens.layer {
+            paint.cursor(focused)
+        } else {
+            Style::default()
+        };
+        lines.push(Line::styled(cells(&row, w), style));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The right pane: the tree, the wasted paths or the packages.
+pub fn right(frame: &mut Frame, app: &App, area: Rect, paint: Paint) {
+    match app.pane {
+        Pane::Tree => tree(frame, app, area, paint),
+        Pane::Wasted => wasted(frame, app, area, paint),
+        Pane::Packages => packages(frame, app, area, paint),
+    }
+}
+
+pub fn status_style(paint: Paint, status: Status, wasted: bool) -> Style {
+    match status {
+        Status::Removed => paint.fg(Color::Red),
+        _ if wasted => paint.fg(Color::Magenta),
+        Status::Added => paint.fg(Color::Green),
+        Status::Changed => paint.fg(Color::Yellow),
+        Status::Unchanged => Style::default(),
+    }
+}
+
+/// Whether the row's bytes (a file's own, or some below a directory) are wasted later.
+fn row_wasted(r: &Row) -> bool {
+    if r.is_dir() {
+        r.sums.wasted > 0
+    } else {
+        r.own.as_ref().is_some_and(|o| o.wasted_by.is_some()) && r.status() != Status::Removed
+    }
+}
+
+fn layers_of(r: &Row) -> String {
+    match (&r.own, r.sums.layers) {
+        (Some(o), _) if !r.is_dir() => format!("#{}", o.layer + 1),
+        (_, Some((lo, hi))) if lo == hi => format!("#{}", lo + 1),
+        (_, Some((lo, hi))) => format!("#{}-{}", lo + 1, hi + 1),
+        _ => String::new(),
+    }
+}
+
+fn tree(frame: &mut Frame, app: &App, area: Rect, paint: Paint) {
+    let focused = app.focus == Focus::Right;
+    let inner = pane(
+        frame,
+        area,
+        format!(" Tree{}", lens_title(app)),
+        focused,
+        paint,
+    );
+    let w = inner.width as usize;
+    let total = app.tree.root().sums.size;
+    let (show_share, show_layer) = (w >= 50, w >= 36);
+    // Status (2), size (8), share (6), layers (7), a space after each but the last.
+    let fixed = 3 + 8 + if show_share { 7 } else { 0 } + if show_layer { 8 } else { 0 };
+    let name_w = w.saturating_sub(fixed);
+    let max_indent = (name_w / 3).max(2) / 2;
+    let mut lines = Vec::new();
+    let t = &app.tree;
+    if t.lines.is_empty() {
+        let why = if app.lens.filter.is_empty() {
+            "(nothing here as seen from this layer)"
+        } else {
+            "(nothing matches the filter)"
+        };
+        lines.push(Line::raw(fit(why, w)));
+    }
+    let end = (t.offset + inner.height as usize).min(t.lines.len());
+    for i in t.offset..end {
+        let l = t.lines[i];
+        let depth = l.depth();
+        let indent = if depth > max_indent {
+            format!("{:<width$}", format!("‹{depth}›"), width = max_indent * 2)
+        } else {
+            "  ".repeat(depth)
+        };
+        let cursor = i == t.cursor;
+        let line = match l {
+            TreeLine::Row { dir, row, .. } => {
+                let d = t.dir(dir);
+                let r = &d.rows[row];
+                let status = r.status();
+                let wasted = row_wasted(r);
+                let marker = match (r.is_dir(), d.open[row].is_some()) {
+                    (true, true) => "▾ ",
+                    (true, false) => "▸ ",
+                    _ => "  ",
+                };
+                let mut name = clean(&r.display_name());
+                if let Some(link) = r.own.as_ref().and_then(|o| o.link.as_ref()) {
+                    name.push_str(" → ");
+                    name.push_str(&clean(link));
+                }
+                let bytes = r.bytes();
+                // A directory whose only change here is what was removed below it.
+                let size = if status != Status::Removed && r.sums.size == 0 && r.sums.removed > 0 {
+                    format!("-{}", units::human(r.sums.removed))
+                } else {
+                    units::human(bytes)
+                };
+                let mut parts = vec![
+                    (
+                        format!("{}{}", status.letter(), if wasted { 'w' } else { ' ' }),
+                        2,
+                        false,
+                    ),
+                    (format!("{indent}{marker}{name}"), name_w, false),
+                    (size, 8, true),
+                ];
+                if show_share {
+                    parts.push((units::share(r.sums.size, total), 6, true));
+                }
+                if show_layer {
+                    parts.push((layers_of(r), 7, true));
+                }
+                let style = status_style(paint, status, wasted);
+                Line::styled(cells(&parts, w), style)
+            }
+            TreeLine::More { dir, .. } => {
+                let d = t.dir(dir);
+                let how = if d.limit >= MAX_LIMIT {
+                    "narrow with f or >"
+                } else {
+                    "Enter lists more"
+                };
+                let text = format!(
+                    "{indent}  … {} more ({}) · {how}",
+                    d.more.rows,
+                    units::human(d.more.bytes)
+                );
+                Line::styled(
+                    format!("   {}", fit(&text, w.saturating_sub(3))),
+                    paint.fg(Color::DarkGray),
+                )
+            }
+            TreeLine::Loading { .. } => Line::raw(format!("   {indent}  reading…")),
+        };
+        let line = if cursor {
+            line.patch_style(paint.cursor(focused))
+        } else {
+            line
+        };
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn wasted(frame: &mut Frame, app: &App, area: Rect, paint: Paint) {
+    let focused = app.focus == Focus::Right;
+    let top = app.changes.as_ref().map(|c| &c.waste);
+    let title = match top {
+        Some(w) => format!(
+            " Wasted · {} paths stored more than once · {} (• involves #{}) ",
+            w.top.len(),
+            units::human(w.wasted_bytes),
+            app.lens.layer + 1
+        ),
+        None => " Wasted · reading… ".to_owned(),
+    };
+    let inner = pane(frame, area, title, focused, paint);
+    let w = inner.width as usize;
+    // Copies need room; the path comes first, the details line has them all.
+    let (survives, copies) = (w >= 50, w >= 90);
+    let mut head = vec![("WASTED".to_owned(), 9, true)];
+    if survives {
+        head.push(("SURVIVES".to_owned(), 8, false));
+    }
+    if copies {
+        head.push(("COPIES (LAYER: BYTES)".to_owned(), 30, false));
+    }
+    head.push(("PATH".to_owned(), 0, false));
+    let mut lines = vec![Line::styled(cells(&head, w), paint.bold())];
+    if let Some(waste) = top {
+        if waste.top.is_empty() {
+            lines.push(Line::raw(fit("(no path is stored more than once)", w)));
+        }
+        let rows = inner.height.saturating_sub(1) as usize;
+        let s = app.wasted;
+        for (i, p) in waste.top.iter().enumerate().skip(s.offset).take(rows) {
+            let sel = app.lens.layer + 1;
+            let involved = p.copies.iter().any(|(l, _)| *l == sel) || p.survives_in == Some(sel);
+            let mark = if involved { "•" } else { " " };
+            let mut parts = vec![(format!("{mark}{}", units::human(p.wasted)), 9, true)];
+            if survives {
+                parts.push((survives_in(p), 8, false));
+            }
+            if copies {
+                parts.push((copies_of(p), 30, false));
+            }
+            parts.push((clean(&p.path), 0, false));
+            let mut style = if involved {
+                paint.fg(Color::Magenta)
+            } else {
+                Style::default()
+            };
+            if i == s.cursor {
+                style = style.patch(paint.cursor(focused));
+            }
+            lines.push(Line::styled(cells(&parts, w), style));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn survives_in(p: &WastedPath) -> String {
+    p.survives_in
+        .map_or_else(|| "deleted".to_owned(), |l| format!("#{l}"))
+}
+
+fn copies_of(p: &WastedPath) -> String {
+    p.copies
+        .iter()
+        .map(|(l, b)| format!("#{l}: {}", units::human(*b)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn packages(frame: &mut Frame, app: &App, area: Rect, paint: Paint) {
+    let focused = app.focus == Focus::Right;
+    let layer = app.lens.layer + 1;
+    let title = match &app.packages.result {
+        Some(Ok(d)) => {
+            let n = |c: PackageChange| d.changes.iter().filter(|x| x.change == c).count();
+            format!(
+                " Packages · #{layer}: {} installed, {} removed, {} upgraded ",
+                n(PackageChange::Added),
+                n(PackageChange::Removed),
+                n(PackageChange::VersionChanged)
+            )
+        }
+        Some(Err(_)) => format!(" Packages · #{layer} "),
+        None => format!(" Packages · #{layer} · reading… "),
+    };
+    let inner = pane(frame, area, title, focused, paint);
+    let w = inner.width as usize;
+    let head = vec![
+        ("".to_owned(), 1, false),
+        ("TYPE".to_owned(), 6, false),
+        ("BYTES".to_owned(), 8, true),
+        ("PACKAGE".to_owned(), 0, false),
+    ];
+    let mut lines = vec![Line::styled(cells(&head, w), paint.bold())];
+    match &app.packages.result {
+        None => {}
+        Some(Err(e)) => lines.push(Line::styled(fit(&clean(e), w), paint.fg(Color::Red))),
+        Some(Ok(d)) if d.changes.is_empty() => {
+            lines.push(Line::raw(fit("(this layer changes no package)", w)));
+        }
+        Some(Ok(d)) => {
+            let rows = inner.height.saturating_sub(1) as usize;
+            let s = app.packages.scroll;
+            for (i, c) in d.changes.iter().enumerate().skip(s.offset).take(rows) {
+                let (sign, bytes, color, version) = match c.change {
+                    PackageChange::Added => (
+                        "+",
+                        c.target_bytes,
+                        Color::Green,
+                        c.target_version.clone().unwrap_or_default(),
+                    ),
+                    PackageChange::Removed => (
+                        "-",
+                        c.base_bytes,
+                        Color::Red,
+                        c.base_version.clone().unwrap_or_default(),
+                    ),
+                    PackageChange::VersionChanged => (
+                        "~",
+                        c.target_bytes,
+                        Color::Yellow,
+                        format!(
+                            "{} → {}",
+                            c.base_version.as_deref().unwrap_or("?"),
+                            c.target_version.as_deref().unwrap_or("?")
+                        ),
+                    ),
+                };
+                let parts = vec![
+                    (sign.to_owned(), 1, false),
+                    (c.ecosystem.name().to_owned(), 6, false),
+                    (units::human(bytes), 8, true),
+                    (clean(&format!("{} {version}", c.name)), 0, false),
+                ];
+                let mut style = paint.fg(color);
+                if i == s.cursor {
+                    style = style.patch(paint.cursor(focused));
+                }
+                lines.push(Line::styled(cells(&parts, w), style));
+            }
+        }
+    }
+    if !app.packages.warnings.is_empty() && lines.len() < inner.height as usize {
+        let warn = format!(
+            "{} warning(s): {}",
+            app.packages.warnings.len(),
+            app.packages.warnings[0]
+        );
+        lines.push(Line::styled(fit(&clean(&warn), w), paint.fg(Color::Yellow)));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The details line for the layers pane: the selected layer's digest and command.
+pub fn layer_details(app: &App) -> String {
+    let l = &app.facts.layers[app.lens.layer];
+    format!(
+        "#{} {} · {} (c: full)",
+        app.lens.layer + 1,
+        l.digest,
+        clean(l.created_by.as_deref().unwrap_or("-"))
+    )
+}
+
+fn mode_string(kind: EntryKind, mode: u32) -> String {
+    let t = match kind {
+        EntryKind::Dir => 'd',
+        EntryKind::Symlink => 'l',
+        EntryKind::HardLink => 'h',
+        EntryKind::CharDevice => 'c',
+        EntryKind::BlockDevice => 'b',
+        EntryKind::Fifo => 'p',
+        _ => '-',
+    };
+    let mut s = String::from(t);
+    for shift in [6, 3, 0] {
+        let bits = (mode >> shift) & 7;
+        s.push(if bits & 4 != 0 { 'r' } else { '-' });
+        s.push(if bits & 2 != 0 { 'w' } else { '-' });
+        s.push(if bits & 1 != 0 { 'x' } else { '-' });
+    }
+    s
+}
+
+fn own_details(o: &Own) -> String {
+    let mut parts = vec![format!(
+        "{} {}:{}",
+        mode_string(o.kind, o.mode),
+        o.uid,
+        o.gid
+    )];
+    if let Some(l) = &o.link {
+        parts.push(format!("→ {}", clean(l)));
+    }
+    if let Some(h) = o.hash {
+        parts.push(format!("xxh3 {}", hex::encode(h)));
+    }
+    let held: Vec<String> = o.held[..o.held_len]
+        .iter()
+        .map(|l| format!("#{}", l + 1))
+        .collect();
+    let more = if o.held_count > o.held_len {
+        format!(" +{}", o.held_count - o.held_len)
+    } else {
+        String::new()
+    };
+    parts.push(format!("in {}{more}", held.join(" ")));
+    if o.status == Status::Removed {
+        parts.push(format!("removed here (was #{})", o.layer + 1));
+    } else {
+        parts.push(format!("seen from #{}", o.layer + 1));
+    }
+    if let Some(by) = o.wasted_by {
+        parts.push(format!("wasted by #{}", by + 1));
+    }
+    parts.join(" · ")
+}
+
+/// The details line for the right pane's selection.
+pub fn right_details(app: &App) -> String {
+    match app.pane {
+        Pane::Tree => {
+            let t = &app.tree;
+            let Some((d, r, _)) = t.row(t.cursor) else {
+                return String::new();
+            };
+            let mut path = String::new();
+            for n in d.key.iter().chain(std::iter::once(&r.name)) {
+                path.push('/');
+                path.push_str(&String::from_utf8_lossy(
+                    &n[..n.len().min(crate::analyze::path::NAME_CAP)],
+                ));
+            }
+            let mut out = clean(&path);
+            if r.is_dir() {
+                out.push_str(&format!(
+                    " · {}",
+                    units::count(r.sums.files as usize, "file")
+                ));
+                if r.sums.removed > 0 {
+                    out.push_str(&format!(" · {} removed", units::human(r.sums.removed)));
+                }
+                if r.sums.wasted > 0 {
+                    out.push_str(&format!(" · {} wasted later", units::human(r.sums.wasted)));
+                }
+            }
+            match &r.own {
+                Some(o) => {
+                    out.push_str(" · ");
+                    out.push_str(&own_details(o));
+                }
+                None => out.push_str(" · (no entry of its own: implied by what is below)"),
+            }
+            out
+        }
+        Pane::Wasted => {
+            let Some(p) = app
+                .changes
+                .as_ref()
+                .and_then(|c| c.waste.top.get(app.wasted.cursor))
+            else {
+                return String::new();
+            };
+            format!(
+                "{} · {} wasted · copies {} · survives {}",
+                clean(&p.path),
+                units::human(p.wasted),
+                copies_of(p),
+                survives_in(p)
+            )
+        }
+        Pane::Packages => match &app.packages.result {
+            Some(Ok(d)) => d
+                .changes
+                .get(app.packages.scroll.cursor)
+                .map(|c| {
+                    clean(&format!(
+                        "{} {} · {} → {} · {} → {}",
+                        c.ecosystem.name(),
+                        c.name,
+                        c.base_version.as_deref().unwrap_or("-"),
+                        c.target_version.as_deref().unwrap_or("-"),
+                        units::human(c.base_bytes),
+                        units::human(c.target_bytes)
+                    ))
+                })
+                .unwrap_or_default(),
+            _ => String::new(),
+        },
+    }
+}
