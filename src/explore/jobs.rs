@@ -60,6 +60,8 @@ pub enum Done {
         result: Result<PackageDiff, String>,
         warnings: Vec<String>,
     },
+    /// A job that stopped unexpectedly (a bug): what is waiting stops waiting.
+    Failed(String),
 }
 
 /// What a job reads.

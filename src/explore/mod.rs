@@ -40,7 +40,8 @@ pub fn color_allowed() -> bool {
 /// Opens `reference` in the explorer and runs it until the user quits.
 pub fn run(session: &Session, reference: &Reference) -> anyhow::Result<Outcome> {
     terminal::check_tty()?;
-    with_explorer(session, reference, (80, 24), color_allowed(), terminal::run)?;
+    let image = one_image(session.load(std::slice::from_ref(reference))?, "explore")?;
+    terminal::run(session, &image, color_allowed())?;
     Ok(Outcome::Ok)
 }
 
@@ -60,7 +61,7 @@ pub fn with_explorer<R>(
     let by_digest = indexes.summaries();
     let summaries: Vec<&LayerSummary> =
         image.layers.iter().map(|l| &by_digest[&l.digest]).collect();
-    let facts = Facts::new(&image, &summaries);
+    let facts = Facts::new(&image, Some(&summaries));
     let layer_files = summaries.iter().map(|s| s.files).collect();
     let source = source::Merged::new(&indexes, &image);
     let flags = terminal::Flags::default();
@@ -72,6 +73,7 @@ pub fn with_explorer<R>(
         epoch: &flags.epoch,
         quit: &flags.quit,
     };
-    let (mut app, first) = App::new(facts, color, size);
+    let mut app = App::new(Facts::new(&image, None), color, size);
+    let first = app.start(facts);
     f(&mut app, first, &cx)
 }

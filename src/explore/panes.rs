@@ -89,12 +89,12 @@ fn layer_columns(app: &App, w: usize) -> Vec<Column<'_>> {
         false,
         Box::new(|i| short_digest(&facts[i].digest)),
     );
-    let size: Column = (
-        "SIZE",
-        7,
-        true,
-        Box::new(|i| units::human(facts[i].uncompressed)),
-    );
+    let uncompressed = |i: usize| {
+        facts[i]
+            .uncompressed
+            .map_or_else(|| "…".into(), units::human)
+    };
+    let size: Column = ("SIZE", 7, true, Box::new(uncompressed));
     let wasted: Column = (
         "WASTED",
         7,
@@ -121,12 +121,7 @@ fn layer_columns(app: &App, w: usize) -> Vec<Column<'_>> {
             num,
             digest,
             compressed,
-            (
-                "UNCOMPR",
-                7,
-                true,
-                Box::new(|i| units::human(facts[i].uncompressed)),
-            ),
+            ("UNCOMPR", 7, true, Box::new(uncompressed)),
             counts("ADDED", |c| c.added.files.to_string()),
             counts("CHANGED", |c| c.modified.files.to_string()),
             counts("REMOVED", |c| c.deleted.files.to_string()),

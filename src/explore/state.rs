@@ -19,8 +19,9 @@ pub struct LayerFacts {
     pub created_by: Option<String>,
     /// None for an engine's uncompressed export.
     pub compressed: Option<u64>,
-    pub uncompressed: u64,
-    pub files: u64,
+    /// None until the layer's index is read (the manifest does not say).
+    pub uncompressed: Option<u64>,
+    pub files: Option<u64>,
 }
 
 /// The image, as the header and the layers pane show it.
@@ -32,8 +33,9 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// From an image and its layers' verified summaries, in layer order.
-    pub fn new(image: &Image, summaries: &[&LayerSummary]) -> Facts {
+    /// From an image and, once they are read, its layers' verified
+    /// summaries (in layer order); before, what the manifest declares.
+    pub fn new(image: &Image, summaries: Option<&[&LayerSummary]>) -> Facts {
         let keeps = image.name.transport.keeps_compressed();
         Facts {
             image: image.name.to_string(),
@@ -41,14 +43,20 @@ impl Facts {
             layers: image
                 .layers
                 .iter()
-                .zip(summaries)
-                .map(|(l, s)| LayerFacts {
-                    digest: l.digest.to_string(),
-                    created_by: l.history.as_ref().and_then(|h| h.created_by.clone()),
-                    compressed: (keeps || s.compression != Compression::None)
-                        .then_some(s.compressed),
-                    uncompressed: s.uncompressed,
-                    files: s.files,
+                .enumerate()
+                .map(|(i, l)| {
+                    let s = summaries.and_then(|s| s.get(i));
+                    LayerFacts {
+                        digest: l.digest.to_string(),
+                        created_by: l.history.as_ref().and_then(|h| h.created_by.clone()),
+                        compressed: match s {
+                            Some(s) => (keeps || s.compression != Compression::None)
+                                .then_some(s.compressed),
+                            None => keeps.then_some(l.size),
+                        },
+                        uncompressed: s.map(|s| s.uncompressed),
+                        files: s.map(|s| s.files),
+                    }
                 })
                 .collect(),
         }
@@ -161,26 +169,20 @@ pub struct App {
     pub color: bool,
     /// The terminal's size, as last drawn or resized.
     pub size: (u16, u16),
+    /// While the layers' indexes are read (or scanned): what is under way.
+    pub loading: Option<String>,
 }
 
 impl App {
-    /// The explorer of an image at its first layer, and the job that fills it.
-    pub fn new(facts: Facts, color: bool, size: (u16, u16)) -> (App, Vec<Job>) {
+    /// The explorer of an image at its first layer, its indexes still to read.
+    pub fn new(facts: Facts, color: bool, size: (u16, u16)) -> App {
         let lens = Lens {
             layer: 0,
             mode: Mode::UpTo,
             sort: Sort::Size,
             filter: Filter::default(),
         };
-        let start = Job::Start {
-            lens: lens.clone(),
-            dirs: vec![DirReq {
-                key: Vec::new(),
-                limit: PAGE,
-                pins: Vec::new(),
-            }],
-        };
-        let app = App {
+        App {
             facts,
             changes: None,
             focus: Focus::Right,
@@ -199,8 +201,24 @@ impl App {
             quit: false,
             color,
             size,
-        };
-        (app, vec![start])
+            loading: Some("reading the layers".into()),
+        }
+    }
+
+    /// The indexes are read: the layers' figures, and the job of the first pass.
+    pub fn start(&mut self, facts: Facts) -> Vec<Job> {
+        self.facts = facts;
+        self.loading = None;
+        // The first pass looks as the user looks now.
+        self.epoch = 0;
+        vec![Job::Start {
+            lens: self.lens.clone(),
+            dirs: vec![DirReq {
+                key: Vec::new(),
+                limit: PAGE,
+                pins: Vec::new(),
+            }],
+        }]
     }
 
     pub fn layer_count(&self) -> usize {
@@ -209,7 +227,8 @@ impl App {
 
     /// Whether anything is on its way (the title shows it).
     pub fn busy(&self) -> bool {
-        self.changes.is_none()
+        self.loading.is_some()
+            || self.changes.is_none()
             || self.tree.loading()
             || self.searching
             || (self.pane == Pane::Packages && self.packages.result.is_none())

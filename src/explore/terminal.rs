@@ -2,26 +2,33 @@
 //! mouse capture on entry, all undone on the way out — after a quit, an
 //! error, a panic (a hook restores the terminal before the panic message)
 //! or a signal (SIGTERM, SIGHUP, SIGINT, SIGQUIT stop the loop, which
-//! restores it). Input arrives on its own thread; jobs run on two workers
-//! (passes over the tree; package inventories), so a key is answered
+//! restores it). The screen comes up as soon as the manifest is read; the
+//! layers' indexes are read (or scanned, progress in the header) on a
+//! thread; input arrives on its own thread; jobs run on two workers
+//! (passes over the tree; package inventories), so every key is answered
 //! while a pass runs.
 
 use std::io::{self, stdout, IsTerminal};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::Scope;
+use std::time::{Duration, Instant};
 
-use ratatui::backend::CrosstermBackend;
+use ratatui::backend::{Backend, CrosstermBackend};
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{enable_raw_mode, EnterAlternateScreen};
 use ratatui::Terminal;
 
 use super::jobs::{self, Context, Job};
-use super::state::App;
+use super::state::{App, Facts};
 use super::update::Msg;
 use crate::error::Error;
+use crate::image::Image;
+use crate::layer::LayerSummary;
+use crate::session::Session;
+use crate::store::Indexes;
 
 /// How often the loop looks for a signal when nothing else happens.
 const TICK: Duration = Duration::from_millis(100);
@@ -76,96 +83,113 @@ fn leave() {
 impl Drop for Screen {
     fn drop(&mut self) {
         leave();
-        let _ = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|info| {
-            eprintln!("{info}");
-        }));
         let _ = self.terminal.show_cursor();
     }
 }
 
-/// Runs the explorer until it quits; `first` are the jobs `App::new` asked for.
-pub fn run(app: &mut App, first: Vec<Job>, cx: &Context) -> anyhow::Result<()> {
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGQUIT,
-    ] {
-        signal_hook::flag::register(sig, Arc::clone(&stop))?;
-    }
-    let mut screen = Screen::enter()?;
-    let size = screen.terminal.size()?;
-    app.size = (size.width, size.height);
-    let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
-    spawn_input(msg_tx.clone());
-    let outcome = std::thread::scope(|scope| -> anyhow::Result<()> {
-        let (tree_tx, tree_rx) = mpsc::channel::<Job>();
-        let (side_tx, side_rx) = mpsc::channel::<Job>();
-        for rx in [tree_rx, side_rx] {
-            let tx = msg_tx.clone();
-            scope.spawn(move || worker(rx, tx, cx));
-        }
-        let send = |job: Job| {
-            let to = match job {
-                Job::Packages { .. } => &side_tx,
-                _ => &tree_tx,
-            };
-            if let Job::List { epoch, .. } | Job::Search { epoch, .. } = &job {
-                cx.epoch.fetch_max(*epoch, Ordering::Relaxed);
-            }
-            let _ = to.send(job);
-        };
-        first.into_iter().for_each(send);
-        let result = event_loop(app, &mut screen, &msg_rx, &stop, &send);
-        // Passes under way stop at their next look; the workers end.
-        cx.epoch.store(u64::MAX, Ordering::Relaxed);
-        cx.quit.store(true, Ordering::Relaxed);
-        drop(screen);
-        result
-    });
-    if stop.load(Ordering::Relaxed) {
-        anyhow::bail!("explore: stopped by a signal");
-    }
-    outcome
+/// The epoch and quit flags a context shares with the loop.
+#[derive(Default)]
+pub struct Flags {
+    pub epoch: AtomicU64,
+    pub quit: AtomicBool,
 }
 
-fn event_loop(
-    app: &mut App,
-    screen: &mut Screen,
-    rx: &Receiver<Msg>,
-    stop: &AtomicBool,
-    send: &dyn Fn(Job),
-) -> anyhow::Result<()> {
-    let mut dirty = true;
-    loop {
-        if dirty {
-            screen.terminal.draw(|f| super::view::draw(f, app))?;
-            dirty = false;
+/// A scan's progress, for the header: what is under way, said at most
+/// every 100 ms.
+struct Progress {
+    tx: Mutex<Sender<Msg>>,
+    total: AtomicU64,
+    done: AtomicU64,
+    said: Mutex<Instant>,
+}
+
+impl Progress {
+    fn say(&self, what: String) {
+        if let Ok(tx) = self.tx.lock() {
+            let _ = tx.send(Msg::Loading(what));
         }
-        if app.quit || stop.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        let msg = match rx.recv_timeout(TICK) {
-            Ok(m) => m,
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => anyhow::bail!("explore: its input ended"),
+    }
+}
+
+impl crate::store::Progress for Progress {
+    fn start(&self, layers: usize, bytes: u64) {
+        self.total.store(bytes, Ordering::Relaxed);
+        self.say(format!("scanning {}", crate::units::count(layers, "layer")));
+    }
+
+    fn advance(&self, bytes: u64) {
+        let done = self.done.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        let Ok(mut said) = self.said.lock() else {
+            return;
         };
-        dirty = true;
-        if let Msg::Resize(..) = msg {
-            screen.terminal.autoresize()?;
+        if said.elapsed() >= Duration::from_millis(100) {
+            *said = Instant::now();
+            drop(said);
+            let total = self.total.load(Ordering::Relaxed);
+            self.say(format!(
+                "scanning: {} of {}",
+                crate::units::human(done),
+                crate::units::human(total)
+            ));
         }
-        for job in app.update(msg) {
-            send(job);
+    }
+
+    fn finish(&self) {}
+
+    fn fetching(&self, layers: usize) {
+        self.say(format!(
+            "reading {} from the shared cache",
+            crate::units::count(layers, "index")
+        ));
+    }
+}
+
+/// Where jobs go: passes over the tree to one worker, package inventories
+/// to the other (a long inventory never holds a listing up).
+pub struct Workers {
+    tree: Sender<Job>,
+    side: Sender<Job>,
+}
+
+impl Workers {
+    /// Two workers in `scope` running jobs on `cx`, answering on `tx`.
+    pub fn spawn<'s, 'e: 's>(
+        scope: &'s Scope<'s, 'e>,
+        cx: &'s Context<'s>,
+        tx: &Sender<Msg>,
+    ) -> Workers {
+        let (tree, tree_rx) = mpsc::channel::<Job>();
+        let (side, side_rx) = mpsc::channel::<Job>();
+        for rx in [tree_rx, side_rx] {
+            let tx = tx.clone();
+            scope.spawn(move || worker(rx, tx, cx));
         }
-        // Take in whatever else arrived before drawing again.
-        while let Ok(m) = rx.try_recv() {
-            if let Msg::Resize(..) = m {
-                screen.terminal.autoresize()?;
-            }
-            for job in app.update(m) {
-                send(job);
+        Workers { tree, side }
+    }
+
+    pub fn send(&self, job: Job, cx: &Context) {
+        if let Job::List { epoch, .. } | Job::Search { epoch, .. } = &job {
+            cx.epoch.fetch_max(*epoch, Ordering::Relaxed);
+        }
+        let to = match job {
+            Job::Packages { .. } => &self.side,
+            _ => &self.tree,
+        };
+        let _ = to.send(job);
+    }
+}
+
+fn worker(rx: Receiver<Job>, tx: Sender<Msg>, cx: &Context) {
+    for job in rx {
+        if cx.quit.load(Ordering::Relaxed) {
+            return;
+        }
+        // A job that panics fails alone: the explorer says so and goes on.
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| jobs::run(job, cx)))
+            .unwrap_or_else(|_| Some(jobs::Done::Failed("a job failed unexpectedly".into())));
+        if let Some(done) = done {
+            if tx.send(Msg::Done(done)).is_err() {
+                return;
             }
         }
     }
@@ -188,17 +212,144 @@ fn spawn_input(tx: Sender<Msg>) {
     });
 }
 
-fn worker(rx: Receiver<Job>, tx: Sender<Msg>, cx: &Context) {
-    for job in rx {
-        if cx.quit.load(Ordering::Relaxed) {
-            return;
+/// How a stretch of the loop ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    Quit,
+    Signal,
+    Indexed,
+}
+
+/// Draws and answers messages until the user quits, a signal comes, or
+/// (when `until_indexed`) the indexes are read; jobs asked for go to `send`.
+pub fn pump<B: Backend>(
+    app: &mut App,
+    terminal: &mut Terminal<B>,
+    rx: &Receiver<Msg>,
+    stop: &AtomicBool,
+    send: &mut dyn FnMut(Job),
+) -> anyhow::Result<Ended> {
+    let mut dirty = true;
+    loop {
+        if dirty {
+            terminal
+                .draw(|f| super::view::draw(f, app))
+                .map_err(|e| anyhow::anyhow!("drawing: {e}"))?;
+            dirty = false;
         }
-        if let Some(done) = jobs::run(job, cx) {
-            if tx.send(Msg::Done(done)).is_err() {
-                return;
+        if app.quit {
+            return Ok(Ended::Quit);
+        }
+        if stop.load(Ordering::Relaxed) {
+            return Ok(Ended::Signal);
+        }
+        let first = match rx.recv_timeout(TICK) {
+            Ok(m) => m,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => anyhow::bail!("explore: its input ended"),
+        };
+        // Take in whatever else arrived before drawing again.
+        for msg in std::iter::once(first).chain(rx.try_iter()) {
+            if matches!(msg, Msg::Indexed) {
+                return Ok(Ended::Indexed);
+            }
+            if let Msg::Resize(..) = msg {
+                terminal
+                    .autoresize()
+                    .map_err(|e| anyhow::anyhow!("resizing: {e}"))?;
+            }
+            for job in app.update(msg) {
+                send(job);
             }
         }
+        dirty = true;
     }
+}
+
+/// Runs the explorer on `image` until the user quits.
+pub fn run(session: &Session, image: &Image, color: bool) -> anyhow::Result<()> {
+    let store = session.store()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGQUIT,
+    ] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))?;
+    }
+    let mut screen = Screen::enter()?;
+    let size = screen.terminal.size()?;
+    let mut app = App::new(Facts::new(image, None), color, (size.width, size.height));
+    let (tx, rx) = mpsc::channel::<Msg>();
+    spawn_input(tx.clone());
+    let indexes: OnceLock<crate::error::Result<Indexes>> = OnceLock::new();
+    let flags = Flags::default();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let progress = Progress {
+            tx: Mutex::new(tx.clone()),
+            total: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            said: Mutex::new(Instant::now()),
+        };
+        let (indexes, loaded) = (&indexes, tx.clone());
+        scope.spawn(move || {
+            let _ = indexes.set(store.indexes(std::slice::from_ref(image), &progress));
+            let _ = loaded.send(Msg::Indexed);
+        });
+        // Until the indexes are read: the manifest's figures, keys queued.
+        let mut queued = Vec::new();
+        let ended = pump(&mut app, &mut screen.terminal, &rx, &stop, &mut |j| {
+            queued.push(j)
+        })?;
+        if ended != Ended::Indexed {
+            // A scan cannot be stopped half way: the terminal is restored
+            // and the process ends, as Ctrl-C ends any other command.
+            drop(screen);
+            if ended == Ended::Signal {
+                eprintln!("strata: explore: stopped by a signal");
+                std::process::exit(2);
+            }
+            std::process::exit(0);
+        }
+        let indexes = match indexes.get() {
+            Some(Ok(i)) => i,
+            Some(Err(e)) => return Err(anyhow::anyhow!("{e}")),
+            None => anyhow::bail!("explore: the layers' indexes were not read"),
+        };
+        let by_digest = indexes.summaries();
+        let summaries: Vec<&LayerSummary> =
+            image.layers.iter().map(|l| &by_digest[&l.digest]).collect();
+        let source = super::source::Merged::new(indexes, image);
+        let cx = Context {
+            source: &source,
+            indexes,
+            image,
+            layer_files: summaries.iter().map(|s| s.files).collect(),
+            epoch: &flags.epoch,
+            quit: &flags.quit,
+        };
+        let result = std::thread::scope(|inner| {
+            let workers = Workers::spawn(inner, &cx, &tx);
+            let first = app.start(Facts::new(image, Some(&summaries)));
+            for job in first.into_iter().chain(queued) {
+                workers.send(job, &cx);
+            }
+            let ended = pump(&mut app, &mut screen.terminal, &rx, &stop, &mut |j| {
+                workers.send(j, &cx)
+            });
+            // Passes under way stop at their next look; the workers end.
+            flags.epoch.store(u64::MAX, Ordering::Relaxed);
+            flags.quit.store(true, Ordering::Relaxed);
+            drop(workers);
+            ended
+        });
+        drop(screen);
+        match result? {
+            Ended::Signal => anyhow::bail!("explore: stopped by a signal"),
+            _ => Ok(()),
+        }
+    })
 }
 
 /// Every job in line, answers fed back until none is left (tests, benches).
@@ -210,21 +361,6 @@ pub fn settle(app: &mut App, jobs: Vec<Job>, cx: &Context) {
         }
         if let Some(done) = jobs::run(job, cx) {
             queue.extend(app.update(Msg::Done(done)));
-        }
-    }
-}
-
-/// The epoch and quit flags a context shares with the loop.
-pub struct Flags {
-    pub epoch: AtomicU64,
-    pub quit: AtomicBool,
-}
-
-impl Default for Flags {
-    fn default() -> Flags {
-        Flags {
-            epoch: AtomicU64::new(0),
-            quit: AtomicBool::new(false),
         }
     }
 }

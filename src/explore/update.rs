@@ -21,6 +21,10 @@ pub enum Msg {
     Mouse(MouseEvent),
     Resize(u16, u16),
     Done(Done),
+    /// What reading the layers' indexes is doing (a scan's progress).
+    Loading(String),
+    /// The layers' indexes are read (the runner then starts the first pass).
+    Indexed,
 }
 
 impl App {
@@ -36,6 +40,13 @@ impl App {
                 Vec::new()
             }
             Msg::Done(d) => self.done(d),
+            Msg::Loading(what) => {
+                if self.loading.is_some() {
+                    self.loading = Some(what);
+                }
+                Vec::new()
+            }
+            Msg::Indexed => Vec::new(),
         }
     }
 
@@ -582,6 +593,12 @@ impl App {
                         Vec::new()
                     }
                 }
+            }
+            Done::Failed(e) => {
+                self.status = Some(e);
+                self.searching = false;
+                self.tree.failed();
+                Vec::new()
             }
             Done::Packages {
                 layer,

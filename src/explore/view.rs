@@ -123,7 +123,11 @@ fn pct(p: f64) -> String {
 /// The header: the image, its totals, its efficiency (strata's and dive's).
 fn header(frame: &mut Frame, app: &App, area: Rect) {
     let f = &app.facts;
-    let busy = if app.busy() { "  reading…" } else { "" };
+    let busy = match &app.loading {
+        Some(what) => format!("  {}…", clean(what)),
+        None if app.busy() => "  reading…".to_owned(),
+        None => String::new(),
+    };
     let title = format!(
         "{} ({}) · {}{busy}",
         clean(&f.image),
@@ -131,13 +135,14 @@ fn header(frame: &mut Frame, app: &App, area: Rect) {
         units::count(f.layers.len(), "layer"),
     );
     let compressed: Option<u64> = f.layers.iter().map(|l| l.compressed).sum();
-    let uncompressed: u64 = f.layers.iter().map(|l| l.uncompressed).sum();
-    let files: u64 = f.layers.iter().map(|l| l.files).sum();
+    let uncompressed: Option<u64> = f.layers.iter().map(|l| l.uncompressed).sum();
+    let files: Option<u64> = f.layers.iter().map(|l| l.files).sum();
+    let or = |n: Option<u64>, none: &str| n.map_or_else(|| none.to_owned(), units::human);
     let sizes = format!(
         "compressed {} · uncompressed {} · files {}",
-        compressed.map_or_else(|| "-".to_owned(), units::human),
-        units::human(uncompressed),
-        units::human(files),
+        or(compressed, "-"),
+        or(uncompressed, "…"),
+        or(files, "…"),
     );
     let eff = match &app.changes {
         Some(c) => format!(

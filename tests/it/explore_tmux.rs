@@ -102,8 +102,8 @@ fn the_real_binary_in_tmux_opens_moves_sorts_filters_quits_and_restores_the_term
         "-c",
         &script,
     ]);
-    let first = tmux.wait_for("CREATED BY");
-    assert!(first.contains("#1/14 up to it"), "{first}");
+    let first = tmux.wait_for("▸ bin");
+    assert!(first.contains("#1/14 up to it") && first.contains("CREATED BY"), "{first}");
     assert_eq!(
         tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"])
             .trim(),
@@ -111,8 +111,8 @@ fn the_real_binary_in_tmux_opens_moves_sorts_filters_quits_and_restores_the_term
     );
     // Layer 2, then the tree: the first directory opened, sorted by name, filtered.
     tmux.keys(&["]"]);
-    let layer2 = tmux.wait_for("#2/14 up to it");
-    assert!(layer2.contains("somefile.txt"), "{layer2}");
+    let layer2 = tmux.wait_for("somefile.txt");
+    assert!(layer2.contains("#2/14 up to it"), "{layer2}");
     tmux.keys(&["Right"]);
     let opened = tmux.wait_for("▾");
     tmux.keys(&["s"]);
