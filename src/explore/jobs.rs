@@ -8,7 +8,8 @@ use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::filter::Pattern;
-use super::listing::{list, real_prefix, DirReq, Lens, Listing};
+use super::listing::{real_prefix, DirReq, Lens, Listing};
+use super::pass::list;
 use super::source::TreeSource;
 use crate::analyze::layers::{Changes, ChangesBuilder};
 use crate::analyze::package_diff::{diff_packages, PackageDiff};
@@ -296,6 +297,7 @@ mod tests {
                 .collect(),
             limit: 10,
             pins: vec![],
+            prefetch: false,
         }
     }
 

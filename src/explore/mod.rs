@@ -12,6 +12,7 @@ pub mod keys;
 pub mod layout;
 pub mod listing;
 mod panes;
+pub mod pass;
 pub mod source;
 pub mod state;
 pub mod terminal;

@@ -217,6 +217,7 @@ impl App {
                 key: Vec::new(),
                 limit: PAGE,
                 pins: Vec::new(),
+                prefetch: true,
             }],
         }]
     }

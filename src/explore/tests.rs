@@ -4,7 +4,8 @@
 
 use super::classify::{Mode, Status};
 use super::filter::{Filter, Pattern, Sort};
-use super::listing::{list, name_key, DirKey, DirReq, Lens, Listing};
+use super::listing::{name_key, DirKey, DirReq, Lens, Listing};
+use super::pass::list;
 use super::source::{within, Nodes, TreeSource};
 use super::tree::{Line, Tree, OPEN_CAP, PAGE};
 use crate::analyze::overlay::of_entries;
@@ -40,6 +41,7 @@ fn req(path: &str, limit: usize) -> DirReq {
         key: key(path),
         limit,
         pins: Vec::new(),
+        prefetch: false,
     }
 }
 
@@ -202,6 +204,7 @@ fn names_past_the_cap_are_cut_and_still_open() {
             key: k,
             limit: 10,
             pins: vec![],
+            prefetch: false,
         }],
     );
     assert_eq!(inner[0].rows.len(), 1);
@@ -299,4 +302,25 @@ fn opening_everything_below_stops_at_the_caps_without_recursion() {
     assert!(t.open_count() <= OPEN_CAP + 1, "{}", t.open_count());
     assert!(t.lines.len() >= OPEN_CAP - 1);
     assert!(t.expand_all.is_none());
+}
+
+#[test]
+fn directories_listed_ahead_of_need_open_without_a_pass() {
+    let src = three();
+    let mut t = Tree::new();
+    let l = lens(1, Mode::UpTo);
+    let mut root = req("", PAGE);
+    root.prefetch = true;
+    serve(&mut t, &src, &l, vec![root]);
+    assert_eq!(t.expand(0), None, "usr was listed with the root");
+    assert_eq!(shown(&t), ["usr", "  lib", "  bin", "etc"]);
+    // A new look forgets them: opening asks again.
+    let reqs = t.relist();
+    serve(&mut t, &src, &lens(2, Mode::UpTo), reqs);
+    assert!(t.collapse(0));
+    let l2 = lens(2, Mode::Changes);
+    let reqs = t.relist();
+    assert!(reqs.iter().all(|r| r.prefetch));
+    serve(&mut t, &src, &l2, reqs);
+    assert_eq!(t.expand(0), None, "listed ahead again by the relist");
 }

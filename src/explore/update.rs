@@ -438,14 +438,10 @@ impl App {
                     return Vec::new();
                 }
                 self.tree.expand_all = Some(key);
-                match self.tree.row(cursor) {
-                    Some((_, _, Some(_))) => {
-                        // Already open: grow from what it shows.
-                        let reqs = self.tree.relist();
-                        self.list(reqs)
-                    }
-                    _ => self.expand(cursor),
-                }
+                let mut reqs: Vec<_> = self.tree.expand(cursor).into_iter().collect();
+                // What is open and listed already grows at once.
+                reqs.extend(self.tree.grow());
+                self.list(reqs)
             }
             _ => Vec::new(),
         }

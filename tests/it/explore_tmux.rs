@@ -103,7 +103,10 @@ fn the_real_binary_in_tmux_opens_moves_sorts_filters_quits_and_restores_the_term
         &script,
     ]);
     let first = tmux.wait_for("▸ bin");
-    assert!(first.contains("#1/14 up to it") && first.contains("CREATED BY"), "{first}");
+    assert!(
+        first.contains("#1/14 up to it") && first.contains("CREATED BY"),
+        "{first}"
+    );
     assert_eq!(
         tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"])
             .trim(),

@@ -6,6 +6,8 @@
 //! directories off the cursor's way are closed first), MAX_LIMIT rows in
 //! one listing; nothing is walked recursively.
 
+mod listings;
+
 use super::listing::{DirKey, DirReq, Listing, More, Name, Own, Row, Sums};
 
 /// Rows a listing keeps when it opens, and more each time more are asked for.
@@ -78,6 +80,8 @@ pub struct Tree {
     clock: u64,
     /// Open every directory below this one as listings arrive (within the caps).
     pub expand_all: Option<DirKey>,
+    /// Listings made ahead of need for this look, oldest first.
+    cache: Vec<Listing>,
 }
 
 impl Default for Tree {
@@ -97,6 +101,7 @@ impl Tree {
             offset: 0,
             clock: 0,
             expand_all: None,
+            cache: Vec::new(),
         };
         t.alloc(Vec::new(), None);
         t.flatten();
@@ -256,12 +261,21 @@ impl Tree {
         self.open_dirs().find(|(_, d)| d.key == key).map(|(i, _)| i)
     }
 
-    /// Opens the directory on `line`; the listing to ask for, if it needs one.
+    /// Opens the directory on `line`; the listing to ask for, if it needs
+    /// one (not when it was listed ahead of need).
     pub fn expand(&mut self, line: usize) -> Option<DirReq> {
         let (dir, row) = match self.lines.get(line)? {
             Line::Row { dir, row, .. } => (*dir, *row),
             _ => return None,
         };
+        let req = self.open_row(dir, row, true);
+        self.flatten();
+        req
+    }
+
+    /// Opens row `row` of `dir`: from the listings made ahead of need, or
+    /// with the request that lists it.
+    fn open_row(&mut self, dir: usize, row: usize, prefetch: bool) -> Option<DirReq> {
         let d = self.dir(dir);
         if !d.rows[row].is_dir() || d.open[row].is_some() {
             return None;
@@ -270,11 +284,16 @@ impl Tree {
         key.push(d.rows[row].name.clone());
         let slot = self.alloc(key.clone(), Some(dir));
         self.dir_mut(dir).open[row] = Some(slot);
-        self.flatten();
+        if let Some(i) = self.cache.iter().position(|l| l.key == key) {
+            let l = self.cache.remove(i);
+            self.fill(slot, l);
+            return None;
+        }
         Some(DirReq {
             key,
             limit: PAGE,
             pins: Vec::new(),
+            prefetch,
         })
     }
 
@@ -300,234 +319,5 @@ impl Tree {
             return None;
         }
         (0..line).rev().find(|&i| self.lines[i].depth() < depth)
-    }
-
-    /// Asks for more rows of the directory a "more" line belongs to.
-    pub fn more(&mut self, line: usize) -> Option<DirReq> {
-        let Some(Line::More { dir, .. }) = self.lines.get(line).copied() else {
-            return None;
-        };
-        let d = self.dir_mut(dir);
-        if d.limit >= MAX_LIMIT {
-            return None;
-        }
-        d.limit = (d.limit + PAGE).min(MAX_LIMIT);
-        d.loading = true;
-        Some(self.request(dir, None))
-    }
-
-    /// The request that lists `slot` again, keeping its open children (and `pin`).
-    fn request(&self, slot: usize, pin: Option<&Name>) -> DirReq {
-        let d = self.dir(slot);
-        let mut pins: Vec<Name> = d
-            .open
-            .iter()
-            .zip(&d.rows)
-            .filter(|(o, _)| o.is_some())
-            .map(|(_, r)| r.name.clone())
-            .collect();
-        pins.extend(pin.cloned());
-        DirReq {
-            key: d.key.clone(),
-            limit: d.limit,
-            pins,
-        }
-    }
-
-    /// Every open directory again (a new look), keeping the cursor's row in
-    /// its listing; they show what they had until the new listings come.
-    pub fn relist(&mut self) -> Vec<DirReq> {
-        let cursor = self.key_of(self.cursor);
-        let slots: Vec<usize> = self.open_dirs().map(|(i, _)| i).collect();
-        slots
-            .into_iter()
-            .map(|i| {
-                self.dir_mut(i).loading = true;
-                let pin = cursor
-                    .as_ref()
-                    .filter(|c| {
-                        c.len() == self.dir(i).key.len() + 1 && c.starts_with(&self.dir(i).key)
-                    })
-                    .and_then(|c| c.last());
-                self.request(i, pin)
-            })
-            .collect()
-    }
-
-    /// The directories to list so `key` (a row) shows: those on its way
-    /// that are not open, each pinning the next name. Opens them now.
-    pub fn reveal(&mut self, key: &[Name]) -> Vec<DirReq> {
-        let mut reqs = Vec::new();
-        for depth in 0..key.len() {
-            let dir_key = &key[..depth];
-            if let Some(slot) = self.slot_of(dir_key) {
-                if !self.dir(slot).rows.iter().any(|r| r.name == key[depth]) {
-                    self.dir_mut(slot).loading = true;
-                    reqs.push(self.request(slot, Some(&key[depth])));
-                }
-                continue;
-            }
-            reqs.push(DirReq {
-                key: dir_key.to_vec(),
-                limit: PAGE,
-                pins: vec![key[depth].clone()],
-            });
-        }
-        reqs
-    }
-
-    /// Takes in listings (a pass's answer): each replaces its directory's
-    /// rows (children still open stay open when they are still there), or
-    /// opens a directory whose parent shows it. Returns requests for
-    /// `expand_all`, if any.
-    pub fn apply(&mut self, mut listings: Vec<Listing>) -> Vec<DirReq> {
-        let cursor = self.key_of(self.cursor);
-        listings.sort_by_key(|l| l.key.len());
-        let mut fresh = Vec::new();
-        for l in listings {
-            let slot = match self.slot_of(&l.key) {
-                Some(s) => s,
-                None => {
-                    let Some((parent_key, name)) = l.key.split_last().map(|(n, p)| (p, n)) else {
-                        continue;
-                    };
-                    let Some(parent) = self.slot_of(parent_key) else {
-                        continue;
-                    };
-                    let Some(row) = self.dir(parent).rows.iter().position(|r| r.name == *name)
-                    else {
-                        continue;
-                    };
-                    let slot = self.alloc(l.key.clone(), Some(parent));
-                    self.dir_mut(parent).open[row] = Some(slot);
-                    slot
-                }
-            };
-            self.fill(slot, l);
-            fresh.push(slot);
-        }
-        self.flatten();
-        if let Some(c) = cursor {
-            self.select(&c);
-        }
-        let more = self.grow_all(&fresh);
-        self.trim();
-        more
-    }
-
-    fn fill(&mut self, slot: usize, l: Listing) {
-        self.clock += 1;
-        let clock = self.clock;
-        let d = self.dir_mut(slot);
-        let old: Vec<(Name, usize)> = d
-            .rows
-            .iter()
-            .zip(&d.open)
-            .filter_map(|(r, o)| o.map(|o| (r.name.clone(), o)))
-            .collect();
-        d.open = vec![None; l.rows.len()];
-        d.rows = l.rows;
-        d.more = l.more;
-        d.own = l.own;
-        d.sums = l.sums;
-        d.loading = false;
-        d.listed = true;
-        d.touched = clock;
-        let mut gone = Vec::new();
-        for (name, child) in old {
-            let d = self.dir_mut(slot);
-            match d.rows.iter().position(|r| r.name == name && r.is_dir()) {
-                Some(i) => d.open[i] = Some(child),
-                None => gone.push(child),
-            }
-        }
-        for child in gone {
-            self.close(child);
-        }
-    }
-
-    /// For `expand_all`: opens the directories the fresh listings show below it.
-    fn grow_all(&mut self, fresh: &[usize]) -> Vec<DirReq> {
-        let Some(top) = self.expand_all.clone() else {
-            return Vec::new();
-        };
-        let mut reqs = Vec::new();
-        for &slot in fresh {
-            if self.slots[slot].is_none() || !self.dir(slot).key.starts_with(&top) {
-                continue;
-            }
-            for row in 0..self.dir(slot).rows.len() {
-                let full = self.open_count() + reqs.len() >= OPEN_CAP
-                    || self.rows_held() + (reqs.len() + 1) * PAGE / 4 > ROWS_BUDGET;
-                if full {
-                    self.expand_all = None;
-                    break;
-                }
-                let d = self.dir(slot);
-                if !d.rows[row].is_dir() || d.open[row].is_some() {
-                    continue;
-                }
-                let mut key = d.key.clone();
-                key.push(d.rows[row].name.clone());
-                let child = self.alloc(key.clone(), Some(slot));
-                self.dir_mut(slot).open[row] = Some(child);
-                reqs.push(DirReq {
-                    key,
-                    limit: PAGE,
-                    pins: Vec::new(),
-                });
-            }
-        }
-        if reqs.is_empty() {
-            self.expand_all = None;
-        }
-        self.flatten();
-        reqs
-    }
-
-    /// Closes the least recently opened directories off the cursor's way
-    /// while the tree holds more than its caps.
-    fn trim(&mut self) {
-        loop {
-            let over = self.open_count() > OPEN_CAP || self.rows_held() > ROWS_BUDGET;
-            if !over {
-                return;
-            }
-            let keep = self.key_of(self.cursor).unwrap_or_default();
-            let victim = self
-                .open_dirs()
-                .filter(|(i, d)| *i != 0 && !keep.starts_with(&d.key) && !d.loading)
-                .min_by_key(|(_, d)| d.touched)
-                .map(|(i, _)| i);
-            let Some(victim) = victim else { return };
-            let cursor = self.key_of(self.cursor);
-            if let Some(parent) = self.dir(victim).parent {
-                if let Some(o) = self
-                    .dir_mut(parent)
-                    .open
-                    .iter_mut()
-                    .find(|o| **o == Some(victim))
-                {
-                    *o = None;
-                }
-            }
-            self.close(victim);
-            self.flatten();
-            if let Some(c) = cursor {
-                self.select(&c);
-            }
-        }
-    }
-
-    /// A listing that could not be made: its directories stop waiting.
-    pub fn failed(&mut self) {
-        let slots: Vec<usize> = self.open_dirs().map(|(i, _)| i).collect();
-        for i in slots {
-            let d = self.dir_mut(i);
-            d.loading = false;
-            d.listed = true;
-        }
-        self.expand_all = None;
-        self.flatten();
     }
 }
