@@ -14,6 +14,8 @@
 mod builder;
 #[path = "support/data.rs"]
 mod data;
+#[path = "../tests/it/explore_session.rs"]
+mod explore_session;
 #[path = "support/measure.rs"]
 mod measure;
 
@@ -23,7 +25,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use builder::Compress;
-use clap::Parser;
 use measure::{peers, strata, verdict};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -240,22 +241,9 @@ fn ms(d: Duration) -> f64 {
 /// The scripted session, in this process: prints its figures as JSON.
 fn drive(reference: &str, cache: &Path) {
     let t0 = Instant::now();
-    let cli = strata::cli::Cli::try_parse_from([
-        "strata",
-        "-q",
-        "--cache-dir",
-        cache.to_str().unwrap(),
-        "explore",
-        reference,
-    ])
-    .unwrap();
-    let config = strata::config::Config::from_cli(cli).unwrap();
-    let session = strata::session::Session::new(config.session.clone());
-    let strata::config::Command::Explore(args) = &config.command else {
-        unreachable!()
-    };
+    let (session, reference) = explore_session::session(cache, reference);
     let image = strata::commands::one_image(
-        session.load(std::slice::from_ref(&args.reference)).unwrap(),
+        session.load(std::slice::from_ref(&reference)).unwrap(),
         "explore",
     )
     .unwrap();

@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use clap::Parser;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Color;
 use strata::explore::jobs::{Context, Job};
@@ -63,23 +62,10 @@ pub fn explore<R>(
     color: bool,
     f: impl FnOnce(&mut Driver) -> R,
 ) -> R {
-    let cli = strata::cli::Cli::try_parse_from([
-        "strata",
-        "-q",
-        "--cache-dir",
-        cache.to_str().unwrap(),
-        "explore",
-        reference,
-    ])
-    .unwrap();
-    let config = strata::config::Config::from_cli(cli).unwrap();
-    let session = strata::session::Session::new(config.session.clone());
-    let strata::config::Command::Explore(args) = &config.command else {
-        unreachable!("explore parses to explore")
-    };
+    let (session, reference) = crate::explore_session::session(cache, reference);
     with_explorer(
         &session,
-        &args.reference,
+        &reference,
         (w, h),
         color,
         |app, first: Vec<Job>, cx| {

@@ -11,6 +11,7 @@ mod diff;
 mod du;
 mod engine;
 mod explore;
+mod explore_session;
 mod explore_tmux;
 mod fault_proxy;
 mod footprint;
