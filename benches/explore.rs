@@ -32,7 +32,6 @@ use ratatui::Terminal;
 use strata::explore::jobs::Context;
 use strata::explore::terminal::{Flags, Workers};
 use strata::explore::{source, view, App, Facts, Msg};
-use strata::layer::LayerSummary;
 
 const FILES: usize = 3_000_000;
 const DRIVE: &str = "STRATA_EXPLORE_DRIVE";
@@ -255,23 +254,13 @@ fn drive(reference: &str, cache: &Path) {
     let indexes = store
         .indexes(std::slice::from_ref(&image), &strata::store::NoProgress)
         .unwrap();
-    let by_digest = indexes.summaries();
-    let summaries: Vec<&LayerSummary> =
-        image.layers.iter().map(|l| &by_digest[&l.digest]).collect();
     let merged = source::Merged::new(&indexes, &image);
     let flags = Flags::default();
-    let cx = Context {
-        source: &merged,
-        indexes: &indexes,
-        image: &image,
-        layer_files: summaries.iter().map(|s| s.files).collect(),
-        epoch: &flags.epoch,
-        quit: &flags.quit,
-    };
+    let cx = Context::new(&merged, &indexes, &image, &flags);
     let (tx, rx) = mpsc::channel::<Msg>();
     let out = std::thread::scope(|scope| {
         let workers = Workers::spawn(scope, &cx, &tx);
-        for job in app.start(Facts::new(&image, Some(&summaries))) {
+        for job in app.start(Facts::new(&image, Some(&indexes))) {
             workers.send(job, &cx);
         }
         // Answers taken in and drawn until nothing is on its way.

@@ -25,6 +25,7 @@ fn desc(l: &builder::Layer) -> LayerDesc {
         diff_id: Some(Digest::parse(&l.diff_id, "bench").unwrap()),
         declared: Declared::MediaType(Compression::Gzip),
         history: None,
+        foreign: None,
     }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what the tests run against (a real registry,
-# skopeo, htpasswd, podman for the engine tests, tmux for explore's) when missing, then format, lints, tests, bench build.
+# skopeo, htpasswd, podman and containerd for the engine tests, tmux for explore's) when missing, then format, lints, tests, bench build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,7 @@ command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v podman >/dev/null || need+=(podman)
+command -v containerd >/dev/null || need+=(containerd)
 command -v tmux >/dev/null || need+=(tmux)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"

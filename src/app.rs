@@ -21,6 +21,8 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Command::Advise(args) => commands::advise::run(&session, args, out),
         Command::Packages(args) => commands::packages::run(&session, args, out),
         Command::Cache(args) => commands::cache::run(&session, args, out),
+        Command::Cat(args) => commands::cat::run(&session, args, out),
+        Command::Export(args) => commands::export::run(&session, args, out),
         Command::Explore(args) => commands::explore::run(&session, args),
     };
     for w in session.take_warnings() {

@@ -16,7 +16,12 @@ macro_rules! references {
   docker-archive:FILE[:REF]     `docker save` / `podman save` output; FILE - reads stdin
   docker-daemon:NAME[:TAG], docker-daemon:sha256:ID
                                 an image of the Docker or Podman engine at DOCKER_HOST
-  containers-storage:NAME       Podman's storage, through its service (podman system service)"
+  containers-storage:NAME       Podman's storage, through its service (podman system service)
+  containerd:[NAMESPACE/]NAME[:TAG]
+                                containerd's image store (CONTAINERD_ADDRESS; no NAMESPACE:
+                                k8s.io, then default)
+  docker-daemon:*, containers-storage:*, containerd:NAMESPACE/*
+                                every image the engine holds (untagged ones too with --all)"
     };
 }
 
@@ -64,6 +69,7 @@ const PACKAGES_HELP: &str = concat!(
   strata packages oci:./layout:app                 every package, biggest first
   strata packages docker-daemon:app:1 --ecosystem python,npm --sort name
   strata packages app:1 --format json | jq -r '.packages[].purl'
+  strata packages oci:./layout:app --format cyclonedx > app.cdx.json   an SBOM with sizes
 
 ",
     references!(),
@@ -96,6 +102,41 @@ const DU_HELP: &str = concat!(
   strata du oci:./layout:app                   the merged filesystem, two levels deep
   strata du docker-daemon:app:1 /usr/lib --depth 1
   strata du alpine:3.19 --layer 1              the base layer's own content
+
+",
+    references!(),
+    "
+
+",
+    exit_codes!()
+);
+
+const CAT_HELP: &str = concat!(
+    "Examples:
+  strata cat debian:12 /etc/os-release             as a container sees it (links followed)
+  strata cat oci:./layout:app /app/config.json --layer 3
+  strata cat app:1 /usr/bin/app --force | xxd | head   binary bytes to a terminal need --force
+
+The bytes are streamed from the layer blob that holds the file and checked
+against the layer index; the blob's digest and diff_id are verified at its end.
+
+",
+    references!(),
+    "
+
+",
+    exit_codes!()
+);
+
+const EXPORT_HELP: &str = concat!(
+    "Examples:
+  strata export app:1 -o app.tar                   the merged filesystem (as crane export)
+  strata export oci:./layout:app --layer 2 -o layer2.tar
+  strata export docker-daemon:app:1 -o - | tar -tvf -
+
+Without --layer: one entry per path the image shows, the last writer's,
+whiteouts applied and left out. With --layer: that layer's tar stream, checked
+against its diff_id as it is written (a mismatch removes the file).
 
 ",
     references!(),
@@ -158,6 +199,12 @@ pub enum Command {
     /// Installed packages (deb, rpm, apk, Python, npm, gems) with their bytes and layer.
     #[command(after_help = PACKAGES_HELP)]
     Packages(PackagesArgs),
+    /// The bytes of one file of an image, to stdout (merged filesystem or one layer).
+    #[command(after_help = CAT_HELP)]
+    Cat(CatArgs),
+    /// An image's merged filesystem (or one layer's tar) as a tar file.
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
     /// Walk an image's layers and files interactively (a terminal UI; `?` lists the keys).
     #[command(after_help = EXPLORE_HELP)]
     Explore(ExploreArgs),
@@ -341,6 +388,37 @@ pub struct ExploreArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CatArgs {
+    /// The image (one) to read.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// The file, e.g. /etc/os-release.
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// The file as this layer's tar holds it: its position from 1 (the
+    /// base) or its digest (a unique prefix is enough).
+    #[arg(long, value_name = "N|sha256:…")]
+    pub layer: Option<String>,
+    /// Write binary content to a terminal too.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The image (one) to export.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// The tar file to write (- for stdout, never a terminal).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// That layer's own tar stream instead: its position from 1 (the base)
+    /// or its digest (a unique prefix is enough).
+    #[arg(long, value_name = "N|sha256:…")]
+    pub layer: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct PackagesArgs {
     /// The image (one) to inventory.
     #[arg(value_name = "REF")]
@@ -425,7 +503,7 @@ pub struct CompareArgs {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Output format.
+    /// Output format (cyclonedx: CycloneDX 1.6, spdx: SPDX 2.3; SBOMs, `strata packages` only).
     #[arg(long, global = true, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
     /// Print raw byte counts instead of SI units.
@@ -445,6 +523,14 @@ pub struct Global {
     /// Analyse every platform of multi-platform images.
     #[arg(long, global = true)]
     pub all_platforms: bool,
+    /// With docker-daemon:* or containers-storage:*, untagged (dangling) images too.
+    #[arg(long, global = true)]
+    pub all: bool,
+    /// Read foreign (non-distributable) layers that are not at hand from the
+    /// URLs their descriptors name (http and https only) [default: never
+    /// fetched; their declared size is shown and their files are left out].
+    #[arg(long, global = true)]
+    pub fetch_foreign: bool,
     /// Layer index cache [default: $XDG_CACHE_HOME/strata].
     #[arg(long, global = true, value_name = "DIR", env = "STRATA_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -490,6 +576,9 @@ pub enum FormatArg {
     Table,
     Json,
     Markdown,
+    // SBOMs (`packages` only): CycloneDX 1.6 JSON, SPDX 2.3 JSON.
+    Cyclonedx,
+    Spdx,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -3,11 +3,13 @@
 use crate::analyze::rollup::MAX_DEPTH;
 use crate::analyze::sizes::Measure;
 use crate::cli::{
-    Cli, Command as CliCommand, CompareArgs, DuArgs, FormatArg, MeasureArg, PackagesArgs,
+    CatArgs, Cli, Command as CliCommand, CompareArgs, DuArgs, ExportArgs, FormatArg, MeasureArg,
+    PackagesArgs,
 };
 use crate::commands;
 use crate::error::Error;
 use crate::reference::Reference;
+use crate::report::sbom::SbomFormat;
 use crate::report::{Format, Style};
 use crate::session::{SessionOptions, SharedOptions};
 use crate::source::registry::{Credentials, RegistryOptions};
@@ -34,6 +36,8 @@ pub enum Command {
     Packages(commands::packages::Args),
     Advise(commands::advise::Args),
     Cache(commands::cache::Args),
+    Cat(commands::cat::Args),
+    Export(commands::export::Args),
     Explore(commands::explore::Args),
 }
 
@@ -183,7 +187,17 @@ impl Config {
                 }),
                 false,
             ),
-            CliCommand::Packages(args) => (Command::Packages(packages_args(args)?), false),
+            CliCommand::Packages(args) => {
+                let mut args = packages_args(args)?;
+                args.sbom = match g.format {
+                    FormatArg::Cyclonedx => Some(SbomFormat::CycloneDx),
+                    FormatArg::Spdx => Some(SbomFormat::Spdx),
+                    _ => None,
+                };
+                (Command::Packages(args), false)
+            }
+            CliCommand::Cat(args) => (Command::Cat(cat_args(args)?), false),
+            CliCommand::Export(args) => (Command::Export(export_args(args)?), false),
             CliCommand::Explore(args) => (
                 Command::Explore(commands::explore::Args {
                     reference: Reference::parse(&args.reference)?,
@@ -196,6 +210,14 @@ impl Config {
                 anyhow::bail!("completions and man need no configuration")
             }
         };
+        let sbom_format = matches!(g.format, FormatArg::Cyclonedx | FormatArg::Spdx);
+        if sbom_format && !matches!(command, Command::Packages(_)) {
+            return Err(Error::BadArgument {
+                flag: "--format",
+                reason: "cyclonedx and spdx are SBOMs: only `strata packages` writes them".into(),
+            }
+            .into());
+        }
         Ok(Config {
             command,
             session: SessionOptions {
@@ -209,13 +231,16 @@ impl Config {
                     shallow,
                     configs: None,
                     authfile: g.authfile.clone(),
+                    all: g.all,
+                    fetch_foreign: g.fetch_foreign,
                 },
                 cache_dir,
                 shared_cache,
                 quiet: g.quiet,
                 format: match g.format {
                     FormatArg::Table => Format::Table,
-                    FormatArg::Json => Format::Json,
+                    // An SBOM is JSON; `packages` writes it (checked above).
+                    FormatArg::Json | FormatArg::Cyclonedx | FormatArg::Spdx => Format::Json,
                     FormatArg::Markdown => Format::Markdown,
                 },
                 style: Style { raw_bytes: g.bytes },
@@ -345,18 +370,55 @@ fn layer_choice(text: &str) -> anyhow::Result<commands::LayerChoice> {
     })
 }
 
+/// A path in an image, as PATH gives it: relative to the root, clean.
+fn path_arg(text: &str) -> anyhow::Result<Vec<u8>> {
+    let relative = text.trim_start_matches('/');
+    Ok(
+        crate::layer::walk::clean_path(relative.as_bytes(), "PATH").map_err(|_| {
+            Error::BadArgument {
+                flag: "PATH",
+                reason: format!(
+                    "{}: expected a path such as /usr/lib",
+                    crate::error::clip(text)
+                ),
+            }
+        })?,
+    )
+}
+
+fn cat_args(args: CatArgs) -> anyhow::Result<commands::cat::Args> {
+    Ok(commands::cat::Args {
+        reference: Reference::parse(&args.reference)?,
+        // As a container reads it: `..` after a link goes where the link led.
+        path: args.path.trim_start_matches('/').as_bytes().to_vec(),
+        layer: args.layer.as_deref().map(layer_choice).transpose()?,
+        force: args.force,
+    })
+}
+
+fn export_args(args: ExportArgs) -> anyhow::Result<commands::export::Args> {
+    use commands::export::Output;
+    let output = match args.output.as_os_str().as_encoded_bytes() {
+        b"-" => Output::Stdout,
+        b"" => {
+            return Err(Error::BadArgument {
+                flag: "--output",
+                reason: "an empty file name".into(),
+            }
+            .into())
+        }
+        _ => Output::File(args.output),
+    };
+    Ok(commands::export::Args {
+        reference: Reference::parse(&args.reference)?,
+        output,
+        layer: args.layer.as_deref().map(layer_choice).transpose()?,
+    })
+}
+
 fn du_args(args: DuArgs) -> anyhow::Result<commands::du::Args> {
     let layer = args.layer.as_deref().map(layer_choice).transpose()?;
-    let relative = args.path.trim_start_matches('/');
-    let path = crate::layer::walk::clean_path(relative.as_bytes(), "PATH").map_err(|_| {
-        Error::BadArgument {
-            flag: "PATH",
-            reason: format!(
-                "{}: expected a path such as /usr/lib",
-                crate::error::clip(&args.path)
-            ),
-        }
-    })?;
+    let path = path_arg(&args.path)?;
     Ok(commands::du::Args {
         reference: Reference::parse(&args.reference)?,
         path,
@@ -488,6 +550,7 @@ fn packages_args(args: PackagesArgs) -> anyhow::Result<commands::packages::Args>
             SortArg::Bytes => commands::packages::SortBy::Bytes,
             SortArg::Name => commands::packages::SortBy::Name,
         },
+        sbom: None,
     })
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 /// (and tests) can match on what went wrong, not on message text.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("unknown transport {transport:?} in {reference:?} (expected docker://, oci:, oci-archive:, docker-archive:, docker-daemon: or containers-storage:)")]
+    #[error("unknown transport {transport:?} in {reference:?} (expected docker://, oci:, oci-archive:, docker-archive:, docker-daemon:, containers-storage: or containerd:)")]
     UnknownTransport {
         reference: String,
         transport: String,
@@ -106,11 +106,34 @@ pub enum Error {
         limit: usize,
     },
 
+    /// A path asked for (`cat`, `export`) that the image does not show as asked.
+    #[error("{image}: {path}: {reason}")]
+    BadPath {
+        image: String,
+        path: String,
+        reason: String,
+    },
+
     #[error("unsupported manifest: {0}")]
     Unsupported(String),
 
     #[error("engine {endpoint}: {reason}")]
     Engine { endpoint: String, reason: String },
+
+    #[error("containerd {address}: {reason}")]
+    Containerd { address: String, reason: String },
+
+    /// An image whose layer blobs are gone from containerd's content store
+    /// (kept unpacked as snapshots only), so no compressed figure or
+    /// verified scan can be had.
+    #[error("{image}: {missing} of its {layers} layer blobs are not in containerd's content store (first: {digest}); containerd drops them after unpacking when its CRI plugin sets discard_unpacked_layers; `ctr -n {namespace} content fetch` or a fresh pull brings them back")]
+    LayersDiscarded {
+        image: String,
+        namespace: String,
+        digest: String,
+        missing: usize,
+        layers: usize,
+    },
 
     #[error("registry {registry}: {reason}")]
     Registry { registry: String, reason: String },

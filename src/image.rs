@@ -237,6 +237,29 @@ pub struct History {
     pub empty_layer: bool,
 }
 
+/// Whether a layer media type is a non-distributable ("foreign") one: a
+/// layer that registries do not hold, fetched from the `urls` of its
+/// descriptor (Windows base layers).
+pub fn is_foreign(media_type: &MediaType) -> bool {
+    match media_type {
+        MediaType::ImageLayerNonDistributable
+        | MediaType::ImageLayerNonDistributableGzip
+        | MediaType::ImageLayerNonDistributableZstd => true,
+        MediaType::Other(other) => other == DOCKER_FOREIGN_LAYER_GZIP,
+        _ => false,
+    }
+}
+
+/// What is known of a foreign layer beyond its descriptor.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Foreign {
+    /// Where its descriptor says the blob can be fetched.
+    pub urls: Vec<String>,
+    /// Its blob is not in the source and was not fetched: it is never
+    /// scanned, and its declared size is all that is known of it.
+    pub unread: bool,
+}
+
 /// One layer as an image declares it: what to fetch and what it must hash to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerDesc {
@@ -250,6 +273,16 @@ pub struct LayerDesc {
     /// The config's history entry that made this layer (`empty_layer`
     /// entries skipped); None when the history does not line up with the layers.
     pub history: Option<History>,
+    /// Set for a non-distributable layer.
+    pub foreign: Option<Foreign>,
+}
+
+impl LayerDesc {
+    /// A foreign layer whose blob is not at hand: never scanned; views
+    /// leave its files out and know only its declared size.
+    pub fn unread(&self) -> bool {
+        self.foreign.as_ref().is_some_and(|f| f.unread)
+    }
 }
 
 /// Streams layer blobs from wherever the image lives.
@@ -267,6 +300,8 @@ pub enum Transport {
     DockerArchive,
     DockerDaemon,
     ContainersStorage,
+    /// containerd's image store; `location` is the namespace.
+    Containerd,
 }
 
 impl Transport {
@@ -284,6 +319,7 @@ impl Transport {
             Transport::DockerArchive => "docker-archive:",
             Transport::DockerDaemon => "docker-daemon:",
             Transport::ContainersStorage => "containers-storage:",
+            Transport::Containerd => "containerd:",
         }
     }
 }
@@ -348,8 +384,10 @@ impl ImageName {
 impl fmt::Display for ImageName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}{}", self.transport.prefix(), self.location)?;
+        // Registries and containerd name images alike: HOST-or-NAMESPACE/REPO:TAG@DIGEST.
+        let like_docker = matches!(self.transport, Transport::Docker | Transport::Containerd);
         match self.transport {
-            Transport::Docker => {
+            Transport::Docker | Transport::Containerd => {
                 if let Some(repo) = &self.repository {
                     write!(f, "/{repo}")?;
                 }
@@ -364,7 +402,7 @@ impl fmt::Display for ImageName {
                 _ => {}
             },
         }
-        if self.tag.is_none() || self.transport == Transport::Docker {
+        if self.tag.is_none() || like_docker {
             if let Some(d) = &self.digest {
                 write!(f, "@{d}")?;
             }
@@ -435,6 +473,14 @@ mod tests {
             .with_tag("1");
         assert_eq!(reg.to_string(), "docker://reg.example:5000/team/api:1");
         assert_eq!(reg.basename(), "api");
+        let ctd = ImageName::new(Transport::Containerd, "k8s.io")
+            .with_repository("docker.io/library/nginx")
+            .with_tag("1.27");
+        assert_eq!(
+            ctd.to_string(),
+            "containerd:k8s.io/docker.io/library/nginx:1.27"
+        );
+        assert_eq!(ctd.basename(), "nginx");
         let untagged = ImageName::new(Transport::Oci, "dir").with_digest(d.clone());
         assert_eq!(untagged.to_string(), format!("oci:dir@{d}"));
         let arch = ImageName::new(Transport::DockerArchive, "a.tar")
@@ -444,6 +490,25 @@ mod tests {
         let mut pos = ImageName::new(Transport::DockerArchive, "a.tar");
         pos.position = Some(2);
         assert_eq!(pos.to_string(), "docker-archive:a.tar:@2");
+    }
+
+    #[test]
+    fn foreign_layers_are_known_by_their_media_type() {
+        for mt in [
+            MediaType::ImageLayerNonDistributable,
+            MediaType::ImageLayerNonDistributableGzip,
+            MediaType::ImageLayerNonDistributableZstd,
+            MediaType::Other(DOCKER_FOREIGN_LAYER_GZIP.to_owned()),
+        ] {
+            assert!(is_foreign(&mt), "{mt}");
+            assert!(Compression::from_media_type(&mt).is_some(), "{mt}");
+        }
+        for mt in [
+            MediaType::ImageLayerGzip,
+            MediaType::Other(IMAGE_DOCKER_LAYER_GZIP_MEDIA_TYPE.to_owned()),
+        ] {
+            assert!(!is_foreign(&mt), "{mt}");
+        }
     }
 
     #[test]

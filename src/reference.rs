@@ -1,5 +1,6 @@
 //! Image references in skopeo's transport syntax (docker://, oci:, oci-archive:,
-//! docker-archive:, docker-daemon:, containers-storage:) and Docker Hub short names.
+//! docker-archive:, docker-daemon:, containers-storage:), containerd's image
+//! store (containerd:) and Docker Hub short names.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -109,17 +110,29 @@ pub enum Reference {
         path: PathBuf,
         name: Option<String>,
     },
-    /// An image of a Docker-compatible engine (`DOCKER_HOST`), by name or ID.
+    /// An image of a Docker-compatible engine (`DOCKER_HOST`), by name or
+    /// ID; [`EVERY`] names every image it holds.
     DockerDaemon {
         name: String,
     },
-    /// An image of Podman/Buildah/CRI-O storage, through a Podman service.
+    /// An image of Podman/Buildah/CRI-O storage, through a Podman service;
+    /// [`EVERY`] names every image it holds.
     ContainersStorage {
         name: String,
     },
+    /// An image of containerd's image store: `[NAMESPACE/]NAME[:TAG]`, or
+    /// `[NAMESPACE/]*` for every image of a namespace. Whether the first
+    /// component is a namespace is for containerd to say (`k8s.io/…` is one,
+    /// `docker.io/…` an image name), so it is kept as written.
+    Containerd {
+        text: String,
+    },
 }
 
-const HINT: &str = "use docker://HOST/REPO:TAG, NAME[:TAG], oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF] or docker-daemon:NAME[:TAG]";
+/// The name of an engine reference that means every image the engine holds.
+pub const EVERY: &str = "*";
+
+const HINT: &str = "use docker://HOST/REPO:TAG, NAME[:TAG], oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF], docker-daemon:NAME[:TAG] or containerd:[NAMESPACE/]NAME[:TAG]";
 
 impl Reference {
     pub fn parse(text: &str) -> Result<Reference> {
@@ -146,6 +159,9 @@ impl Reference {
             }
             Some(("containers-storage", rest)) => {
                 engine_name(rest, text).map(|name| Reference::ContainersStorage { name })
+            }
+            Some(("containerd", rest)) => {
+                containerd_name(rest, text).map(|text| Reference::Containerd { text })
             }
             _ if starts_with_host(text) => registry(text, text),
             _ if Path::new(text).exists() => Err(Error::BadReference {
@@ -208,6 +224,9 @@ fn engine_name(rest: &str, text: &str) -> Result<String> {
     if rest.is_empty() {
         return Err(bad("missing image name or ID"));
     }
+    if rest == EVERY {
+        return Ok(rest.to_owned());
+    }
     if rest.starts_with('[') {
         return Err(bad(
             "a [DRIVER@ROOT+RUN] store is read directly by skopeo; strata reads containers-storage through a Podman service (name the image only)",
@@ -234,7 +253,57 @@ fn engine_name(rest: &str, text: &str) -> Result<String> {
     .parts()
     .map_err(|_| bad("expected NAME[:TAG] or sha256:ID"))?;
     if rest.contains('*') || parts.repository.contains('*') {
-        return Err(bad("an engine image name cannot be a glob"));
+        return Err(bad(
+            "an engine image name cannot be a glob (`*` alone names every image)",
+        ));
+    }
+    Ok(rest.to_owned())
+}
+
+/// Longest `containerd:` reference accepted: a namespace and an image name
+/// (containerd allows 76 + 255 bytes for them).
+const MAX_CONTAINERD_NAME: usize = 512;
+
+/// `containerd:[NAMESPACE/]NAME[:TAG]`, `containerd:[NAMESPACE/]*`. containerd
+/// names images freely (`import-2024-01-01:app`, `docker.io/library/x:1`),
+/// so only what no image name holds is refused: nothing, spaces and control
+/// characters, and a `*` that is not the whole name.
+fn containerd_name(rest: &str, text: &str) -> Result<String> {
+    let bad = |reason: &str| Error::BadReference {
+        reference: crate::error::clip(text),
+        reason: reason.to_owned(),
+    };
+    let name = rest.split_once('/').map_or(rest, |(_, n)| n);
+    if rest.is_empty() || name.is_empty() {
+        return Err(bad(
+            "missing image name (containerd:[NAMESPACE/]NAME[:TAG] or containerd:NAMESPACE/*)",
+        ));
+    }
+    if rest.len() > MAX_CONTAINERD_NAME {
+        return Err(bad("longer than any containerd image name"));
+    }
+    if rest
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+    {
+        return Err(bad("an image name has no spaces or control characters"));
+    }
+    let namespace_ok = |ns: &str| {
+        !ns.is_empty()
+            && ns
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    };
+    if rest.contains('*') {
+        let every = match rest.split_once('/') {
+            None => rest == EVERY,
+            Some((ns, n)) => n == EVERY && namespace_ok(ns),
+        };
+        if !every {
+            return Err(bad(
+                "not a glob: `*` alone names every image (containerd:NAMESPACE/* or containerd:*)",
+            ));
+        }
     }
     Ok(rest.to_owned())
 }
@@ -301,6 +370,7 @@ impl fmt::Display for Reference {
             Reference::Registry(r) => return write!(f, "docker://{}", r.text),
             Reference::DockerDaemon { name } => return write!(f, "docker-daemon:{name}"),
             Reference::ContainersStorage { name } => return write!(f, "containers-storage:{name}"),
+            Reference::Containerd { text } => return write!(f, "containerd:{text}"),
             Reference::OciDir { path, name } => ("oci", path, name),
             Reference::OciArchive { path, name } => ("oci-archive", path, name),
             Reference::DockerArchive { path, name } => ("docker-archive", path, name),
@@ -316,216 +386,4 @@ impl fmt::Display for Reference {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn p(s: &str) -> Result<Reference> {
-        Reference::parse(s)
-    }
-
-    #[test]
-    fn local_transports_split_path_and_ref() {
-        assert_eq!(
-            p("oci:dir:app").unwrap(),
-            Reference::OciDir {
-                path: "dir".into(),
-                name: Some("app".into())
-            }
-        );
-        assert_eq!(
-            p("oci-archive:a.tar").unwrap(),
-            Reference::OciArchive {
-                path: "a.tar".into(),
-                name: None
-            }
-        );
-        assert_eq!(
-            p("docker-archive:a.tar:img:1.0").unwrap(),
-            Reference::DockerArchive {
-                path: "a.tar".into(),
-                name: Some("img:1.0".into())
-            }
-        );
-        assert!(matches!(p("oci:"), Err(Error::BadReference { .. })));
-    }
-
-    #[test]
-    fn registry_references_with_and_without_transport() {
-        for s in [
-            "docker://localhost:5000/app:1",
-            "localhost:5000/app:1",
-            "reg.example/a/b:2",
-            "docker://reg.example/a@sha256:00",
-        ] {
-            assert!(matches!(p(s).unwrap(), Reference::Registry(_)), "{s}");
-        }
-        assert!(p("docker://reg.example/fam/*:1")
-            .map(|r| matches!(r, Reference::Registry(ref g) if g.is_glob()))
-            .unwrap());
-    }
-
-    #[test]
-    fn unknown_transports_are_named() {
-        for (s, t) in [
-            ("dir:/tmp/x", "dir"),
-            ("ftp://x/y", "ftp"),
-            ("Nginx:latest", "Nginx"),
-        ] {
-            match p(s) {
-                Err(Error::UnknownTransport { transport, .. }) => assert_eq!(transport, t),
-                other => panic!("{s}: {other:?}"),
-            }
-        }
-        assert!(matches!(p("Just A Name"), Err(Error::BadReference { .. })));
-    }
-
-    #[test]
-    fn docker_hub_short_names_mean_docker_io() {
-        for (s, repo, tag) in [
-            ("alpine:3.19", "library/alpine", Some("3.19")),
-            ("alpine", "library/alpine", Some("latest")),
-            ("library/alpine", "library/alpine", Some("latest")),
-            ("user/app:tag", "user/app", Some("tag")),
-            ("nginx:latest", "library/nginx", Some("latest")),
-        ] {
-            let Ok(Reference::Registry(r)) = p(s) else {
-                panic!("{s}: {:?}", p(s))
-            };
-            let parts = r.parts().unwrap();
-            assert_eq!(parts.registry, "docker.io", "{s}");
-            assert_eq!(parts.repository, repo, "{s}");
-            assert_eq!(parts.tag.as_deref(), tag, "{s}");
-        }
-        let d = format!("sha256:{}", "b".repeat(64));
-        let Ok(Reference::Registry(r)) = p(&format!("user/app@{d}")) else {
-            panic!("digest short name")
-        };
-        assert_eq!(r.parts().unwrap().digest, Some(d));
-    }
-
-    #[test]
-    fn an_existing_path_without_transport_gets_a_suggestion() {
-        let dir = tempfile::tempdir().unwrap();
-        let layout = dir.path().join("layout");
-        std::fs::create_dir(&layout).unwrap();
-        let file = dir.path().join("img.tar");
-        std::fs::write(&file, b"x").unwrap();
-        let reason = |path: &Path| match p(path.to_str().unwrap()) {
-            Err(Error::BadReference { reason, .. }) => reason,
-            other => panic!("{other:?}"),
-        };
-        assert!(reason(&layout).contains(&format!("oci:{}", layout.display())));
-        let r = reason(&file);
-        assert!(
-            r.contains(&format!("docker-archive:{}", file.display())),
-            "{r}"
-        );
-    }
-
-    #[test]
-    fn engine_references_name_or_id() {
-        assert_eq!(
-            p("docker-daemon:fam/app:1").unwrap(),
-            Reference::DockerDaemon {
-                name: "fam/app:1".into()
-            }
-        );
-        let id = format!("sha256:{}", "c".repeat(64));
-        assert_eq!(
-            p(&format!("docker-daemon:{id}")).unwrap(),
-            Reference::DockerDaemon { name: id.clone() }
-        );
-        assert_eq!(
-            p("containers-storage:localhost/app").unwrap(),
-            Reference::ContainersStorage {
-                name: "localhost/app".into()
-            }
-        );
-        // A short ID, as `docker images` prints it.
-        assert_eq!(
-            p("docker-daemon:sha256:c0ffee123456").unwrap(),
-            Reference::DockerDaemon {
-                name: "sha256:c0ffee123456".into()
-            }
-        );
-        for bad in [
-            "docker-daemon:",
-            "docker-daemon:sha256:",
-            "docker-daemon:sha256:xyz",
-            "docker-daemon:sha256:ABC",
-            "containers-storage:sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0",
-            "docker-daemon:UPPER",
-            "containers-storage:[vfs@/a+/b]app",
-        ] {
-            assert!(matches!(p(bad), Err(Error::BadReference { .. })), "{bad}");
-        }
-        assert!(p("docker-archive:-").unwrap().is_stdin());
-    }
-
-    #[test]
-    fn untagged_names_as_printed_parse_back() {
-        let d = format!("sha256:{}", "d".repeat(64));
-        let r = p(&format!("oci:dir@{d}")).unwrap();
-        assert_eq!(
-            r,
-            Reference::OciDir {
-                path: "dir".into(),
-                name: Some(format!("@{d}"))
-            }
-        );
-        assert_eq!(r.to_string(), format!("oci:dir@{d}"));
-        let r = p("docker-archive:a.tar:@2").unwrap();
-        assert_eq!(r.to_string(), "docker-archive:a.tar:@2");
-    }
-
-    fn parts(s: &str) -> RegistryParts {
-        RegistryRef { text: s.into() }.parts().unwrap()
-    }
-
-    #[test]
-    fn registry_references_split_like_docker() {
-        let p = parts("127.0.0.1:5000/fam/app:1.2");
-        assert_eq!(
-            (p.registry.as_str(), p.repository.as_str(), p.tag.as_deref()),
-            ("127.0.0.1:5000", "fam/app", Some("1.2"))
-        );
-        let p = parts("nginx");
-        assert_eq!(
-            (p.registry.as_str(), p.repository.as_str(), p.tag.as_deref()),
-            ("docker.io", "library/nginx", Some("latest"))
-        );
-        let p = parts("team/api");
-        assert_eq!(p.repository, "team/api");
-        let d = format!("sha256:{}", "a".repeat(64));
-        let p = parts(&format!("localhost/x@{d}"));
-        assert_eq!((p.tag, p.digest), (None, Some(d.clone())));
-        let p = parts(&format!("reg.example/x:t@{d}"));
-        assert_eq!(
-            (p.tag.as_deref(), p.digest.as_deref()),
-            (Some("t"), Some(d.as_str()))
-        );
-        for bad in [
-            "reg.example/UPPER:1",
-            "reg.example/x:bad tag",
-            "reg.example/x@sha256:00",
-            "reg.example//x",
-            "reg.example/",
-        ] {
-            assert!(RegistryRef { text: bad.into() }.parts().is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn display_round_trips() {
-        for s in [
-            "oci:d:x",
-            "oci-archive:f.tar",
-            "docker-archive:f.tar:a:b",
-            "docker://h.io/r:t",
-            "docker-daemon:app:1",
-            "containers-storage:localhost/app:1",
-        ] {
-            assert_eq!(p(s).unwrap().to_string(), s);
-        }
-    }
-}
+mod tests;

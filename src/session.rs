@@ -77,6 +77,22 @@ impl Session {
     /// The images `refs` name, in order. Registry configs are read from and
     /// kept in the store's cache.
     pub fn load(&self, refs: &[Reference]) -> anyhow::Result<Vec<Image>> {
+        // A stream read once (an engine's export, stdin) hands its layers
+        // to the store as they arrive: nothing spooled to disk.
+        let streams = refs.iter().any(|r| {
+            r.is_stdin()
+                || matches!(
+                    r,
+                    Reference::DockerDaemon { .. } | Reference::ContainersStorage { .. }
+                )
+        });
+        if streams && !self.shallow() {
+            let reading = Streaming {
+                bar: &self.bar,
+                store: self.store()?,
+            };
+            return source::load_all(refs, &self.opts.source, &self.warnings, &reading);
+        }
         let registry = refs.iter().any(|r| matches!(r, Reference::Registry(_)));
         if registry && !self.shallow() && self.opts.cache_dir.is_some() {
             let mut opts = self.opts.source.clone();
@@ -143,5 +159,29 @@ impl Session {
             }
         }
         all
+    }
+}
+
+/// The progress of a stream read once, and the store its layers go to.
+struct Streaming<'a> {
+    bar: &'a Bar,
+    store: &'a Store,
+}
+
+impl source::Reading for Streaming<'_> {
+    fn begin(&self, what: &str) {
+        source::Reading::begin(self.bar, what);
+    }
+
+    fn advance(&self, bytes: u64) {
+        source::Reading::advance(self.bar, bytes);
+    }
+
+    fn end(&self) {
+        source::Reading::end(self.bar);
+    }
+
+    fn layers(&self) -> Option<&dyn source::LayerSink> {
+        Some(self.store)
     }
 }

@@ -1,4 +1,6 @@
-//! Byte formatting for humans: SI units with three significant digits, like the docker CLI.
+//! Figures for humans: bytes in SI units with three significant digits, like
+//! the docker CLI (or raw with `--bytes`), signed changes, percentages and
+//! ratios; and sizes parsed as people write them.
 
 const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
 
@@ -54,7 +56,7 @@ pub fn parse_size(text: &str) -> Option<u64> {
     (bytes.is_finite() && (0.0..1.8e19).contains(&bytes)).then(|| bytes.round() as u64)
 }
 
-/// Bytes as the report shows them: human, or raw with `--bytes`.
+/// Bytes as a report shows them: human, or raw with `--bytes`.
 pub fn bytes(n: u64, raw: bool) -> String {
     if raw {
         n.to_string()
@@ -63,54 +65,36 @@ pub fn bytes(n: u64, raw: bool) -> String {
     }
 }
 
+/// A change in bytes, always signed: `+50kB`, `-2B`, `+0B`.
+pub fn delta(n: i64, raw: bool) -> String {
+    let sign = if n < 0 { "-" } else { "+" };
+    format!("{sign}{}", bytes(n.unsigned_abs(), raw))
+}
+
+/// `45.3%`.
 pub fn percent(p: f64) -> String {
     format!("{p:.1}%")
 }
 
-/// `part` as a percentage of `whole`; `-` for an empty whole.
-pub fn share(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "-".to_owned()
-    } else {
-        percent(part as f64 * 100.0 / whole as f64)
-    }
+/// `0.18x`.
+pub fn ratio(r: f64) -> String {
+    format!("{r:.2}x")
 }
 
-/// Text for one table cell: whitespace runs become one space, control
-/// characters are escaped, and past `max` characters it ends in `…`.
-pub fn cut(text: &str, max: usize) -> String {
-    let mut flat = String::with_capacity(text.len().min(max * 4));
-    let mut space = false;
-    for c in text.trim().chars() {
-        if c.is_whitespace() {
-            if !space {
-                flat.push(' ');
-            }
-            space = true;
-            continue;
-        }
-        space = false;
-        if c.is_control() {
-            flat.extend(c.escape_default());
-        } else {
-            flat.push(c);
-        }
-    }
-    if flat.chars().count() <= max {
-        return flat;
-    }
-    let mut out: String = flat.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
+/// `1 image`, `2 images`: a count with its noun, `one` for one, else `many`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// `1 image`, `2 images`: a count with its noun, plural when it is not one.
-pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
+/// "3 days ago": `secs` in the largest whole unit.
+pub fn ago(secs: u64) -> String {
+    let (n, one, many) = match secs {
+        s if s < 60 => return "just now".to_owned(),
+        s if s < 3600 => (s / 60, "minute", "minutes"),
+        s if s < 86_400 => (s / 3600, "hour", "hours"),
+        s => (s / 86_400, "day", "days"),
+    };
+    format!("{} ago", count(n, one, many))
 }
 
 #[cfg(test)]
@@ -140,18 +124,27 @@ mod tests {
     }
 
     #[test]
-    fn cells_are_one_short_line() {
-        assert_eq!(cut("RUN a &&\n\t b", 80), "RUN a && b");
-        assert_eq!(cut("abcdef", 4), "abc…");
-        assert_eq!(cut("\u{1b}[31m", 20), "\\u{1b}[31m");
-        assert_eq!(share(1, 4), "25.0%");
-        assert_eq!(share(1, 0), "-");
+    fn changes_percentages_and_ratios() {
+        assert_eq!(delta(-2, false), "-2B");
+        assert_eq!(delta(0, false), "+0B");
+        assert_eq!(delta(50_333, false), "+50.3kB");
+        assert_eq!(delta(-76_300, true), "-76300");
+        assert_eq!(percent(45.28631), "45.3%");
+        assert_eq!(ratio(0.1771), "0.18x");
     }
 
     #[test]
     fn counts_say_one_image_one_layer() {
-        assert_eq!(count(1, "image"), "1 image");
-        assert_eq!(count(0, "layer"), "0 layers");
-        assert_eq!(count(3, "distinct layer"), "3 distinct layers");
+        assert_eq!(count(1, "image", "images"), "1 image");
+        assert_eq!(count(0, "layer", "layers"), "0 layers");
+        assert_eq!(count(2, "entry", "entries"), "2 entries");
+    }
+
+    #[test]
+    fn ages_read_in_the_largest_whole_unit() {
+        assert_eq!(ago(10), "just now");
+        assert_eq!(ago(120), "2 minutes ago");
+        assert_eq!(ago(3600), "1 hour ago");
+        assert_eq!(ago(3 * 86_400 + 5), "3 days ago");
     }
 }

@@ -12,6 +12,9 @@ pub struct Cost {
     pub wall: Duration,
     pub cpu: Duration,
     pub peak_rss_kib: i64,
+    /// Bytes the command wrote to storage (ru_oublock: page-cache writes to
+    /// files count, even of a file deleted before it reached the disk).
+    pub written: u64,
 }
 
 impl Cost {
@@ -87,6 +90,7 @@ pub fn measured(cmd: &Command, stdout: Stdio, as_limit: Option<u64>) -> (i32, Co
         wall,
         cpu: Duration::from_micros((f[2] + f[3]) as u64),
         peak_rss_kib: f[1],
+        written: f.get(4).map_or(0, |&b| b as u64 * 512),
     };
     (f[0] as i32, cost)
 }
@@ -125,10 +129,11 @@ pub fn serve() {
     std::fs::write(
         report,
         format!(
-            "{status} {} {} {}",
+            "{status} {} {} {} {}",
             usage.ru_maxrss,
             us(usage.ru_utime),
-            us(usage.ru_stime)
+            us(usage.ru_stime),
+            usage.ru_oublock
         ),
     )
     .unwrap();

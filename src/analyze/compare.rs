@@ -425,6 +425,7 @@ mod tests {
                         diff_id: None,
                         sizes: Sizes::compressed_only(c),
                         entries: None,
+                        foreign: false,
                     },
                 )
             })

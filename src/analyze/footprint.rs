@@ -80,6 +80,9 @@ pub struct LayerUse {
     pub files: Option<u64>,
     pub entries: Option<u64>,
     pub used_by: usize,
+    /// A non-distributable layer (its blob lives at URLs, not in registries).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub foreign: bool,
 }
 
 /// What is known of one distinct layer: everything once scanned, the blob
@@ -89,6 +92,7 @@ pub struct LayerFigures {
     pub diff_id: Option<Digest>,
     pub sizes: Sizes,
     pub entries: Option<u64>,
+    pub foreign: bool,
 }
 
 impl LayerFigures {
@@ -97,14 +101,14 @@ impl LayerFigures {
             diff_id: Some(s.diff_id.clone()),
             sizes: Sizes::of(s),
             entries: Some(s.entries),
+            foreign: false,
         }
     }
 
     /// A layer as an engine exports it: an uncompressed tar is no
     /// compressed size (the engine keeps none), never the tar's size as a guess.
-    pub fn without_compressed(mut self) -> LayerFigures {
+    pub fn without_compressed(&mut self) {
         self.sizes.compressed = None;
-        self
     }
 
     pub fn declared(l: &LayerDesc) -> LayerFigures {
@@ -112,6 +116,7 @@ impl LayerFigures {
             diff_id: l.diff_id.clone(),
             sizes: Sizes::compressed_only(l.size),
             entries: None,
+            foreign: l.foreign.is_some(),
         }
     }
 }
@@ -138,19 +143,36 @@ pub fn scanned_figures(
         .flat_map(|i| &i.layers)
         .map(|l| &l.digest)
         .collect();
-    summaries
-        .iter()
-        .map(|(d, s)| {
-            let f = LayerFigures::scanned(s);
-            let uncompressed = s.compression == crate::image::Compression::None;
-            let f = if uncompressed && engine_tars.contains(d) {
-                f.without_compressed()
-            } else {
-                f
-            };
-            (d.clone(), f)
-        })
-        .collect()
+    let mut figures = known_figures(images, summaries);
+    for (d, f) in figures.iter_mut() {
+        let uncompressed =
+            summaries.get(d).map(|s| s.compression) == Some(crate::image::Compression::None);
+        if uncompressed && engine_tars.contains(d) {
+            f.without_compressed();
+        }
+    }
+    figures
+}
+
+/// What is known of every layer of `images` as its bytes say: the scan's
+/// figures, or for a foreign layer not at hand (never scanned) its
+/// descriptor's alone, uncompressed and files unknown.
+pub fn known_figures(
+    images: &[Image],
+    summaries: &HashMap<Digest, LayerSummary>,
+) -> HashMap<Digest, LayerFigures> {
+    let mut figures = HashMap::new();
+    for l in images.iter().flat_map(|i| &i.layers) {
+        let f = match summaries.get(&l.digest) {
+            Some(s) => LayerFigures {
+                foreign: l.foreign.is_some(),
+                ..LayerFigures::scanned(s)
+            },
+            None => LayerFigures::declared(l),
+        };
+        figures.insert(l.digest.clone(), f);
+    }
+    figures
 }
 
 /// An image's layer digests, each once, in manifest order.
@@ -290,6 +312,7 @@ pub fn footprint(
                 files: f.sizes.files,
                 entries: f.entries,
                 used_by: used_by[d],
+                foreign: f.foreign,
             }
         })
         .collect();
@@ -342,6 +365,7 @@ pub(crate) mod tests {
                     diff_id: None,
                     declared: Declared::Sniff,
                     history: None,
+                    foreign: None,
                 })
                 .collect(),
             history: Vec::new(),
@@ -364,6 +388,7 @@ pub(crate) mod tests {
                 files: Some(c * 2),
             },
             entries: None,
+            foreign: false,
         };
         let layers: HashMap<Digest, LayerFigures> = [
             (digest(1), fig(10, Some(100))),

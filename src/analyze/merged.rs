@@ -9,10 +9,10 @@ use std::io;
 
 use super::overlay::{Node, Overlay};
 use super::packages::{self, Inventory};
+use super::subtree::{Scope, Subtree};
 use crate::error::Error;
 use crate::image::Image;
-use crate::layer::IndexReader;
-use crate::store::Indexes;
+use crate::store::{Indexes, LayerEntries};
 
 /// An analysis fed one path of the merged filesystem at a time, in index order.
 pub trait Sink {
@@ -21,8 +21,20 @@ pub trait Sink {
 
 /// The merged filesystem of `image`: at most a bounded number of index files
 /// open, images of too many layers refused (`Indexes::open_layers`).
-pub fn merged(indexes: &Indexes, image: &Image) -> anyhow::Result<Overlay<IndexReader>> {
+pub fn merged(indexes: &Indexes, image: &Image) -> anyhow::Result<Overlay<LayerEntries>> {
     Ok(Overlay::new(indexes.open_layers(image)?).map_err(index_error)?)
+}
+
+/// The merged filesystem of `image` at `dir` (as far below as `scope` says),
+/// read by seeking each layer's index: its ancestors' markers, then only the
+/// blocks that hold `dir`.
+pub fn subtree(
+    indexes: &Indexes,
+    image: &Image,
+    dir: &[u8],
+    scope: Scope,
+) -> anyhow::Result<Subtree<LayerEntries>> {
+    Ok(Overlay::subtree(indexes.open_layers(image)?, dir, scope).map_err(index_error)?)
 }
 
 /// One pass over the merged filesystem of `image`, every node to every sink.
@@ -43,8 +55,13 @@ pub fn inventory(
     warn: &mut dyn FnMut(String),
 ) -> anyhow::Result<Inventory> {
     let open = || -> anyhow::Result<Vec<_>> { Ok(indexes.open_layers(image)?) };
+    // A foreign layer not at hand has no index, so no databases.
     let dbs = |i: usize| -> anyhow::Result<_> {
-        Ok(indexes.footer(&image.layers[i].digest)?.package_dbs)
+        let layer = &image.layers[i];
+        Ok(match layer.unread() {
+            true => Vec::new(),
+            false => indexes.footer(&layer.digest)?.package_dbs,
+        })
     };
     packages::inventory(open, dbs, warn)
 }

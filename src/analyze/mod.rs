@@ -17,4 +17,5 @@ pub mod path;
 pub mod rollup;
 pub mod sizes;
 pub mod stack;
+pub mod subtree;
 pub mod top;

@@ -112,6 +112,16 @@ impl<I: Iterator<Item = io::Result<Entry>>> Overlay<I> {
         Ok(o)
     }
 
+    /// Each layer's entries, bottom first.
+    pub fn layers(&self) -> &[I] {
+        &self.layers
+    }
+
+    /// The layers' entries back, for another read.
+    pub fn into_layers(self) -> Vec<I> {
+        self.layers
+    }
+
     fn refill(&mut self, layer: usize) -> io::Result<()> {
         if let Some(entry) = self.layers[layer].next().transpose()? {
             self.heads.push(Head { entry, layer });

@@ -58,28 +58,7 @@ pub fn cap(path: String) -> String {
 /// `text` in at most `max` bytes: both ends, and in the middle how many
 /// bytes were dropped and a hash of them (`…[60000 bytes #1f2e3d4c]…`).
 fn cut(text: &str, max: usize) -> String {
-    let len = text.len();
-    if len <= max {
-        return text.to_owned();
-    }
-    let probe = format!("…[{len} bytes #00000000]…");
-    let keep = max.saturating_sub(probe.len()) / 2;
-    let mut head = keep;
-    while !text.is_char_boundary(head) {
-        head -= 1;
-    }
-    let mut tail = len - keep;
-    while !text.is_char_boundary(tail) {
-        tail += 1;
-    }
-    let dropped = &text[head..tail];
-    let hash = xxh3_64(dropped.as_bytes()) as u32;
-    format!(
-        "{}…[{} bytes #{hash:08x}]…{}",
-        &text[..head],
-        dropped.len(),
-        &text[tail..]
-    )
+    crate::cut::middle(text, max, crate::cut::Measure::Bytes).into_owned()
 }
 
 #[cfg(test)]

@@ -9,9 +9,9 @@ use crate::analyze::advise::{advise, Kind};
 use crate::analyze::merged::{index_error, merged};
 use crate::image::Digest;
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Style, Table, View};
+use crate::report::{Column, Doc, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
-use crate::units;
+use crate::spans;
 
 #[derive(Debug)]
 pub struct Args {
@@ -103,19 +103,20 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
 impl View for Advice {
     const COMMAND: &'static str = "advise";
 
-    fn doc(&self, style: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
         for (n, img) in self.images.iter().enumerate() {
             if n > 0 {
                 doc.blank();
             }
-            doc.heading(format!(
-                "{}: {} finding{}, {} could go",
-                img.image,
-                img.findings.len(),
-                if img.findings.len() == 1 { "" } else { "s" },
-                style.size(img.total_bytes)
-            ));
+            doc.heading(spans![
+                Span::name(&img.image),
+                ": ",
+                Span::Counted(img.findings.len() as u64, "finding", "findings"),
+                ", ",
+                Span::size(img.total_bytes),
+                " could go",
+            ]);
             if img.findings.is_empty() {
                 doc.line("nothing to advise");
                 continue;
@@ -130,24 +131,26 @@ impl View for Advice {
                 Column::text("PATHS"),
             ]);
             for f in &img.findings {
-                let mut paths: Vec<String> = f
-                    .paths
-                    .iter()
-                    .take(self.top)
-                    .map(|p| units::cut(p, 50))
-                    .collect();
-                let listed = paths.len() as u64;
+                let shown = f.paths.iter().take(self.top);
+                let listed = shown.len() as u64;
+                let mut paths = Spans::join(shown.map(|p| spans![Span::path(p)]), ", ");
                 if f.files > listed {
-                    paths.push(format!("+{} more", f.files - listed));
+                    if listed > 0 {
+                        paths.push(", ");
+                    }
+                    paths
+                        .push("+")
+                        .push(Span::Count(f.files - listed))
+                        .push(" more");
                 }
                 t.row(vec![
-                    f.kind.name().to_owned(),
-                    style.size(f.bytes),
-                    style.size(f.compressed_estimate),
-                    f.files.to_string(),
-                    format!("#{}", f.layer),
-                    units::cut(f.created_by.as_deref().unwrap_or("-"), 40),
-                    paths.join(", "),
+                    spans![f.kind.name()],
+                    spans![Span::size(f.bytes)],
+                    spans![Span::size(f.compressed_estimate)],
+                    spans![Span::Count(f.files)],
+                    spans![Span::Layer(f.layer)],
+                    spans![Span::command_or_dash(f.created_by.as_deref())],
+                    paths,
                 ]);
             }
             doc.table(t);
@@ -155,7 +158,7 @@ impl View for Advice {
             kinds.sort();
             kinds.dedup();
             for k in kinds {
-                doc.note(format!("{}: {}", k.name(), k.fix()));
+                doc.note(spans![k.name(), ": ", k.fix()]);
             }
         }
         doc

@@ -6,14 +6,14 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::analyze::audit::{audit_layer, DeletionKind, LayerAudit};
-use crate::analyze::du::DuNode;
 use crate::analyze::merged::{index_error, inventory, merged};
 use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
-use crate::commands::{legend, one_image, resolve_layer, LayerChoice, LayerInfo};
+use crate::commands::rollup::{self, Line};
+use crate::commands::{headline, legend, one_image, resolve_layer, LayerChoice, LayerInfo};
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Style, Table, View};
+use crate::report::{Column, Doc, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
-use crate::units;
+use crate::spans;
 
 #[derive(Debug)]
 pub struct Args {
@@ -74,46 +74,33 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     Ok(Outcome::Ok)
 }
 
-fn du_rows(node: &DuNode, level: usize, style: Style, t: &mut Table) {
-    t.row(vec![
-        format!("{}{}", "  ".repeat(level), units::cut(&node.path, 70)),
-        style.size(node.bytes),
-        node.files.to_string(),
-    ]);
-    for c in &node.children {
-        du_rows(c, level + 1, style, t);
-    }
-    if let Some(more) = &node.more {
-        t.row(vec![
-            format!("{}  … {} more", "  ".repeat(level), more.entries),
-            style.size(more.bytes),
-            more.files.to_string(),
-        ]);
-    }
-}
-
 impl View for AuditReport {
     const COMMAND: &'static str = "audit";
 
-    fn doc(&self, style: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        doc.line(format!(
-            "{} ({}): layer #{} {}",
-            self.image,
-            self.platform.as_deref().unwrap_or("-"),
-            self.layer.layer,
-            self.layer.digest.short()
+        doc.line(headline(
+            &self.image,
+            self.platform.as_deref(),
+            spans![
+                "layer ",
+                Span::Layer(self.layer.layer),
+                " ",
+                Span::digest(&self.layer.digest),
+            ],
         ));
-        doc.line(format!(
-            "created by: {}",
-            units::cut(self.layer.created_by.as_deref().unwrap_or("-"), 200)
-        ));
-        doc.line(format!(
-            "{} compressed, {} uncompressed, {} in files",
-            style.size(self.compressed),
-            style.size(self.uncompressed),
-            style.size(self.files)
-        ));
+        doc.line(spans![
+            "created by: ",
+            Span::command_or_dash(self.layer.created_by.as_deref()),
+        ]);
+        doc.line(spans![
+            Span::size(self.compressed),
+            " compressed, ",
+            Span::size(self.uncompressed),
+            " uncompressed, ",
+            Span::size(self.files),
+            " in files",
+        ]);
         doc.blank().heading("Largest files");
         let mut t = Table::new(vec![
             Column::text("PATH"),
@@ -122,14 +109,13 @@ impl View for AuditReport {
         ]);
         for f in self.audit.largest.iter() {
             t.row(vec![
-                units::cut(&f.path, 70),
-                style.size(f.bytes),
-                if f.survives {
+                spans![Span::path(&f.path)],
+                spans![Span::size(f.bytes)],
+                spans![if f.survives {
                     "yes"
                 } else {
                     "no: later layers hide it"
-                }
-                .to_owned(),
+                }],
             ]);
         }
         if self.audit.largest.is_empty() {
@@ -138,13 +124,19 @@ impl View for AuditReport {
             doc.table(t);
         }
         doc.blank().heading("Where its bytes are");
-        let mut t = Table::new(vec![
+        let columns = vec![
             Column::text("PATH"),
             Column::figure("SIZE"),
             Column::figure("FILES"),
-        ]);
-        du_rows(&self.audit.rollup, 0, style, &mut t);
-        doc.table(t).blank().heading("Deletes");
+        ];
+        let tree = rollup::tree(&self.audit.rollup, columns, false, |line| {
+            let (bytes, files) = match line {
+                Line::Node(n) => (n.bytes, n.files),
+                Line::More(m) => (m.bytes, m.files),
+            };
+            vec![spans![Span::size(bytes)], spans![Span::Count(files)]]
+        });
+        doc.tree(tree).blank().heading("Deletes");
         if self.audit.deletes.is_empty() {
             doc.line("nothing");
         } else {
@@ -156,31 +148,31 @@ impl View for AuditReport {
             ]);
             for d in &self.audit.deletes {
                 t.row(vec![
-                    units::cut(&d.path, 70),
-                    match d.kind {
+                    spans![Span::path(&d.path)],
+                    spans![match d.kind {
                         DeletionKind::Whiteout => "whiteout",
                         DeletionKind::Opaque => "opaque directory",
                         DeletionKind::Replaced => "directory replaced",
-                    }
-                    .to_owned(),
-                    d.hidden_files.to_string(),
-                    style.size(d.hidden_bytes),
+                    }],
+                    spans![Span::Count(d.hidden_files)],
+                    spans![Span::size(d.hidden_bytes)],
                 ]);
             }
             if let Some(more) = &self.audit.deletes_more {
                 t.row(vec![
-                    format!("… {} more", more.entries),
-                    String::new(),
-                    more.files.to_string(),
-                    style.size(more.bytes),
+                    spans!["… ", Span::Count(more.entries), " more"],
+                    Spans::new(),
+                    spans![Span::Count(more.files)],
+                    spans![Span::size(more.bytes)],
                 ]);
             }
             doc.table(t);
         }
-        doc.blank().heading(format!(
-            "Overwrites ({} wasted below)",
-            style.size(self.audit.overwritten_bytes)
-        ));
+        doc.blank().heading(spans![
+            "Overwrites (",
+            Span::size(self.audit.overwritten_bytes),
+            " wasted below)",
+        ]);
         if self.audit.overwrites.is_empty() {
             doc.line("nothing");
         } else {
@@ -191,9 +183,9 @@ impl View for AuditReport {
             ]);
             for o in &self.audit.overwrites {
                 t.row(vec![
-                    units::cut(&o.path, 70),
-                    format!("#{}", o.below),
-                    style.size(o.wasted_below),
+                    spans![Span::path(&o.path)],
+                    spans![Span::Layer(o.below)],
+                    spans![Span::size(o.wasted_below)],
                 ]);
             }
             doc.table(t);
@@ -210,25 +202,24 @@ impl View for AuditReport {
                 Column::figure("BYTES"),
             ]);
             for c in &self.packages.changes {
+                let version = |v: &Option<String>| spans![Span::or_dash(v.as_deref())];
                 let (change, version, bytes) = match c.change {
-                    PackageChange::Added => ("installs", c.target_version.clone(), c.target_bytes),
-                    PackageChange::Removed => ("removes", c.base_version.clone(), c.base_bytes),
-                    PackageChange::VersionChanged => (
-                        "upgrades",
-                        Some(format!(
-                            "{} -> {}",
-                            c.base_version.as_deref().unwrap_or("-"),
-                            c.target_version.as_deref().unwrap_or("-")
-                        )),
-                        c.target_bytes,
-                    ),
+                    PackageChange::Added => {
+                        ("installs", version(&c.target_version), c.target_bytes)
+                    }
+                    PackageChange::Removed => ("removes", version(&c.base_version), c.base_bytes),
+                    PackageChange::VersionChanged => {
+                        let mut v = version(&c.base_version);
+                        v.push(" -> ").append(version(&c.target_version));
+                        ("upgrades", v, c.target_bytes)
+                    }
                 };
                 t.row(vec![
-                    c.ecosystem.name().to_owned(),
-                    units::cut(&c.name, 50),
-                    change.to_owned(),
-                    version.unwrap_or_else(|| "-".to_owned()),
-                    style.size(bytes),
+                    spans![c.ecosystem.name()],
+                    spans![Span::name(&c.name)],
+                    spans![change],
+                    version,
+                    spans![Span::size(bytes)],
                 ]);
             }
             doc.table(t);

@@ -12,8 +12,9 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Style, Table, View};
+use crate::report::{Column, Doc, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
+use crate::spans;
 use crate::store::root::Refused;
 use crate::store::usage::{self, Entry, Group, Listing};
 
@@ -255,58 +256,55 @@ fn unix(t: SystemTime) -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn entries(n: u64) -> String {
-    format!("{n} {}", if n == 1 { "entry" } else { "entries" })
+/// Seconds from `then` to `now` (0 for a clock set back); None: never.
+fn ago(now: u64, then: Option<u64>) -> Span {
+    Span::Ago(then.map(|t| now.saturating_sub(t)))
 }
 
-/// "3 days ago": how long since `then`, in the largest whole unit.
-fn ago(now: u64, then: Option<u64>) -> String {
-    let Some(then) = then else {
-        return "-".to_owned();
-    };
-    let secs = now.saturating_sub(then);
-    let (n, unit) = match secs {
-        s if s < 60 => return "just now".to_owned(),
-        s if s < 3600 => (s / 60, "minute"),
-        s if s < 86_400 => (s / 3600, "hour"),
-        s => (s / 86_400, "day"),
-    };
-    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+fn entries(n: u64) -> Span {
+    Span::Counted(n, "entry", "entries")
 }
 
 impl View for CacheDu {
     const COMMAND: &'static str = "cache du";
 
-    fn doc(&self, style: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
         if !self.exists {
-            doc.line(format!("no cache at {} yet", self.path));
+            doc.line(spans![
+                "no cache at ",
+                Span::Local(self.path.clone()),
+                " yet"
+            ]);
             return doc;
         }
-        doc.line(format!("strata's cache at {}", self.path)).blank();
+        doc.line(spans!["strata's cache at ", Span::Local(self.path.clone())])
+            .blank();
         let mut table = Table::new(vec![
             Column::text("CONTENT"),
             Column::figure("ENTRIES"),
             Column::figure("SIZE"),
             Column::text("LEAST RECENTLY USED"),
         ]);
-        let mut row = |name: String, t: &Tally| {
+        let mut row = |name: Spans, t: &Tally| {
             table.row(vec![
                 name,
-                t.entries.to_string(),
-                style.size(t.bytes),
-                ago(self.now, t.least_recently_used),
+                spans![Span::Count(t.entries)],
+                spans![Span::size(t.bytes)],
+                spans![ago(self.now, t.least_recently_used)],
             ])
         };
         for p in &self.parts {
-            let name = match (&p.format, p.current) {
-                (Some(v), true) => format!("{} {v}", p.kind),
-                (Some(v), false) => format!("{} {v} (older format)", p.kind),
-                (None, _) => p.kind.to_owned(),
-            };
+            let mut name = spans![p.kind];
+            if let Some(v) = &p.format {
+                name.push(" ").push(Span::name(v));
+                if !p.current {
+                    name.push(" (older format)");
+                }
+            }
             row(name, &p.tally);
         }
-        row("total".to_owned(), &self.total);
+        row(spans!["total"], &self.total);
         doc.table(table);
         doc
     }
@@ -315,37 +313,44 @@ impl View for CacheDu {
 impl View for CachePrune {
     const COMMAND: &'static str = "cache prune";
 
-    fn doc(&self, style: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        doc.line(format!(
-            "removed {} ({}); kept {} ({}) in {}",
+        doc.line(spans![
+            "removed ",
             entries(self.removed.entries),
-            style.size(self.removed.bytes),
+            " (",
+            Span::size(self.removed.bytes),
+            "); kept ",
             entries(self.kept.entries),
-            style.size(self.kept.bytes),
-            self.path
-        ));
+            " (",
+            Span::size(self.kept.bytes),
+            ") in ",
+            Span::Local(self.path.clone()),
+        ]);
         doc
     }
 }
 
-fn layers(n: usize) -> String {
-    format!("{n} layer{}", if n == 1 { "" } else { "s" })
+fn layers(n: usize) -> Span {
+    Span::Counted(n as u64, "layer", "layers")
 }
 
 impl View for CachePush {
     const COMMAND: &'static str = "cache push";
 
-    fn doc(&self, _: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        doc.line(format!(
-            "{}: {} already there, {} pushed ({} scanned for it) to {}",
+        doc.line(spans![
             layers(self.layers),
-            self.present,
-            self.pushed,
-            self.scanned,
-            self.shared_cache
-        ));
+            ": ",
+            Span::Count(self.present as u64),
+            " already there, ",
+            Span::Count(self.pushed as u64),
+            " pushed (",
+            Span::Count(self.scanned as u64),
+            " scanned for it) to ",
+            Span::Local(self.shared_cache.clone()),
+        ]);
         doc
     }
 }
@@ -353,16 +358,20 @@ impl View for CachePush {
 impl View for CachePull {
     const COMMAND: &'static str = "cache pull";
 
-    fn doc(&self, _: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        doc.line(format!(
-            "{}: {} already local, {} pulled from {}, {} scanned here",
+        doc.line(spans![
             layers(self.layers),
-            self.local,
-            self.pulled,
-            self.shared_cache,
-            self.scanned
-        ));
+            ": ",
+            Span::Count(self.local as u64),
+            " already local, ",
+            Span::Count(self.pulled as u64),
+            " pulled from ",
+            Span::Local(self.shared_cache.clone()),
+            ", ",
+            Span::Count(self.scanned as u64),
+            " scanned here",
+        ]);
         doc
     }
 }
@@ -370,9 +379,9 @@ impl View for CachePull {
 impl View for CachePath {
     const COMMAND: &'static str = "cache path";
 
-    fn doc(&self, _: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        doc.line(self.path.clone());
+        doc.line(spans![Span::Local(self.path.clone())]);
         doc
     }
 }
@@ -382,15 +391,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ages_read_in_the_largest_whole_unit() {
-        assert_eq!(ago(1000, Some(990)), "just now");
-        assert_eq!(ago(10_000, Some(10_000 - 120)), "2 minutes ago");
-        assert_eq!(ago(10_000, Some(10_000 - 3600)), "1 hour ago");
-        assert_eq!(
-            ago(10_000_000, Some(10_000_000 - 3 * 86_400 - 5)),
-            "3 days ago"
-        );
-        assert_eq!(ago(5, Some(10)), "just now", "a clock set back");
-        assert_eq!(ago(5, None), "-");
+    fn ages_count_from_now_and_a_clock_set_back_is_now() {
+        assert_eq!(ago(10_000, Some(10_000 - 120)), Span::Ago(Some(120)));
+        assert_eq!(ago(5, Some(10)), Span::Ago(Some(0)));
+        assert_eq!(ago(5, None), Span::Ago(None));
     }
 }

@@ -7,12 +7,13 @@ use crate::analyze::compare::{
     compare, Compare, Differences, FamilyInput, Member, PairedBy, Ratio, Ratios, Signed,
 };
 use crate::analyze::sizes::{table_measure, Measure, Sizes};
-use crate::commands::layer_figures;
+use crate::commands::{layer_figures, notes};
 use crate::error::Error;
 use crate::image::Image;
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Style, Table, View};
+use crate::report::{Bars, Column, Doc, Layout, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
+use crate::spans;
 
 #[derive(Debug)]
 pub struct Side {
@@ -115,6 +116,7 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
             images
                 .iter()
                 .flat_map(|i| &i.layers)
+                .filter(|l| !l.unread())
                 .map(|l| l.digest.clone())
                 .filter(|d| seen.insert(d.clone()))
                 .collect::<Vec<_>>()
@@ -164,25 +166,14 @@ impl Figure {
     }
 }
 
-fn signed(style: Style, n: Option<i64>) -> String {
-    match n {
-        None => "-".to_owned(),
-        Some(n) if n < 0 => format!("-{}", style.size(n.unsigned_abs())),
-        Some(n) => format!("+{}", style.size(n as u64)),
-    }
-}
-
-fn ratio(r: Option<f64>) -> String {
-    r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x"))
-}
-
 impl View for Compare {
     const COMMAND: &'static str = "compare";
 
-    fn doc(&self, style: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let m = self.measure;
-        let b = |s: &Sizes| style.bytes(s.get(m));
+        let b = |s: &Sizes| spans![Span::Bytes(s.get(m))];
         let (ln, rn) = (&self.left.name, &self.right.name);
+        let family = |n: &String| spans![Span::name(n)];
         let mut doc = Doc::new();
 
         let mut families = Table::new(vec![
@@ -196,15 +187,15 @@ impl View for Compare {
         ]);
         for f in [&self.left, &self.right] {
             families.row(vec![
-                f.name.clone(),
-                f.images.to_string(),
+                family(&f.name),
+                spans![Span::Count(f.images as u64)],
                 b(&f.sum_total),
                 b(&f.dedup_total),
                 f.base
                     .image
-                    .clone()
-                    .unwrap_or_else(|| "common prefix".to_owned()),
-                f.base.layers.len().to_string(),
+                    .as_ref()
+                    .map_or(spans!["common prefix"], |i| spans![Span::name(i)]),
+                spans![Span::Count(f.base.layers.len() as u64)],
                 b(&f.base.size),
             ]);
         }
@@ -215,96 +206,123 @@ impl View for Compare {
             ("Marginal over the family's base", Figure::Marginal),
             ("Fair share of the family's dedup total", Figure::FairShare),
         ];
-        for (title, fig) in figures {
-            let mut t = Table::new(vec![
-                Column::text("IMAGE"),
-                Column::figure(ln),
-                Column::figure(rn),
+        let paired = |first: &'static str| {
+            Table::new(vec![
+                Column::text(first),
+                Column::figure(family(ln)),
+                Column::figure(family(rn)),
                 Column::figure("DIFF"),
                 Column::figure("RATIO"),
-            ]);
+            ])
+        };
+        for (title, fig) in figures {
+            let mut t = paired("IMAGE");
+            let side = |s: &Option<Member>| s.as_ref().and_then(|x| fig.of(x).get(m));
             for p in &self.pairs {
-                let side =
-                    |s: &Option<Member>| s.as_ref().map_or("-".to_owned(), |x| b(&fig.of(x)));
                 t.row(vec![
-                    p.name.clone(),
-                    side(&p.left),
-                    side(&p.right),
-                    p.difference
-                        .as_ref()
-                        .map_or("-".to_owned(), |d| signed(style, fig.difference(d).get(m))),
-                    p.ratio
-                        .as_ref()
-                        .map_or("-".to_owned(), |r| ratio(fig.ratio(r).get(m))),
+                    spans![Span::name(&p.name)],
+                    spans![Span::Bytes(side(&p.left))],
+                    spans![Span::Bytes(side(&p.right))],
+                    spans![Span::Delta(
+                        p.difference.as_ref().and_then(|d| fig.difference(d).get(m))
+                    )],
+                    spans![Span::Ratio(
+                        p.ratio.as_ref().and_then(|r| fig.ratio(r).get(m))
+                    )],
                 ]);
             }
             doc.heading(title).table(t).blank();
+            if let Figure::Total = fig {
+                let mut bars = Bars::new(
+                    spans!["Total per image, ", m.name(), " bytes"],
+                    "IMAGE",
+                    Layout::Grouped,
+                    vec![family(ln), family(rn)],
+                );
+                for p in &self.pairs {
+                    bars.row(
+                        spans![Span::name(&p.name)],
+                        vec![side(&p.left), side(&p.right)],
+                    );
+                }
+                doc.bars(bars).blank();
+            }
         }
 
         if let Some(d) = &self.deploy {
-            let mut t = Table::new(vec![
-                Column::text("DEPLOY"),
-                Column::figure(ln),
-                Column::figure(rn),
-                Column::figure("DIFF"),
-                Column::figure("RATIO"),
-            ]);
+            let mut t = paired("DEPLOY");
             t.row(vec![
-                d.names.join(","),
+                Spans::join(d.names.iter().map(Span::name), ","),
                 b(&d.left),
                 b(&d.right),
-                signed(style, d.difference.get(m)),
-                ratio(d.ratio.get(m)),
+                spans![Span::Delta(d.difference.get(m))],
+                spans![Span::Ratio(d.ratio.get(m))],
             ]);
             doc.heading("Deployment cost (dedup total of exactly these images)")
                 .table(t)
                 .blank();
-            for (family, missing) in [(ln, &d.left_missing), (rn, &d.right_missing)] {
+            for (name, missing) in [(ln, &d.left_missing), (rn, &d.right_missing)] {
                 if !missing.is_empty() {
-                    doc.note(format!("{family} has no {}", missing.join(", ")));
+                    let mut note = family(name);
+                    note.push(" has no ")
+                        .append(Spans::join(missing.iter().map(Span::name), ", "));
+                    doc.note(note);
                 }
             }
         }
 
         if let Some(c) = &self.common {
             doc.heading("Common content (file contents both families hold)");
-            doc.line(format!(
-                "{} distinct files, {} (each content once)",
-                c.files,
-                style.size(c.bytes)
-            ));
+            doc.line(spans![
+                Span::Count(c.files),
+                " distinct files, ",
+                Span::size(c.bytes),
+                " (each content once)",
+            ]);
             if !c.top_directories.is_empty() {
                 let mut t = Table::new(vec![Column::text("DIRECTORY"), Column::figure("BYTES")]);
                 for d in &c.top_directories {
-                    t.row(vec![d.path.clone(), style.size(d.bytes)]);
+                    t.row(vec![
+                        spans![Span::path(&d.path)],
+                        spans![Span::size(d.bytes)],
+                    ]);
                 }
                 doc.table(t);
             }
             doc.blank();
         }
-        doc.line(format!(
-            "{} bytes; DIFF = {rn} - {ln}, RATIO = {rn} / {ln}; marginal: bytes of an image's layers its family's base lacks; fair share: unique bytes plus an even split of each shared layer",
-            m.name()
-        ));
+        doc.line(spans![
+            m.name(),
+            " bytes; DIFF = ",
+            Span::name(rn),
+            " - ",
+            Span::name(ln),
+            ", RATIO = ",
+            Span::name(rn),
+            " / ",
+            Span::name(ln),
+            "; marginal: bytes of an image's layers its family's base lacks; fair share: unique bytes plus an even split of each shared layer",
+        ]);
         for p in &self.pairs {
+            let unpaired = |member: &Member, side: &String, other: &String| {
+                spans![
+                    "unpaired: ",
+                    Span::name(&member.image),
+                    " (",
+                    Span::name(side),
+                    ") has no ",
+                    Span::name(other),
+                    " match",
+                ]
+            };
             match (&p.left, &p.right) {
-                (Some(l), None) => {
-                    doc.note(format!("unpaired: {} ({ln}) has no {rn} match", l.image))
-                }
-                (None, Some(r)) => {
-                    doc.note(format!("unpaired: {} ({rn}) has no {ln} match", r.image))
-                }
+                (Some(l), None) => doc.note(unpaired(l, ln, rn)),
+                (None, Some(r)) => doc.note(unpaired(r, rn, ln)),
                 _ => &mut doc,
             };
         }
-        if self.shallow {
-            doc.line(
-                "shallow: figures from manifests alone; `-` marks what only a layer scan can tell",
-            );
-        }
-        if let Some(note) = self.lacking.note() {
-            doc.note(note);
-        }
+        notes::shallow(&mut doc, self.shallow);
+        notes::lacking(&mut doc, &self.lacking);
         doc
     }
 }

@@ -8,16 +8,16 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::analyze::diff::{diff_files, Change, FileDiff};
+use crate::analyze::footprint::{known_figures, LayerFigures};
 use crate::analyze::merged::{index_error, inventory, merged};
 use crate::analyze::package_diff::{diff_packages, PackageChange, PackageDiff};
 use crate::analyze::sizes::{distinct_layers, Sizes};
-use crate::commands::one_image;
+use crate::commands::{layer_digest, one_image};
 use crate::image::{Digest, Image};
-use crate::layer::LayerSummary;
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Style, Table, View};
+use crate::report::{Column, Doc, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
-use crate::units;
+use crate::spans;
 
 #[derive(Debug)]
 pub struct Args {
@@ -52,9 +52,13 @@ pub struct LayerDiff {
     pub base_layer: Option<usize>,
     pub target_layer: Option<usize>,
     pub compressed: u64,
-    pub uncompressed: u64,
-    pub files: u64,
+    /// None for a foreign layer not at hand (never scanned).
+    pub uncompressed: Option<u64>,
+    pub files: Option<u64>,
     pub created_by: Option<String>,
+    /// A non-distributable layer (its blob lives at URLs, not in registries).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub foreign: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -90,15 +94,16 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         None
     };
     let fetched;
-    let s = match &indexes {
+    let summaries = match &indexes {
         Some(indexes) => indexes.summaries(),
         None => {
             fetched = store.summaries(&both, session.progress())?.0;
             &fetched
         }
     };
-    let sum =
-        |ds: &mut dyn Iterator<Item = &Digest>| -> Sizes { ds.map(|d| Sizes::of(&s[d])).sum() };
+    // A foreign layer not at hand: its declared size, the rest unknown.
+    let s = &known_figures(&both, summaries);
+    let sum = |ds: &mut dyn Iterator<Item = &Digest>| -> Sizes { ds.map(|d| s[d].sizes).sum() };
     let base_digests: HashSet<&Digest> = base.layers.iter().map(|l| &l.digest).collect();
     let target_digests: HashSet<&Digest> = target.layers.iter().map(|l| &l.digest).collect();
     let added: Vec<&Digest> = distinct(&target)
@@ -167,20 +172,22 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
 fn layer_rows(
     base: &Image,
     target: &Image,
-    s: &std::collections::HashMap<Digest, LayerSummary>,
+    s: &std::collections::HashMap<Digest, LayerFigures>,
 ) -> Vec<LayerDiff> {
+    let diff_id = |d: &Digest| s[d].diff_id.clone().unwrap_or_else(|| d.clone());
     let row = |status, i: Option<usize>, j: Option<usize>, d: &Digest, by: Option<String>| {
         let x = &s[d];
         LayerDiff {
             status,
             digest: d.clone(),
-            diff_id: x.diff_id.clone(),
+            diff_id: diff_id(d),
             base_layer: i.map(|i| i + 1),
             target_layer: j.map(|j| j + 1),
-            compressed: x.compressed,
-            uncompressed: x.uncompressed,
-            files: x.files,
+            compressed: x.sizes.compressed.unwrap_or_default(),
+            uncompressed: x.sizes.uncompressed,
+            files: x.sizes.files,
             created_by: by,
+            foreign: x.foreign,
         }
     };
     let by = |image: &Image, i: usize| {
@@ -194,10 +201,10 @@ fn layer_rows(
         distinct(image).into_iter().find(|(_, d)| f(d))
     }
     for (j, d) in distinct(target) {
-        let diff_id = &s[d].diff_id;
+        let id = diff_id(d);
         if let Some((i, _)) = find(base, &|x| x == d) {
             rows.push(row(LayerStatus::Shared, Some(i), Some(j), d, by(target, j)));
-        } else if let Some((i, _)) = find(base, &|x| s[x].diff_id == *diff_id) {
+        } else if let Some((i, _)) = find(base, &|x| diff_id(x) == id) {
             rows.push(row(
                 LayerStatus::SameContent,
                 Some(i),
@@ -216,10 +223,10 @@ fn layer_rows(
         }
     }
     for (i, d) in distinct(base) {
-        let diff_id = &s[d].diff_id;
+        let id = diff_id(d);
         let matched = distinct(target)
             .iter()
-            .any(|(_, x)| *x == d || s[*x].diff_id == *diff_id);
+            .any(|(_, x)| *x == d || diff_id(x) == id);
         if !matched {
             rows.push(row(LayerStatus::OnlyInBase, Some(i), None, d, by(base, i)));
         }
@@ -227,34 +234,45 @@ fn layer_rows(
     rows
 }
 
-fn signed(style: Style, n: i64) -> String {
-    let sign = if n < 0 { "-" } else { "+" };
-    format!("{sign}{}", style.size(n.unsigned_abs()))
+fn delta(n: i64) -> Spans {
+    spans![Span::Delta(Some(n))]
+}
+
+/// A layer's position in one image, `-` when it is not there.
+fn position(p: Option<usize>) -> Spans {
+    p.map_or(spans!["-"], |p| spans![Span::Layer(p)])
 }
 
 impl View for Diff {
     const COMMAND: &'static str = "diff";
 
-    fn doc(&self, style: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        doc.line(format!(
-            "{} adds {} compressed / {} uncompressed / {} files bytes over {} in {} layer{}; {} layer{} shared",
-            self.target,
-            style.bytes(self.adds.compressed),
-            style.bytes(self.adds.uncompressed),
-            style.bytes(self.adds.files),
-            self.base,
-            self.added_layers,
-            if self.added_layers == 1 { "" } else { "s" },
-            self.shared_layers,
-            if self.shared_layers == 1 { "" } else { "s" },
-        ));
-        doc.line(format!(
-            "pulling it where the base is: {} compressed; storing both: {} compressed ({} uncompressed)",
-            style.bytes(self.adds.compressed),
-            style.bytes(self.store_both.compressed),
-            style.bytes(self.store_both.uncompressed),
-        ));
+        doc.line(spans![
+            Span::name(&self.target),
+            " adds ",
+            Span::Bytes(self.adds.compressed),
+            " compressed / ",
+            Span::Bytes(self.adds.uncompressed),
+            " uncompressed / ",
+            Span::Bytes(self.adds.files),
+            " files bytes over ",
+            Span::name(&self.base),
+            " in ",
+            Span::Counted(self.added_layers as u64, "layer", "layers"),
+            "; ",
+            Span::Counted(self.shared_layers as u64, "layer", "layers"),
+            " shared",
+        ]);
+        doc.line(spans![
+            "pulling it where the base is: ",
+            Span::Bytes(self.adds.compressed),
+            " compressed; storing both: ",
+            Span::Bytes(self.store_both.compressed),
+            " compressed (",
+            Span::Bytes(self.store_both.uncompressed),
+            " uncompressed)",
+        ]);
         if let Some(layers) = &self.layers {
             doc.blank().heading("Layers");
             let mut t = Table::new(vec![
@@ -267,39 +285,43 @@ impl View for Diff {
                 Column::figure("FILES"),
                 Column::text("CREATED BY"),
             ]);
-            let pos = |p: Option<usize>| p.map_or_else(|| "-".to_owned(), |p| format!("#{p}"));
             for l in layers {
                 t.row(vec![
-                    match l.status {
+                    spans![match l.status {
                         LayerStatus::Shared => "shared",
                         LayerStatus::SameContent => "same content",
                         LayerStatus::OnlyInBase => "only in base",
                         LayerStatus::OnlyInTarget => "only in target",
-                    }
-                    .to_owned(),
-                    pos(l.base_layer),
-                    pos(l.target_layer),
-                    l.digest.short().to_owned(),
-                    style.size(l.compressed),
-                    style.size(l.uncompressed),
-                    style.size(l.files),
-                    units::cut(l.created_by.as_deref().unwrap_or("-"), 48),
+                    }],
+                    position(l.base_layer),
+                    position(l.target_layer),
+                    layer_digest(&l.digest, l.foreign),
+                    spans![Span::size(l.compressed)],
+                    spans![Span::Bytes(l.uncompressed)],
+                    spans![Span::Bytes(l.files)],
+                    spans![Span::command_or_dash(l.created_by.as_deref())],
                 ]);
             }
             doc.table(t);
         }
         if let Some(f) = &self.files {
             doc.blank().heading("Files");
-            doc.line(format!(
-                "added {} ({}), removed {} ({}), changed {} ({} now); net {}",
-                f.added.files,
-                style.size(f.added.bytes),
-                f.removed.files,
-                style.size(f.removed.bytes),
-                f.changed.files,
-                style.size(f.changed.bytes),
-                signed(style, f.delta),
-            ));
+            doc.line(spans![
+                "added ",
+                Span::Count(f.added.files),
+                " (",
+                Span::size(f.added.bytes),
+                "), removed ",
+                Span::Count(f.removed.files),
+                " (",
+                Span::size(f.removed.bytes),
+                "), changed ",
+                Span::Count(f.changed.files),
+                " (",
+                Span::size(f.changed.bytes),
+                " now); net ",
+                Span::Delta(Some(f.delta)),
+            ]);
             if !f.dirs.is_empty() {
                 doc.blank();
                 let mut t = Table::new(vec![
@@ -310,18 +332,18 @@ impl View for Diff {
                 ]);
                 for d in &f.dirs {
                     t.row(vec![
-                        units::cut(&d.path, 70),
-                        signed(style, d.delta),
-                        style.size(d.added),
-                        style.size(d.removed),
+                        spans![Span::path(&d.path)],
+                        delta(d.delta),
+                        spans![Span::size(d.added)],
+                        spans![Span::size(d.removed)],
                     ]);
                 }
                 if f.dirs_more > 0 {
                     t.row(vec![
-                        format!("… {} more", f.dirs_more),
-                        String::new(),
-                        String::new(),
-                        String::new(),
+                        spans!["… ", Span::Count(f.dirs_more), " more"],
+                        Spans::new(),
+                        Spans::new(),
+                        Spans::new(),
                     ]);
                 }
                 doc.table(t);
@@ -337,15 +359,20 @@ impl View for Diff {
                 ]);
                 for c in &f.top {
                     t.row(vec![
-                        units::cut(&c.path, 70),
+                        spans![Span::path(&c.path)],
                         match c.change {
-                            Change::Added => "added".to_owned(),
-                            Change::Removed => "removed".to_owned(),
-                            Change::Changed => format!("changed ({})", c.what.join(", ")),
+                            Change::Added => spans!["added"],
+                            Change::Removed => spans!["removed"],
+                            Change::Changed => {
+                                let mut what = spans!["changed ("];
+                                what.append(Spans::join(c.what.iter().copied(), ", "))
+                                    .push(")");
+                                what
+                            }
                         },
-                        style.size(c.base_bytes),
-                        style.size(c.target_bytes),
-                        format!("#{}", c.layer),
+                        spans![Span::size(c.base_bytes)],
+                        spans![Span::size(c.target_bytes)],
+                        spans![Span::Layer(c.layer)],
                     ]);
                 }
                 doc.table(t);
@@ -366,26 +393,26 @@ impl View for Diff {
                 ]);
                 for c in &p.changes {
                     t.row(vec![
-                        c.ecosystem.name().to_owned(),
-                        units::cut(&c.name, 50),
-                        match c.change {
+                        spans![c.ecosystem.name()],
+                        spans![Span::name(&c.name)],
+                        spans![match c.change {
                             PackageChange::Added => "added",
                             PackageChange::Removed => "removed",
                             PackageChange::VersionChanged => "version changed",
-                        }
-                        .to_owned(),
-                        c.base_version.clone().unwrap_or_else(|| "-".to_owned()),
-                        c.target_version.clone().unwrap_or_else(|| "-".to_owned()),
-                        signed(style, c.target_bytes as i64 - c.base_bytes as i64),
+                        }],
+                        spans![Span::or_dash(c.base_version.as_deref())],
+                        spans![Span::or_dash(c.target_version.as_deref())],
+                        delta(c.target_bytes as i64 - c.base_bytes as i64),
                     ]);
                 }
                 doc.table(t);
             }
-            doc.line(format!(
-                "packages explain {} of the delta; no package explains {}",
-                signed(style, p.delta),
-                signed(style, p.unexplained)
-            ));
+            doc.line(spans![
+                "packages explain ",
+                Span::Delta(Some(p.delta)),
+                " of the delta; no package explains ",
+                Span::Delta(Some(p.unexplained)),
+            ]);
         }
         doc
     }

@@ -7,12 +7,15 @@ use serde::Serialize;
 
 use crate::analyze::du::{DuBuilder, DuNode, LayerBytes};
 use crate::analyze::merged::{index_error, merged};
-use crate::commands::{legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo};
+use crate::commands::rollup::{self, Line};
+use crate::commands::{
+    headline, legend, legend_lines, one_image, resolve_layer, LayerChoice, LayerInfo,
+};
 use crate::error::Error;
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Style, Table, View};
+use crate::report::{Column, Doc, Span, Spans, View};
 use crate::session::{Outcome, Session};
-use crate::units;
+use crate::spans;
 
 #[derive(Debug)]
 pub struct Args {
@@ -89,74 +92,67 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     Ok(Outcome::Ok)
 }
 
-/// "#2 83%, #1 17%" — the layers a subtree's bytes come from.
-fn from_cell(by_layer: &[LayerBytes], bytes: u64) -> String {
+/// "#2 83%, #1 17%, +1": the layers a subtree's bytes come from.
+fn from_cell(by_layer: &[LayerBytes], bytes: u64) -> Spans {
     if bytes == 0 {
-        return String::new();
+        return Spans::new();
     }
-    let mut parts: Vec<String> = by_layer
+    let shown = by_layer
         .iter()
         .take(2)
-        .map(|l| format!("#{} {}", l.layer, units::share(l.bytes, bytes)))
-        .collect();
+        .map(|l| spans![Span::Layer(l.layer), " ", Span::share(l.bytes, bytes)]);
+    let mut cell = Spans::join(shown, ", ");
     if by_layer.len() > 2 {
-        parts.push(format!("+{}", by_layer.len() - 2));
+        cell.push(", +")
+            .push(Span::Count((by_layer.len() - 2) as u64));
     }
-    parts.join(", ")
-}
-
-fn rows(node: &DuNode, level: usize, total: u64, style: Style, table: &mut Table) {
-    let indent = "  ".repeat(level);
-    let suffix = if node.kind == crate::analyze::du::NodeKind::Dir && node.path != "/" {
-        "/"
-    } else {
-        ""
-    };
-    table.row(vec![
-        format!("{indent}{}{suffix}", node.path),
-        style.size(node.bytes),
-        units::share(node.bytes, total),
-        node.files.to_string(),
-        from_cell(&node.by_layer, node.bytes),
-    ]);
-    for child in &node.children {
-        rows(child, level + 1, total, style, table);
-    }
-    if let Some(more) = &node.more {
-        table.row(vec![
-            format!("{indent}  … {} more", more.entries),
-            style.size(more.bytes),
-            units::share(more.bytes, total),
-            more.files.to_string(),
-            String::new(),
-        ]);
-    }
+    cell
 }
 
 impl View for Du {
     const COMMAND: &'static str = "du";
 
-    fn doc(&self, style: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
         let scope = match &self.layer {
-            Some(l) => format!("layer #{} ({}) alone", l.layer, l.digest.short()),
-            None => format!("merged filesystem of {} layers", self.layers.len()),
+            Some(l) => spans![
+                "layer ",
+                Span::Layer(l.layer),
+                " (",
+                Span::digest(&l.digest),
+                ") alone",
+            ],
+            None => spans![
+                "merged filesystem of ",
+                Span::Count(self.layers.len() as u64),
+                " layers",
+            ],
         };
-        doc.line(format!(
-            "{} ({}): {scope}",
-            self.image,
-            self.platform.as_deref().unwrap_or("-")
-        ))
-        .blank();
-        let mut table = Table::new(vec![
+        let line = headline(&self.image, self.platform.as_deref(), scope);
+        doc.line(line).blank();
+        let columns = vec![
             Column::text("PATH"),
             Column::figure("SIZE"),
             Column::figure("SHARE"),
             Column::figure("FILES"),
             Column::text("FROM"),
-        ]);
-        rows(&self.tree, 0, self.tree.bytes, style, &mut table);
-        doc.table(table).blank();
+        ];
+        let total = self.tree.bytes;
+        let tree = rollup::tree(&self.tree, columns, true, |line| match line {
+            Line::Node(n) => vec![
+                spans![Span::size(n.bytes)],
+                spans![Span::share(n.bytes, total)],
+                spans![Span::Count(n.files)],
+                from_cell(&n.by_layer, n.bytes),
+            ],
+            Line::More(m) => vec![
+                spans![Span::size(m.bytes)],
+                spans![Span::share(m.bytes, total)],
+                spans![Span::Count(m.files)],
+                Spans::new(),
+            ],
+        });
+        doc.tree(tree).blank();
         legend_lines(&mut doc, &self.layers);
         doc
     }

@@ -4,12 +4,11 @@ use std::io::Write;
 
 use crate::analyze::footprint::{footprint, Footprint};
 use crate::analyze::sizes::{table_measure, Measure, Sizes};
-use crate::commands::layer_figures;
-use crate::image::Digest;
+use crate::commands::{layer_figures, notes};
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Style, Table, View};
+use crate::report::{Bars, Column, Doc, Layout, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
-use crate::units;
+use crate::spans;
 
 #[derive(Debug)]
 pub struct Args {
@@ -32,8 +31,8 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
 impl View for Footprint {
     const COMMAND: &'static str = "footprint";
 
-    fn doc(&self, style: Style) -> Doc {
-        let b = |n| style.bytes(n);
+    fn doc(&self) -> Doc {
+        let m = self.measure;
         let mut images = Table::new(vec![
             Column::text("IMAGE"),
             Column::text("PLATFORM"),
@@ -45,23 +44,32 @@ impl View for Footprint {
             Column::figure("UNIQUE"),
             Column::figure("FAIR"),
         ]);
+        let mut bars = Bars::new(
+            spans!["Shared and unique ", m.name(), " bytes per image"],
+            "IMAGE",
+            Layout::Stacked,
+            vec![spans!["shared"], spans!["unique"]],
+        );
+        bars.mark = Some(spans!["fair share"]);
         for i in &self.images {
             // An image without the measure has no share of it either (not 0B).
-            let share = |s: &Sizes| match i.total.get(self.measure) {
-                Some(_) => b(s.get(self.measure)),
-                None => "-".to_owned(),
-            };
+            let share = |s: &Sizes| i.total.get(m).and(s.get(m));
             images.row(vec![
-                i.name.clone(),
-                i.platform.clone().unwrap_or_else(|| "-".to_owned()),
-                i.layers.to_string(),
-                b(i.total.compressed),
-                b(i.total.uncompressed),
-                b(i.total.files),
-                share(&i.shared),
-                share(&i.unique),
-                share(&i.fair_share),
+                spans![Span::name(&i.name)],
+                spans![Span::or_dash(i.platform.as_deref())],
+                spans![Span::Count(i.layers as u64)],
+                spans![Span::Bytes(i.total.compressed)],
+                spans![Span::Bytes(i.total.uncompressed)],
+                spans![Span::Bytes(i.total.files)],
+                spans![Span::Bytes(share(&i.shared))],
+                spans![Span::Bytes(share(&i.unique))],
+                spans![Span::Bytes(share(&i.fair_share))],
             ]);
+            bars.row(
+                spans![Span::name(&i.name)],
+                vec![share(&i.shared), share(&i.unique)],
+            )
+            .mark = share(&i.fair_share);
         }
 
         let mut set = Table::new(vec![
@@ -70,54 +78,83 @@ impl View for Footprint {
             Column::figure("UNCOMPRESSED"),
             Column::figure("FILES"),
         ]);
-        let row = |label: &str, v: &Sizes| {
+        let row = |label: &'static str, v: &Sizes| {
             vec![
-                label.to_owned(),
-                b(v.compressed),
-                b(v.uncompressed),
-                b(v.files),
+                spans![label],
+                spans![Span::Bytes(v.compressed)],
+                spans![Span::Bytes(v.uncompressed)],
+                spans![Span::Bytes(v.files)],
             ]
         };
         let saved = |n: Option<u64>, p: Option<f64>| match (n, p) {
-            (Some(n), Some(p)) => format!("{} ({})", b(Some(n)), units::percent(p)),
-            _ => "-".to_owned(),
+            (Some(n), Some(p)) => spans![Span::size(n), " (", Span::percent(p), ")"],
+            _ => spans!["-"],
         };
         let s = &self.set;
         set.row(row("sum total", &s.sum_total));
         set.row(row("dedup total", &s.dedup_total));
         set.row(vec![
-            "saved by sharing".into(),
+            spans!["saved by sharing"],
             saved(s.saved.compressed, s.saved_percent.compressed),
             saved(s.saved.uncompressed, s.saved_percent.uncompressed),
             saved(s.saved.files, s.saved_percent.files),
         ]);
 
         let mut doc = Doc::new();
-        doc.table(images).blank().table(set).blank();
-        doc.line(format!(
-            "{}, {}; SHARED/UNIQUE/FAIR in {} bytes; FAIR shares add up to the dedup total",
-            units::count(s.images, "image"),
-            units::count(s.distinct_layers, "distinct layer"),
-            self.measure.name()
-        ));
-        if self.shallow {
-            doc.line(
-                "shallow: figures from manifests alone; `-` marks what only a layer scan can tell",
-            );
-        }
-        if let Some(note) = self.lacking.note() {
+        doc.table(images)
+            .blank()
+            .bars(bars)
+            .blank()
+            .table(set)
+            .blank();
+        doc.line(spans![
+            Span::Counted(s.images as u64, "image", "images"),
+            ", ",
+            Span::Counted(
+                s.distinct_layers as u64,
+                "distinct layer",
+                "distinct layers"
+            ),
+            "; SHARED/UNIQUE/FAIR in ",
+            m.name(),
+            " bytes; FAIR shares add up to the dedup total",
+        ]);
+        notes::shallow(&mut doc, self.shallow);
+        notes::lacking(&mut doc, &self.lacking);
+        let foreign = self.layers.iter().filter(|l| l.foreign).map(|l| {
+            let mut layer = spans![Span::digest(&l.digest)];
+            if l.uncompressed.is_none() {
+                layer.append(spans![
+                    " (declared ",
+                    Span::Bytes(l.compressed),
+                    ", not read)"
+                ]);
+            }
+            layer
+        });
+        let foreign = Spans::join(foreign, ", ");
+        if !foreign.is_empty() {
+            let mut note =
+                spans!["foreign (non-distributable) layers, fetched from their URLs, not from registries: "];
+            note.append(foreign);
             doc.note(note);
         }
         for sc in &self.same_content {
-            doc.note(format!(
-                "same content: {} layers ({}) share diff_id {}: {} uncompressed stored {} times, {} compressed extra",
-                sc.digests.len(),
-                sc.digests.iter().map(Digest::short).collect::<Vec<_>>().join(", "),
-                sc.diff_id.short(),
-                b(sc.uncompressed),
-                sc.digests.len(),
-                b(sc.extra_compressed),
-            ));
+            let n = sc.digests.len() as u64;
+            let mut note = spans!["same content: ", Span::Count(n), " layers ("];
+            note.append(Spans::join(sc.digests.iter().map(Span::digest), ", "));
+            note.append(spans![
+                ") share diff_id ",
+                Span::digest(&sc.diff_id),
+                ": ",
+                Span::Bytes(sc.uncompressed),
+                " uncompressed stored ",
+                Span::Count(n),
+                " times, ",
+                Span::Bytes(sc.extra_compressed),
+                " compressed extra",
+            ]);
+            doc.note(note);
         }
         doc
     }

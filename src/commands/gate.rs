@@ -19,10 +19,10 @@ use crate::gate::{
 };
 use crate::image::Image;
 use crate::reference::Reference;
-use crate::report::{junit, Column, Doc, Style, Table, View};
+use crate::report::{junit, Column, Doc, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
+use crate::spans;
 use crate::store::Indexes;
-use crate::units;
 
 #[derive(Debug)]
 pub struct Args {
@@ -236,40 +236,39 @@ fn image_facts(
     Ok(())
 }
 
-fn value(style: Style, unit: Unit, v: f64) -> String {
+/// A check's figure in its unit: bytes (a shrinking baseline's growth is
+/// negative), a count, a ratio or a percentage.
+fn value(unit: Unit, v: f64) -> Span {
     match unit {
-        Unit::Bytes if v < 0.0 => format!("-{}", style.size((-v) as u64)),
-        Unit::Bytes => style.size(v as u64),
-        Unit::Count => format!("{v}"),
-        Unit::Ratio => format!("{v:.4}"),
-        Unit::Percent => units::percent(v),
+        Unit::Bytes if v < 0.0 => Span::Delta(Some(v as i64)),
+        Unit::Bytes => Span::size(v as u64),
+        Unit::Count => Span::Number(v),
+        Unit::Ratio => Span::Fraction(v),
+        Unit::Percent => Span::percent(v),
     }
 }
 
 impl View for GateReport {
     const COMMAND: &'static str = "gate";
 
-    fn doc(&self, style: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        let (fails, warns) = (
-            self.checks
-                .iter()
-                .filter(|c| c.status == Status::Fail)
-                .count(),
-            self.checks
-                .iter()
-                .filter(|c| c.status == Status::Warn)
-                .count(),
-        );
-        doc.line(format!(
-            "gate: {} — {} checks, {fails} failed, {warns} warned",
+        let count = |s: Status| self.checks.iter().filter(|c| c.status == s).count() as u64;
+        doc.line(spans![
+            "gate: ",
             match self.status {
                 Status::Pass => "PASS",
                 Status::Warn => "PASS with warnings",
                 Status::Fail => "FAIL",
             },
-            self.checks.len()
-        ))
+            " — ",
+            Span::Counted(self.checks.len() as u64, "check", "checks"),
+            ", ",
+            Span::Count(count(Status::Fail)),
+            " failed, ",
+            Span::Count(count(Status::Warn)),
+            " warned",
+        ])
         .blank();
         let mut t = Table::new(vec![
             Column::text("STATUS"),
@@ -280,16 +279,15 @@ impl View for GateReport {
         ]);
         for c in &self.checks {
             t.row(vec![
-                match c.status {
+                spans![match c.status {
                     Status::Pass => "pass",
                     Status::Warn => "warn",
                     Status::Fail => "FAIL",
-                }
-                .to_owned(),
-                units::cut(&c.scope, 60),
-                c.rule.clone(),
-                value(style, c.unit, c.actual),
-                value(style, c.unit, c.limit),
+                }],
+                spans![Span::name(&c.scope)],
+                spans![Span::name(&c.rule)],
+                spans![value(c.unit, c.actual)],
+                spans![value(c.unit, c.limit)],
             ]);
         }
         doc.table(t);
@@ -298,7 +296,12 @@ impl View for GateReport {
             .iter()
             .filter(|c| c.status != Status::Pass && !c.detail.is_empty())
         {
-            doc.note(format!("{} {}: {}", c.scope, c.rule, c.detail.join("; ")));
+            let mut note = spans![Span::name(&c.scope), " ", Span::name(&c.rule), ": "];
+            note.append(Spans::join(
+                c.detail.iter().map(|d| spans![Span::name(d)]),
+                "; ",
+            ));
+            doc.note(note);
         }
         doc
     }

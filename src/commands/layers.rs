@@ -9,13 +9,13 @@ use serde::Serialize;
 use crate::analyze::layers::{changes, DiveEfficiency, LayerChanges, Waste};
 use crate::analyze::merged::{index_error, merged};
 use crate::analyze::sizes::Tally;
-use crate::commands::{legend, one_image};
+use crate::commands::{headline, layer_digest, legend, one_image};
 use crate::image::Digest;
 use crate::layer::LayerSummary;
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Style, Table, View};
+use crate::report::{Column, Doc, Span, Spans, Table, View};
 use crate::session::{Outcome, Session};
-use crate::units;
+use crate::spans;
 
 #[derive(Debug)]
 pub struct Args {
@@ -31,8 +31,12 @@ pub struct LayerRow {
     pub digest: Digest,
     pub created_by: Option<String>,
     pub compressed: Option<u64>,
-    pub uncompressed: u64,
-    pub files: u64,
+    /// None for a foreign layer not at hand (never scanned).
+    pub uncompressed: Option<u64>,
+    pub files: Option<u64>,
+    /// A non-distributable layer (its blob lives at URLs, not in registries).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub foreign: bool,
     #[serde(flatten)]
     pub changes: LayerChanges,
 }
@@ -52,9 +56,9 @@ pub struct Layers {
 #[derive(Debug, Serialize)]
 pub struct Totals {
     pub compressed: Option<u64>,
-    pub uncompressed: u64,
+    pub uncompressed: Option<u64>,
     /// File bytes stored in all layers.
-    pub files: u64,
+    pub files: Option<u64>,
     /// File bytes a container of the image sees.
     pub merged_files: u64,
 }
@@ -67,25 +71,35 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
     let store = session.store()?;
     let indexes = store.indexes(std::slice::from_ref(&image), session.progress())?;
     let by_digest = indexes.summaries();
-    let summaries: Vec<&LayerSummary> =
-        image.layers.iter().map(|l| &by_digest[&l.digest]).collect();
-    let files = summaries.iter().map(|s| s.files).collect();
+    // A foreign layer not at hand has no summary (and no entries in the merge).
+    let summaries: Vec<Option<&LayerSummary>> = image
+        .layers
+        .iter()
+        .map(|l| by_digest.get(&l.digest))
+        .collect();
+    let files = summaries.iter().map(|s| s.map_or(0, |s| s.files)).collect();
     let audit = changes(merged(&indexes, &image)?, files, args.top).map_err(index_error)?;
     let info = legend(&image);
     let layers: Vec<LayerRow> = info
         .into_iter()
         .zip(&summaries)
         .zip(&audit.layers)
-        .map(|((l, s), c)| LayerRow {
+        .zip(&image.layers)
+        .map(|(((l, s), c), desc)| LayerRow {
             layer: l.layer,
             digest: l.digest,
             created_by: l.created_by,
-            // An engine's uncompressed export has no compressed size.
-            compressed: (image.name.transport.keeps_compressed()
-                || s.compression != crate::image::Compression::None)
-                .then_some(s.compressed),
-            uncompressed: s.uncompressed,
-            files: s.files,
+            // An engine's uncompressed export has no compressed size; a
+            // foreign layer not at hand has its declared one.
+            compressed: match s {
+                Some(s) => (image.name.transport.keeps_compressed()
+                    || s.compression != crate::image::Compression::None)
+                    .then_some(s.compressed),
+                None => Some(desc.size),
+            },
+            uncompressed: s.map(|s| s.uncompressed),
+            files: s.map(|s| s.files),
+            foreign: l.foreign,
             changes: *c,
         })
         .collect();
@@ -109,13 +123,12 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
 impl View for Layers {
     const COMMAND: &'static str = "layers";
 
-    fn doc(&self, style: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
-        doc.line(format!(
-            "{} ({}): {} layers",
-            self.image,
-            self.platform.as_deref().unwrap_or("-"),
-            self.layers.len()
+        doc.line(headline(
+            &self.image,
+            self.platform.as_deref(),
+            spans![Span::Count(self.layers.len() as u64), " layers",],
         ))
         .blank();
         let mut t = Table::new(vec![
@@ -130,47 +143,54 @@ impl View for Layers {
             Column::figure("DELETED"),
             Column::figure("WASTED LATER"),
         ]);
-        let count = |c: &Tally| format!("{} ({})", c.files, style.size(c.bytes));
+        let count = |c: &Tally| spans![Span::Count(c.files), " (", Span::size(c.bytes), ")"];
         for l in &self.layers {
             t.row(vec![
-                l.layer.to_string(),
-                l.digest.short().to_owned(),
-                units::cut(l.created_by.as_deref().unwrap_or("-"), 48),
-                style.bytes(l.compressed),
-                style.size(l.uncompressed),
-                style.size(l.files),
+                spans![Span::Count(l.layer as u64)],
+                layer_digest(&l.digest, l.foreign),
+                spans![Span::command_or_dash(l.created_by.as_deref())],
+                spans![Span::Bytes(l.compressed)],
+                spans![Span::Bytes(l.uncompressed)],
+                spans![Span::Bytes(l.files)],
                 count(&l.changes.added),
                 count(&l.changes.modified),
                 count(&l.changes.deleted),
-                style.size(l.changes.wasted_later),
+                spans![Span::size(l.changes.wasted_later)],
             ]);
         }
         t.row(vec![
-            String::new(),
-            "total".to_owned(),
-            String::new(),
-            style.bytes(self.total.compressed),
-            style.size(self.total.uncompressed),
-            style.size(self.total.files),
-            String::new(),
-            String::new(),
-            String::new(),
-            style.size(self.waste.wasted_bytes),
+            Spans::new(),
+            spans!["total"],
+            Spans::new(),
+            spans![Span::Bytes(self.total.compressed)],
+            spans![Span::Bytes(self.total.uncompressed)],
+            spans![Span::Bytes(self.total.files)],
+            Spans::new(),
+            Spans::new(),
+            Spans::new(),
+            spans![Span::size(self.waste.wasted_bytes)],
         ]);
         doc.table(t).blank();
-        doc.line(format!(
-            "merged filesystem: {} of {} stored file bytes survive; wasted {} (efficiency {})",
-            style.size(self.total.merged_files),
-            style.size(self.total.files),
-            style.size(self.waste.wasted_bytes),
-            units::percent(self.waste.efficiency * 100.0),
-        ));
-        doc.line(format!(
-            "dive 0.13: efficiency {}, wasted {}, user wasted {} (dive counts every copy, the surviving one too)",
-            self.dive.efficiency,
-            style.size(self.dive.wasted_bytes),
-            units::percent(self.dive.user_wasted_percent * 100.0),
-        ));
+        doc.line(spans![
+            "merged filesystem: ",
+            Span::size(self.total.merged_files),
+            " of ",
+            Span::Bytes(self.total.files),
+            " stored file bytes survive; wasted ",
+            Span::size(self.waste.wasted_bytes),
+            " (efficiency ",
+            Span::percent(self.waste.efficiency * 100.0),
+            ")",
+        ]);
+        doc.line(spans![
+            "dive 0.13: efficiency ",
+            Span::Number(self.dive.efficiency),
+            ", wasted ",
+            Span::size(self.dive.wasted_bytes),
+            ", user wasted ",
+            Span::percent(self.dive.user_wasted_percent * 100.0),
+            " (dive counts every copy, the surviving one too)",
+        ]);
         if !self.waste.top.is_empty() {
             doc.blank();
             let mut w = Table::new(vec![
@@ -180,16 +200,16 @@ impl View for Layers {
                 Column::text("SURVIVES IN"),
             ]);
             for p in &self.waste.top {
+                let copies = p
+                    .copies
+                    .iter()
+                    .map(|&(l, b)| spans![Span::Layer(l), ": ", Span::size(b)]);
                 w.row(vec![
-                    units::cut(&p.path, 60),
-                    style.size(p.wasted),
-                    p.copies
-                        .iter()
-                        .map(|(l, b)| format!("#{l}: {}", style.size(*b)))
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    spans![Span::path(&p.path)],
+                    spans![Span::size(p.wasted)],
+                    Spans::join(copies, ", "),
                     p.survives_in
-                        .map_or_else(|| "deleted".to_owned(), |l| format!("#{l}")),
+                        .map_or(spans!["deleted"], |l| spans![Span::Layer(l)]),
                 ]);
             }
             doc.table(w);

@@ -8,9 +8,12 @@ use serde::Serialize;
 
 use super::{legend, legend_lines, one_image, LayerInfo};
 use crate::analyze::packages::{BytesSource, Ecosystem, Package, Tally};
+use crate::commands::headline;
 use crate::reference::Reference;
-use crate::report::{Column, Doc, Style, Table, View};
+use crate::report::sbom::{self, SbomFormat, SbomPackage, Subject};
+use crate::report::{Column, Doc, Span, Table, View};
 use crate::session::{Outcome, Session};
+use crate::spans;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortBy {
@@ -24,6 +27,8 @@ pub struct Args {
     /// Ecosystems to list (empty: all).
     pub ecosystems: Vec<Ecosystem>,
     pub sort: SortBy,
+    /// `--format cyclonedx|spdx`: an SBOM instead of the report.
+    pub sbom: Option<SbomFormat>,
 }
 
 /// One package, as JSON carries it.
@@ -140,8 +145,56 @@ pub fn run(session: &Session, args: &Args, out: &mut dyn Write) -> anyhow::Resul
         total: inventory.total,
         layers: legend(&image),
     };
-    session.render(out, &report)?;
+    match args.sbom {
+        Some(format) => sbom::write(out, format, &subject(&image, &report))?,
+        None => session.render(out, &report)?,
+    }
     Ok(Outcome::Ok)
+}
+
+/// What the SBOM of `image` describes: its packages (all listed, those
+/// another package owns too, linked to it) with their layers.
+fn subject(image: &crate::image::Image, report: &Packages) -> Subject {
+    let packages = report
+        .packages
+        .iter()
+        .map(|r| {
+            let layer = &report.layers[r.layer - 1];
+            SbomPackage {
+                name: r.package.name.clone(),
+                version: r.package.version.clone(),
+                purl: r.purl.clone(),
+                ecosystem: r.package.ecosystem.name(),
+                arch: r.package.arch.clone(),
+                installed_bytes: r.package.bytes,
+                declared: r.package.bytes_source == BytesSource::Declared,
+                files: r.package.files,
+                layer: r.layer,
+                layer_digest: layer.digest.clone(),
+                created_by: layer.created_by.clone(),
+                owned_by: r.owned_by.clone(),
+            }
+        })
+        .collect();
+    Subject {
+        name: report.image.clone(),
+        basename: image.name.basename().to_owned(),
+        platform: report.platform.clone(),
+        manifest_digest: image.manifest_digest.clone(),
+        config_digest: image.config_digest.clone(),
+        packages,
+        created: created_now(),
+    }
+}
+
+/// Now, or `$SOURCE_DATE_EPOCH` (reproducible builds' convention), as RFC 3339 UTC.
+fn created_now() -> String {
+    let at = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .unwrap_or_else(chrono::Utc::now);
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn measured(rows: &[&Row], source: BytesSource) -> u64 {
@@ -154,15 +207,18 @@ fn measured(rows: &[&Row], source: BytesSource) -> u64 {
 impl View for Packages {
     const COMMAND: &'static str = "packages";
 
-    fn doc(&self, style: Style) -> Doc {
+    fn doc(&self) -> Doc {
         let mut doc = Doc::new();
         let shown: Vec<&Row> = self.packages.iter().filter(|r| !r.under_owner).collect();
-        doc.line(format!(
-            "{} ({}): {} packages in the merged filesystem of {} layers",
-            self.image,
-            self.platform.as_deref().unwrap_or("-"),
-            shown.len(),
-            self.layers.len()
+        doc.line(headline(
+            &self.image,
+            self.platform.as_deref(),
+            spans![
+                Span::Count(shown.len() as u64),
+                " packages in the merged filesystem of ",
+                Span::Count(self.layers.len() as u64),
+                " layers",
+            ],
         ))
         .blank();
         let mut table = Table::new(vec![
@@ -177,19 +233,19 @@ impl View for Packages {
         let mut declared = false;
         for r in &shown {
             let p = &r.package;
-            let mut size = style.size(p.bytes);
+            let mut size = spans![Span::size(p.bytes)];
             if p.bytes_source == BytesSource::Declared {
                 declared = true;
-                size.push_str(" (declared)");
+                size.push(" (declared)");
             }
             table.row(vec![
-                p.ecosystem.name().to_owned(),
-                p.name.clone(),
-                p.version.clone(),
-                p.arch.clone().unwrap_or_else(|| "-".into()),
+                spans![p.ecosystem.name()],
+                spans![Span::name(&p.name)],
+                spans![Span::name(&p.version)],
+                spans![Span::or_dash(p.arch.as_deref())],
                 size,
-                p.files.to_string(),
-                format!("#{}", r.layer),
+                spans![Span::Count(p.files)],
+                spans![Span::Layer(r.layer)],
             ]);
         }
         if self.packages.is_empty() {
@@ -199,17 +255,18 @@ impl View for Packages {
         }
         let under = self.packages.len() - shown.len();
         if under > 0 {
-            doc.note(format!(
-                "{under} language package(s) installed by a system package are shown as that \
-                 package, which owns their files (JSON: owned_by)"
-            ))
+            doc.note(spans![
+                Span::Count(under as u64),
+                " language package(s) installed by a system package are shown as that \
+                 package, which owns their files (JSON: owned_by)",
+            ])
             .blank();
         }
         if declared {
             doc.note(
                 "(declared): no owned file found; the size its database declares, not in the totals",
             )
-                .blank();
+            .blank();
         }
         let mut totals = Table::new(vec![
             Column::text("ECOSYSTEM"),
@@ -219,24 +276,23 @@ impl View for Packages {
         ]);
         for t in &self.totals {
             totals.row(vec![
-                t.ecosystem.name().to_owned(),
-                t.packages.to_string(),
-                style.size(t.bytes),
-                t.files.to_string(),
+                spans![t.ecosystem.name()],
+                spans![Span::Count(t.packages)],
+                spans![Span::size(t.bytes)],
+                spans![Span::Count(t.files)],
             ]);
         }
-        totals.row(vec![
-            "(no package)".into(),
-            "-".into(),
-            style.size(self.unowned.bytes),
-            self.unowned.files.to_string(),
-        ]);
-        totals.row(vec![
-            "(all files)".into(),
-            "-".into(),
-            style.size(self.total.bytes),
-            self.total.files.to_string(),
-        ]);
+        for (label, tally) in [
+            ("(no package)", &self.unowned),
+            ("(all files)", &self.total),
+        ] {
+            totals.row(vec![
+                spans![label],
+                spans!["-"],
+                spans![Span::size(tally.bytes)],
+                spans![Span::Count(tally.files)],
+            ]);
+        }
         doc.table(totals).blank();
         legend_lines(&mut doc, &self.layers);
         doc

@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::image::{Digest, Image};
-use crate::report::Doc;
-use crate::units;
+use crate::report::{Doc, Span, Spans};
+use crate::spans;
 
 /// A layer named on the command line: its 1-based position, or its digest
 /// (or a unique prefix of it).
@@ -23,6 +23,9 @@ pub struct LayerInfo {
     pub layer: usize,
     pub digest: Digest,
     pub created_by: Option<String>,
+    /// A non-distributable layer (its blob lives at URLs, not in registries).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub foreign: bool,
 }
 
 /// The single image a view of one image was given.
@@ -53,6 +56,7 @@ pub fn legend(image: &Image) -> Vec<LayerInfo> {
             layer: i + 1,
             digest: l.digest.clone(),
             created_by: l.history.as_ref().and_then(|h| h.created_by.clone()),
+            foreign: l.foreign.is_some(),
         })
         .collect()
 }
@@ -88,6 +92,18 @@ pub fn resolve_layer(image: &Image, choice: &LayerChoice) -> anyhow::Result<usiz
             }
         }
     };
+    if let Some(i) = found.filter(|&i| image.layers[i].unread()) {
+        return Err(Error::BadArgument {
+            flag: "--layer",
+            reason: format!(
+                "layer {} of {} ({}) is a foreign layer that is not here and was not fetched (--fetch-foreign reads it from its URLs)",
+                i + 1,
+                image.name,
+                image.layers[i].digest.short()
+            ),
+        }
+        .into());
+    }
     found.ok_or_else(|| {
         Error::BadArgument {
             flag: "--layer",
@@ -104,15 +120,41 @@ pub fn resolve_layer(image: &Image, choice: &LayerChoice) -> anyhow::Result<usiz
     })
 }
 
+/// The one image `reference` names, loaded, and the 0-based layer a
+/// `--layer` names in it.
+pub fn image_and_layer(
+    session: &crate::session::Session,
+    reference: &crate::reference::Reference,
+    layer: Option<&LayerChoice>,
+    command: &str,
+) -> anyhow::Result<(Image, Option<usize>)> {
+    let image = one_image(session.load(std::slice::from_ref(reference))?, command)?;
+    let layer = layer.map(|c| resolve_layer(&image, c)).transpose()?;
+    Ok((image, layer))
+}
+
+/// The first line of a view of one image: `IMAGE (PLATFORM): ` and `rest`.
+pub fn headline(image: &str, platform: Option<&str>, rest: Spans) -> Spans {
+    let mut line = spans![Span::name(image), " (", Span::or_dash(platform), "): "];
+    line.append(rest);
+    line
+}
+
+/// A layer's digest, marked when the layer is foreign (non-distributable).
+pub fn layer_digest(digest: &Digest, foreign: bool) -> Spans {
+    let mut cell = spans![Span::digest(digest)];
+    if foreign {
+        cell.push(" (foreign)");
+    }
+    cell
+}
+
 /// The legend under a view: one line per layer, `#N digest created_by`.
 pub fn legend_lines(doc: &mut Doc, layers: &[LayerInfo]) {
     for l in layers {
-        let by = l.created_by.as_deref().unwrap_or("-");
-        doc.line(format!(
-            "#{} {} {}",
-            l.layer,
-            l.digest.short(),
-            units::cut(by, 80)
-        ));
+        let mut line = spans![Span::Layer(l.layer), " "];
+        line.append(layer_digest(&l.digest, l.foreign))
+            .append(spans![" ", Span::command_or_dash(l.created_by.as_deref())]);
+        doc.line(line);
     }
 }

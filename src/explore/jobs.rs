@@ -42,6 +42,15 @@ pub enum Job {
     },
     /// What layer `layer` (0-based) does to the image's packages.
     Packages { layer: usize },
+    /// Writes `path` (a file's bytes, a directory as a tar) to the new file
+    /// `to`: as the layers up to `layer` merge it, or as that layer alone
+    /// holds it (`own`).
+    Export {
+        path: Vec<u8>,
+        layer: usize,
+        own: bool,
+        to: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug)]
@@ -61,6 +70,8 @@ pub enum Done {
         result: Result<PackageDiff, String>,
         warnings: Vec<String>,
     },
+    /// What an export wrote, or why it did not.
+    Exported(Result<String, String>),
     /// A job that stopped unexpectedly (a bug): what is waiting stops waiting.
     Failed(String),
 }
@@ -93,6 +104,30 @@ impl<I: Iterator<Item = io::Result<crate::layer::Entry>>> Iterator for Stoppable
             return Some(Err(io::Error::new(io::ErrorKind::Interrupted, "stopped")));
         }
         self.inner.next()
+    }
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        source: &'a dyn TreeSource,
+        indexes: &'a Indexes<'a>,
+        image: &'a Image,
+        flags: &'a super::terminal::Flags,
+    ) -> Context<'a> {
+        // A foreign layer not at hand has no summary: no files.
+        let summaries = indexes.summaries();
+        Context {
+            source,
+            indexes,
+            image,
+            layer_files: image
+                .layers
+                .iter()
+                .map(|l| summaries.get(&l.digest).map_or(0, |s| s.files))
+                .collect(),
+            epoch: &flags.epoch,
+            quit: &flags.quit,
+        }
     }
 }
 
@@ -158,6 +193,14 @@ pub fn run(job: Job, cx: &Context) -> Option<Done> {
                 }),
             }
         }
+        Job::Export {
+            path,
+            layer,
+            own,
+            to,
+        } => Some(Done::Exported(
+            export(cx, &path, layer, own, &to).map_err(message),
+        )),
         Job::Packages { layer } => {
             let mut warnings = Vec::new();
             let result = packages(cx, layer, &mut warnings).map_err(message);
@@ -244,6 +287,53 @@ fn search(
     Ok(Some(if backward { before.or(last) } else { first }))
 }
 
+/// Writes `path` to the new file `to` (never over an existing one; removed
+/// again when the export fails half way, so no partial output is left).
+fn export(
+    cx: &Context,
+    path: &[u8],
+    layer: usize,
+    own: bool,
+    to: &std::path::Path,
+) -> anyhow::Result<String> {
+    use std::io::Write;
+    let mut upto = cx.image.clone();
+    let picked = if own {
+        Some(layer)
+    } else {
+        upto.layers.truncate(layer + 1);
+        None
+    };
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", to.display()))?;
+    let mut out = io::BufWriter::new(file);
+    let written =
+        crate::extract::extract_from(cx.indexes, &upto, path, picked, &mut out).and_then(|w| {
+            out.flush()?;
+            Ok(w)
+        });
+    match written {
+        Ok(crate::extract::Extracted::File(n)) => Ok(format!(
+            "wrote {}: {}",
+            to.display(),
+            crate::units::human(n)
+        )),
+        Ok(crate::extract::Extracted::Tree(n)) => Ok(format!(
+            "wrote {}: a tar of {}",
+            to.display(),
+            crate::units::count(n, "entry", "entries")
+        )),
+        Err(e) => {
+            drop(out);
+            let _ = std::fs::remove_file(to);
+            Err(e)
+        }
+    }
+}
+
 /// Package changes layer `layer` makes: the inventory of the layers up to
 /// it against the one of the layers below it.
 fn packages(cx: &Context, layer: usize, warnings: &mut Vec<String>) -> anyhow::Result<PackageDiff> {
@@ -269,8 +359,13 @@ fn packages(cx: &Context, layer: usize, warnings: &mut Vec<String>) -> anyhow::R
                 })
                 .collect())
         };
+        // A foreign layer not at hand has no index, so no databases.
         let dbs = |i: usize| -> anyhow::Result<_> {
-            Ok(cx.indexes.footer(&image.layers[i].digest)?.package_dbs)
+            let layer = &image.layers[i];
+            Ok(match layer.unread() {
+                true => Vec::new(),
+                false => cx.indexes.footer(&layer.digest)?.package_dbs,
+            })
         };
         crate::analyze::packages::inventory(open, dbs, warn)
     };

@@ -30,6 +30,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("W", "only what a later layer wastes"),
     ("Esc", "clear the filters (then: back to the tree)"),
     ("/", "search names; n N: next / previous match"),
+    (
+        "x",
+        "write the selected file (or directory, as a tar) to a file",
+    ),
     ("w", "wasted view: paths stored more than once"),
     ("p", "packages the selected layer adds, removes, upgrades"),
     ("t", "back to the tree"),
@@ -49,5 +53,6 @@ pub const FOOTER: &[(&str, &str)] = &[
     ("/", "search"),
     ("w", "wasted"),
     ("p", "packages"),
+    ("x", "write"),
     ("c", "command"),
 ];

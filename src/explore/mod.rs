@@ -24,7 +24,6 @@ pub mod view;
 mod tests;
 
 use crate::commands::one_image;
-use crate::layer::LayerSummary;
 use crate::reference::Reference;
 use crate::session::{Outcome, Session};
 
@@ -59,22 +58,10 @@ pub fn with_explorer<R>(
     let image = one_image(session.load(std::slice::from_ref(reference))?, "explore")?;
     let store = session.store()?;
     let indexes = store.indexes(std::slice::from_ref(&image), session.progress())?;
-    let by_digest = indexes.summaries();
-    let summaries: Vec<&LayerSummary> =
-        image.layers.iter().map(|l| &by_digest[&l.digest]).collect();
-    let facts = Facts::new(&image, Some(&summaries));
-    let layer_files = summaries.iter().map(|s| s.files).collect();
     let source = source::Merged::new(&indexes, &image);
     let flags = terminal::Flags::default();
-    let cx = jobs::Context {
-        source: &source,
-        indexes: &indexes,
-        image: &image,
-        layer_files,
-        epoch: &flags.epoch,
-        quit: &flags.quit,
-    };
+    let cx = jobs::Context::new(&source, &indexes, &image, &flags);
     let mut app = App::new(Facts::new(&image, None), color, size);
-    let first = app.start(facts);
+    let first = app.start(Facts::new(&image, Some(&indexes)));
     f(&mut app, first, &cx)
 }

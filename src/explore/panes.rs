@@ -49,6 +49,15 @@ fn cells(parts: &[(String, usize, bool)], width: usize) -> String {
     out
 }
 
+/// `part` as a percentage of `whole`; `-` for an empty whole.
+fn share(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".to_owned()
+    } else {
+        units::percent(part as f64 * 100.0 / whole as f64)
+    }
+}
+
 fn short_digest(d: &str) -> String {
     let hex = d.split_once(':').map_or(d, |(_, h)| h);
     hex.chars().take(12).collect()
@@ -89,10 +98,12 @@ fn layer_columns(app: &App, w: usize) -> Vec<Column<'_>> {
         false,
         Box::new(|i| short_digest(&facts[i].digest)),
     );
-    let uncompressed = |i: usize| {
+    // Unknown: still being read, or a foreign layer not at hand.
+    let unknown = if app.loading.is_some() { "…" } else { "-" };
+    let uncompressed = move |i: usize| {
         facts[i]
             .uncompressed
-            .map_or_else(|| "…".into(), units::human)
+            .map_or_else(|| unknown.into(), units::human)
     };
     let size: Column = ("SIZE", 7, true, Box::new(uncompressed));
     let wasted: Column = (
@@ -278,7 +289,7 @@ fn tree(frame: &mut Frame, app: &App, area: Rect, paint: Paint) {
                     (size, 8, true),
                 ];
                 if show_share {
-                    parts.push((units::share(r.sums.size, total), 6, true));
+                    parts.push((share(r.sums.size, total), 6, true));
                 }
                 if show_layer {
                     parts.push((layers_of(r), 7, true));
@@ -553,7 +564,7 @@ pub fn right_details(app: &App) -> String {
             if r.is_dir() {
                 out.push_str(&format!(
                     " · {}",
-                    units::count(r.sums.files as usize, "file")
+                    units::count(r.sums.files, "file", "files")
                 ));
                 if r.sums.removed > 0 {
                     out.push_str(&format!(" · {} removed", units::human(r.sums.removed)));

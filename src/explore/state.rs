@@ -10,7 +10,7 @@ use super::tree::{Tree, PAGE};
 use crate::analyze::layers::Changes;
 use crate::analyze::package_diff::PackageDiff;
 use crate::image::{Compression, Image};
-use crate::layer::LayerSummary;
+use crate::store::Indexes;
 
 /// One layer as the layers pane lists it.
 #[derive(Debug, Clone)]
@@ -34,8 +34,9 @@ pub struct Facts {
 
 impl Facts {
     /// From an image and, once they are read, its layers' verified
-    /// summaries (in layer order); before, what the manifest declares.
-    pub fn new(image: &Image, summaries: Option<&[&LayerSummary]>) -> Facts {
+    /// summaries; before, what the manifest declares (and always for a
+    /// foreign layer not at hand).
+    pub fn new(image: &Image, indexes: Option<&Indexes>) -> Facts {
         let keeps = image.name.transport.keeps_compressed();
         Facts {
             image: image.name.to_string(),
@@ -43,9 +44,8 @@ impl Facts {
             layers: image
                 .layers
                 .iter()
-                .enumerate()
-                .map(|(i, l)| {
-                    let s = summaries.and_then(|s| s.get(i));
+                .map(|l| {
+                    let s = indexes.and_then(|x| x.summaries().get(&l.digest));
                     LayerFacts {
                         digest: l.digest.to_string(),
                         created_by: l.history.as_ref().and_then(|h| h.created_by.clone()),
@@ -82,6 +82,8 @@ pub enum Ask {
     Filter,
     MinSize,
     Search,
+    /// Where to write the selected file or directory.
+    Export,
 }
 
 impl Ask {
@@ -90,6 +92,7 @@ impl Ask {
             Ask::Filter => "Filter by path (glob with * ? [ ], else a substring; empty: off)",
             Ask::MinSize => "Minimum size (e.g. 1MB, 512k; empty: off)",
             Ask::Search => "Search names (glob or substring; n/N: next/previous)",
+            Ask::Export => "Write to this new file (a directory is written as a tar)",
         }
     }
 }

@@ -26,7 +26,6 @@ use super::state::{App, Facts};
 use super::update::Msg;
 use crate::error::Error;
 use crate::image::Image;
-use crate::layer::LayerSummary;
 use crate::session::Session;
 use crate::store::Indexes;
 
@@ -114,7 +113,10 @@ impl Progress {
 impl crate::store::Progress for Progress {
     fn start(&self, layers: usize, bytes: u64) {
         self.total.store(bytes, Ordering::Relaxed);
-        self.say(format!("scanning {}", crate::units::count(layers, "layer")));
+        self.say(format!(
+            "scanning {}",
+            crate::units::count(layers as u64, "layer", "layers")
+        ));
     }
 
     fn advance(&self, bytes: u64) {
@@ -139,7 +141,7 @@ impl crate::store::Progress for Progress {
     fn fetching(&self, layers: usize) {
         self.say(format!(
             "reading {} from the shared cache",
-            crate::units::count(layers, "index")
+            crate::units::count(layers as u64, "index", "indexes")
         ));
     }
 }
@@ -172,7 +174,7 @@ impl Workers {
             cx.epoch.fetch_max(*epoch, Ordering::Relaxed);
         }
         let to = match job {
-            Job::Packages { .. } => &self.side,
+            Job::Packages { .. } | Job::Export { .. } => &self.side,
             _ => &self.tree,
         };
         let _ = to.send(job);
@@ -317,21 +319,11 @@ pub fn run(session: &Session, image: &Image, color: bool) -> anyhow::Result<()> 
             Some(Err(e)) => return Err(anyhow::anyhow!("{e}")),
             None => anyhow::bail!("explore: the layers' indexes were not read"),
         };
-        let by_digest = indexes.summaries();
-        let summaries: Vec<&LayerSummary> =
-            image.layers.iter().map(|l| &by_digest[&l.digest]).collect();
         let source = super::source::Merged::new(indexes, image);
-        let cx = Context {
-            source: &source,
-            indexes,
-            image,
-            layer_files: summaries.iter().map(|s| s.files).collect(),
-            epoch: &flags.epoch,
-            quit: &flags.quit,
-        };
+        let cx = Context::new(&source, indexes, image, &flags);
         let result = std::thread::scope(|inner| {
             let workers = Workers::spawn(inner, &cx, &tx);
-            let first = app.start(Facts::new(image, Some(&summaries)));
+            let first = app.start(Facts::new(image, Some(indexes)));
             for job in first.into_iter().chain(queued) {
                 workers.send(job, &cx);
             }

@@ -6,9 +6,10 @@ use super::classify::{Mode, Status};
 use super::filter::{Filter, Pattern, Sort};
 use super::listing::{name_key, DirKey, DirReq, Lens, Listing};
 use super::pass::list;
-use super::source::{within, Nodes, TreeSource};
+use super::source::{Nodes, TreeSource};
 use super::tree::{Line, Tree, OPEN_CAP, PAGE};
 use crate::analyze::overlay::of_entries;
+use crate::layer::index::{is_below, path_order};
 use crate::layer::{Entry, EntryKind};
 use EntryKind::{Dir, File, Symlink, Whiteout};
 
@@ -17,8 +18,36 @@ pub struct Mem(pub Vec<Vec<Entry>>);
 
 impl TreeSource for Mem {
     fn subtree(&self, dir: &[u8]) -> anyhow::Result<Nodes<'_>> {
-        Ok(Box::new(within(of_entries(self.0.clone())?, dir.to_vec())))
+        let all = of_entries(self.0.clone())?;
+        if dir.is_empty() {
+            return Ok(Box::new(all));
+        }
+        let (from, dir) = (dir.to_vec(), dir.to_vec());
+        Ok(Box::new(
+            all.skip_while(move |n| {
+                n.as_ref()
+                    .is_ok_and(|n| path_order(&n.path, &from) == std::cmp::Ordering::Less)
+            })
+            .take_while(move |n| {
+                n.as_ref()
+                    .map_or(true, |n| n.path == dir || is_below(&n.path, &dir))
+            }),
+        ))
     }
+}
+
+#[test]
+fn a_subtree_in_memory_is_its_directory_and_what_is_below_it() {
+    let layer: Vec<Entry> = ["a", "a/b", "a/b/c", "a-b", "ab", "a.b/x", "b"]
+        .iter()
+        .map(|p| e(p, Dir, 0))
+        .collect();
+    let paths: Vec<String> = Mem(vec![layer])
+        .subtree(b"a")
+        .unwrap()
+        .map(|n| String::from_utf8(n.unwrap().path).unwrap())
+        .collect();
+    assert_eq!(paths, ["a", "a/b", "a/b/c"]);
 }
 
 pub fn e(path: &str, kind: EntryKind, size: u64) -> Entry {

@@ -149,6 +149,7 @@ impl App {
                 self.pane = Pane::Tree;
                 Vec::new()
             }
+            KeyCode::Char('x') => self.export(),
             KeyCode::Char('w') => self.show(Pane::Wasted),
             KeyCode::Char('p') => self.show(Pane::Packages),
             KeyCode::Char('t') => self.show(Pane::Tree),
@@ -213,6 +214,7 @@ impl App {
                 .then(|| crate::units::human(self.lens.filter.min_size)),
             // A new search starts empty (n and N repeat the last one).
             Ask::Search => None,
+            Ask::Export => self.export_name(),
         };
         self.popup = Some(Popup::Prompt {
             ask,
@@ -330,7 +332,63 @@ impl App {
                 }
                 Err(why) => refused(self, text, why),
             },
+            Ask::Export if empty => Vec::new(),
+            Ask::Export => {
+                let to = std::path::PathBuf::from(text.trim());
+                if to.symlink_metadata().is_ok() {
+                    return refused(self, text, "exists: strata writes only a new file".into());
+                }
+                let Some(path) = self.selected_path() else {
+                    return Vec::new();
+                };
+                self.status = Some(format!("writing {}…", to.display()));
+                vec![Job::Export {
+                    path,
+                    layer: self.lens.layer,
+                    own: self.lens.mode == Mode::Changes,
+                    to,
+                }]
+            }
         }
+    }
+
+    /// The selected row's path (relative to the root), when it can be named
+    /// (a name cut for being longer than any filesystem allows cannot).
+    fn selected_path(&self) -> Option<Vec<u8>> {
+        let (d, r, _) = self.tree.row(self.tree.cursor)?;
+        if r.cut
+            || d.key
+                .iter()
+                .any(|n| n.len() > crate::analyze::path::NAME_CAP)
+        {
+            return None;
+        }
+        let mut path = d.key.join(&b'/');
+        if !path.is_empty() {
+            path.push(b'/');
+        }
+        path.extend_from_slice(&r.name);
+        Some(path)
+    }
+
+    /// The export prompt's first answer: the selection's name (a directory's with `.tar`).
+    fn export_name(&self) -> Option<String> {
+        let (_, r, _) = self.tree.row(self.tree.cursor)?;
+        let name = String::from_utf8_lossy(&r.name).replace(|c: char| c.is_control(), "_");
+        Some(if r.is_dir() {
+            format!("{name}.tar")
+        } else {
+            name
+        })
+    }
+
+    /// `x`: asks where to write the selection.
+    fn export(&mut self) -> Vec<Job> {
+        if self.pane != Pane::Tree || self.selected_path().is_none() {
+            self.status = Some("x writes the selected row of the tree (not a cut name)".into());
+            return Vec::new();
+        }
+        self.ask(Ask::Export)
     }
 
     fn search_next(&mut self, backward: bool) -> Vec<Job> {
@@ -589,6 +647,10 @@ impl App {
                         Vec::new()
                     }
                 }
+            }
+            Done::Exported(result) => {
+                self.status = Some(result.unwrap_or_else(|e| format!("not written: {e}")));
+                Vec::new()
             }
             Done::Failed(e) => {
                 self.status = Some(e);

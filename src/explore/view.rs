@@ -132,17 +132,19 @@ fn header(frame: &mut Frame, app: &App, area: Rect) {
         "{} ({}) · {}{busy}",
         clean(&f.image),
         clean(f.platform.as_deref().unwrap_or("-")),
-        units::count(f.layers.len(), "layer"),
+        units::count(f.layers.len() as u64, "layer", "layers"),
     );
     let compressed: Option<u64> = f.layers.iter().map(|l| l.compressed).sum();
     let uncompressed: Option<u64> = f.layers.iter().map(|l| l.uncompressed).sum();
     let files: Option<u64> = f.layers.iter().map(|l| l.files).sum();
     let or = |n: Option<u64>, none: &str| n.map_or_else(|| none.to_owned(), units::human);
+    // Unknown: still being read, or a foreign layer not at hand.
+    let unknown = if app.loading.is_some() { "…" } else { "-" };
     let sizes = format!(
         "compressed {} · uncompressed {} · files {}",
         or(compressed, "-"),
-        or(uncompressed, "…"),
-        or(files, "…"),
+        or(uncompressed, unknown),
+        or(files, unknown),
     );
     let eff = match &app.changes {
         Some(c) => format!(
@@ -329,6 +331,7 @@ fn popup(frame: &mut Frame, app: &App, p: &Popup, area: Rect, paint: Paint) {
                 Ask::Search => " search ",
                 Ask::Filter => " filter by path ",
                 Ask::MinSize => " minimum size ",
+                Ask::Export => " write the selection ",
             };
             frame.render_widget(Clear, box_);
             frame.render_widget(

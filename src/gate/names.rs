@@ -43,7 +43,8 @@ impl Names {
             Transport::DockerDaemon | Transport::ContainersStorage => {
                 split(&name.location).map(|(h, r, t)| (Some(h), Some(r), t))
             }
-            Transport::DockerArchive => match (&name.repository, &name.tag) {
+            Transport::DockerArchive | Transport::Containerd => match (&name.repository, &name.tag)
+            {
                 (Some(repo), Some(tag)) => {
                     split(&format!("{repo}:{tag}")).map(|(h, r, t)| (Some(h), Some(r), t))
                 }

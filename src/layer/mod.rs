@@ -6,6 +6,7 @@ pub mod decode;
 pub mod digest;
 pub mod index;
 mod pipe;
+pub mod verified;
 pub mod walk;
 
 use std::io::{self, BufReader, BufWriter, Read};
@@ -53,49 +54,12 @@ pub fn scan<R: Read + Send>(
     dir: &Path,
 ) -> Result<Scanned, Error> {
     let digest = layer.digest.as_str();
-    let Some(expected_diff_id) = layer.diff_id.as_ref() else {
-        return Err(Error::malformed(
-            format!("layer {digest}"),
-            "no diff_id to verify against (the image config was not read)",
-        ));
-    };
-    let overflow = Arc::new(AtomicBool::new(false));
-    let bounded = Bounded {
-        inner: blob,
-        left: layer.size,
-        overflow: overflow.clone(),
-    };
-    let mut hashing = HashingReader::new(
-        StageReader::new(bounded, "blob read"),
-        layer.digest.algorithm(),
-    )
-    .with_progress(opts.progress);
-    let head = read_head(&mut hashing).map_err(|e| walk::corrupt(digest, e))?;
-    let found = sniff(&head);
-    let compression = match layer.declared {
-        Declared::Sniff => found,
-        Declared::MediaType(declared) if declared == found => declared,
-        Declared::MediaType(declared) => {
-            return Err(Error::CompressionMismatch {
-                digest: digest.to_owned(),
-                declared: declared.name(),
-                found: if head.is_empty() {
-                    "an empty blob"
-                } else {
-                    found.name()
-                },
-            })
-        }
-    };
-    let input = Prefixed {
-        head,
-        pos: 0,
-        inner: hashing,
-    };
-    // An uncompressed blob is its tar stream: its digest is its diff_id.
-    let diff_alg = (compression != Compression::None
-        || expected_diff_id.algorithm() != layer.digest.algorithm())
-    .then(|| expected_diff_id.algorithm());
+    let Opened {
+        input,
+        compression,
+        diff_alg,
+        overflow,
+    } = open_blob(blob, layer, opts.progress)?;
     let mut builder = IndexBuilder::new(dir);
     let (walked, blob_digest, blob_size) = if opts.pipelined {
         pipe::decode_and_walk(compression, input, digest, diff_alg, &mut builder)?
@@ -116,34 +80,7 @@ pub fn scan<R: Read + Send>(
             .map_err(|e| walk::corrupt(digest, e))?;
         (walked, d, n)
     };
-    if overflow.load(Ordering::Relaxed) {
-        return Err(Error::BlobTooLong {
-            digest: digest.to_owned(),
-            expected: layer.size,
-        });
-    }
-    if blob_size != layer.size {
-        return Err(Error::SizeMismatch {
-            digest: digest.to_owned(),
-            expected: layer.size,
-            found: blob_size,
-        });
-    }
-    let blob_digest = blob_digest.ok_or_else(|| Error::malformed(digest, "blob not hashed"))?;
-    if blob_digest != layer.digest {
-        return Err(Error::DigestMismatch {
-            expected: layer.digest.to_string(),
-            found: blob_digest.to_string(),
-        });
-    }
-    let diff_id = walked.diff_id.unwrap_or_else(|| blob_digest.clone());
-    if diff_id != *expected_diff_id {
-        return Err(Error::DiffIdMismatch {
-            digest: digest.to_owned(),
-            expected: expected_diff_id.to_string(),
-            found: diff_id.to_string(),
-        });
-    }
+    let diff_id = check_end(layer, &overflow, blob_digest, blob_size, walked.diff_id)?;
     let io_err = |e| Error::io(dir, e);
     let tmp = NamedTempFile::with_prefix_in(".idx-", dir).map_err(io_err)?;
     let file = BufWriter::with_capacity(64 * 1024, tmp.reopen().map_err(io_err)?);
@@ -170,6 +107,117 @@ pub fn scan<R: Read + Send>(
     })
 }
 
+/// A layer blob opened for reading: bounded by its descriptor's size,
+/// hashed as it is read, its compression sniffed (and checked against its
+/// media type), the sniffed bytes handed out again first.
+pub(crate) struct Opened<'p, R> {
+    pub input: Prefixed<HashingReader<'p, StageReader<Bounded<R>>>>,
+    pub compression: Compression,
+    /// How the tar stream is hashed for its diff_id (None: the blob is the
+    /// tar stream and its digest is the diff_id).
+    pub diff_alg: Option<crate::image::Algorithm>,
+    pub overflow: Arc<AtomicBool>,
+}
+
+pub(crate) fn open_blob<'p, R: Read>(
+    blob: R,
+    layer: &LayerDesc,
+    progress: Option<&'p (dyn Fn(u64) + Sync)>,
+) -> Result<Opened<'p, R>, Error> {
+    let digest = layer.digest.as_str();
+    let Some(expected_diff_id) = layer.diff_id.as_ref() else {
+        return Err(Error::malformed(
+            format!("layer {digest}"),
+            "no diff_id to verify against (the image config was not read)",
+        ));
+    };
+    let overflow = Arc::new(AtomicBool::new(false));
+    let bounded = Bounded {
+        inner: blob,
+        left: layer.size,
+        overflow: overflow.clone(),
+    };
+    let mut hashing = HashingReader::new(
+        StageReader::new(bounded, "blob read"),
+        layer.digest.algorithm(),
+    )
+    .with_progress(progress);
+    let head = read_head(&mut hashing).map_err(|e| walk::corrupt(digest, e))?;
+    let found = sniff(&head);
+    let compression = match layer.declared {
+        Declared::Sniff => found,
+        Declared::MediaType(declared) if declared == found => declared,
+        Declared::MediaType(declared) => {
+            return Err(Error::CompressionMismatch {
+                digest: digest.to_owned(),
+                declared: declared.name(),
+                found: if head.is_empty() {
+                    "an empty blob"
+                } else {
+                    found.name()
+                },
+            })
+        }
+    };
+    // An uncompressed blob is its tar stream: its digest is its diff_id.
+    let diff_alg = (compression != Compression::None
+        || expected_diff_id.algorithm() != layer.digest.algorithm())
+    .then(|| expected_diff_id.algorithm());
+    Ok(Opened {
+        input: Prefixed {
+            head,
+            pos: 0,
+            inner: hashing,
+        },
+        compression,
+        diff_alg,
+        overflow,
+    })
+}
+
+/// The checks at a blob's end: no byte past its size, its size and digest
+/// as its descriptor says, its tar stream's digest (`diff_id`; None: the
+/// blob's own) as its config says. Returns the verified diff_id.
+pub(crate) fn check_end(
+    layer: &LayerDesc,
+    overflow: &AtomicBool,
+    blob_digest: Option<crate::image::Digest>,
+    blob_size: u64,
+    diff_id: Option<crate::image::Digest>,
+) -> Result<crate::image::Digest, Error> {
+    let digest = layer.digest.as_str();
+    if overflow.load(Ordering::Relaxed) {
+        return Err(Error::BlobTooLong {
+            digest: digest.to_owned(),
+            expected: layer.size,
+        });
+    }
+    if blob_size != layer.size {
+        return Err(Error::SizeMismatch {
+            digest: digest.to_owned(),
+            expected: layer.size,
+            found: blob_size,
+        });
+    }
+    let blob_digest = blob_digest.ok_or_else(|| Error::malformed(digest, "blob not hashed"))?;
+    if blob_digest != layer.digest {
+        return Err(Error::DigestMismatch {
+            expected: layer.digest.to_string(),
+            found: blob_digest.to_string(),
+        });
+    }
+    let diff_id = diff_id.unwrap_or_else(|| blob_digest.clone());
+    let expected = layer.diff_id.as_ref();
+    if expected != Some(&diff_id) {
+        return Err(Error::DiffIdMismatch {
+            digest: digest.to_owned(),
+            expected: expected.map_or_else(String::new, ToString::to_string),
+            found: diff_id.to_string(),
+        });
+    }
+    Ok(diff_id)
+}
+
 /// Reads the first bytes of a blob, as many as the sniff needs or up to its
 /// end, however the source splits its reads.
 fn read_head<R: Read>(r: &mut R) -> io::Result<Vec<u8>> {
@@ -180,7 +228,7 @@ fn read_head<R: Read>(r: &mut R) -> io::Result<Vec<u8>> {
 
 /// Hands out at most `left` bytes, then probes one byte further: a blob longer
 /// than its descriptor is never read to its end (it may have none).
-struct Bounded<R> {
+pub(crate) struct Bounded<R> {
     inner: R,
     left: u64,
     overflow: Arc<AtomicBool>,

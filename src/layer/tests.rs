@@ -34,6 +34,7 @@ pub(crate) fn gzip_layer_of(files: Vec<(String, Vec<u8>)>) -> (Vec<u8>, LayerDes
         diff_id: Some(crate::image::Digest::sha256_of(&tar)),
         declared: Declared::MediaType(Compression::Gzip),
         history: None,
+        foreign: None,
     };
     (blob, desc)
 }

@@ -111,11 +111,7 @@ pub fn walk<R: BufRead>(
                     entry.kind = EntryKind::Symlink;
                     entry.link = member.link;
                 }
-                EntryType::Directory => entry.kind = EntryKind::Dir,
-                EntryType::Char => entry.kind = EntryKind::CharDevice,
-                EntryType::Block => entry.kind = EntryKind::BlockDevice,
-                EntryType::Fifo => entry.kind = EntryKind::Fifo,
-                _ => entry.kind = EntryKind::Other,
+                other => entry.kind = kind_of(other),
             }
         }
         index.push(entry).map_err(|e| Error::io("layer index", e))?;
@@ -124,6 +120,21 @@ pub fn walk<R: BufRead>(
     out.diff_id = diff_id;
     out.uncompressed = uncompressed;
     Ok(out)
+}
+
+/// The index kind of a tar member's type (a whiteout or an opaque marker
+/// is told by its name, not its type).
+pub fn kind_of(kind: EntryType) -> EntryKind {
+    match kind {
+        EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => EntryKind::File,
+        EntryType::Link => EntryKind::HardLink,
+        EntryType::Symlink => EntryKind::Symlink,
+        EntryType::Directory => EntryKind::Dir,
+        EntryType::Char => EntryKind::CharDevice,
+        EntryType::Block => EntryKind::BlockDevice,
+        EntryType::Fifo => EntryKind::Fifo,
+        _ => EntryKind::Other,
+    }
 }
 
 /// `(dir, base)` of a path; dir is empty at the root.

@@ -1,6 +1,10 @@
-//! The report document model: what a view says to a person, as tables,
-//! lines and notes. Views build a Doc from their figures; the table and
-//! markdown renderers draw any Doc without knowing which view made it.
+//! The report document model: what a view says to a person, as headings,
+//! tables, lines, notes and charts made of typed spans. Views build a Doc from
+//! their figures; each renderer (table, markdown, and pictures to come) draws
+//! any Doc without knowing which view made it.
+
+use super::chart::{Bars, Series, Tree};
+use super::span::Spans;
 
 /// How a column's cells line up: text to the left, figures to the right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,34 +13,34 @@ pub enum Align {
     Right,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Column {
-    pub header: String,
+    pub header: Spans,
     pub align: Align,
 }
 
 impl Column {
     /// A text column (names, paths, platforms): left-aligned.
-    pub fn text(header: &str) -> Column {
+    pub fn text(header: impl Into<Spans>) -> Column {
         Column {
-            header: header.to_owned(),
+            header: header.into(),
             align: Align::Left,
         }
     }
 
     /// A figure column (bytes, counts, percentages): right-aligned.
-    pub fn figure(header: &str) -> Column {
+    pub fn figure(header: impl Into<Spans>) -> Column {
         Column {
-            header: header.to_owned(),
+            header: header.into(),
             align: Align::Right,
         }
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Table {
     pub columns: Vec<Column>,
-    pub rows: Vec<Vec<String>>,
+    pub rows: Vec<Vec<Spans>>,
 }
 
 impl Table {
@@ -47,26 +51,33 @@ impl Table {
         }
     }
 
-    pub fn row(&mut self, cells: Vec<String>) {
+    /// One row, a cell per column.
+    pub fn row<C: Into<Spans>>(&mut self, cells: Vec<C>) {
         debug_assert_eq!(cells.len(), self.columns.len());
-        self.rows.push(cells);
+        self.rows.push(cells.into_iter().map(Into::into).collect());
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Block {
     /// A section title.
-    Heading(String),
+    Heading(Spans),
     Table(Table),
-    /// A plain line of text.
-    Line(String),
+    /// A line of a paragraph.
+    Line(Spans),
     /// A remark set apart from the figures (markdown: a quote).
-    Note(String),
+    Note(Spans),
     /// An empty line between sections.
     Blank,
+    /// Bars, grouped or stacked, one row per label.
+    Bars(Bars),
+    /// A size roll-up by directory (du, audit): a listing, and a treemap in pictures.
+    Tree(Tree),
+    /// Figures over an ordered axis (an image's size over its tags).
+    Series(Series),
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Doc {
     pub blocks: Vec<Block>,
 }
@@ -76,7 +87,7 @@ impl Doc {
         Doc::default()
     }
 
-    pub fn heading(&mut self, text: impl Into<String>) -> &mut Self {
+    pub fn heading(&mut self, text: impl Into<Spans>) -> &mut Self {
         self.blocks.push(Block::Heading(text.into()));
         self
     }
@@ -86,18 +97,33 @@ impl Doc {
         self
     }
 
-    pub fn line(&mut self, text: impl Into<String>) -> &mut Self {
+    pub fn line(&mut self, text: impl Into<Spans>) -> &mut Self {
         self.blocks.push(Block::Line(text.into()));
         self
     }
 
-    pub fn note(&mut self, text: impl Into<String>) -> &mut Self {
+    pub fn note(&mut self, text: impl Into<Spans>) -> &mut Self {
         self.blocks.push(Block::Note(text.into()));
         self
     }
 
     pub fn blank(&mut self) -> &mut Self {
         self.blocks.push(Block::Blank);
+        self
+    }
+
+    pub fn bars(&mut self, bars: Bars) -> &mut Self {
+        self.blocks.push(Block::Bars(bars));
+        self
+    }
+
+    pub fn tree(&mut self, tree: Tree) -> &mut Self {
+        self.blocks.push(Block::Tree(tree));
+        self
+    }
+
+    pub fn series(&mut self, series: Series) -> &mut Self {
+        self.blocks.push(Block::Series(series));
         self
     }
 }

@@ -1,20 +1,27 @@
-//! Reports: a view's data goes out as JSON as it is, or as a Doc drawn by the
-//! table or markdown renderer. Renderers format; they compute nothing.
+//! Reports: a view's data goes out as JSON as it is, or as a Doc of typed
+//! spans and charts drawn by the table or markdown renderer. Views say what
+//! to show; renderers own units, escaping, cutting and layout, and compute
+//! nothing.
 
+pub mod bars;
+pub mod chart;
 pub mod doc;
+pub mod figure;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod progress;
+pub mod sbom;
+pub mod span;
 pub mod table;
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
+pub use chart::{Bar, Bars, Curve, Layout, Node, Series, Tree, TreeRow};
 pub use doc::{Column, Doc, Table};
-
-use crate::units;
+pub use span::{Span, Spans};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
@@ -24,21 +31,11 @@ pub enum Format {
     Markdown,
 }
 
+/// How the text renderers show figures.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Style {
     /// Raw byte counts instead of SI units (table and markdown; JSON is always raw).
     pub raw_bytes: bool,
-}
-
-impl Style {
-    /// Bytes as the report shows them, or `-` where they are unknown.
-    pub fn bytes(&self, n: Option<u64>) -> String {
-        n.map_or_else(|| "-".to_owned(), |n| units::bytes(n, self.raw_bytes))
-    }
-
-    pub fn size(&self, n: u64) -> String {
-        units::bytes(n, self.raw_bytes)
-    }
 }
 
 /// What a command hands the report: its figures, serializable as they are,
@@ -46,7 +43,8 @@ impl Style {
 pub trait View: Serialize {
     /// The `command` field of the JSON document.
     const COMMAND: &'static str;
-    fn doc(&self, style: Style) -> Doc;
+    /// What to show, as typed spans and charts: the renderer formats it.
+    fn doc(&self) -> Doc;
 }
 
 pub fn render<V: View>(
@@ -57,7 +55,7 @@ pub fn render<V: View>(
 ) -> io::Result<()> {
     match format {
         Format::Json => json::render(out, V::COMMAND, view),
-        Format::Table => table::render(out, &view.doc(style)),
-        Format::Markdown => markdown::render(out, &view.doc(style)),
+        Format::Table => table::render(out, &view.doc(), style),
+        Format::Markdown => markdown::render(out, &view.doc(), style),
     }
 }

@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use oci_spec::image::Descriptor;
 use serde::Deserialize;
 
 use super::engine::stream::StreamFs;
 use super::fs::{read_small, Fs, TarFs};
 use super::{config_platform, history_of, parse_config, BlobSource, Image, LayerDesc, Reading};
 use crate::error::{Error, Result};
-use crate::image::{align_history, Declared, Digest, ImageName, Transport};
+use crate::image::{align_history, Declared, Digest, Foreign, ImageName, Transport};
 use crate::reference::RegistryRef;
 
 #[derive(Debug, Deserialize)]
@@ -22,6 +23,10 @@ struct Item {
     #[serde(default)]
     repo_tags: Option<Vec<String>>,
     layers: Vec<String>,
+    /// Foreign layers' descriptors, by diff_id (docker save leaves their
+    /// blobs out).
+    #[serde(default)]
+    layer_sources: Option<HashMap<String, Descriptor>>,
 }
 
 pub fn load(path: &Path, wanted: Option<&str>, reading: &dyn Reading) -> Result<Vec<Image>> {
@@ -35,7 +40,7 @@ pub fn load(path: &Path, wanted: Option<&str>, reading: &dyn Reading) -> Result<
                 "stdin is a terminal; pipe an archive in (docker save IMAGE | strata … docker-archive:-)",
             ));
         }
-        let fs = StreamFs::read(stdin.lock(), label, reading)?;
+        let fs = StreamFs::read(stdin, label, reading)?;
         return load_fs(Arc::new(fs), source, wanted);
     }
     let fs = TarFs::new(path, label.clone())
@@ -131,13 +136,26 @@ pub fn load_fs(fs: Arc<dyn Fs>, source: ImageName, wanted: Option<&str>) -> Resu
         let mut layers = Vec::new();
         for ((layer_path, diff_id), layer_history) in item.layers.iter().zip(diff_ids).zip(aligned)
         {
+            let source = item.layer_sources.as_ref().and_then(|s| s.get(diff_id));
             let diff_id = Digest::parse(diff_id, &config_what)?;
+            let Some((_, size)) = fs.open(layer_path)? else {
+                // A foreign layer docker save left out: its descriptor is all there is.
+                let Some(desc) = source else {
+                    return Err(Error::BlobMissing {
+                        source_name: label.clone(),
+                        what: layer_path.clone(),
+                    });
+                };
+                let mut layer = super::layer_desc(desc, Some(diff_id.as_str()), &config_what)?;
+                layer.history = layer_history;
+                if let Some(f) = layer.foreign.as_mut() {
+                    f.unread = true;
+                }
+                layers.push(layer);
+                continue;
+            };
             // Legacy `<id>/layer.tar` is the uncompressed tar: its digest is its diff_id.
             let digest = digest_from_name(layer_path).unwrap_or_else(|| diff_id.clone());
-            let (_, size) = fs.open(layer_path)?.ok_or_else(|| Error::BlobMissing {
-                source_name: label.clone(),
-                what: layer_path.clone(),
-            })?;
             paths.insert(digest.clone(), layer_path.clone());
             layers.push(LayerDesc {
                 digest,
@@ -145,6 +163,10 @@ pub fn load_fs(fs: Arc<dyn Fs>, source: ImageName, wanted: Option<&str>) -> Resu
                 diff_id: Some(diff_id),
                 declared: Declared::Sniff,
                 history: layer_history,
+                foreign: source.map(|d| Foreign {
+                    urls: d.urls().clone().unwrap_or_default(),
+                    unread: false,
+                }),
             });
         }
         images.push((

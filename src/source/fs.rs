@@ -21,6 +21,10 @@ pub trait Fs: Send + Sync {
     fn name(&self) -> &str;
     /// Streams one file; `None` if it is not there.
     fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send>, u64)>>;
+    /// Whether a file is there (without reading it).
+    fn exists(&self, path: &str) -> Result<bool> {
+        Ok(self.open(path)?.is_some())
+    }
 }
 
 /// Reads a small file whole (at most SMALL_LIMIT bytes), checking its size

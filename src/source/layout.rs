@@ -79,7 +79,6 @@ fn load(
             },
         });
     }
-    let blobs: Arc<dyn BlobSource> = Arc::new(LayoutBlobs { fs: fs.clone() });
     let mut images = Vec::new();
     for desc in chosen {
         let name = match named(desc) {
@@ -88,22 +87,35 @@ fn load(
                 .clone()
                 .with_digest(Digest::parse(desc.digest().as_ref(), label)?),
         };
-        if is_index(desc.media_type()) {
-            let what = format!("{name}: index {}", desc.digest());
-            let bytes = read_blob(&*fs, desc, &what, MANIFEST_LIMIT)?;
-            let nested: ImageIndex =
-                serde_json::from_slice(&bytes).map_err(|e| Error::json(&what, e))?;
-            for (d, listed) in select(&nested, &with.opts.platform, &name.to_string())? {
-                let mut image = image(&*fs, d, &name, &blobs)?;
-                let what = format!("{name}: manifest {}", d.digest());
-                image.platform = image
-                    .platform
-                    .map(|p| reconcile(listed.as_ref(), p, &what, with.warnings));
-                images.push(image);
-            }
-        } else {
-            images.push(image(&*fs, desc, &name, &blobs)?);
-        }
+        images.extend(images_of(&fs, desc, &name, with)?);
+    }
+    Ok(images)
+}
+
+/// The images one descriptor names in a store laid out by digest
+/// (`blobs/ALG/HEX`): a manifest's image, or an index's images of the
+/// chosen platforms. Their layers are read from `fs` too.
+pub fn images_of(
+    fs: &Arc<dyn Fs>,
+    desc: &Descriptor,
+    name: &ImageName,
+    with: &With<'_>,
+) -> Result<Vec<Image>> {
+    let blobs: Arc<dyn BlobSource> = Arc::new(LayoutBlobs { fs: fs.clone() });
+    if !is_index(desc.media_type()) {
+        return Ok(vec![image(&**fs, desc, name, &blobs)?]);
+    }
+    let what = format!("{name}: index {}", desc.digest());
+    let bytes = read_blob(&**fs, desc, &what, MANIFEST_LIMIT)?;
+    let nested: ImageIndex = serde_json::from_slice(&bytes).map_err(|e| Error::json(&what, e))?;
+    let mut images = Vec::new();
+    for (d, listed) in select(&nested, &with.opts.platform, &name.to_string())? {
+        let mut image = image(&**fs, d, name, &blobs)?;
+        let what = format!("{name}: manifest {}", d.digest());
+        image.platform = image
+            .platform
+            .map(|p| reconcile(listed.as_ref(), p, &what, with.warnings));
+        images.push(image);
     }
     Ok(images)
 }
@@ -130,18 +142,26 @@ fn image(
         &read_blob(fs, config_desc, &config_what, SMALL_LIMIT)?,
         &config_what,
     )?;
+    let mut layers = layers_of(&manifest, &config, &what)?;
+    // A layout may leave foreign layers out (they are not distributed).
+    for layer in &mut layers {
+        if let Some(foreign) = layer.foreign.as_mut() {
+            foreign.unread = !fs.exists(&blob_path(&layer.digest))?;
+        }
+    }
     Ok(Image {
         name: name.clone(),
         platform: Some(config_platform(&config)),
         manifest_digest: Some(Digest::parse(desc.digest().as_ref(), &what)?),
         config_digest: Digest::parse(config_desc.digest().as_ref(), &config_what)?,
-        layers: layers_of(&manifest, &config, &what)?,
+        layers,
         history: history_of(&config),
         blobs: blobs.clone(),
     })
 }
 
-fn blob_path(digest: &Digest) -> String {
+/// Where a layout keeps a blob: `blobs/ALG/HEX`.
+pub fn blob_path(digest: &Digest) -> String {
     format!("blobs/{}/{}", digest.algorithm().name(), digest.hex())
 }
 

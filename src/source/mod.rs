@@ -2,7 +2,9 @@
 //! layer descriptors — plus a way to stream each layer's blob.
 
 pub mod archive;
+pub mod containerd;
 pub mod engine;
+pub mod foreign;
 pub mod fs;
 pub mod layout;
 pub mod platform;
@@ -13,7 +15,7 @@ use std::collections::HashMap;
 use oci_spec::image::{Descriptor, ImageConfiguration, ImageManifest};
 
 use crate::error::{Error, Result};
-use crate::image::{align_history, Compression, Declared, Digest, History};
+use crate::image::{align_history, is_foreign, Compression, Declared, Digest, Foreign, History};
 pub use crate::image::{BlobSource, Image, LayerDesc};
 use crate::reference::Reference;
 pub use platform::{Platform, PlatformChoice};
@@ -24,6 +26,20 @@ pub trait Reading: Sync {
     fn begin(&self, what: &str);
     fn advance(&self, bytes: u64);
     fn end(&self);
+    /// Where layers met in such a stream go as they arrive (None: they are
+    /// spooled to an anonymous temp file until the stream says what they are).
+    fn layers(&self) -> Option<&dyn LayerSink> {
+        None
+    }
+}
+
+/// Takes a layer a stream carries before the images that use it are known
+/// (an engine's export writes layers first, manifest.json last): its bytes
+/// are read through once, scanned and verified as they pass, and kept by
+/// digest where later reads of the image find them.
+pub trait LayerSink: Sync {
+    /// Reads `blob` to its end; an error if it is not what `layer` declares.
+    fn take(&self, layer: &LayerDesc, blob: &mut (dyn std::io::Read + Send)) -> Result<()>;
 }
 
 /// Reading reported nowhere.
@@ -51,6 +67,10 @@ pub struct SourceOptions {
     pub configs: Option<std::sync::Arc<dyn registry::ConfigCache>>,
     /// `--authfile`: registry credentials looked up there first.
     pub authfile: Option<std::path::PathBuf>,
+    /// `--all`: an engine's `*` names its untagged (dangling) images too.
+    pub all: bool,
+    /// `--fetch-foreign`: foreign layers not at hand are read from their URLs.
+    pub fetch_foreign: bool,
 }
 
 /// Resolves references into the images they name, in order (an OCI layout
@@ -93,8 +113,9 @@ pub fn load_all(
             Reference::DockerArchive { path, name } => {
                 archive::load(path, name.as_deref(), reading)
             }
-            Reference::DockerDaemon { name } => engine::load_docker(name, reading),
-            Reference::ContainersStorage { name } => engine::load_podman(name, reading),
+            Reference::DockerDaemon { name } => engine::load_docker(name, opts.all, reading),
+            Reference::ContainersStorage { name } => engine::load_podman(name, opts.all, reading),
+            Reference::Containerd { text } => containerd::load(text, &with),
             Reference::Registry(_) => Ok(remote_images.next().unwrap_or_default()),
         };
         let loaded = loaded.and_then(|images| platform::check_named(images, opts));
@@ -111,9 +132,14 @@ pub fn load_all(
             );
         }
     }
-    let (images, repeats) = dedup(images);
+    let (mut images, repeats) = dedup(images);
     for w in repeats {
         warnings.warn(w);
+    }
+    if opts.fetch_foreign && !opts.shallow {
+        foreign::fetch_from_urls(&mut images, opts.registry.timeout)?;
+    } else if let Some(note) = foreign::note(&images).filter(|_| !opts.shallow) {
+        warnings.warn(note);
     }
     check_declared_sizes(&images)?;
     Ok(images)
@@ -303,7 +329,11 @@ pub fn shallow_layers(manifest: &ImageManifest, what: &str) -> Result<Vec<LayerD
         .collect()
 }
 
-fn layer_desc(desc: &Descriptor, diff_id: Option<&str>, what: &str) -> Result<LayerDesc> {
+pub(crate) fn layer_desc(
+    desc: &Descriptor,
+    diff_id: Option<&str>,
+    what: &str,
+) -> Result<LayerDesc> {
     let digest = Digest::parse(desc.digest().as_ref(), what)?;
     let diff_id = diff_id.map(|d| Digest::parse(d, what)).transpose()?;
     let compression = Compression::from_media_type(desc.media_type()).ok_or_else(|| {
@@ -312,11 +342,16 @@ fn layer_desc(desc: &Descriptor, diff_id: Option<&str>, what: &str) -> Result<La
             media_type: crate::error::clip(desc.media_type().as_ref()),
         }
     })?;
+    let foreign = is_foreign(desc.media_type()).then(|| Foreign {
+        urls: desc.urls().clone().unwrap_or_default(),
+        unread: false,
+    });
     Ok(LayerDesc {
         digest,
         size: desc.size(),
         diff_id,
         declared: Declared::MediaType(compression),
         history: None,
+        foreign,
     })
 }

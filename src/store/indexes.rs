@@ -84,22 +84,81 @@ impl<'s> Indexes<'s> {
     }
 
     /// Readers of every layer of `image`, bottom first, for its merged
-    /// filesystem: at most HELD_LAYERS files open, at most MAX_MERGED_LAYERS layers.
-    pub fn open_layers(&self, image: &Image) -> Result<Vec<IndexReader>> {
+    /// filesystem: at most HELD_LAYERS files open, at most MAX_MERGED_LAYERS
+    /// layers. A foreign layer not at hand reads as no entry.
+    pub fn open_layers(&self, image: &Image) -> Result<Vec<LayerEntries>> {
+        let all: Vec<usize> = (0..image.layers.len()).collect();
+        self.open_layers_of(image, &all)
+    }
+
+    /// Readers of the layers of `image` at `positions` (0-based), in that
+    /// order, held open or detached as `open_layers`'s are.
+    pub fn open_layers_of(&self, image: &Image, positions: &[usize]) -> Result<Vec<LayerEntries>> {
         check_layers(image)?;
-        let n = image.layers.len();
-        image
-            .layers
+        let n = positions.len();
+        positions
             .iter()
-            .map(|l| {
+            .map(|&i| {
+                let l = image.layers.get(i).ok_or_else(|| {
+                    Error::malformed(image.name.to_string(), format!("no layer {}", i + 1))
+                })?;
+                if l.unread() {
+                    return Ok(LayerEntries::Unread);
+                }
                 let path = self.file(&l.digest)?;
                 let opened = if n > HELD_LAYERS {
                     IndexReader::open_detached(path)
                 } else {
                     IndexReader::open(path)
                 };
-                opened.map_err(|e| Error::io(path, e))
+                opened
+                    .map(LayerEntries::Index)
+                    .map_err(|e| Error::io(path, e))
             })
             .collect()
+    }
+}
+
+/// One layer's entries in a merged filesystem: its index, or nothing for a
+/// foreign layer not at hand (its files are left out, as the run's note says).
+pub enum LayerEntries {
+    Index(IndexReader),
+    Unread,
+}
+
+impl Iterator for LayerEntries {
+    type Item = std::io::Result<crate::layer::Entry>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            LayerEntries::Index(r) => r.next(),
+            LayerEntries::Unread => None,
+        }
+    }
+}
+
+impl LayerEntries {
+    /// The next entry is the first at or after `path` (nothing for a layer not at hand).
+    pub fn seek(&mut self, path: &[u8]) -> std::io::Result<()> {
+        match self {
+            LayerEntries::Index(r) => r.seek(path),
+            LayerEntries::Unread => Ok(()),
+        }
+    }
+
+    /// The place in its index of the entry `next` returns.
+    pub fn ordinal(&self) -> u64 {
+        match self {
+            LayerEntries::Index(r) => r.ordinal(),
+            LayerEntries::Unread => 0,
+        }
+    }
+
+    /// Blocks of its index decoded so far.
+    pub fn blocks_read(&self) -> u64 {
+        match self {
+            LayerEntries::Index(r) => r.blocks_read(),
+            LayerEntries::Unread => 0,
+        }
     }
 }

@@ -11,6 +11,7 @@ pub mod local;
 pub mod root;
 mod scan;
 pub mod shared;
+mod streamed;
 pub mod tier;
 pub mod usage;
 
@@ -22,7 +23,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::error::{Error, Result};
 use crate::image::{BlobSource, Digest, Image, LayerDesc};
 use crate::layer::LayerSummary;
-pub use indexes::{Indexes, MAX_MERGED_LAYERS};
+pub use indexes::{Indexes, LayerEntries, MAX_MERGED_LAYERS};
 use local::{Local, Opened};
 use root::Refused;
 use tier::{Found, Tier};
@@ -276,8 +277,9 @@ impl Store {
     ) -> Result<(HashMap<Digest, LayerSummary>, StoreStats)> {
         let mut distinct: Vec<(&LayerDesc, &Arc<dyn BlobSource>)> = Vec::new();
         let mut seen = HashSet::new();
+        // A foreign layer not at hand is never scanned (nor fetched).
         for image in images {
-            for layer in &image.layers {
+            for layer in image.layers.iter().filter(|l| !l.unread()) {
                 if seen.insert(&layer.digest) {
                     distinct.push((layer, &image.blobs));
                 }
@@ -321,7 +323,7 @@ impl Store {
         }
         // Every use of a digest must agree with what its bytes hash to.
         for image in images {
-            for layer in &image.layers {
+            for layer in image.layers.iter().filter(|l| !l.unread()) {
                 let s = &found[&layer.digest];
                 if layer.diff_id.as_ref() != Some(&s.diff_id) {
                     return Err(Error::DiffIdMismatch {

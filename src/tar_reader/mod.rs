@@ -38,6 +38,8 @@ pub struct TarEntry {
     pub stored: u64,
     /// A sparse file's map of stored chunks, `(offset, length)`.
     pub sparse: Option<Vec<(u64, u64)>>,
+    /// A device's major and minor numbers (0 for other members).
+    pub device: (u32, u32),
 }
 
 pub struct TarReader<R> {
@@ -160,6 +162,10 @@ impl<R: BufRead> TarReader<R> {
             size: 0,
             stored: pax.size.unwrap_or(declared),
             sparse: None,
+            device: (
+                header.device_major().ok().flatten().unwrap_or(0),
+                header.device_minor().ok().flatten().unwrap_or(0),
+            ),
         };
         if entry.path.len() > NAME_LIMIT
             || entry.link.as_ref().is_some_and(|l| l.len() > NAME_LIMIT)

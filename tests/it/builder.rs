@@ -42,6 +42,13 @@ pub struct Layer {
     pub files: u64,
 }
 
+impl Layer {
+    /// Its descriptor in a manifest.
+    pub fn descriptor(&self) -> Value {
+        json!({"mediaType": self.media_type, "digest": self.digest, "size": self.size})
+    }
+}
+
 struct HashWriter<W> {
     inner: W,
     hasher: Sha256,
@@ -307,7 +314,7 @@ impl OciLayout {
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
             "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
-            "layers": layers.iter().map(|l| json!({"mediaType": l.media_type, "digest": l.digest, "size": l.size})).collect::<Vec<_>>(),
+            "layers": layers.iter().map(|l| l.descriptor()).collect::<Vec<_>>(),
         });
         let (md, ms) = self.put_blob(&serde_json::to_vec(&manifest).unwrap());
         json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms})
@@ -317,6 +324,32 @@ impl OciLayout {
     pub fn image(&mut self, name: &str, layers: &[&Layer], platform: &str) -> Value {
         let mut desc = self.manifest(layers, platform);
         desc["annotations"] = json!({"org.opencontainers.image.ref.name": name});
+        self.index.push(desc.clone());
+        desc
+    }
+
+    /// Adds an image whose layer descriptors are given whole (a foreign
+    /// layer's media type and `urls`, …); `layers` give the config's diff_ids.
+    pub fn image_from(
+        &mut self,
+        name: &str,
+        layers: &[&Layer],
+        descriptors: Vec<Value>,
+        platform: &str,
+    ) -> Value {
+        let config = serde_json::to_vec(&Self::config_for(layers, platform)).unwrap();
+        let (cd, cs) = self.put_blob(&config);
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+            "layers": descriptors,
+        });
+        let (md, ms) = self.put_blob(&serde_json::to_vec(&manifest).unwrap());
+        let desc = json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms,
+            "annotations": {"org.opencontainers.image.ref.name": name}
+        });
         self.index.push(desc.clone());
         desc
     }
@@ -353,6 +386,26 @@ impl OciLayout {
         .unwrap();
         self.dir.clone()
     }
+}
+
+/// A blob of an OCI layout directory, by digest.
+pub fn blob_in(layout: &Path, digest: &str) -> PathBuf {
+    layout.join("blobs").join(digest.replacen(':', "/", 1))
+}
+
+/// The manifest and config of the `n`-th image of a layout's index.json.
+pub fn manifest_and_config(layout: &Path, n: usize) -> (Value, Value) {
+    let read = |p: PathBuf| -> Value { serde_json::from_slice(&fs::read(p).unwrap()).unwrap() };
+    let index = read(layout.join("index.json"));
+    let manifest = read(blob_in(
+        layout,
+        index["manifests"][n]["digest"].as_str().unwrap(),
+    ));
+    let config = read(blob_in(
+        layout,
+        manifest["config"]["digest"].as_str().unwrap(),
+    ));
+    (manifest, config)
 }
 
 /// Tars a directory (an OCI layout) into an oci-archive, its entries named

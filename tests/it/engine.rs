@@ -2,9 +2,7 @@
 //! Podman service (vfs storage and its socket in a temp dir, stopped at the end).
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -14,132 +12,16 @@ use super::*;
 pub const FAMILY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/family");
 const NAMES: [&str; 4] = ["app", "app-dev", "worker", "rebuilt"];
 
-/// `podman system service` on a socket in a temp dir, with its own storage.
-pub struct Podman {
-    child: Child,
-    pub dir: tempfile::TempDir,
-    /// `$XDG_RUNTIME_DIR` under which the socket sits as `podman/podman.sock`.
-    pub runtime_dir: PathBuf,
-    pub socket: PathBuf,
-}
-
-impl Podman {
-    /// None, after saying why, only where podman cannot start on this machine.
-    pub fn start() -> Option<Podman> {
-        let dir = tempfile::tempdir().unwrap();
-        let runtime_dir = dir.path().join("xdg");
-        let socket = runtime_dir.join("podman/podman.sock");
-        fs::create_dir_all(socket.parent().unwrap()).unwrap();
-        fs::create_dir_all(dir.path().join("tmp")).unwrap();
-        let log = fs::File::create(dir.path().join("podman.log")).unwrap();
-        let mut cmd = Command::new("podman");
-        cmd.args(Podman::store_args(dir.path()))
-            .args(["--cgroup-manager", "cgroupfs", "--events-backend", "none"])
-            .arg("--tmpdir")
-            .arg(dir.path().join("tmp"))
-            .args(["system", "service", "--time=0"])
-            .arg(format!("unix://{}", socket.display()))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log);
-        let child = match cmd.spawn() {
-            Ok(c) => c,
-            Err(e) if std::env::var_os("CI").is_none() => {
-                eprintln!("skipping: podman cannot start here ({e}); scripts/test.sh installs it");
-                return None;
-            }
-            Err(e) => panic!("podman is installed by scripts/test.sh in CI: {e}"),
-        };
-        let mut podman = Podman {
-            child,
-            dir,
-            runtime_dir,
-            socket,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::os::unix::net::UnixStream::connect(&podman.socket).is_err() {
-            if let Ok(Some(status)) = podman.child.try_wait() {
-                eprintln!(
-                    "skipping: podman system service exited ({status}): {}",
-                    fs::read_to_string(podman.dir.path().join("podman.log")).unwrap_or_default()
-                );
-                return None;
-            }
-            assert!(Instant::now() < deadline, "podman service did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(podman)
-    }
-
-    fn store_args(dir: &Path) -> Vec<String> {
-        vec![
-            "--root".into(),
-            dir.join("root").display().to_string(),
-            "--runroot".into(),
-            dir.join("run").display().to_string(),
-            "--storage-driver".into(),
-            "vfs".into(),
-        ]
-    }
-
-    /// `DOCKER_HOST` for this service.
-    pub fn host(&self) -> String {
-        format!("unix://{}", self.socket.display())
-    }
-
-    /// Copies `oci:LAYOUT:NAME` into the service's storage as `TAG`.
-    pub fn load(&self, layout: &Path, name: &str, tag: &str) {
-        let store = format!(
-            "containers-storage:[vfs@{}+{}]{tag}",
-            self.dir.path().join("root").display(),
-            self.dir.path().join("run").display()
-        );
-        let out = Command::new("skopeo")
-            .args(["--insecure-policy", "copy", "-q"])
-            .arg(format!("oci:{}:{name}", layout.display()))
-            .arg(store)
-            .output()
-            .expect("skopeo is installed by the test command");
-        assert!(
-            out.status.success(),
-            "skopeo copy: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// `podman save` of `tag` (docker-archive format) to `out`.
-    pub fn save(&self, tag: &str, out: &Path) {
-        let status = Command::new("podman")
-            .args(Podman::store_args(self.dir.path()))
-            .args(["save", "-q", "--format", "docker-archive", "-o"])
-            .arg(out)
-            .arg(tag)
-            .status()
-            .unwrap();
-        assert!(status.success(), "podman save {tag}");
-    }
-
-    /// Stops the service the hard way: its socket file stays behind.
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Podman {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
+pub use super::podman_service::Podman;
 
 /// strata with this engine as `DOCKER_HOST` and no other engine in sight.
-fn engine_cmd(r: &Run, host: &str) -> assert_cmd::Command {
+pub fn engine_cmd(r: &Run, host: &str) -> assert_cmd::Command {
     let mut c = r.cmd();
     c.env("DOCKER_HOST", host).env_remove("CONTAINER_HOST");
     c
 }
 
-fn json_ok(mut cmd: assert_cmd::Command, args: &[&str]) -> Value {
+pub fn json_ok(mut cmd: assert_cmd::Command, args: &[&str]) -> Value {
     let out = cmd.args(args).arg("--format=json").output().unwrap();
     assert!(
         out.status.success(),
@@ -154,7 +36,7 @@ fn json_ok(mut cmd: assert_cmd::Command, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn fails_with(mut cmd: assert_cmd::Command, args: &[&str]) -> String {
+pub fn fails_with(mut cmd: assert_cmd::Command, args: &[&str]) -> String {
     let out = cmd.args(args).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "strata {args:?}: {stderr}");

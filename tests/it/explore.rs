@@ -253,3 +253,49 @@ fn control_characters_in_a_name_never_reach_the_terminal_raw() {
         !screen.contains('\x1b') && !screen.contains('\u{202e}') && !screen.contains('\u{200b}')
     );
 }
+
+#[test]
+fn x_writes_the_selected_file_and_directory_as_cat_and_export_do() {
+    let run = crate::Run::new();
+    let file = run.path("somefile.txt");
+    let tar = run.path("root.tar");
+    let ctrl_u = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    let (wrote_file, wrote_tar) = explore(&run.cache(), DIVE_IMAGE, (100, 30), false, |d| {
+        d.keys("]");
+        d.press(KeyCode::Down); // somefile.txt, added by layer 2
+        d.keys("x");
+        let prompt = d.screen();
+        assert!(prompt.contains("somefile.txt▏"), "{prompt}");
+        d.send(ctrl_u).keys(&format!("{}\n", file.display()));
+        let file_status = d.screen();
+        d.keys("x");
+        d.send(ctrl_u).keys(&format!("{}\n", file.display()));
+        assert!(d.screen().contains("exists: strata writes only a new file"));
+        d.press(KeyCode::Esc);
+        d.keys("]]]]]]]]]]]]");
+        let root = strata::explore::listing::name_key(b"root");
+        d.app.tree.cursor = d.app.tree.line_of(&[root]).unwrap();
+        d.keys("x");
+        d.send(ctrl_u).keys(&format!("{}\n", tar.display()));
+        (file_status, d.screen())
+    });
+    assert!(
+        wrote_file.contains("wrote ") && wrote_file.contains("6.41kB"),
+        "{wrote_file}"
+    );
+    let cat = run.run(&["cat", DIVE_IMAGE, "/somefile.txt"]);
+    assert!(cat.status.success());
+    assert_eq!(std::fs::read(&file).unwrap(), cat.stdout);
+    assert!(wrote_tar.contains("a tar of"), "{wrote_tar}");
+    let mut names: Vec<String> = tar::Archive::new(std::fs::File::open(&tar).unwrap())
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    names.sort();
+    assert!(names.iter().any(|n| n.ends_with("saved.txt")), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.contains("example")),
+        "removed by layer 10: {names:?}"
+    );
+}

@@ -135,6 +135,18 @@ fn a_path_written_three_times_counts_what_extraction_leaves() {
     assert_eq!(v["layers"][0]["entries"], 1);
     let du = r.json(&["du", &reference]);
     assert_eq!(du["tree"]["bytes"], 300);
+    // cat and export take the last version too, once.
+    let cat = r.run(&["cat", &reference, "/etc/conf"]);
+    assert_eq!(cat.stdout, vec![b'x'; 300]);
+    let out = r.run(&["export", &reference, "-o", "-"]);
+    assert!(out.status.success());
+    let mut archive = tar::Archive::new(&out.stdout[..]);
+    let sizes: Vec<u64> = archive
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().header().size().unwrap())
+        .collect();
+    assert_eq!(sizes, [300]);
 }
 
 #[test]

@@ -7,14 +7,20 @@ mod builder;
 mod cache;
 mod cli_habits;
 mod compare;
+mod containerd;
+mod containerd_service;
 mod diff;
 mod du;
 mod engine;
+mod engine_every;
+mod engine_stream;
 mod explore;
 mod explore_session;
 mod explore_tmux;
+mod extract;
 mod fault_proxy;
 mod footprint;
+mod foreign;
 mod gate;
 mod gate_match;
 mod hostile_layers;
@@ -24,11 +30,14 @@ mod layers;
 mod local_sources;
 mod package_images;
 mod packages;
+mod podman_service;
 mod purls;
 mod readme;
 mod registry;
 mod registry_auth;
 mod registry_server;
+mod report;
+mod sbom;
 mod shared_cache;
 mod shared_dir;
 
@@ -92,6 +101,13 @@ impl Run {
         self.json_with(self.cmd(), args)
     }
 
+    /// `json` with `stdin` (a file) on standard input.
+    pub fn json_stdin(&self, args: &[&str], stdin: &Path) -> Value {
+        let mut cmd = self.cmd();
+        cmd.pipe_stdin(stdin).unwrap();
+        self.json_with(cmd, args)
+    }
+
     /// `json` with one more environment variable set.
     pub fn json_env(&self, key: &str, value: &Path, args: &[&str]) -> Value {
         let mut cmd = self.cmd();
@@ -153,4 +169,14 @@ pub fn figures(v: &Value) -> Value {
         obj.remove("manifest_digest");
     }
     v
+}
+
+/// The image names of a footprint JSON, in order.
+pub fn names(v: &Value) -> Vec<&str> {
+    v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect()
 }

@@ -149,7 +149,7 @@ fn fedora(dir: &Path) -> PathBuf {
 
 /// The three images, by name. `STRATA_PURL_IMAGES=DIR` writes them there
 /// (to run syft on them: fixtures/purl/README.md).
-fn images(r: &Run) -> Vec<(&'static str, PathBuf)> {
+pub fn images(r: &Run) -> Vec<(&'static str, PathBuf)> {
     let root = std::env::var_os("STRATA_PURL_IMAGES").map_or_else(|| r.path("purl"), PathBuf::from);
     [
         ("debian", debian as fn(&Path) -> PathBuf),

@@ -119,7 +119,7 @@ pub fn same(out: &Output, want: &[u8], what: &str) -> Vec<String> {
 }
 
 fn tag(digest: &str) -> String {
-    format!("sha256-{}.v6", &digest[7..])
+    format!("sha256-{}.v{}", &digest[7..], strata::layer::FORMAT_VERSION)
 }
 
 #[test]

@@ -19,9 +19,10 @@ fn a_shared_directory_serves_like_a_registry_and_a_tampered_file_is_replaced() {
     assert!(same(&a, &want, "A").is_empty());
     let idx: Vec<PathBuf> = super::du::files_ending(&dir, ".idx");
     assert_eq!(idx.len(), f.layers.len());
-    assert!(idx
-        .iter()
-        .all(|p| p.to_string_lossy().contains("/layers/v6/sha256/")));
+    assert!(idx.iter().all(|p| p.to_string_lossy().contains(&format!(
+        "/layers/v{}/sha256/",
+        strata::layer::FORMAT_VERSION
+    ))));
     let from = f.reg.requests().len();
     let b = with(&r, &r.path("b"), &shared, Some(KEY), &view);
     assert!(same(&b, &want, "B").is_empty());

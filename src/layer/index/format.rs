@@ -1,23 +1,25 @@
-//! Index file format v2: entries in path order, front-coded and varint-packed
+//! Index file format v7: entries in path order, front-coded and varint-packed
 //! (postcard), in zstd-compressed blocks of ~32 KiB that are read one at a
-//! time; a footer carries the layer's summary and package databases.
+//! time; a footer carries the layer's summary and package databases, and a
+//! block directory (`blocks`) lets a reader jump to a path.
 //!
 //! ```text
 //! "STRATAIX" u32le(version)
 //! { u32le(raw_len) u32le(zstd_len) u32le(count) zstd_frame }*  u32le(0) u32le(0) u32le(0)
-//! zstd(postcard(Footer)) u64le(footer_len) "STRATAIX"
+//! zstd(postcard(Footer)) zstd(postcard(Blocks)) u64le(footer_len) u64le(blocks_len) "STRATAIX"
 //! ```
 
 use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
+use super::blocks::{Blocks, FIRST_BLOCK};
 use super::{Entry, LayerSummary, PackageDb};
 
 pub(super) const MAGIC: &[u8; 8] = b"STRATAIX";
 /// Bump when the file layout, the record or the package databases captured
 /// change; old files are then misses.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 const BLOCK_TARGET: usize = 32 * 1024;
 /// No valid block is larger (a record holds at most two 64 KiB names).
 pub(super) const BLOCK_LIMIT: usize = 1 << 20;
@@ -86,6 +88,11 @@ pub struct IndexWriter<W: Write> {
     prev: Vec<u8>,
     compressor: zstd::bulk::Compressor<'static>,
     entries: u64,
+    /// Bytes written so far: where the next block starts.
+    offset: u64,
+    /// The last path of the block before the one being filled.
+    last_before: Vec<u8>,
+    blocks: Blocks,
 }
 
 impl<W: Write> IndexWriter<W> {
@@ -102,10 +109,17 @@ impl<W: Write> IndexWriter<W> {
             prev: Vec::new(),
             compressor,
             entries: 0,
+            offset: FIRST_BLOCK,
+            last_before: Vec::new(),
+            blocks: Blocks::default(),
         })
     }
 
     pub fn push(&mut self, e: &Entry) -> io::Result<()> {
+        if self.count == 0 {
+            self.blocks
+                .note(self.offset, self.entries, &self.last_before, &e.path);
+        }
         let shared = super::common_prefix(&self.prev, &e.path);
         let record = Record {
             shared: shared as u32,
@@ -145,9 +159,11 @@ impl<W: Write> IndexWriter<W> {
         self.out.write_all(&(frame.len() as u32).to_le_bytes())?;
         self.out.write_all(&self.count.to_le_bytes())?;
         self.out.write_all(&frame)?;
+        self.offset += 12 + frame.len() as u64;
         self.block.clear();
         self.count = 0;
         // Each block starts its own front coding, so blocks stand alone.
+        std::mem::swap(&mut self.prev, &mut self.last_before);
         self.prev.clear();
         Ok(())
     }
@@ -155,6 +171,7 @@ impl<W: Write> IndexWriter<W> {
     /// Ends the entries, writes the footer, and hands back the output.
     pub fn finish(mut self, footer: &Footer) -> io::Result<W> {
         self.flush_block()?;
+        self.blocks.end = self.offset;
         self.out.write_all(&[0u8; 12])?;
         // Streamed into the compressor: the captured databases (up to the
         // capture budgets) are never copied whole a second time.
@@ -165,7 +182,10 @@ impl<W: Write> IndexWriter<W> {
         let enc = postcard::to_io(footer, zstd::stream::Encoder::new(counted, 3)?)
             .map_err(io::Error::other)?;
         let packed = enc.finish()?.n;
+        let blocks = self.blocks.encode()?;
+        self.out.write_all(&blocks)?;
         self.out.write_all(&packed.to_le_bytes())?;
+        self.out.write_all(&(blocks.len() as u64).to_le_bytes())?;
         self.out.write_all(MAGIC)?;
         self.out.flush()?;
         Ok(self.out)

@@ -2,6 +2,7 @@
 //! verified figures and its package databases — and the order of paths that
 //! every reader of indexes (the overlay, du, diff) relies on.
 
+mod blocks;
 mod format;
 mod read;
 mod sort;

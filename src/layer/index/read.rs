@@ -6,13 +6,15 @@
 //! of layers keeps within any limit on open files).
 
 use std::cell::RefCell;
+use std::cmp::Ordering;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use super::blocks::{Blocks, Tail, FIRST_BLOCK};
 use super::format::{corrupt, Record, BLOCK_LIMIT, FOOTER_LIMIT, FORMAT_VERSION, MAGIC};
-use super::{Entry, EntryKind, Footer};
+use super::{path_order, Entry, EntryKind, Footer};
 
 /// Opens a regular file for reading without following a symbolic link in
 /// its last component and without blocking on a FIFO planted in its place.
@@ -30,17 +32,30 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
-/// Where the next block comes from.
+/// Where the blocks come from.
 enum Input {
-    /// An open file, read in order.
+    /// An open file.
     Held(File),
-    /// A path reopened for each block at `at`; `id` (device, inode) makes
-    /// sure it is still the file first opened.
-    Detached {
-        path: PathBuf,
-        at: u64,
-        id: (u64, u64),
-    },
+    /// A path reopened for each block; `id` (device, inode) makes sure it
+    /// is still the file first opened.
+    Detached { path: PathBuf, id: (u64, u64) },
+}
+
+impl Input {
+    /// Calls `read` with the file open (a detached reader's only meanwhile).
+    fn with_file<T>(&self, read: impl FnOnce(&File) -> io::Result<T>) -> io::Result<T> {
+        match self {
+            Input::Held(file) => read(file),
+            Input::Detached { path, id } => {
+                let file = open_regular(path)?;
+                let meta = file.metadata()?;
+                if (meta.dev(), meta.ino()) != *id {
+                    return Err(corrupt("replaced while it was read"));
+                }
+                read(&file)
+            }
+        }
+    }
 }
 
 /// What the readers of one thread share: one zstd context (~160 KiB) and the
@@ -59,19 +74,33 @@ thread_local! {
     };
 }
 
-/// Streams the entries of an index file, one block in memory at a time.
+/// Streams the entries of an index file, one block in memory at a time,
+/// from the start or from a path it seeks to.
 pub struct IndexReader {
     input: Input,
+    /// Where the next block's header is.
+    at: u64,
     raw: Vec<u8>,
     pos: usize,
     left: u32,
     prev: Vec<u8>,
     done: bool,
+    /// The block held: where it starts, its entry count and its first
+    /// entry's ordinal.
+    block: Option<(u64, u32, u64)>,
+    /// The ordinal of the next entry decoded.
+    ordinal: u64,
+    /// The first entry at or after the path of the last seek, decoded
+    /// already, and that path.
+    pending: Option<Box<(Entry, Vec<u8>)>>,
+    /// The block directory, read on the first seek.
+    blocks: Option<Box<Blocks>>,
+    blocks_read: u64,
 }
 
-fn check_head<R: Read>(r: &mut R) -> io::Result<()> {
+fn check_head(file: &File) -> io::Result<()> {
     let mut head = [0u8; 12];
-    r.read_exact(&mut head)
+    file.read_exact_at(&mut head, 0)
         .map_err(|_| corrupt("shorter than its header"))?;
     if &head[..8] != MAGIC {
         return Err(corrupt("not a strata index"));
@@ -84,19 +113,18 @@ fn check_head<R: Read>(r: &mut R) -> io::Result<()> {
 
 impl IndexReader {
     pub fn open(path: &Path) -> io::Result<IndexReader> {
-        let mut file = open_regular(path)?;
-        check_head(&mut file)?;
+        let file = open_regular(path)?;
+        check_head(&file)?;
         Ok(IndexReader::with(Input::Held(file)))
     }
 
     /// A reader that opens the file only while it reads a block.
     pub fn open_detached(path: &Path) -> io::Result<IndexReader> {
-        let mut file = open_regular(path)?;
-        check_head(&mut file)?;
+        let file = open_regular(path)?;
+        check_head(&file)?;
         let meta = file.metadata()?;
         Ok(IndexReader::with(Input::Detached {
             path: path.to_owned(),
-            at: 12,
             id: (meta.dev(), meta.ino()),
         }))
     }
@@ -104,35 +132,27 @@ impl IndexReader {
     fn with(input: Input) -> IndexReader {
         IndexReader {
             input,
+            at: FIRST_BLOCK,
             raw: Vec::new(),
             pos: 0,
             left: 0,
             prev: Vec::new(),
             done: false,
+            block: None,
+            ordinal: 0,
+            pending: None,
+            blocks: None,
+            blocks_read: 0,
         }
     }
 
     /// The footer of an index file, read from its end.
     pub fn footer(path: &Path) -> io::Result<Footer> {
-        let mut f = open_regular(path)?;
-        check_head(&mut f)?;
-        let len = f.seek(SeekFrom::End(0))?;
-        if len < 12 + 12 + 16 {
-            return Err(corrupt("truncated"));
-        }
-        f.seek(SeekFrom::End(-16))?;
-        let mut tail = [0u8; 16];
-        f.read_exact(&mut tail)?;
-        if &tail[8..] != MAGIC {
-            return Err(corrupt("no footer (an interrupted write?)"));
-        }
-        let footer_len = u64::from_le_bytes(tail[..8].try_into().unwrap_or_default());
-        if footer_len > FOOTER_LIMIT || footer_len + 16 + 24 > len {
-            return Err(corrupt("footer length"));
-        }
-        f.seek(SeekFrom::End(-16 - footer_len as i64))?;
-        let mut packed = vec![0u8; footer_len as usize];
-        f.read_exact(&mut packed)?;
+        let f = open_regular(path)?;
+        check_head(&f)?;
+        let tail = Tail::read(&f)?;
+        let mut packed = vec![0u8; tail.footer_len as usize];
+        f.read_exact_at(&mut packed, tail.footer_at())?;
         // The footer never inflates past its limit, whatever its frame claims.
         let mut bytes = Vec::new();
         zstd::stream::read::Decoder::new(&packed[..])?
@@ -145,33 +165,171 @@ impl IndexReader {
         postcard::from_bytes(&bytes).map_err(|_| corrupt("footer"))
     }
 
-    /// Reads the next block's header and compressed bytes into `packed`:
-    /// its raw length and entry count, or None at the end of the entries.
-    fn read_block(&mut self, packed: &mut Vec<u8>) -> io::Result<Option<(usize, u32)>> {
-        match &mut self.input {
-            Input::Held(file) => read_frame(|buf| file.read_exact(buf), packed),
-            Input::Detached { path, at, id } => {
-                let file = open_regular(path)?;
-                let meta = file.metadata()?;
-                if (meta.dev(), meta.ino()) != *id {
-                    return Err(corrupt("replaced while it was read"));
-                }
-                let mut pos = *at;
-                let found = read_frame(
-                    |buf| {
-                        file.read_exact_at(buf, pos)?;
-                        pos += buf.len() as u64;
-                        Ok(())
-                    },
-                    packed,
-                );
-                *at = pos;
-                found
-            }
+    /// The block directory, read and checked on first use.
+    pub fn blocks(&mut self) -> io::Result<&Blocks> {
+        if self.blocks.is_none() {
+            let blocks = self.input.with_file(Blocks::read)?;
+            self.blocks = Some(Box::new(blocks));
+        }
+        Ok(self.blocks.get_or_insert_with(Box::default))
+    }
+
+    /// Blocks decoded so far (what a seek saves is counted here).
+    pub fn blocks_read(&self) -> u64 {
+        self.blocks_read
+    }
+
+    /// The ordinal in the index of the entry `next` returns.
+    pub fn ordinal(&self) -> u64 {
+        match &self.pending {
+            Some(_) => self.ordinal - 1,
+            None => self.ordinal,
         }
     }
 
+    /// Moves to the first entry whose path sorts at or after `path` (its
+    /// markers first): only the blocks from the one that may hold it on are
+    /// decoded. Going on in the block held when it is on the way.
+    pub fn seek(&mut self, path: &[u8]) -> io::Result<()> {
+        let found = self.seek_to(path);
+        if found.is_err() {
+            self.fail();
+        }
+        found
+    }
+
+    fn seek_to(&mut self, path: &[u8]) -> io::Result<()> {
+        let mark = self.blocks()?.find(path).clone();
+        if let Some(held) = self.pending.take() {
+            let (entry, since) = *held;
+            // Every entry before it sorts before `since`.
+            if path_order(&entry.path, path) != Ordering::Less
+                && path_order(since.as_slice(), path) != Ordering::Greater
+            {
+                self.pending = Some(Box::new((entry, path.to_vec())));
+                return Ok(());
+            }
+            if path_order(&entry.path, path) == Ordering::Less && !self.done {
+                return self.skip_to(path);
+            }
+        }
+        let held = self.block.filter(|_| !self.done);
+        let behind = self.pos > 0 && path_order(&self.prev, path) == Ordering::Less;
+        match held {
+            // Going on in order passes through `mark`'s block or is already past it.
+            Some((at, _, _)) if at >= mark.offset && behind => {}
+            // The block held: decoded again from its start, nothing read.
+            Some((at, count, first)) if at == mark.offset => {
+                self.pos = 0;
+                self.left = count;
+                self.prev.clear();
+                self.ordinal = first;
+            }
+            _ => {
+                self.at = mark.offset;
+                self.done = false;
+                self.left = 0;
+                self.ordinal = mark.first;
+                if !self.next_block()? {
+                    return Err(corrupt("block directory"));
+                }
+                let Some(head) = self.next_entry()? else {
+                    return Err(corrupt("block directory"));
+                };
+                if !head.path.starts_with(&mark.key) {
+                    return Err(corrupt("block directory"));
+                }
+                if path_order(&head.path, path) != Ordering::Less {
+                    self.pending = Some(Box::new((head, path.to_vec())));
+                    return Ok(());
+                }
+            }
+        }
+        self.skip_to(path)
+    }
+
+    /// Decodes forward to the first entry at or after `path`.
+    fn skip_to(&mut self, path: &[u8]) -> io::Result<()> {
+        while let Some(entry) = self.next_entry()? {
+            if path_order(&entry.path, path) != Ordering::Less {
+                self.pending = Some(Box::new((entry, path.to_vec())));
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a whole index as a file from elsewhere is checked: entries in
+    /// index order, and each mark of its block directory at a block's start,
+    /// with that block's first ordinal and a key between the path before
+    /// and the block's first path. Returns the number of entries, or what
+    /// is wrong.
+    pub fn verify(path: &Path) -> Result<u64, &'static str> {
+        let undecoded = |_| "index does not decode";
+        let mut r = IndexReader::open(path).map_err(undecoded)?;
+        let marks = r
+            .blocks()
+            .map_err(|_| "index block directory")?
+            .marks
+            .clone();
+        let mut marks = marks.iter().peekable();
+        let mut prev: Option<Entry> = None;
+        let mut held = None;
+        while let Some(entry) = r.next_entry().map_err(undecoded)? {
+            if prev
+                .as_ref()
+                .is_some_and(|p| super::entry_order(p, &entry) != Ordering::Less)
+            {
+                return Err("index out of order");
+            }
+            if r.block != held {
+                held = r.block;
+                let (offset, _, first) = held.unwrap_or_default();
+                if let Some(m) = marks.next_if(|m| m.offset == offset) {
+                    let after = prev
+                        .as_ref()
+                        .is_none_or(|p| path_order(&p.path, &m.key) != Ordering::Greater);
+                    if m.first != first || !entry.path.starts_with(&m.key) || !after {
+                        return Err("index block directory");
+                    }
+                }
+            }
+            prev = Some(entry);
+        }
+        if marks.next().is_some() {
+            return Err("index block directory");
+        }
+        Ok(r.ordinal)
+    }
+
+    fn fail(&mut self) {
+        self.done = true;
+        self.left = 0;
+        self.pending = None;
+    }
+
+    /// Reads the next block's header and compressed bytes into `packed`:
+    /// its raw length and entry count, or None at the end of the entries.
+    fn read_block(&mut self, packed: &mut Vec<u8>) -> io::Result<Option<(usize, u32)>> {
+        let mut pos = self.at;
+        let found = self.input.with_file(|file| {
+            read_frame(
+                |buf| {
+                    file.read_exact_at(buf, pos)?;
+                    pos += buf.len() as u64;
+                    Ok(())
+                },
+                packed,
+            )
+        });
+        if matches!(found, Ok(Some(_))) {
+            self.at = pos;
+        }
+        found
+    }
+
     fn next_block(&mut self) -> io::Result<bool> {
+        let start = self.at;
         SHARED.with(|shared| {
             let mut shared = shared.borrow_mut();
             let Shared {
@@ -196,6 +354,8 @@ impl IndexReader {
             self.pos = 0;
             self.left = count;
             self.prev.clear();
+            self.block = Some((start, count, self.ordinal));
+            self.blocks_read += 1;
             Ok(true)
         })
     }
@@ -227,6 +387,7 @@ impl IndexReader {
         };
         self.pos += used;
         self.left -= 1;
+        self.ordinal += 1;
         if self.left == 0 && self.pos != self.raw.len() {
             return Err(corrupt("block count"));
         }
@@ -259,12 +420,14 @@ impl Iterator for IndexReader {
     type Item = io::Result<Entry>;
 
     fn next(&mut self) -> Option<io::Result<Entry>> {
+        if let Some(held) = self.pending.take() {
+            return Some(Ok(held.0));
+        }
         match self.next_entry() {
             Ok(Some(e)) => Some(Ok(e)),
             Ok(None) => None,
             Err(e) => {
-                self.done = true;
-                self.left = 0;
+                self.fail();
                 Some(Err(e))
             }
         }

@@ -2,6 +2,7 @@
 //! engine (Docker, or Podman's `podman system service`), read through the
 //! engine's image export and scanned like a `docker save` stream.
 
+mod every;
 pub mod stream;
 
 use std::fmt;
@@ -16,6 +17,7 @@ use tokio_util::io::{StreamReader, SyncIoBridge};
 use super::{archive, Reading};
 use crate::error::{clip, Error, Result};
 use crate::image::{Image, ImageName, Transport};
+use crate::reference::EVERY;
 use stream::StreamFs;
 
 /// The API version strata speaks: Docker 20.10 and Podman 3 on serve it.
@@ -24,7 +26,7 @@ const API_VERSION: &ClientVersion = &ClientVersion {
     minor_version: 41,
 };
 /// Deadline for the engine's answer to a request, and for each chunk of an export.
-const WAIT: Duration = Duration::from_secs(120);
+pub const WAIT: Duration = Duration::from_secs(120);
 const DOCKER_SOCKET: &str = "/var/run/docker.sock";
 
 /// Where an engine listens.
@@ -115,7 +117,7 @@ impl Endpoint {
         connected.map_err(|e| self.error(e, ""))
     }
 
-    fn refused(&self, reason: &str) -> Error {
+    pub fn refused(&self, reason: &str) -> Error {
         Error::Engine {
             endpoint: self.to_string(),
             reason: reason.to_owned(),
@@ -123,7 +125,7 @@ impl Endpoint {
     }
 
     /// One clear reason for an engine failure; `name` is the image asked for.
-    fn error(&self, e: bollard::errors::Error, name: &str) -> Error {
+    pub fn error(&self, e: bollard::errors::Error, name: &str) -> Error {
         use bollard::errors::Error as B;
         let reason = match &e {
             B::DockerResponseServerError {
@@ -161,14 +163,21 @@ fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> 
     None
 }
 
-/// `docker-daemon:NAME`: the image of the engine at `DOCKER_HOST`.
-pub fn load_docker(name: &str, reading: &dyn Reading) -> Result<Vec<Image>> {
-    load(&Endpoint::docker()?, Transport::DockerDaemon, name, reading)
+/// `docker-daemon:NAME`: the image of the engine at `DOCKER_HOST`
+/// (`*`: every image it holds; untagged ones too with `all`).
+pub fn load_docker(name: &str, all: bool, reading: &dyn Reading) -> Result<Vec<Image>> {
+    load(
+        &Endpoint::docker()?,
+        Transport::DockerDaemon,
+        name,
+        all,
+        reading,
+    )
 }
 
 /// `containers-storage:NAME`: the image in Podman's storage, through the
 /// first Podman service socket that exists.
-pub fn load_podman(name: &str, reading: &dyn Reading) -> Result<Vec<Image>> {
+pub fn load_podman(name: &str, all: bool, reading: &dyn Reading) -> Result<Vec<Image>> {
     let candidates = Endpoint::podman_candidates();
     let Some(endpoint) = candidates.iter().find(|e| e.exists()) else {
         let tried: Vec<String> = candidates.iter().map(ToString::to_string).collect();
@@ -177,54 +186,96 @@ pub fn load_podman(name: &str, reading: &dyn Reading) -> Result<Vec<Image>> {
             reason: "no Podman service socket; start one with `podman system service --time=0` (or set CONTAINER_HOST)".to_owned(),
         });
     };
-    load(endpoint, Transport::ContainersStorage, name, reading)
+    load(endpoint, Transport::ContainersStorage, name, all, reading)
+}
+
+/// A connection to an engine and the runtime its calls run on.
+pub struct Engine<'a> {
+    pub rt: tokio::runtime::Runtime,
+    pub docker: Docker,
+    pub endpoint: &'a Endpoint,
+    pub transport: Transport,
+}
+
+impl<'a> Engine<'a> {
+    fn connect(endpoint: &'a Endpoint, transport: Transport) -> Result<Engine<'a>> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("tokio runtime", e))?;
+        let docker = {
+            let _guard = rt.enter();
+            endpoint.connect()?
+        };
+        let engine = Engine {
+            rt,
+            docker,
+            endpoint,
+            transport,
+        };
+        if transport == Transport::ContainersStorage {
+            let version = engine
+                .rt
+                .block_on(engine.docker.version())
+                .map_err(|e| endpoint.error(e, ""))?;
+            let podman = version
+                .components
+                .iter()
+                .flatten()
+                .any(|c| c.name.contains("Podman"));
+            if !podman {
+                return Err(endpoint.refused(
+                    "this engine is not a Podman service; containers-storage: needs one (`podman system service --time=0`), docker-daemon: reads Docker",
+                ));
+            }
+        }
+        Ok(engine)
+    }
+
+    /// The images of one export of `names` (a `docker save` stream), read
+    /// as it comes; `label` names the stream in errors and progress.
+    pub fn export(
+        &self,
+        names: &[&str],
+        label: String,
+        reading: &dyn Reading,
+    ) -> Result<Vec<Image>> {
+        let shown = names.first().copied().unwrap_or_default();
+        let export = if names.len() == 1 {
+            with_deadline(self.docker.export_image(names[0])).boxed()
+        } else {
+            with_deadline(self.docker.export_images(names)).boxed()
+        };
+        let mut export = export;
+        // The first chunk says whether the engine has the image at all.
+        let first = match self.rt.block_on(export.next()) {
+            Some(Ok(bytes)) => Some(Ok(bytes)),
+            Some(Err(Waited::Client(e))) => return Err(self.endpoint.error(e, shown)),
+            Some(Err(Waited::Timeout)) => return Err(self.endpoint.refused("export stalled")),
+            None => None,
+        };
+        let rest = futures_util::stream::iter(first).chain(export);
+        let reader = StreamReader::new(rest.map(|r| r.map_err(Waited::into_io)));
+        let bridge = SyncIoBridge::new_with_handle(reader, self.rt.handle().clone());
+        let fs = StreamFs::read(bridge, label, reading)?;
+        archive::load_fs(Arc::new(fs), ImageName::new(self.transport, shown), None)
+    }
 }
 
 fn load(
     endpoint: &Endpoint,
     transport: Transport,
     name: &str,
+    all: bool,
     reading: &dyn Reading,
 ) -> Result<Vec<Image>> {
-    let label = format!("{}{name}", transport.prefix());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("tokio runtime", e))?;
-    let docker = {
-        let _guard = rt.enter();
-        endpoint.connect()?
-    };
-    if transport == Transport::ContainersStorage {
-        let version = rt
-            .block_on(docker.version())
-            .map_err(|e| endpoint.error(e, name))?;
-        let podman = version
-            .components
-            .iter()
-            .flatten()
-            .any(|c| c.name.contains("Podman"));
-        if !podman {
-            return Err(endpoint.refused(
-                "this engine is not a Podman service; containers-storage: needs one (`podman system service --time=0`), docker-daemon: reads Docker",
-            ));
-        }
+    let engine = Engine::connect(endpoint, transport)?;
+    if name == EVERY {
+        return every::load(&engine, all, reading);
     }
-    // The first chunk says whether the engine has the image at all.
-    let mut export = Box::pin(with_deadline(docker.export_image(asked(name))));
-    let first = rt.block_on(export.next());
-    let first = match first {
-        Some(Ok(bytes)) => Some(Ok(bytes)),
-        Some(Err(Waited::Client(e))) => return Err(endpoint.error(e, name)),
-        Some(Err(Waited::Timeout)) => return Err(endpoint.refused("export stalled")),
-        None => None,
-    };
-    let rest = futures_util::stream::iter(first).chain(export);
-    let reader = StreamReader::new(rest.map(|r| r.map_err(Waited::into_io)));
-    let bridge = SyncIoBridge::new_with_handle(reader, rt.handle().clone());
-    let fs = StreamFs::read(bridge, label, reading)?;
-    let images = archive::load_fs(Arc::new(fs), ImageName::new(transport, name), None)?;
+    let label = format!("{}{name}", transport.prefix());
+    let images = engine.export(&[asked(name)], label, reading)?;
     Ok(images
         .into_iter()
         .map(|mut image| {

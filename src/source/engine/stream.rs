@@ -1,7 +1,10 @@
 //! A `docker save` stream read in one pass (an engine's image export, or
-//! `docker-archive:-` on stdin): metadata kept in memory, layer entries
-//! spooled to an anonymous temp file because every engine writes them
-//! before the manifest.json that says what they are.
+//! `docker-archive:-` on stdin): metadata kept in memory; every engine
+//! writes layers before the manifest.json that says what they are, so a
+//! layer whose entry name carries its digest (Podman's `<diff_id>.tar`,
+//! Docker's `blobs/sha256/<digest>`) and that is a plain tar is scanned as
+//! it arrives (its name is what it must hash to), and only layers whose
+//! digest the stream does not say yet are spooled to an anonymous temp file.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -12,7 +15,8 @@ use tar::EntryType;
 
 use super::super::fs::Fs;
 use crate::error::{Error, Result};
-use crate::source::Reading;
+use crate::image::{Compression, Declared, Digest, LayerDesc};
+use crate::source::{LayerSink, Reading};
 use crate::tar_reader::TarReader;
 
 /// Entries up to this size stay in memory (configs, manifest.json, `json`,
@@ -23,12 +27,21 @@ const IN_MEMORY_TOTAL: u64 = 64 << 20;
 /// A docker save stream of a few images has tens of entries; a stream with
 /// more than this is not one.
 const MAX_ENTRIES: usize = 100_000;
+/// Bytes read from the stream at a time.
+const READ_BUFFER: usize = 256 << 10;
 /// What may follow the end of the archive (zero blocks, record padding).
 const TRAILER: u64 = 1 << 20;
 
 enum Item {
     Memory(Arc<[u8]>),
-    Spooled { offset: u64, size: u64 },
+    Spooled {
+        offset: u64,
+        size: u64,
+    },
+    /// Scanned as it arrived (the sink keeps it by digest): its size alone.
+    Taken {
+        size: u64,
+    },
     Link(String),
 }
 
@@ -41,6 +54,8 @@ pub struct StreamFs {
     pub read: u64,
     /// Bytes written to the spool file.
     pub spooled: u64,
+    /// Bytes of layers scanned as they arrived.
+    pub taken: u64,
 }
 
 /// Counts the bytes that pass, so a truncated stream can say where it
@@ -63,7 +78,7 @@ impl<R: Read> Read for Counting<'_, R> {
 impl StreamFs {
     /// Reads `stream` to its end (its bytes reported to `reading`). `name`
     /// is how errors and the progress line name the source.
-    pub fn read(stream: impl Read, name: String, reading: &dyn Reading) -> Result<StreamFs> {
+    pub fn read(stream: impl Read + Send, name: String, reading: &dyn Reading) -> Result<StreamFs> {
         reading.begin(&name);
         let mut counting = Counting {
             inner: stream,
@@ -76,8 +91,9 @@ impl StreamFs {
             spool: None,
             read: 0,
             spooled: 0,
+            taken: 0,
         };
-        let result = fs.read_entries(&mut counting);
+        let result = fs.read_entries(&mut counting, reading.layers());
         if result.is_ok() {
             // The end-of-archive blocks and a writer's padding: read them so
             // the writer (docker save, the engine) is not cut off mid-write.
@@ -103,10 +119,16 @@ impl StreamFs {
         }
     }
 
-    fn read_entries<R: Read>(&mut self, stream: &mut Counting<'_, R>) -> Result<(), StreamError> {
+    fn read_entries<R: Read + Send>(
+        &mut self,
+        stream: &mut Counting<'_, R>,
+        sink: Option<&dyn LayerSink>,
+    ) -> Result<(), StreamError> {
         // strata's bounded tar reader: long names and PAX headers are capped
         // before they are read (the tar crate would buffer them whole).
-        let mut archive = TarReader::new(io::BufReader::new(stream));
+        // Large reads: each refill of an engine's export is a wait on the
+        // runtime bridging its body; 8 KiB ones cost a wake-up per 8 KiB.
+        let mut archive = TarReader::new(io::BufReader::with_capacity(READ_BUFFER, stream));
         let mut in_memory = 0u64;
         while let Some(entry) = archive.next_entry().map_err(|e| self.bad(e))? {
             if self.items.len() >= MAX_ENTRIES {
@@ -120,6 +142,36 @@ impl StreamFs {
                 EntryType::Regular | EntryType::Continuous => {
                     let size = entry.stored;
                     let mut data = archive.data();
+                    let layer = sink
+                        .filter(|_| size > IN_MEMORY_ENTRY)
+                        .and_then(|sink| Some((sink, named_layer(&path, size)?)));
+                    if let Some((sink, layer)) = layer {
+                        let mut head = vec![0u8; TAR_MAGIC_END];
+                        data.read_exact(&mut head).map_err(|e| self.bad(e))?;
+                        let tar = is_tar(&head);
+                        let mut blob = io::Cursor::new(head).chain(&mut data);
+                        if tar {
+                            if let Err(e) = sink.take(&layer, &mut blob) {
+                                // A stream that ends inside the layer is a truncated
+                                // archive, whatever the scan made of the short layer.
+                                drop(blob);
+                                return match io::copy(&mut data, &mut io::sink()) {
+                                    Err(cut) => Err(self.bad(cut)),
+                                    Ok(_) => Err(e.into()),
+                                };
+                            }
+                            self.taken += size;
+                            self.items.insert(path, Item::Taken { size });
+                            continue;
+                        }
+                        // Compressed (or not a tar): spooled, read later as any blob.
+                        let offset = self.spooled;
+                        let mut spool: &File = self.spool_file()?;
+                        let copied = io::copy(&mut blob, &mut spool).map_err(|e| self.bad(e))?;
+                        self.spooled += copied;
+                        self.items.insert(path, Item::Spooled { offset, size });
+                        continue;
+                    }
                     if size <= IN_MEMORY_ENTRY && in_memory + size <= IN_MEMORY_TOTAL {
                         let mut bytes = Vec::with_capacity(size as usize);
                         data.read_to_end(&mut bytes).map_err(|e| self.bad(e))?;
@@ -185,6 +237,33 @@ impl StreamFs {
     }
 }
 
+/// Where a ustar header says `ustar` (POSIX, GNU and PAX tars all do).
+const TAR_MAGIC_END: usize = 263;
+
+/// Whether a blob starts like a tar stream (not gzip, not zstd).
+fn is_tar(head: &[u8]) -> bool {
+    head.len() >= TAR_MAGIC_END && &head[257..262] == b"ustar"
+}
+
+/// The layer an entry's name says it is: `<64 hex>.tar` (Podman, docker
+/// save before 25) or `blobs/sha256/<64 hex>` (docker save 25 and on). As a
+/// plain tar its digest is its diff_id, and both are checked as it is scanned.
+fn named_layer(path: &str, size: u64) -> Option<LayerDesc> {
+    let hex = path
+        .strip_suffix(".tar")
+        .filter(|h| !h.contains('/'))
+        .or_else(|| path.strip_prefix("blobs/sha256/"))?;
+    let digest = Digest::parse(&format!("sha256:{hex}"), path).ok()?;
+    Some(LayerDesc {
+        diff_id: Some(digest.clone()),
+        digest,
+        size,
+        declared: Declared::MediaType(Compression::None),
+        history: None,
+        foreign: None,
+    })
+}
+
 enum StreamError {
     Truncated,
     Other(Error),
@@ -206,6 +285,7 @@ impl Fs for StreamFs {
             Some(Item::Memory(bytes)) => {
                 Some((Box::new(io::Cursor::new(bytes.clone())), bytes.len() as u64))
             }
+            Some(Item::Taken { size }) => Some((Box::new(Taken) as Box<dyn Read + Send>, *size)),
             Some(Item::Spooled { offset, size }) => match &self.spool {
                 Some(file) => Some((
                     Box::new(SpoolReader {
@@ -219,6 +299,18 @@ impl Fs for StreamFs {
             },
             _ => None,
         })
+    }
+}
+
+/// A layer scanned as the stream passed: its bytes are gone, and the
+/// store holds its index (a read here means the store lost it).
+struct Taken;
+
+impl Read for Taken {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(io::Error::other(
+            "a layer scanned as the stream passed is no longer kept; read the image again",
+        ))
     }
 }
 
@@ -284,63 +376,4 @@ fn resolve_relative(link_path: &str, target: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn archive() -> Vec<u8> {
-        let mut b = tar::Builder::new(Vec::new());
-        let big = vec![7u8; (IN_MEMORY_ENTRY + 1) as usize];
-        for (name, data) in [("abc.tar", &big[..]), ("manifest.json", b"[]")] {
-            let mut h = tar::Header::new_gnu();
-            h.set_size(data.len() as u64);
-            h.set_mode(0o644);
-            b.append_data(&mut h, name, data).unwrap();
-        }
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(tar::EntryType::Symlink);
-        h.set_size(0);
-        b.append_link(&mut h, "id/layer.tar", "../abc.tar").unwrap();
-        b.into_inner().unwrap()
-    }
-
-    fn read_all(fs: &StreamFs, path: &str) -> Vec<u8> {
-        let (mut r, len) = fs.open(path).unwrap().unwrap();
-        let mut v = Vec::new();
-        r.read_to_end(&mut v).unwrap();
-        assert_eq!(v.len() as u64, len);
-        v
-    }
-
-    #[test]
-    fn small_entries_stay_in_memory_large_ones_are_spooled_links_resolve() {
-        let bytes = archive();
-        let fs = StreamFs::read(&bytes[..], "t".into(), &crate::source::NotShown).unwrap();
-        assert_eq!(fs.read, bytes.len() as u64);
-        assert_eq!(fs.spooled, IN_MEMORY_ENTRY + 1);
-        assert_eq!(read_all(&fs, "manifest.json"), b"[]");
-        assert_eq!(
-            read_all(&fs, "id/layer.tar").len() as u64,
-            IN_MEMORY_ENTRY + 1
-        );
-        assert!(fs.open("nope").unwrap().is_none());
-    }
-
-    #[test]
-    fn a_cut_stream_says_where_it_ends() {
-        let bytes = archive();
-        for cut in [600, 100_000] {
-            let err = StreamFs::read(&bytes[..cut], "t".into(), &crate::source::NotShown)
-                .err()
-                .unwrap();
-            assert!(
-                err.to_string()
-                    .contains(&format!("archive ends after {cut} bytes")),
-                "{err}"
-            );
-        }
-        let err = StreamFs::read(&b""[..], "t".into(), &crate::source::NotShown)
-            .err()
-            .unwrap();
-        assert!(err.to_string().contains("empty stream"), "{err}");
-    }
-}
+mod tests;

@@ -138,6 +138,8 @@ impl Artifacts {
             shallow: false,
             configs: None,
             authfile: None,
+            all: false,
+            fetch_foreign: false,
         };
         Artifacts::open(host, repository, &opts, &Warnings::new())
     }

@@ -333,11 +333,20 @@ impl Session {
             platform: Some(shown),
             manifest_digest: Some(digest),
             config_digest,
-            layers: layers_of(&manifest, &config, &what)?,
+            layers: unread_foreign(layers_of(&manifest, &config, &what)?),
             history: history_of(&config),
             blobs,
         })
     }
+}
+
+/// Registries do not distribute foreign layers: never asked for one (only
+/// `--fetch-foreign` reads them, from their URLs).
+fn unread_foreign(mut layers: Vec<crate::image::LayerDesc>) -> Vec<crate::image::LayerDesc> {
+    for foreign in layers.iter_mut().filter_map(|l| l.foreign.as_mut()) {
+        foreign.unread = true;
+    }
+    layers
 }
 
 fn to_oci(r: &RegistryRef) -> Result<OciRef> {

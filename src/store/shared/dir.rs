@@ -234,6 +234,7 @@ mod tests {
             diff_id: Some(summary.diff_id.clone()),
             declared: Declared::Sniff,
             history: None,
+            foreign: None,
         };
         let (kept, path) = local.put(summary, tmp.into_temp_path()).unwrap();
         (kept, path, layer)
@@ -264,7 +265,11 @@ mod tests {
             shared.fetch(&layer, &other, Some(&wrong)),
             Fetched::Damaged("wrong MAC")
         ));
-        let dir = tmp.path().join("team/layers/v6/sha256");
+        let dir = tmp
+            .path()
+            .join("team/layers")
+            .join(version_name())
+            .join("sha256");
         let mac = dir.join(name(&layer.digest, "mac"));
         fs::rename(&mac, dir.join("aside")).unwrap();
         assert!(matches!(

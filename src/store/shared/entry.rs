@@ -16,7 +16,6 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::super::tier::{IndexCheck, Kept};
 use crate::image::{Algorithm, Compression, Digest, LayerDesc};
-use crate::layer::index::entry_order;
 use crate::layer::{IndexReader, LayerSummary, FORMAT_VERSION};
 
 /// The largest index a shared entry may hold (declared or received): the
@@ -291,29 +290,14 @@ impl Incoming {
 
 /// Reads an index through once, as views will: its footer names the same
 /// layer and figures, its entries decode, are in index order, and number
-/// what the summary says. Each block is bounded by the reader.
+/// what the summary says, and its block directory names its blocks. Each
+/// block is bounded by the reader.
 pub fn decodes(path: &Path, summary: &LayerSummary) -> Result<(), &'static str> {
     let footer = IndexReader::footer(path).map_err(|_| "index does not decode")?;
     if footer.summary.as_ref() != Some(summary) || footer.entries != summary.entries {
         return Err("index of other figures");
     }
-    let reader = IndexReader::open(path).map_err(|_| "index does not decode")?;
-    let mut count = 0u64;
-    let mut prev: Option<crate::layer::Entry> = None;
-    for entry in reader {
-        let entry = entry.map_err(|_| "index does not decode")?;
-        if prev
-            .as_ref()
-            .is_some_and(|p| entry_order(p, &entry) == std::cmp::Ordering::Greater)
-        {
-            return Err("index out of order");
-        }
-        count += 1;
-        if count > summary.entries {
-            return Err("index of other figures");
-        }
-        prev = Some(entry);
-    }
+    let count = IndexReader::verify(path)?;
     if count != summary.entries {
         return Err("index of other figures");
     }
@@ -371,6 +355,7 @@ mod tests {
             diff_id: Some(s.diff_id.clone()),
             declared: crate::image::Declared::Sniff,
             history: None,
+            foreign: None,
         };
         assert_eq!(answers(&k, &layer), Ok(()));
         let other = Digest::parse(&format!("sha256:{}", "ef".repeat(32)), "t").unwrap();
