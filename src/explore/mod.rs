@@ -5,14 +5,18 @@
 //! indexes when they open (`listing`, `tree`), never the whole tree in
 //! memory. Only this module knows the terminal.
 
+mod answers;
 pub mod classify;
+mod details;
 pub mod filter;
 pub mod jobs;
 pub mod keys;
 pub mod layout;
 pub mod listing;
+mod lists;
 mod panes;
 pub mod pass;
+mod prompts;
 pub mod source;
 pub mod state;
 pub mod terminal;

@@ -1,6 +1,6 @@
-//! The panes: the layers (one row each, columns by the width there is),
-//! and on the right the tree, the wasted paths or the selected layer's
-//! packages; and what the details line says of the selection.
+//! The two panes: the layers (one row each, columns by the width there
+//! is) and the tree (status, name, size, share, origin layers per row);
+//! the right pane shows the tree or one of the lists (`lists`).
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
@@ -10,18 +10,16 @@ use ratatui::Frame;
 use unicode_width::UnicodeWidthStr;
 
 use super::classify::Status;
-use super::listing::{Own, Row};
+use super::listing::Row;
 use super::state::{App, Focus, Pane};
 use super::tree::{Line as TreeLine, MAX_LIMIT};
 use super::view::{clean, fit, lens_title, Paint};
-use crate::analyze::layers::{LayerChanges, WastedPath};
-use crate::analyze::package_diff::PackageChange;
-use crate::layer::EntryKind;
+use crate::analyze::layers::LayerChanges;
 use crate::units;
 
 /// Cells of one table line, each padded or cut to its width; the last one
 /// takes what is left. `right`: numbers, aligned right.
-fn cells(parts: &[(String, usize, bool)], width: usize) -> String {
+pub(super) fn cells(parts: &[(String, usize, bool)], width: usize) -> String {
     let mut out = String::new();
     let mut used = 0;
     for (i, (text, w, right)) in parts.iter().enumerate() {
@@ -50,7 +48,7 @@ fn cells(parts: &[(String, usize, bool)], width: usize) -> String {
 }
 
 /// `part` as a percentage of `whole`; `-` for an empty whole.
-fn share(part: u64, whole: u64) -> String {
+pub(super) fn share(part: u64, whole: u64) -> String {
     if whole == 0 {
         "-".to_owned()
     } else {
@@ -65,7 +63,7 @@ fn short_digest(d: &str) -> String {
 
 /// The layers pane.
 /// A pane's border and title; the room inside it.
-fn pane(
+pub(super) fn pane(
     frame: &mut Frame,
     area: Rect,
     title: impl Into<Line<'static>>,
@@ -187,8 +185,8 @@ pub fn layers(frame: &mut Frame, app: &App, area: Rect, paint: Paint) {
 pub fn right(frame: &mut Frame, app: &App, area: Rect, paint: Paint) {
     match app.pane {
         Pane::Tree => tree(frame, app, area, paint),
-        Pane::Wasted => wasted(frame, app, area, paint),
-        Pane::Packages => packages(frame, app, area, paint),
+        Pane::Wasted => super::lists::wasted(frame, app, area, paint),
+        Pane::Packages => super::lists::packages(frame, app, area, paint),
     }
 }
 
@@ -324,297 +322,4 @@ fn tree(frame: &mut Frame, app: &App, area: Rect, paint: Paint) {
         lines.push(line);
     }
     frame.render_widget(Paragraph::new(lines), inner);
-}
-
-fn wasted(frame: &mut Frame, app: &App, area: Rect, paint: Paint) {
-    let focused = app.focus == Focus::Right;
-    let top = app.changes.as_ref().map(|c| &c.waste);
-    let title = match top {
-        Some(w) => format!(
-            " Wasted · {} paths stored more than once · {} (• involves #{}) ",
-            w.top.len(),
-            units::human(w.wasted_bytes),
-            app.lens.layer + 1
-        ),
-        None => " Wasted · reading… ".to_owned(),
-    };
-    let inner = pane(frame, area, title, focused, paint);
-    let w = inner.width as usize;
-    // Copies need room; the path comes first, the details line has them all.
-    let (survives, copies) = (w >= 50, w >= 90);
-    let mut head = vec![("WASTED".to_owned(), 9, true)];
-    if survives {
-        head.push(("SURVIVES".to_owned(), 8, false));
-    }
-    if copies {
-        head.push(("COPIES (LAYER: BYTES)".to_owned(), 30, false));
-    }
-    head.push(("PATH".to_owned(), 0, false));
-    let mut lines = vec![Line::styled(cells(&head, w), paint.bold())];
-    if let Some(waste) = top {
-        if waste.top.is_empty() {
-            lines.push(Line::raw(fit("(no path is stored more than once)", w)));
-        }
-        let rows = inner.height.saturating_sub(1) as usize;
-        let s = app.wasted;
-        for (i, p) in waste.top.iter().enumerate().skip(s.offset).take(rows) {
-            let sel = app.lens.layer + 1;
-            let involved = p.copies.iter().any(|(l, _)| *l == sel) || p.survives_in == Some(sel);
-            let mark = if involved { "•" } else { " " };
-            let mut parts = vec![(format!("{mark}{}", units::human(p.wasted)), 9, true)];
-            if survives {
-                parts.push((survives_in(p), 8, false));
-            }
-            if copies {
-                parts.push((copies_of(p), 30, false));
-            }
-            parts.push((clean(&p.path), 0, false));
-            let mut style = if involved {
-                paint.fg(Color::Magenta)
-            } else {
-                Style::default()
-            };
-            if i == s.cursor {
-                style = style.patch(paint.cursor(focused));
-            }
-            lines.push(Line::styled(cells(&parts, w), style));
-        }
-    }
-    frame.render_widget(Paragraph::new(lines), inner);
-}
-
-fn survives_in(p: &WastedPath) -> String {
-    p.survives_in
-        .map_or_else(|| "deleted".to_owned(), |l| format!("#{l}"))
-}
-
-fn copies_of(p: &WastedPath) -> String {
-    p.copies
-        .iter()
-        .map(|(l, b)| format!("#{l}: {}", units::human(*b)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn packages(frame: &mut Frame, app: &App, area: Rect, paint: Paint) {
-    let focused = app.focus == Focus::Right;
-    let layer = app.lens.layer + 1;
-    let title = match &app.packages.result {
-        Some(Ok(d)) => {
-            let n = |c: PackageChange| d.changes.iter().filter(|x| x.change == c).count();
-            format!(
-                " Packages · #{layer}: {} installed, {} removed, {} upgraded ",
-                n(PackageChange::Added),
-                n(PackageChange::Removed),
-                n(PackageChange::VersionChanged)
-            )
-        }
-        Some(Err(_)) => format!(" Packages · #{layer} "),
-        None => format!(" Packages · #{layer} · reading… "),
-    };
-    let inner = pane(frame, area, title, focused, paint);
-    let w = inner.width as usize;
-    let head = vec![
-        ("".to_owned(), 1, false),
-        ("TYPE".to_owned(), 6, false),
-        ("BYTES".to_owned(), 8, true),
-        ("PACKAGE".to_owned(), 0, false),
-    ];
-    let mut lines = vec![Line::styled(cells(&head, w), paint.bold())];
-    match &app.packages.result {
-        None => {}
-        Some(Err(e)) => lines.push(Line::styled(fit(&clean(e), w), paint.fg(Color::Red))),
-        Some(Ok(d)) if d.changes.is_empty() => {
-            lines.push(Line::raw(fit("(this layer changes no package)", w)));
-        }
-        Some(Ok(d)) => {
-            let rows = inner.height.saturating_sub(1) as usize;
-            let s = app.packages.scroll;
-            for (i, c) in d.changes.iter().enumerate().skip(s.offset).take(rows) {
-                let (sign, bytes, color, version) = match c.change {
-                    PackageChange::Added => (
-                        "+",
-                        c.target_bytes,
-                        Color::Green,
-                        c.target_version.clone().unwrap_or_default(),
-                    ),
-                    PackageChange::Removed => (
-                        "-",
-                        c.base_bytes,
-                        Color::Red,
-                        c.base_version.clone().unwrap_or_default(),
-                    ),
-                    PackageChange::VersionChanged => (
-                        "~",
-                        c.target_bytes,
-                        Color::Yellow,
-                        format!(
-                            "{} → {}",
-                            c.base_version.as_deref().unwrap_or("?"),
-                            c.target_version.as_deref().unwrap_or("?")
-                        ),
-                    ),
-                };
-                let parts = vec![
-                    (sign.to_owned(), 1, false),
-                    (c.ecosystem.name().to_owned(), 6, false),
-                    (units::human(bytes), 8, true),
-                    (clean(&format!("{} {version}", c.name)), 0, false),
-                ];
-                let mut style = paint.fg(color);
-                if i == s.cursor {
-                    style = style.patch(paint.cursor(focused));
-                }
-                lines.push(Line::styled(cells(&parts, w), style));
-            }
-        }
-    }
-    if !app.packages.warnings.is_empty() && lines.len() < inner.height as usize {
-        let warn = format!(
-            "{} warning(s): {}",
-            app.packages.warnings.len(),
-            app.packages.warnings[0]
-        );
-        lines.push(Line::styled(fit(&clean(&warn), w), paint.fg(Color::Yellow)));
-    }
-    frame.render_widget(Paragraph::new(lines), inner);
-}
-
-/// The details line for the layers pane: the selected layer's digest and command.
-pub fn layer_details(app: &App) -> String {
-    let l = &app.facts.layers[app.lens.layer];
-    format!(
-        "#{} {} · {} (c: full)",
-        app.lens.layer + 1,
-        l.digest,
-        clean(l.created_by.as_deref().unwrap_or("-"))
-    )
-}
-
-fn mode_string(kind: EntryKind, mode: u32) -> String {
-    let t = match kind {
-        EntryKind::Dir => 'd',
-        EntryKind::Symlink => 'l',
-        EntryKind::HardLink => 'h',
-        EntryKind::CharDevice => 'c',
-        EntryKind::BlockDevice => 'b',
-        EntryKind::Fifo => 'p',
-        _ => '-',
-    };
-    let mut s = String::from(t);
-    for shift in [6, 3, 0] {
-        let bits = (mode >> shift) & 7;
-        s.push(if bits & 4 != 0 { 'r' } else { '-' });
-        s.push(if bits & 2 != 0 { 'w' } else { '-' });
-        s.push(if bits & 1 != 0 { 'x' } else { '-' });
-    }
-    s
-}
-
-fn own_details(o: &Own) -> String {
-    let mut parts = vec![format!(
-        "{} {}:{}",
-        mode_string(o.kind, o.mode),
-        o.uid,
-        o.gid
-    )];
-    if let Some(l) = &o.link {
-        parts.push(format!("→ {}", clean(l)));
-    }
-    if let Some(h) = o.hash {
-        parts.push(format!("xxh3 {}", hex::encode(h)));
-    }
-    let held: Vec<String> = o.held[..o.held_len]
-        .iter()
-        .map(|l| format!("#{}", l + 1))
-        .collect();
-    let more = if o.held_count > o.held_len {
-        format!(" +{}", o.held_count - o.held_len)
-    } else {
-        String::new()
-    };
-    parts.push(format!("in {}{more}", held.join(" ")));
-    if o.status == Status::Removed {
-        parts.push(format!("removed here (was #{})", o.layer + 1));
-    } else {
-        parts.push(format!("seen from #{}", o.layer + 1));
-    }
-    if let Some(by) = o.wasted_by {
-        parts.push(format!("wasted by #{}", by + 1));
-    }
-    parts.join(" · ")
-}
-
-/// The details line for the right pane's selection.
-pub fn right_details(app: &App) -> String {
-    match app.pane {
-        Pane::Tree => {
-            let t = &app.tree;
-            let Some((d, r, _)) = t.row(t.cursor) else {
-                return String::new();
-            };
-            let mut path = String::new();
-            for n in d.key.iter().chain(std::iter::once(&r.name)) {
-                path.push('/');
-                path.push_str(&String::from_utf8_lossy(
-                    &n[..n.len().min(crate::analyze::path::NAME_CAP)],
-                ));
-            }
-            let mut out = clean(&path);
-            if r.is_dir() {
-                out.push_str(&format!(
-                    " · {}",
-                    units::count(r.sums.files, "file", "files")
-                ));
-                if r.sums.removed > 0 {
-                    out.push_str(&format!(" · {} removed", units::human(r.sums.removed)));
-                }
-                if r.sums.wasted > 0 {
-                    out.push_str(&format!(" · {} wasted later", units::human(r.sums.wasted)));
-                }
-            }
-            match &r.own {
-                Some(o) => {
-                    out.push_str(" · ");
-                    out.push_str(&own_details(o));
-                }
-                None => out.push_str(" · (no entry of its own: implied by what is below)"),
-            }
-            out
-        }
-        Pane::Wasted => {
-            let Some(p) = app
-                .changes
-                .as_ref()
-                .and_then(|c| c.waste.top.get(app.wasted.cursor))
-            else {
-                return String::new();
-            };
-            format!(
-                "{} · {} wasted · copies {} · survives {}",
-                clean(&p.path),
-                units::human(p.wasted),
-                copies_of(p),
-                survives_in(p)
-            )
-        }
-        Pane::Packages => match &app.packages.result {
-            Some(Ok(d)) => d
-                .changes
-                .get(app.packages.scroll.cursor)
-                .map(|c| {
-                    clean(&format!(
-                        "{} {} · {} → {} · {} → {}",
-                        c.ecosystem.name(),
-                        c.name,
-                        c.base_version.as_deref().unwrap_or("-"),
-                        c.target_version.as_deref().unwrap_or("-"),
-                        units::human(c.base_bytes),
-                        units::human(c.target_bytes)
-                    ))
-                })
-                .unwrap_or_default(),
-            _ => String::new(),
-        },
-    }
 }

@@ -7,10 +7,9 @@ use ratatui::crossterm::event::{
 use ratatui::layout::{Position, Rect};
 
 use super::classify::{Mode, Status};
-use super::filter::{Pattern, Sort};
+use super::filter::Sort;
 use super::jobs::{Done, Job};
 use super::layout::areas;
-use super::listing::{name_key, Name};
 use super::state::{App, Ask, Focus, Pane, Popup};
 use super::tree::Line;
 
@@ -50,7 +49,7 @@ impl App {
         }
     }
 
-    fn areas(&self) -> super::layout::Areas {
+    pub(super) fn areas(&self) -> super::layout::Areas {
         areas(
             Rect::new(0, 0, self.size.0, self.size.1),
             self.layer_count(),
@@ -58,7 +57,7 @@ impl App {
     }
 
     /// Keeps each cursor on screen.
-    fn follow(&mut self) {
+    pub(super) fn follow(&mut self) {
         let a = self.areas();
         let rows = a.right_rows();
         let mut s = super::state::Scroll {
@@ -176,25 +175,25 @@ impl App {
         jobs
     }
 
-    fn wasted_len(&self) -> usize {
+    pub(super) fn wasted_len(&self) -> usize {
         self.changes.as_ref().map_or(0, |c| c.waste.top.len())
     }
 
-    fn packages_len(&self) -> usize {
+    pub(super) fn packages_len(&self) -> usize {
         match &self.packages.result {
             Some(Ok(d)) => d.changes.len(),
             _ => 0,
         }
     }
 
-    fn show(&mut self, pane: Pane) -> Vec<Job> {
+    pub(super) fn show(&mut self, pane: Pane) -> Vec<Job> {
         self.pane = if self.pane == pane { Pane::Tree } else { pane };
         self.focus = Focus::Right;
         self.packages_job()
     }
 
     /// The packages of the selected layer, when that view shows and lacks them.
-    fn packages_job(&mut self) -> Vec<Job> {
+    pub(super) fn packages_job(&mut self) -> Vec<Job> {
         if self.pane != Pane::Packages || self.packages.layer == Some(self.lens.layer) {
             return Vec::new();
         }
@@ -207,217 +206,13 @@ impl App {
         }]
     }
 
-    fn ask(&mut self, ask: Ask) -> Vec<Job> {
-        let text = match ask {
-            Ask::Filter => self.lens.filter.pattern.as_ref().map(Pattern::text),
-            Ask::MinSize => (self.lens.filter.min_size > 0)
-                .then(|| crate::units::human(self.lens.filter.min_size)),
-            // A new search starts empty (n and N repeat the last one).
-            Ask::Search => None,
-            Ask::Export => self.export_name(),
-        };
-        self.popup = Some(Popup::Prompt {
-            ask,
-            text: text.unwrap_or_default(),
-            error: None,
-        });
-        Vec::new()
-    }
-
-    fn popup_key(&mut self, popup: Popup, k: KeyEvent) -> Vec<Job> {
-        if let Popup::Help(offset) = popup {
-            // Arrows scroll the keys; any other key closes them.
-            let to = match k.code {
-                KeyCode::Up | KeyCode::Char('k') => offset.saturating_sub(1),
-                KeyCode::Down | KeyCode::Char('j') => offset.saturating_add(1),
-                KeyCode::PageUp => offset.saturating_sub(10),
-                KeyCode::PageDown => offset.saturating_add(10),
-                _ => return Vec::new(),
-            };
-            let most = (super::keys::KEYS.len() * 2) as u16;
-            self.popup = Some(Popup::Help(to.min(most)));
-            return Vec::new();
-        }
-        let Popup::Prompt {
-            ask,
-            mut text,
-            error,
-        } = popup
-        else {
-            // The full command closes on any key.
-            return Vec::new();
-        };
-        match k.code {
-            KeyCode::Esc => Vec::new(),
-            KeyCode::Enter => self.answer(ask, text),
-            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.popup = Some(Popup::Prompt {
-                    ask,
-                    text: String::new(),
-                    error: None,
-                });
-                Vec::new()
-            }
-            KeyCode::Backspace => {
-                text.pop();
-                self.popup = Some(Popup::Prompt {
-                    ask,
-                    text,
-                    error: None,
-                });
-                Vec::new()
-            }
-            KeyCode::Char(c) if !c.is_control() => {
-                if text.len() < 1024 {
-                    text.push(c);
-                }
-                self.popup = Some(Popup::Prompt {
-                    ask,
-                    text,
-                    error: None,
-                });
-                Vec::new()
-            }
-            _ => {
-                self.popup = Some(Popup::Prompt { ask, text, error });
-                Vec::new()
-            }
-        }
-    }
-
-    /// A prompt's answer: applied, or the prompt again with why not.
-    fn answer(&mut self, ask: Ask, text: String) -> Vec<Job> {
-        let empty = text.trim().is_empty();
-        let refused = |app: &mut App, text: String, why: String| {
-            app.popup = Some(Popup::Prompt {
-                ask,
-                text,
-                error: Some(why),
-            });
-            Vec::new()
-        };
-        match ask {
-            Ask::Filter if empty => {
-                self.lens.filter.pattern = None;
-                self.relist()
-            }
-            Ask::Filter => match Pattern::parse(&text) {
-                Ok(p) => {
-                    self.lens.filter.pattern = Some(p);
-                    self.relist()
-                }
-                Err(why) => refused(self, text, why),
-            },
-            Ask::MinSize if empty => {
-                self.lens.filter.min_size = 0;
-                self.relist()
-            }
-            Ask::MinSize => match crate::units::parse_size(&text) {
-                Some(n) => {
-                    self.lens.filter.min_size = n;
-                    self.relist()
-                }
-                None => refused(self, text, "not a size".into()),
-            },
-            Ask::Search if empty => {
-                self.search = None;
-                Vec::new()
-            }
-            Ask::Search => match Pattern::parse(&text) {
-                Ok(p) => {
-                    self.search = Some(p);
-                    self.pane = Pane::Tree;
-                    self.focus = Focus::Right;
-                    self.search_next(false)
-                }
-                Err(why) => refused(self, text, why),
-            },
-            Ask::Export if empty => Vec::new(),
-            Ask::Export => {
-                let to = std::path::PathBuf::from(text.trim());
-                if to.symlink_metadata().is_ok() {
-                    return refused(self, text, "exists: strata writes only a new file".into());
-                }
-                let Some(path) = self.selected_path() else {
-                    return Vec::new();
-                };
-                self.status = Some(format!("writing {}…", to.display()));
-                vec![Job::Export {
-                    path,
-                    layer: self.lens.layer,
-                    own: self.lens.mode == Mode::Changes,
-                    to,
-                }]
-            }
-        }
-    }
-
-    /// The selected row's path (relative to the root), when it can be named
-    /// (a name cut for being longer than any filesystem allows cannot).
-    fn selected_path(&self) -> Option<Vec<u8>> {
-        let (d, r, _) = self.tree.row(self.tree.cursor)?;
-        if r.cut
-            || d.key
-                .iter()
-                .any(|n| n.len() > crate::analyze::path::NAME_CAP)
-        {
-            return None;
-        }
-        let mut path = d.key.join(&b'/');
-        if !path.is_empty() {
-            path.push(b'/');
-        }
-        path.extend_from_slice(&r.name);
-        Some(path)
-    }
-
-    /// The export prompt's first answer: the selection's name (a directory's with `.tar`).
-    fn export_name(&self) -> Option<String> {
-        let (_, r, _) = self.tree.row(self.tree.cursor)?;
-        let name = String::from_utf8_lossy(&r.name).replace(|c: char| c.is_control(), "_");
-        Some(if r.is_dir() {
-            format!("{name}.tar")
-        } else {
-            name
-        })
-    }
-
-    /// `x`: asks where to write the selection.
-    fn export(&mut self) -> Vec<Job> {
-        if self.pane != Pane::Tree || self.selected_path().is_none() {
-            self.status = Some("x writes the selected row of the tree (not a cut name)".into());
-            return Vec::new();
-        }
-        self.ask(Ask::Export)
-    }
-
-    fn search_next(&mut self, backward: bool) -> Vec<Job> {
-        let Some(query) = self.search.clone() else {
-            self.status = Some("no search yet: / to search".into());
-            return Vec::new();
-        };
-        let from = self
-            .tree
-            .key_of(self.tree.cursor)
-            .map(|k| k.join(&b'/'))
-            .unwrap_or_default();
-        self.searching = true;
-        vec![Job::Search {
-            epoch: self.epoch,
-            lens: self.lens.clone(),
-            query,
-            from,
-            backward,
-        }]
-    }
-
-    fn step_layer(&mut self, delta: isize) -> Vec<Job> {
+    pub(super) fn step_layer(&mut self, delta: isize) -> Vec<Job> {
         let last = self.layer_count().saturating_sub(1) as isize;
         let to = (self.lens.layer as isize + delta).clamp(0, last.max(0)) as usize;
         self.set_layer(to)
     }
 
-    fn set_layer(&mut self, layer: usize) -> Vec<Job> {
+    pub(super) fn set_layer(&mut self, layer: usize) -> Vec<Job> {
         if layer == self.lens.layer {
             return Vec::new();
         }
@@ -428,7 +223,7 @@ impl App {
     }
 
     /// A new look at the tree: every open directory listed again.
-    fn relist(&mut self) -> Vec<Job> {
+    pub(super) fn relist(&mut self) -> Vec<Job> {
         self.epoch += 1;
         self.searching = false;
         if self.changes.is_none() {
@@ -505,7 +300,7 @@ impl App {
         }
     }
 
-    fn tree_step(&mut self, delta: isize) {
+    pub(super) fn tree_step(&mut self, delta: isize) {
         let mut s = super::state::Scroll {
             cursor: self.tree.cursor,
             offset: self.tree.offset,
@@ -514,18 +309,18 @@ impl App {
         self.tree.cursor = s.cursor;
     }
 
-    fn go_to_parent(&mut self) {
+    pub(super) fn go_to_parent(&mut self) {
         if let Some(p) = self.tree.parent_line(self.tree.cursor) {
             self.tree.cursor = p;
         }
     }
 
-    fn expand(&mut self, line: usize) -> Vec<Job> {
+    pub(super) fn expand(&mut self, line: usize) -> Vec<Job> {
         let req = self.tree.expand(line);
         self.list(req.into_iter().collect())
     }
 
-    fn list(&mut self, dirs: Vec<super::listing::DirReq>) -> Vec<Job> {
+    pub(super) fn list(&mut self, dirs: Vec<super::listing::DirReq>) -> Vec<Job> {
         if dirs.is_empty() {
             return Vec::new();
         }
@@ -592,98 +387,6 @@ impl App {
         };
         self.follow();
         jobs
-    }
-
-    fn done(&mut self, d: Done) -> Vec<Job> {
-        let jobs = match d {
-            Done::Started(Ok((changes, listings))) => {
-                self.changes = Some(changes);
-                if self.epoch > 0 {
-                    // The look changed while the first pass ran.
-                    self.epoch -= 1;
-                    return self.relist();
-                }
-                let more = self.tree.apply(listings);
-                self.list(more)
-            }
-            Done::Started(Err(e)) => {
-                self.status = Some(e);
-                self.tree.failed();
-                Vec::new()
-            }
-            Done::Listed { epoch, .. } if epoch != self.epoch => Vec::new(),
-            Done::Listed {
-                result: Ok(listings),
-                ..
-            } => {
-                let more = self.tree.apply(listings);
-                if let Some(key) = self.reveal.take() {
-                    self.tree.select(&key);
-                    if self.tree.key_of(self.tree.cursor).as_ref() != Some(&key)
-                        && self.tree.loading()
-                    {
-                        self.reveal = Some(key);
-                    }
-                }
-                self.list(more)
-            }
-            Done::Listed { result: Err(e), .. } => {
-                self.status = Some(e);
-                self.tree.failed();
-                Vec::new()
-            }
-            Done::Found { epoch, .. } if epoch != self.epoch => Vec::new(),
-            Done::Found { result, .. } => {
-                self.searching = false;
-                match result {
-                    Ok(Some(path)) => self.found(&path),
-                    Ok(None) => {
-                        let q = self.search.as_ref().map(Pattern::text).unwrap_or_default();
-                        self.status = Some(format!("no match for {q}"));
-                        Vec::new()
-                    }
-                    Err(e) => {
-                        self.status = Some(e);
-                        Vec::new()
-                    }
-                }
-            }
-            Done::Exported(result) => {
-                self.status = Some(result.unwrap_or_else(|e| format!("not written: {e}")));
-                Vec::new()
-            }
-            Done::Failed(e) => {
-                self.status = Some(e);
-                self.searching = false;
-                self.tree.failed();
-                Vec::new()
-            }
-            Done::Packages {
-                layer,
-                result,
-                warnings,
-            } => {
-                if self.packages.layer == Some(layer) {
-                    self.packages.result = Some(result);
-                    self.packages.warnings = warnings;
-                }
-                Vec::new()
-            }
-        };
-        self.follow();
-        jobs
-    }
-
-    /// Shows a path a search found: its directories opened, the cursor on it.
-    fn found(&mut self, path: &[u8]) -> Vec<Job> {
-        let key: Vec<Name> = path.split(|&b| b == b'/').map(name_key).collect();
-        let reqs = self.tree.reveal(&key);
-        if reqs.is_empty() {
-            self.tree.select(&key);
-            return Vec::new();
-        }
-        self.reveal = Some(key);
-        self.list(reqs)
     }
 }
 

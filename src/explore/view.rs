@@ -202,8 +202,8 @@ pub fn lens_title(app: &App) -> String {
 
 fn details(frame: &mut Frame, app: &App, area: Rect) {
     let text = match app.focus {
-        Focus::Layers => panes::layer_details(app),
-        Focus::Right => panes::right_details(app),
+        Focus::Layers => super::details::layer_details(app),
+        Focus::Right => super::details::right_details(app),
     };
     frame.render_widget(Paragraph::new(fit(&text, area.width as usize)), area);
 }
