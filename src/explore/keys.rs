@@ -3,7 +3,7 @@
 /// (keys, what they do), in the order the help shows them.
 pub const KEYS: &[(&str, &str)] = &[
     ("q  Ctrl-C", "quit"),
-    ("?", "this help (any key closes it)"),
+    ("?", "this help (↑ ↓ scroll it, any other key closes it)"),
     ("Tab", "switch between the layers pane and the right pane"),
     (
         "↑ ↓  j k  PgUp PgDn  g G",
@@ -32,7 +32,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("/", "search names; n N: next / previous match"),
     (
         "x",
-        "write the selected file (or directory, as a tar) to a file",
+        "write the selected file (a directory: as a tar) to a new file",
     ),
     ("w", "wasted view: paths stored more than once"),
     ("p", "packages the selected layer adds, removes, upgrades"),

@@ -299,3 +299,20 @@ fn x_writes_the_selected_file_and_directory_as_cat_and_export_do() {
         "removed by layer 10: {names:?}"
     );
 }
+
+#[test]
+fn the_readme_lists_every_key_the_help_lists() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for (k, what) in strata::explore::keys::KEYS {
+        let row = format!("| `{k}` | {what} |");
+        assert!(readme.contains(&row), "README lacks {row}");
+    }
+}
+
+#[test]
+fn without_a_terminal_explore_refuses_in_one_line() {
+    let run = crate::Run::new();
+    let line = run.fails(&["explore", DIVE_IMAGE]);
+    assert!(line.contains("needs a terminal"), "{line}");
+}

@@ -71,9 +71,9 @@ fn shell_quote(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
 }
 
-#[test]
-fn the_real_binary_in_tmux_opens_moves_sorts_filters_quits_and_restores_the_terminal() {
-    let run = crate::Run::new();
+/// Starts `strata explore` on dive's test image in a new tmux server; the
+/// pane then prints `exit=N`, the tty's icanon and echo flags, and `done`.
+fn start(run: &crate::Run) -> Tmux {
     let tmux = Tmux {
         socket: run.path("tmux.sock"),
     };
@@ -102,6 +102,33 @@ fn the_real_binary_in_tmux_opens_moves_sorts_filters_quits_and_restores_the_term
         "-c",
         &script,
     ]);
+    tmux
+}
+
+/// The terminal as it was: the command's exit code, cooked mode, echo, the main screen.
+fn restored(tmux: &Tmux, code: &str) {
+    let after = tmux.wait_for("done");
+    assert!(after.contains(&format!("exit={code}")), "{after}");
+    assert!(
+        after.contains("icanon") && !after.contains("-icanon"),
+        "cooked mode back: {after}"
+    );
+    assert!(!after.contains("-echo"), "echo back: {after}");
+    assert!(
+        !after.contains("CREATED BY"),
+        "the main screen is back: {after}"
+    );
+    assert_eq!(
+        tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"])
+            .trim(),
+        "0"
+    );
+}
+
+#[test]
+fn the_real_binary_in_tmux_opens_moves_sorts_filters_quits_and_restores_the_terminal() {
+    let run = crate::Run::new();
+    let tmux = start(&run);
     let first = tmux.wait_for("▸ bin");
     assert!(
         first.contains("#1/14 up to it") && first.contains("CREATED BY"),
@@ -128,20 +155,19 @@ fn the_real_binary_in_tmux_opens_moves_sorts_filters_quits_and_restores_the_term
         "{filtered}"
     );
     tmux.keys(&["q"]);
-    let after = tmux.wait_for("done");
-    assert!(after.contains("exit=0"), "{after}");
-    assert!(
-        after.contains("icanon") && !after.contains("-icanon"),
-        "cooked mode back: {after}"
-    );
-    assert!(!after.contains("-echo"), "echo back: {after}");
-    assert!(
-        !after.contains("CREATED BY"),
-        "the main screen is back: {after}"
-    );
-    assert_eq!(
-        tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"])
-            .trim(),
-        "0"
-    );
+    restored(&tmux, "0");
+}
+
+#[test]
+fn sigterm_ends_the_explorer_with_the_terminal_restored() {
+    let run = crate::Run::new();
+    let tmux = start(&run);
+    tmux.wait_for("▸ bin");
+    // The pane runs `sh -c`; strata is its child.
+    let shell = tmux.run(&["display", "-p", "-t", "t", "#{pane_pid}"]);
+    let children =
+        std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", shell.trim())).unwrap();
+    let pid: i32 = children.split_whitespace().next().unwrap().parse().unwrap();
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    restored(&tmux, "2");
 }
