@@ -135,25 +135,12 @@ impl Row {
     /// The status the row shows: its own entry's when that is added or
     /// removed, else changed when anything below it changed.
     pub fn status(&self) -> Status {
-        let own = self.own.as_ref().map(|o| o.status);
-        let changes = self.sums.statuses & !Status::Unchanged.bit();
-        match own {
-            Some(s @ (Status::Added | Status::Removed)) => s,
-            _ if !self.below => own.unwrap_or(Status::Unchanged),
-            None if self.sums.statuses == Status::Added.bit() => Status::Added,
-            None if self.sums.statuses == Status::Removed.bit() => Status::Removed,
-            _ if changes != 0 || own == Some(Status::Changed) => Status::Changed,
-            _ => Status::Unchanged,
-        }
+        row_status(self.own.as_ref().map(|o| o.status), self.below, &self.sums)
     }
 
     /// The bytes the row is sized by: what it holds, or what was removed.
     pub fn bytes(&self) -> u64 {
-        if self.status() == Status::Removed {
-            self.sums.removed
-        } else {
-            self.sums.size
-        }
+        row_bytes(self.status(), &self.sums)
     }
 
     /// The name for people (lossy UTF-8; a cut name ends in `…`).
@@ -164,6 +151,29 @@ impl Row {
         } else {
             shown.into_owned()
         }
+    }
+}
+
+/// A row's status from its own entry's (if any), whether anything is below
+/// it, and the statuses of what is shown below it (see `Row::status`).
+pub fn row_status(own: Option<Status>, below: bool, sums: &Sums) -> Status {
+    let changes = sums.statuses & !Status::Unchanged.bit();
+    match own {
+        Some(s @ (Status::Added | Status::Removed)) => s,
+        _ if !below => own.unwrap_or(Status::Unchanged),
+        None if sums.statuses == Status::Added.bit() => Status::Added,
+        None if sums.statuses == Status::Removed.bit() => Status::Removed,
+        _ if changes != 0 || own == Some(Status::Changed) => Status::Changed,
+        _ => Status::Unchanged,
+    }
+}
+
+/// The bytes a row of `status` is sized by.
+pub fn row_bytes(status: Status, sums: &Sums) -> u64 {
+    if status == Status::Removed {
+        sums.removed
+    } else {
+        sums.size
     }
 }
 

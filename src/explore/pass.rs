@@ -11,7 +11,9 @@ use std::io;
 
 use super::classify::{seen, Seen};
 use super::filter::Sort;
-use super::listing::{name_key, own, DirReq, Lens, Listing, More, Name, Own, Row, Sums};
+use super::listing::{
+    name_key, own, row_bytes, row_status, DirReq, Lens, Listing, More, Name, Own, Row, Sums,
+};
 use super::tree::PAGE;
 use crate::analyze::overlay::Node;
 use crate::analyze::path::NAME_CAP;
@@ -156,19 +158,12 @@ impl Accum {
         if child.sums.statuses == 0 {
             return; // nothing below it is shown
         }
-        let probe = Row {
-            name: Box::default(),
-            cut: false,
-            own: None,
-            below: child.below,
-            sums: child.sums,
-        };
-        // The row's status needs its own entry; its bytes only the sums and that status.
-        let bytes = Row {
-            own: child.own.clone(),
-            ..probe
-        }
-        .bytes();
+        let status = row_status(
+            child.own.as_ref().map(|o| o.status),
+            child.below,
+            &child.sums,
+        );
+        let bytes = row_bytes(status, &child.sums);
         if bytes < self.min_size {
             return;
         }
