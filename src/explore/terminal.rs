@@ -83,6 +83,11 @@ impl Drop for Screen {
     fn drop(&mut self) {
         leave();
         let _ = self.terminal.show_cursor();
+        // Back to the default hook (strata installs none of its own); not
+        // while unwinding, when the hooks may not be touched.
+        if !std::thread::panicking() {
+            let _ = std::panic::take_hook();
+        }
     }
 }
 
