@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what the tests run against (a real registry,
-# skopeo, htpasswd, podman and containerd for the engine tests, chromium for the pictures, redis-server for fleet) when missing, then format, lints, tests, bench build.
+# skopeo, htpasswd, podman and containerd for the engine tests, chromium for the pictures, redis-server for fleet, tmux for explore) when missing, then format, lints, tests, bench build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,7 @@ command -v podman >/dev/null || need+=(podman)
 command -v containerd >/dev/null || need+=(containerd)
 command -v chromium >/dev/null || need+=(chromium)
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v tmux >/dev/null || need+=(tmux)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   sudo=""

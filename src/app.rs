@@ -25,6 +25,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Command::Export(args) => commands::export::run(&session, args, out),
         Command::History(args) => commands::history::run(&session, args, out),
         Command::Fleet(args) => commands::fleet::run(&session, args, out),
+        Command::Explore(args) => commands::explore::run(&session, args),
     };
     for w in session.take_warnings() {
         eprintln!("strata: warning: {}", crate::escape::escape(&w));

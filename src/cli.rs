@@ -208,6 +208,9 @@ pub enum Command {
     /// An image's merged filesystem (or one layer's tar) as a tar file.
     #[command(after_help = EXPORT_HELP)]
     Export(ExportArgs),
+    /// Walk an image's layers and files interactively (a terminal UI; `?` lists the keys).
+    #[command(after_help = EXPLORE_HELP)]
+    Explore(ExploreArgs),
     /// The layer index cache: what strata keeps there, pruning it, where it is.
     #[command(subcommand, after_help = CACHE_HELP)]
     Cache(CacheCommand),
@@ -477,6 +480,15 @@ pub struct DuArgs {
     /// from 1 (the base) or its digest (a unique prefix is enough).
     #[arg(long, value_name = "N|sha256:…")]
     pub layer: Option<String>,
+}
+
+const EXPLORE_HELP: &str = "Examples:\n  strata explore docker-archive:app.tar\n  strata explore oci:layout:app\n  NO_COLOR=1 strata explore docker-daemon:app:1\n\nNeeds a terminal. Exit codes: 0 ok, 2 error (one line on stderr).";
+
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// The image (one) to explore.
+    #[arg(value_name = "REF")]
+    pub reference: String,
 }
 
 #[derive(Debug, Args)]

@@ -40,6 +40,7 @@ pub enum Command {
     Export(commands::export::Args),
     History(commands::history::Args),
     Fleet(commands::fleet::Args),
+    Explore(commands::explore::Args),
 }
 
 impl Config {
@@ -208,6 +209,12 @@ impl Config {
                     policy: args.policy,
                 }),
                 args.shallow,
+            ),
+            CliCommand::Explore(args) => (
+                Command::Explore(commands::explore::Args {
+                    reference: Reference::parse(&args.reference)?,
+                }),
+                false,
             ),
             CliCommand::Cache(action) => (Command::Cache(cache_args(action, &cache_dir)?), false),
             CliCommand::Fleet(action) => (Command::Fleet(fleet_args(action, &g.timeout)?), false),

@@ -8,6 +8,7 @@ pub mod config;
 pub mod cut;
 pub mod error;
 pub mod escape;
+pub mod explore;
 pub mod extract;
 pub mod fleet;
 pub mod gate;

@@ -244,6 +244,21 @@ impl<I: Iterator<Item = io::Result<Entry>>> Iterator for Overlay<I> {
     }
 }
 
+/// The overlay of layers given as entries in any order (tests).
+#[cfg(test)]
+pub(crate) fn of_entries(
+    layers: Vec<Vec<Entry>>,
+) -> io::Result<Overlay<std::vec::IntoIter<io::Result<Entry>>>> {
+    let iters = layers
+        .into_iter()
+        .map(|mut l| {
+            l.sort_by(crate::layer::index::entry_order);
+            l.into_iter().map(Ok).collect::<Vec<_>>().into_iter()
+        })
+        .collect();
+    Overlay::new(iters)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,14 +269,7 @@ mod tests {
     }
 
     fn merged(layers: Vec<Vec<Entry>>) -> Vec<Node> {
-        let iters = layers
-            .into_iter()
-            .map(|mut l| {
-                l.sort_by(entry_order);
-                l.into_iter().map(Ok)
-            })
-            .collect();
-        Overlay::new(iters)
+        of_entries(layers)
             .unwrap()
             .collect::<io::Result<Vec<_>>>()
             .unwrap()

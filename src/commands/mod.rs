@@ -9,6 +9,7 @@ pub mod compare;
 pub mod completions;
 pub mod diff;
 pub mod du;
+pub mod explore;
 pub mod export;
 pub mod fleet;
 pub mod footprint;

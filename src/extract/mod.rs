@@ -37,15 +37,26 @@ pub fn extract(
 ) -> anyhow::Result<Extracted> {
     let store = session.store()?;
     let indexes = store.indexes(std::slice::from_ref(image), session.progress())?;
+    extract_from(&indexes, image, path, layer, out)
+}
+
+/// `extract` through indexes already made sure of (the explorer's).
+pub fn extract_from(
+    indexes: &Indexes,
+    image: &Image,
+    path: &[u8],
+    layer: Option<usize>,
+    out: &mut dyn Write,
+) -> anyhow::Result<Extracted> {
     let mut view = match layer {
-        Some(n) => View::layer(&indexes, image, n),
-        None => View::merged(&indexes, image),
+        Some(n) => View::layer(indexes, image, n),
+        None => View::merged(indexes, image),
     };
     let found = resolve(&mut view, path)?;
     if found.entry.kind == crate::layer::EntryKind::Dir {
         let n = match layer {
-            Some(n) => tree::write_layer_subtree(&indexes, image, n, &found.path, out)?,
-            None => tree::write_merged(&indexes, image, &found.path, out)?,
+            Some(n) => tree::write_layer_subtree(indexes, image, n, &found.path, out)?,
+            None => tree::write_merged(indexes, image, &found.path, out)?,
         };
         return Ok(Extracted::Tree(n));
     }

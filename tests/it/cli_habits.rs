@@ -342,6 +342,7 @@ fn man_dir_writes_every_page_the_top_page_names() {
         "cat",
         "export",
         "history",
+        "explore",
         "cache",
         "fleet",
         "completions",
