@@ -124,6 +124,7 @@ fn main() {
         tar_bytes as f64 / 1e6,
         verdict("docker-daemon spools nothing", !spooled, &mut missed)
     );
+    // Stopped before exit(1), which runs no destructor.
     drop(podman);
     if !missed.is_empty() {
         println!("missed: {}", missed.join(", "));

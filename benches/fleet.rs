@@ -129,8 +129,16 @@ impl Bench<'_> {
     }
 
     /// Runs `n` workers on fleet `name` until its `jobs` jobs are done: the
-    /// time from their start to the last acknowledgement.
-    fn work(&self, redis: &RedisServer, name: &str, n: usize, jobs: u64) -> Duration {
+    /// time from their start to the last acknowledgement, the workers' CPU
+    /// time and the registry's meanwhile.
+    fn work(
+        &self,
+        redis: &RedisServer,
+        name: &str,
+        n: usize,
+        jobs: u64,
+    ) -> (Duration, Duration, Duration) {
+        let (children_before, registry_before) = (children_cpu(), self.reg.cpu());
         let mut con = redis.con();
         let done_key = format!("strata:fleet:{name}:done");
         let start = Instant::now();
@@ -148,8 +156,22 @@ impl Bench<'_> {
         for mut c in children {
             assert!(c.wait().unwrap().success());
         }
-        took
+        let workers = children_cpu().saturating_sub(children_before);
+        (
+            took,
+            workers,
+            self.reg.cpu().saturating_sub(registry_before),
+        )
     }
+}
+
+/// The user and system time of this process's waited-for children.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage fills the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(u.ru_utime) + tv(u.ru_stime)
 }
 
 fn json(path: &Path) -> serde_json::Value {
@@ -198,12 +220,14 @@ fn main() {
         let (_, planned) = b.plan(name, &globs);
         let jobs = planned["jobs_added"].as_u64().unwrap();
         let load = load();
-        let took = b.work(&redis, name, n, jobs);
+        let (took, cpu, registry) = b.work(&redis, name, n, jobs);
         let rate = jobs as f64 / took.as_secs_f64();
         println!(
-            "{n} worker{}: {jobs} layers in {:.2} s = {rate:.1} layers/s (load average {:.1})",
+            "{n} worker{}: {jobs} layers in {:.2} s = {rate:.1} layers/s; per layer: workers {:.1} ms CPU, registry {:.1} ms CPU; load average {:.1}",
             if n == 1 { "" } else { "s" },
             took.as_secs_f64(),
+            cpu.as_secs_f64() * 1000.0 / jobs as f64,
+            registry.as_secs_f64() * 1000.0 / jobs as f64,
             (load + self::load()) / 2.0
         );
         rates.push(rate);
@@ -255,7 +279,7 @@ fn main() {
 
     // Every layer scanned, then the report.
     let jobs = planned["jobs_added"].as_u64().unwrap();
-    let took = b.work(&redis, "all", 2, jobs);
+    let (took, _, _) = b.work(&redis, "all", 2, jobs);
     println!(
         "2 workers on every layer: {jobs} layers in {:.1} s = {:.1} layers/s",
         took.as_secs_f64(),
@@ -282,6 +306,9 @@ fn main() {
             &mut missed
         ),
     );
+    // Stopped before exit(1), which runs no destructor.
+    drop(redis);
+    drop(f);
     if !missed.is_empty() {
         eprintln!("missed: {}", missed.join(", "));
         std::process::exit(1);

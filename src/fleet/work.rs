@@ -165,20 +165,20 @@ fn run(
     };
     // A shared cache that cannot be asked stops the worker (`?`): every
     // job would fail on it.
-    if shared
-        .lacking(std::slice::from_ref(&job.digest))?
-        .is_empty()
-    {
+    let lacking = shared.lacking(std::slice::from_ref(&job.digest))?;
+    if lacking.is_empty() {
         return Ok(Ran::Done { scanned: false });
     }
     let image = match image_of(session, walkers, job) {
         Ok(image) => image,
         Err(e) => return Ok(Ran::Failed(one_line(&format!("{e:#}")))),
     };
-    let filled = match store.fill_shared(std::slice::from_ref(&image), session.progress()) {
-        Ok(filled) => filled,
-        Err(e) => return Ok(Ran::Failed(one_line(&e.to_string()))),
-    };
+    // Pushed without asking the shared cache again: it was just asked.
+    let filled =
+        match store.push_lacking(std::slice::from_ref(&image), &lacking, session.progress()) {
+            Ok(filled) => filled,
+            Err(e) => return Ok(Ran::Failed(one_line(&e.to_string()))),
+        };
     if shared
         .lacking(std::slice::from_ref(&job.digest))?
         .is_empty()
