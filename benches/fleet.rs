@@ -18,6 +18,8 @@
 //! meanwhile and the load average: on a shared machine the wall time says
 //! little without them.
 //!
+//! The registry's storage is in the temp directory;
+//! `STRATA_TEST_REGISTRY_DIR=/dev/shm` puts it on tmpfs (no disk wait).
 //! Exits 1 when a target is missed. `STRATA_FLEET_REPOS=N` changes the
 //! registry's size (the throughput part needs N >= 300).
 

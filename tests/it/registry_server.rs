@@ -28,9 +28,16 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A directory the registry's storage goes under instead of the system's
+/// temp directory (the fleet bench puts it on tmpfs).
+pub const STORAGE_ENV: &str = "STRATA_TEST_REGISTRY_DIR";
+
 impl Registry {
     pub fn start(with_auth: bool) -> Registry {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = match std::env::var_os(STORAGE_ENV) {
+            Some(parent) => tempfile::tempdir_in(parent).unwrap(),
+            None => tempfile::tempdir().unwrap(),
+        };
         let port = free_port();
         let mut config = format!(
             "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
