@@ -22,7 +22,8 @@ pub fn hidden(c: char) -> bool {
             | '\u{200b}'..='\u{200f}'         // zero-width space/(non-)joiner, LRM, RLM
             | '\u{2028}' | '\u{2029}'         // line and paragraph separators
             | '\u{202a}'..='\u{202e}'         // embeddings and overrides
-            | '\u{2060}'                      // word joiner
+            | '\u{2060}'..='\u{2064}'         // word joiner, invisible operators
+            | '\u{00ad}'                      // soft hyphen
             | '\u{2066}'..='\u{2069}'         // isolates
             | '\u{feff}' // zero-width no-break space (BOM)
         )

@@ -5,7 +5,7 @@
 //! the terminal raw. Without colour (NO_COLOR), statuses still read from
 //! their letters.
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
@@ -20,49 +20,19 @@ use super::panes;
 use super::state::{App, Ask, Focus, Popup};
 use crate::units;
 
-/// `text` safe for a terminal: controls and bidi overrides escaped (as
-/// everywhere), zero-width characters too.
+/// `text` safe for a terminal: controls, bidi and zero-width characters
+/// escaped, as everywhere.
 pub fn clean(text: &str) -> String {
-    let escaped = crate::escape::escape(text);
-    if !escaped.chars().any(zero_width) {
-        return escaped.into_owned();
-    }
-    escaped
-        .chars()
-        .map(|c| {
-            if zero_width(c) {
-                format!("\\u{{{:x}}}", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-fn zero_width(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}')
+    crate::escape::escape(text).into_owned()
 }
 
 /// `text` in at most `width` terminal columns (wide characters count
 /// two), ending in `…` when cut; spaces kept as they are.
 pub fn fit(text: &str, width: usize) -> String {
-    if text.width() <= width {
-        return text.to_owned();
+    if width == 0 {
+        return String::new();
     }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    if width > 0 {
-        out.push('…');
-    }
-    out
+    crate::cut::end(text, width, crate::cut::Measure::Columns).into_owned()
 }
 
 /// Styles, with or without colour.
@@ -345,11 +315,6 @@ fn popup(frame: &mut Frame, app: &App, p: &Popup, area: Rect, paint: Paint) {
             );
         }
     }
-}
-
-/// Splits `area` into a left part of `left` columns and the rest.
-pub fn split_h(area: Rect, left: u16) -> [Rect; 2] {
-    Layout::horizontal([Constraint::Length(left), Constraint::Min(0)]).areas(area)
 }
 
 /// The screen drawn at `w` x `h` (tests, benches): each row's text, trailing
