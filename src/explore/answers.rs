@@ -12,9 +12,8 @@ impl App {
         let jobs = match d {
             Done::Started(Ok((changes, listings))) => {
                 self.changes = Some(changes);
-                if self.epoch > 0 {
+                if self.epoch != self.started_at {
                     // The look changed while the first pass ran.
-                    self.epoch -= 1;
                     return self.relist();
                 }
                 let more = self.tree.apply(listings);

@@ -165,6 +165,8 @@ pub struct App {
     pub reveal: Option<Vec<Name>>,
     /// Bumped by every new look at the tree; older answers are dropped.
     pub epoch: u64,
+    /// The epoch the first pass was asked at.
+    pub started_at: u64,
     /// One line for the status bar (a search miss, an error).
     pub status: Option<String>,
     pub quit: bool,
@@ -200,6 +202,7 @@ impl App {
             searching: false,
             reveal: None,
             epoch: 0,
+            started_at: 0,
             status: None,
             quit: false,
             color,
@@ -212,8 +215,10 @@ impl App {
     pub fn start(&mut self, facts: Facts) -> Vec<Job> {
         self.facts = facts;
         self.loading = None;
-        // The first pass looks as the user looks now.
-        self.epoch = 0;
+        // The first pass looks as the user looks now; a look changed after
+        // this is listed again when its answer comes (`done`). Jobs queued
+        // meanwhile (a search) keep the epoch they were asked at.
+        self.started_at = self.epoch;
         vec![Job::Start {
             lens: self.lens.clone(),
             dirs: vec![DirReq {

@@ -316,3 +316,45 @@ fn without_a_terminal_explore_refuses_in_one_line() {
     let line = run.fails(&["explore", DIVE_IMAGE]);
     assert!(line.contains("needs a terminal"), "{line}");
 }
+
+/// Keys that come before the layers' indexes are read (a new sort, then a
+/// search) are answered once they are: the search finds its match and the
+/// explorer is not left busy. Regression: the first pass reset the epoch
+/// under the queued search, whose answer was then dropped as stale and the
+/// explorer stayed busy for good.
+#[test]
+fn a_search_typed_before_the_indexes_are_read_is_answered() {
+    use strata::explore::source::Merged;
+    use strata::explore::terminal::Flags;
+    use strata::explore::Facts;
+    let tmp = tempfile::tempdir().unwrap();
+    let (session, reference) =
+        crate::explore_session::session(&tmp.path().join("cache"), DIVE_IMAGE);
+    let image = strata::commands::one_image(
+        session.load(std::slice::from_ref(&reference)).unwrap(),
+        "explore",
+    )
+    .unwrap();
+    let mut app = App::new(Facts::new(&image, None), false, (100, 30));
+    let mut queued = Vec::new();
+    for c in "s/passwd\n".chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            c => KeyCode::Char(c),
+        };
+        queued.extend(app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))));
+    }
+    let store = session.store().unwrap();
+    let indexes = store
+        .indexes(std::slice::from_ref(&image), &strata::store::NoProgress)
+        .unwrap();
+    let merged = Merged::new(&indexes, &image);
+    let flags = Flags::default();
+    let cx = Context::new(&merged, &indexes, &image, &flags);
+    let mut jobs = app.start(Facts::new(&image, Some(&indexes)));
+    jobs.extend(queued);
+    settle(&mut app, jobs, &cx);
+    let screen = view::render(&app, 100, 30).0;
+    assert!(!app.busy(), "{screen}");
+    assert!(screen.contains("passwd"), "{screen}");
+}
