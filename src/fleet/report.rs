@@ -54,7 +54,8 @@ pub struct FleetReport {
 pub struct Totals {
     pub repositories: usize,
     pub tags: usize,
-    /// Distinct images (by manifest digest), as footprint counts them.
+    /// Distinct images (by manifest digest): one under several tags or
+    /// repositories counts once here, and once in each repository's row.
     pub images: usize,
     pub distinct_layers: usize,
     pub sum_total: Sizes,
@@ -127,8 +128,11 @@ impl Layer {
 
 /// One distinct image: where it was first found and its layers (ids).
 pub(super) struct Img {
+    /// The first repository naming it (by name), and its tag there.
     pub repo: usize,
     pub tag: String,
+    /// Every repository naming it, the first one first.
+    pub repos: Vec<usize>,
     pub layers: Vec<u32>,
 }
 
@@ -226,7 +230,7 @@ fn read(q: &mut Queue) -> anyhow::Result<Recorded> {
         tags: 0,
     };
     let mut repo_ids: BTreeMap<String, usize> = BTreeMap::new();
-    let mut by_manifest: HashSet<Vec<u8>> = HashSet::new();
+    let mut by_manifest: HashMap<Vec<u8>, usize> = HashMap::new();
     let mut tags: Vec<(String, String, TagRecord)> = Vec::new();
     q.scan_hash("images", |k, v| {
         let field = String::from_utf8_lossy(&k).into_owned();
@@ -269,12 +273,23 @@ fn read(q: &mut Queue) -> anyhow::Result<Recorded> {
                 )
                 .into());
             };
-            if by_manifest.insert(image.manifest.0.clone()) {
-                rec.images.push(Img {
-                    repo: r,
-                    tag: tag.clone(),
-                    layers: layer_ids,
-                });
+            match by_manifest.get(&image.manifest.0) {
+                // Named again: by another repository, it is one of its images too.
+                Some(&i) => {
+                    let repos = &mut rec.images[i].repos;
+                    if !repos.contains(&r) {
+                        repos.push(r);
+                    }
+                }
+                None => {
+                    by_manifest.insert(image.manifest.0.clone(), rec.images.len());
+                    rec.images.push(Img {
+                        repo: r,
+                        tag: tag.clone(),
+                        repos: vec![r],
+                        layers: layer_ids,
+                    });
+                }
             }
         }
     }
@@ -315,13 +330,15 @@ fn totals(rec: &Recorded) -> (Totals, Vec<Repository>, Users) {
         let layers = distinct(&image.layers);
         let total: Sizes = layers.iter().map(|&l| rec.layers[l as usize].sizes()).sum();
         sum_total += total;
-        let repo = &mut per_repo[image.repo];
-        repo.0 += 1;
-        repo.1 += total;
+        for &r in &image.repos {
+            let repo = &mut per_repo[r];
+            repo.0 += 1;
+            repo.1 += total;
+            repo.2.extend(layers.iter().copied());
+        }
         for l in layers {
             used[l as usize] = true;
             users.images[l as usize] += 1;
-            repo.2.insert(l);
         }
     }
     for (r, (_, _, layers)) in per_repo.iter().enumerate() {
@@ -458,3 +475,7 @@ impl BlobSource for NoBlobs {
         ))
     }
 }
+
+#[cfg(test)]
+#[path = "report_tests.rs"]
+mod tests;
