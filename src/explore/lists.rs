@@ -20,8 +20,13 @@ pub(super) fn wasted(frame: &mut Frame, app: &App, area: Rect, paint: Paint) {
     let top = app.changes.as_ref().map(|c| &c.waste);
     let title = match top {
         Some(w) => format!(
-            " Wasted · {} paths stored more than once · {} (• involves #{}) ",
-            w.top.len(),
+            " Wasted · {} · {} (• involves #{}) ",
+            match w.top.len() {
+                n if n >= super::jobs::WASTED_TOP => {
+                    format!("the {n} biggest paths stored more than once")
+                }
+                n => format!("{n} paths stored more than once"),
+            },
             units::human(w.wasted_bytes),
             app.lens.layer + 1
         ),

@@ -103,7 +103,7 @@ fn layer_columns(app: &App, w: usize) -> Vec<Column<'_>> {
             .uncompressed
             .map_or_else(|| unknown.into(), units::human)
     };
-    let size: Column = ("SIZE", 7, true, Box::new(uncompressed));
+    let size: Column = ("UNCOMPR", 7, true, Box::new(uncompressed));
     let wasted: Column = (
         "WASTED",
         7,
@@ -273,7 +273,7 @@ fn tree(frame: &mut Frame, app: &App, area: Rect, paint: Paint) {
                 let bytes = r.bytes();
                 // A directory whose only change here is what was removed below it.
                 let size = if status != Status::Removed && r.sums.size == 0 && r.sums.removed > 0 {
-                    format!("-{}", units::human(r.sums.removed))
+                    units::delta(-(r.sums.removed.min(i64::MAX as u64) as i64), false)
                 } else {
                     units::human(bytes)
                 };
